@@ -1,0 +1,61 @@
+"""The course's data sets; generated from a seeded process or read from a shipped CSV.
+
+Nothing is downloaded: the course works offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+AGE_INCOME_FEATURES = ("age (years)", "income (USD)")
+IRIS_FEATURES = ("sepal length (cm)", "sepal width (cm)", "petal length (cm)",
+                 "petal width (cm)")
+IRIS_SPECIES = ("setosa", "versicolor", "virginica")
+
+#: true weights of the age/income process: thousand USD per year, per USD
+AGE_INCOME_TRUE_W = np.array([0.05, 0.00002])
+
+
+def age_income(n: int = 200, seed: int = 0, noise: float = 0.3):
+    """The lecture's data set: age and income predicting monthly spending.
+
+    Generating process (documented so learners can reason about it):
+
+    - age    ~ Uniform(10, 50) years
+    - income ~ LogNormal(median 40,000 USD * exp(0.02 * (age - 30)), sigma 0.6),
+      clipped to [10,000, 500,000] USD: right-skewed, like real incomes
+    - y      = 0.05 * age + 0.00002 * income + Normal(0, noise), in thousand USD
+      of monthly spending (no intercept: the lecture ignores the bias)
+
+    Returns ``X`` of shape (n, 2) with columns (age in years, income in USD) and
+    ``y`` of shape (n,). Used in lessons 1 and 2.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    rng = np.random.default_rng(seed)
+    age = rng.uniform(10, 50, size=n)
+    log_income = np.log(40_000) + 0.02 * (age - 30) + 0.6 * rng.standard_normal(n)
+    income = np.clip(np.exp(log_income), 10_000, 500_000)
+    X = np.column_stack([age, income])
+    y = X @ AGE_INCOME_TRUE_W + noise * rng.standard_normal(n)
+    return X, y
+
+
+@dataclass(frozen=True)
+class Iris:
+    """Iris measurements: ``X`` (150, 4) in cm, ``y`` (150,) species index 0-2."""
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple = IRIS_FEATURES
+    species: tuple = IRIS_SPECIES
+
+
+def load_iris() -> Iris:
+    """Fisher's iris flowers from the CSV shipped in ``helpers/datasets``. Used in lesson 2."""
+    path = Path(__file__).parent / "datasets" / "iris.csv"
+    table = np.loadtxt(path, delimiter=",", skiprows=2)
+    return Iris(X=table[:, :4].copy(), y=table[:, 4].astype(int))
