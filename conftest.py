@@ -1,0 +1,32 @@
+"""Collect notebooks for nbval: solutions/ strictly (outputs compared), lessons/ laxly.
+
+The README's single ``pytest`` command passes ``--nbval``; this hook keeps
+outputs compared for ``solutions/`` and switches ``lessons/`` (no stored
+outputs) to lax mode. Notebooks elsewhere (e.g. the grading corpus under
+tests/) are never run by nbval.
+"""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collect_file(file_path, parent):
+    result = yield
+    if file_path.suffix != ".ipynb":
+        return result
+    rel = Path(file_path).resolve().relative_to(ROOT) if ROOT in Path(file_path).resolve().parents else None
+    top = rel.parts[0] if rel and len(rel.parts) > 1 else None
+    kept = []
+    for node in result or []:
+        if type(node).__name__ != "IPyNbFile":
+            kept.append(node)
+        elif top == "solutions":
+            kept.append(node)
+        elif top == "lessons":
+            node.compare_outputs = False
+            kept.append(node)
+    return kept
