@@ -172,6 +172,9 @@ class Mismatch(Exception):
 
 # --------------------------------------------------------------------------- running
 
+#: how a returned value that is not plain data is recorded (it cannot cross to a grader)
+OBJECT_PREFIX = "<an object of type "
+
 
 def _snapshot(value):
     """A deep copy, or None when the value cannot be copied (then it is not checked)."""
@@ -214,7 +217,7 @@ def _plain(value):
         return tuple(items) if isinstance(value, tuple) else items
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
-    return f"<an object of type {type(value).__name__}>"
+    return f"{OBJECT_PREFIX}{type(value).__name__}>"
 
 
 def run_case(fn, case: Case) -> Outcome:
@@ -321,6 +324,8 @@ def expect_array(value, shape: tuple, name: str = "the result") -> np.ndarray:
     if value is None:
         raise Mismatch(f"{name} is None (did you forget `return`?)")
     if isinstance(value, str):
+        if value.startswith(OBJECT_PREFIX):
+            raise Mismatch(f"{name} is {value[1:-1]}, not an array of numbers")
         raise Mismatch(f"{name} is a string ({value[:40]!r}); expected numbers")
     try:
         arr = np.asarray(value, dtype=float)

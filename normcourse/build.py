@@ -43,7 +43,7 @@ MARKERS = {
     "### END HIDDEN TESTS": ("end", "hidden"),
 }
 # anything that looks like an attempt at a marker (so a typo is caught, not passed through)
-MARKER_LIKE = re.compile(r"(?i)^\s*#+\s*(begin|end|to[ _-]*remove)\b.*(solution|hidden|test)")
+MARKER_LIKE = re.compile(r"(?i)^\s*#+\s*((begin|end)[\s_-]*(sol|hid|test)|.*\bto[ _-]*remove\b)")
 
 
 class BuildError(ValueError):

@@ -1,0 +1,177 @@
+"""The checker: outcomes as plain data, verdicts that explain, exceptions that don't shout."""
+
+import numpy as np
+import pytest
+
+from helpers import checks
+from helpers.checks import (
+    Case,
+    CheckFailed,
+    Mismatch,
+    NotDoneYet,
+    Outcome,
+    expect_array,
+    expect_choice,
+    expect_close,
+    expect_number,
+    expect_tuple,
+    judge,
+    run_case,
+)
+from helpers.exercises import Exercise, all_exercises, answer_digest, choice_judge, get_exercise
+
+
+def _square_judge(case, value):
+    (x,) = case.args
+    expect_close(expect_array(value, x.shape, "x²"), x**2, "x²")
+
+
+SQUARE = Exercise("t_square", "square", "square it", 1,
+                  lambda rng: [Case("small", (np.array([1.0, 2.0]),)),
+                               Case("negative", (np.array([-3.0]),))],
+                  _square_judge, hint="multiply x by itself")
+
+
+def _run(fn, ex=SQUARE):
+    cases = ex.cases(np.random.default_rng(0))
+    return judge(ex, cases, [run_case(fn, c) for c in cases])
+
+
+def test_right_answer_passes():
+    report = _run(lambda x: x * x)
+    assert report.status == "passed" and report.n_passed == 2
+
+
+def test_not_implemented_is_not_done_yet():
+    def square(x):
+        raise NotImplementedError()
+    report = _run(square)
+    assert report.status == "not_done"
+    assert "not done yet" in report.summary()
+
+
+def test_raising_is_a_verdict_not_a_crash():
+    report = _run(lambda x: 1 / 0)
+    assert report.status == "failed"
+    assert "ZeroDivisionError" in report.results[0].message
+
+
+def test_mutating_input_is_named():
+    def square(x):
+        x *= x
+        return x
+    report = _run(square)
+    assert report.status == "failed"
+    assert "changed its input x in place" in report.results[0].message
+
+
+def test_wrong_value_says_how_far_off():
+    report = _run(lambda x: 2 * x**2)
+    assert "2 times the expected value" in report.results[0].message
+    assert "off by up to" in report.results[0].message
+
+
+@pytest.mark.parametrize("value, words", [
+    (None, "None"), ("abc", "string"), ([[1.0, 4.0]], "shape (1, 2)"),
+    (np.array([np.nan, 4.0]), "NaN"), (np.array([np.inf, 4.0]), "inf"),
+    (object(), "not an array"),
+])
+def test_odd_returns_get_readable_messages(value, words):
+    report = _run(lambda x: value)
+    assert report.status == "failed"
+    assert words in report.results[0].message
+
+
+def test_a_list_is_accepted_when_values_are_right():
+    assert _run(lambda x: list(x * x)).status == "passed"
+
+
+def test_case_inputs_are_never_mutated_by_the_learner():
+    cases = SQUARE.cases(None)
+    def square(x):
+        x[:] = 0
+        return x
+    run_case(square, cases[0])
+    np.testing.assert_array_equal(cases[0].args[0], [1.0, 2.0])
+
+
+def test_outcome_survives_the_wire_and_hostile_dicts():
+    from helpers.wire import decode, encode
+    out = run_case(lambda x: x * x, SQUARE.cases(None)[0])
+    back = Outcome.from_plain(decode(encode(out.to_plain())))
+    assert back.status == "returned"
+    np.testing.assert_array_equal(back.value, [1.0, 4.0])
+    assert Outcome.from_plain({"status": "passed!!"}).status == "raised"
+    assert Outcome.from_plain("junk").status == "raised"
+
+
+def test_judge_that_crashes_on_odd_value_still_gives_verdict():
+    def bad_judge(case, value):
+        return value["key"]  # TypeError for most values
+    ex = Exercise("t", "f", "t", 1, lambda rng: [Case("c")], bad_judge)
+    report = judge(ex, ex.cases(None), [Outcome("returned", 3)])
+    assert report.status == "failed" and "could not read" in report.results[0].message
+
+
+def test_check_raises_friendly_exceptions(monkeypatch):
+    monkeypatch.setattr("helpers.exercises.get_exercise", lambda i: SQUARE)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    checks.check("t_square", lambda x: x * x)
+    assert shown[-1].passed
+    with pytest.raises(CheckFailed) as info:
+        checks.check("t_square", lambda x: x)
+    assert info.value._render_traceback_()[0].startswith("CheckFailed: ✗ t_square: 0 of 2")
+    assert isinstance(info.value, AssertionError)  # nbgrader scores the cell as failed
+
+    def square(x):
+        raise NotImplementedError
+    with pytest.raises(NotDoneYet) as info:
+        checks.check("t_square", square)
+    assert "not done yet" in info.value._render_traceback_()[0]
+    with pytest.raises(CheckFailed):
+        checks.check("t_square", None)
+    assert "pass the function itself" in shown[-1].results[0].message
+
+
+def test_report_renders_text_and_html():
+    report = _run(lambda x: x)
+    text, html = report.to_text(), report._repr_html_()
+    assert "✗" in text and "Hint: multiply x by itself" in text
+    assert "<table>" in html and "Hint:" in html
+    assert "Hint" not in _run(lambda x: x * x).to_text()
+
+
+def test_expect_helpers():
+    assert expect_tuple([1, 2], 2, "(a, b)") == (1, 2)
+    with pytest.raises(Mismatch, match="tuple of 2"):
+        expect_tuple((1,), 2, "(a, b)")
+    assert expect_number(np.array([2.0])) == 2.0
+    with pytest.raises(Mismatch, match="one number"):
+        expect_number(np.ones(3))
+    with pytest.raises(Mismatch, match="number"):
+        expect_number(True)
+    assert expect_choice(" (B) ", "abcd") == "b"
+    with pytest.raises(Mismatch, match="one of a, b, c, d"):
+        expect_choice("e", "abcd")
+
+
+def test_multiple_choice_answers_are_not_stored_in_clear():
+    import inspect
+
+    import helpers.exercises.l01 as l01
+    digest = answer_digest("x", "c")
+    j = choice_judge("x", "abcd", digest, wrong={"a": "because"})
+    j(None, "C")
+    with pytest.raises(Mismatch, match="because"):
+        j(None, "a")
+    assert '"b"' not in inspect.getsource(l01).split("EXERCISES")[-1].split("choice_judge")[1][:60]
+
+
+def test_exercise_ids_are_unique_and_resolvable():
+    exercises = all_exercises()
+    for ex_id, ex in exercises.items():
+        assert get_exercise(ex_id) is ex
+        assert ex.points > 0 and ex.hint
+    with pytest.raises(KeyError, match="no exercise called"):
+        get_exercise("nope")
