@@ -1,0 +1,209 @@
+"""helpers.nn: every layer's backward pass against finite differences, PyTorch's batch-norm
+convention, losses, the training loop's divergence report and activation records."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from helpers import nn
+
+TOL = 1e-6
+
+
+def test_linear_gradients():
+    layer = nn.Linear(4, 3, rng=np.random.default_rng(1))
+    layer.params["b"][:] = [0.1, -0.2, 0.3]
+    errors = nn.gradient_check(layer, np.random.default_rng(2).normal(size=(5, 4)))
+    assert set(errors) == {"x", "W", "b"}
+    assert max(errors.values()) < TOL, errors
+
+
+def test_linear_without_bias():
+    layer = nn.Linear(4, 3, bias=False)
+    assert set(layer.params) == {"W"}
+    assert max(nn.gradient_check(layer, np.ones((2, 4))).values()) < TOL
+
+
+def test_relu_gradient_away_from_kink():
+    x = np.random.default_rng(3).normal(size=(6, 5))
+    x[np.abs(x) < 0.05] = 0.5  # finite differences are wrong across the kink at 0
+    assert nn.gradient_check(nn.ReLU(), x)["x"] < TOL
+
+
+@pytest.mark.parametrize("n", [2, 3, 16])
+def test_batchnorm_training_gradients(n):
+    bn = nn.BatchNorm(4)
+    rng = np.random.default_rng(n)
+    bn.params["gamma"][:] = rng.normal(size=4)
+    bn.params["beta"][:] = rng.normal(size=4)
+    errors = nn.gradient_check(bn, rng.normal(2.0, 3.0, size=(n, 4)))
+    assert set(errors) == {"x", "gamma", "beta"}
+    assert max(errors.values()) < 1e-5, errors
+
+
+def test_batchnorm_eval_gradients():
+    bn = nn.BatchNorm(3)
+    bn.running_mean[:] = [1.0, -1.0, 0.5]
+    bn.running_var[:] = [4.0, 0.25, 1.0]
+    bn.training = False
+    errors = nn.gradient_check(bn, np.random.default_rng(0).normal(size=(5, 3)))
+    assert max(errors.values()) < TOL, errors
+
+
+def test_batchnorm_forward_is_zscore_with_eps_inside_sqrt():
+    X = np.random.default_rng(0).normal(5.0, 2.0, size=(8, 3))
+    out = nn.BatchNorm(3).forward(X)
+    expected = (X - X.mean(0)) / np.sqrt(X.var(0) + 1e-5)  # biased variance
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    np.testing.assert_allclose(out.mean(0), 0, atol=1e-12)
+
+
+def test_batchnorm_running_stats_follow_pytorch():
+    X = np.random.default_rng(0).normal(5.0, 2.0, size=(8, 3))
+    bn = nn.BatchNorm(3)
+    bn.forward(X)
+    np.testing.assert_allclose(bn.running_mean, 0.9 * 0 + 0.1 * X.mean(0))
+    np.testing.assert_allclose(bn.running_var, 0.9 * 1 + 0.1 * X.var(0, ddof=1))
+    # worked by hand for [[1], [2], [4]]: mean 7/3, unbiased var 7/3, biased var 14/9
+    bn1 = nn.BatchNorm(1)
+    out = bn1.forward(np.array([[1.0], [2.0], [4.0]]))
+    np.testing.assert_allclose(bn1.running_mean, [0.23333333], rtol=1e-6)
+    np.testing.assert_allclose(bn1.running_var, [1.13333333], rtol=1e-6)
+    np.testing.assert_allclose(out[:, 0], [-1.0690, -0.2673, 1.3363], atol=1e-4)
+
+
+def test_batchnorm_eval_uses_running_stats_and_update_flag():
+    bn = nn.BatchNorm(2)
+    bn.running_mean[:] = [1.0, 2.0]
+    bn.running_var[:] = [4.0, 9.0]
+    bn.training = False
+    out = bn.forward(np.array([[3.0, 5.0]]))  # one example works in eval mode
+    np.testing.assert_allclose(out, [[2 / np.sqrt(4 + 1e-5), 3 / np.sqrt(9 + 1e-5)]])
+    bn.training, bn.update_running = True, False
+    bn.forward(np.ones((4, 2)) * [7.0, 8.0])
+    np.testing.assert_array_equal(bn.running_mean, [1.0, 2.0])
+
+
+def test_batchnorm_refuses_one_example_in_training_mode():
+    with pytest.raises(ValueError, match="at least 2 examples"):
+        nn.BatchNorm(2).forward(np.ones((1, 2)))
+
+
+def test_whole_model_gradients_with_batchnorm():
+    model = nn.mlp([3, 5, 4, 2], batchnorm=True, seed=1)
+    x = np.random.default_rng(4).normal(size=(6, 3))
+    errors = nn.gradient_check(model, x)
+    assert max(errors.values()) < 1e-5, errors
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_loss_gradients(loss):
+    rng = np.random.default_rng(5)
+    logits = rng.normal(size=(6, 3))
+    y = rng.integers(0, 3, size=6) if loss == "cross_entropy" else rng.normal(size=(6, 3))
+    value, grad = nn.LOSSES[loss](logits, y)
+    num = nn.numerical_gradient(lambda: nn.LOSSES[loss](logits, y)[0], logits)
+    assert nn.rel_error(grad, num) < TOL
+
+
+def test_cross_entropy_values_and_stability():
+    loss, _ = nn.softmax_cross_entropy(np.zeros((4, 3)), np.array([0, 1, 2, 0]))
+    assert loss == pytest.approx(np.log(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad = nn.softmax_cross_entropy(np.array([[1000.0, 0.0]]), np.array([1]))
+    assert loss == pytest.approx(1000.0) and np.isfinite(grad).all()
+
+
+def test_mse_accepts_flat_targets():
+    loss, grad = nn.mse_loss(np.array([[1.0], [3.0]]), np.array([0.0, 1.0]))
+    assert loss == pytest.approx(2.5)
+    np.testing.assert_allclose(grad, [[1.0], [2.0]])
+
+
+def test_mlp_structure():
+    model = nn.mlp([2, 8, 8, 3], batchnorm=True)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Linear", "BatchNorm", "ReLU", "Linear", "BatchNorm", "ReLU", "Linear"]
+    assert model.hidden_indices() == [2, 5]
+    assert "b" not in model.layers[0].params and "b" in model.layers[-1].params
+    a, b = nn.mlp([2, 8, 3], seed=3), nn.mlp([2, 8, 3], seed=3)
+    np.testing.assert_array_equal(a.layers[0].params["W"], b.layers[0].params["W"])
+    w = nn.mlp([400, 400, 3], init_scale=2.0).layers[0].params["W"]
+    assert w.std() == pytest.approx(2.0 * np.sqrt(2 / 400), rel=0.02)
+
+
+def test_train_learns_spirals_and_is_reproducible():
+    X, y = nn.spirals(60, seed=0)
+    runs = []
+    for _ in range(2):
+        model = nn.mlp([2, 32, 32, 3], seed=0)
+        h = nn.train(model, X, y, loss="cross_entropy", lr=0.1, n_epochs=30, batch_size=20)
+        runs.append(h.loss)
+    assert not h.diverged and h.loss.shape == (30,)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert h.loss[-1] < 0.5 * h.loss[0]
+    assert nn.accuracy(model, X, y) > 0.8
+    assert model.training  # accuracy() restores the mode
+
+
+def test_train_mse_regression():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    y = X @ [1.0, -2.0] + 0.5
+    h = nn.train(nn.mlp([2, 1]), X, y, loss="mse", lr=0.05, n_epochs=40, batch_size=10)
+    assert h.final_loss < 1e-3
+
+
+def test_divergence_is_reported_without_warnings():
+    X, y = nn.spirals(50, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = nn.train(nn.mlp([2, 32, 32, 3], init_scale=3.0), X, y, loss="cross_entropy",
+                     lr=5.0, n_epochs=5, batch_size=10)
+    assert h.diverged and "diverged at step" in h.message
+    assert np.isnan(h.loss[-1]) and np.isnan(h.final_loss)
+
+
+def test_activation_records():
+    X, y = nn.spirals(40, seed=0)
+    model = nn.mlp([2, 16, 16, 3], batchnorm=True)
+    h = nn.train(model, X, y, loss="cross_entropy", lr=0.1, n_epochs=2, batch_size=30,
+                 record_activations=True, record_every=2, n_samples=100)
+    assert list(h.steps) == [0, 2, 4, 6, 8]  # 4 batches per epoch
+    assert h.act_mean.shape == h.act_std.shape == (5, 2)
+    assert h.act_samples.shape == (5, 2, 100) and h.act_samples.dtype == np.float32
+    # at initialization batch norm's output on the probe is standardized (gamma=1, beta=0)
+    assert np.allclose(h.act_mean[0], 0, atol=1e-6) and np.allclose(h.act_std[0], 1, atol=1e-3)
+
+
+def test_hidden_preactivations_leave_model_untouched():
+    model = nn.mlp([2, 4, 3], batchnorm=True).eval()
+    before = model.batchnorms()[0].running_mean.copy()
+    acts = nn.hidden_preactivations(model, np.random.default_rng(0).normal(size=(10, 2)))
+    assert len(acts) == 1 and acts[0].shape == (10, 4)
+    assert not model.training
+    np.testing.assert_array_equal(model.batchnorms()[0].running_mean, before)
+
+
+def test_batches_of_one_are_skipped_with_batchnorm():
+    X, y = nn.spirals(7, seed=0)  # 21 examples, batch 4: the last batch has 1 example
+    h = nn.train(nn.mlp([2, 4, 3], batchnorm=True), X, y, loss="cross_entropy", lr=0.1,
+                 n_epochs=1, batch_size=4)
+    assert len(h.step_loss) == 5 and not h.diverged
+
+
+def test_spirals():
+    X, y = nn.spirals(50, n_classes=3, seed=0)
+    assert X.shape == (150, 2) and np.bincount(y).tolist() == [50, 50, 50]
+    assert np.abs(X).max() <= 1.0
+    assert not np.array_equal(X, nn.spirals(50, seed=1)[0])
+
+
+def test_rel_error_and_numerical_gradient():
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(nn.numerical_gradient(lambda: float(np.sum(x**3)), x),
+                               3 * x**2, rtol=1e-8)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+    assert nn.rel_error([1.0], [1.0]) == 0.0
