@@ -19,7 +19,9 @@ from helpers.checks import Mismatch, expect_choice
 
 #: lesson notebook stem -> module holding its exercises, in course order
 LESSON_MODULES = {
+    "00_start_here": "helpers.exercises.l00",
     "01_feature_scale": "helpers.exercises.l01",
+    "02_standardization": "helpers.exercises.l02",
 }
 
 

@@ -1,0 +1,41 @@
+"""The warm-up exercise of lesson 00 (00_start_here): see how checks work."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.checks import Case, Mismatch, expect_array, expect_close
+from helpers.data import age_income
+from helpers.exercises import Exercise
+
+
+def _cases(rng):
+    X, _ = age_income(n=6, seed=3)
+    return [
+        Case("2 examples, 1 feature", (np.array([[1.0], [4.0]]),)),
+        Case("age (years) and income (USD), 6 people", (X,)),
+        Case("random: 10 examples, 3 features", (rng.normal(size=(10, 3)) * [1, 10, 100],)),
+    ]
+
+
+def _judge(case, value):
+    (X,) = case.args
+    if np.shape(value) == (X.shape[0],):
+        raise Mismatch(f"you returned {X.shape[0]} values, one per example (row); "
+                       "use axis=0 to get one per feature (column)")
+    got = expect_array(value, (X.shape[1],), "the ranges")
+    expect_close(got, X.max(axis=0) - X.min(axis=0), "the ranges", rtol=1e-9)
+
+
+EXERCISES = [
+    Exercise(
+        id="ex0_ranges",
+        function="feature_ranges",
+        title="Warm-up: how far apart are the scales?",
+        points=1,
+        cases=_cases,
+        judge=_judge,
+        hint="X has one row per example and one column per feature: "
+             "X.max(axis=0) - X.min(axis=0) gives one number per column.",
+    ),
+]
