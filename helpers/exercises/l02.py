@@ -1,0 +1,292 @@
+"""Exercises of lesson 2 (02_standardization): z-score standardization, done right.
+
+The judges check defining properties instead of comparing with a stored answer:
+the deviations from a mean average to 0, std² is the mean squared deviation,
+``Z * std + mean`` gives back ``X``, raw-space weights predict what the
+standardized model predicts. Before that, each judge recognises the likely
+wrong answers (sample std, wrong axis, variance, recomputed statistics, 0/0)
+and names the mistake.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.checks import Case, Mismatch, expect_array, expect_close, expect_number, expect_tuple
+from helpers.data import age_income, load_iris
+from helpers.exercises import Exercise, choice_judge
+
+
+def _close(a, b, rtol=1e-7, atol=1e-10) -> bool:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+# --------------------------------------------------------------------------- zscore_fit
+
+
+def _fit_cases(rng):
+    X_ai, _ = age_income(n=50, seed=3)
+    return [
+        Case("iris: 150 flowers × 4 features (cm)", (load_iris().X,)),
+        Case("age (years) and income (USD), 50 people", (X_ai,)),
+        Case("3 examples × 2 features (n − 1 = 2 differs most from n = 3)",
+             (np.array([[1.0, 10.0], [2.0, 20.0], [6.0, 60.0]]),)),
+        Case("a square array: 4 examples × 4 features",
+             (rng.normal(size=(4, 4)) * [1.0, 2.0, 3.0, 4.0] + [0.0, 1.0, -2.0, 5.0],)),
+        Case("a constant feature (every value 7.0)",
+             (np.column_stack([rng.normal(size=6), np.full(6, 7.0)]),)),
+        Case("random: 20 examples × 3 features", (rng.normal(3.0, 2.0, size=(20, 3)),)),
+    ]
+
+
+def _per_feature(value, X, name):
+    """Shape check that explains the usual axis mistakes."""
+    n, d = X.shape
+    arr = np.asarray(value, dtype=float) if value is not None else None
+    if arr is not None and arr.shape == ():
+        raise Mismatch(f"{name} is one number for the whole array; the z-score needs one "
+                       f"{name} per feature (column): use axis=0")
+    if arr is not None and arr.shape == (n,) and n != d:
+        raise Mismatch(f"{name} has one value per example, shape ({n},): you used the wrong "
+                       f"axis. Compute it down each column (axis=0) to get shape ({d},)")
+    return expect_array(value, (d,), name)
+
+
+def _fit_judge(case, value):
+    (X,) = case.args
+    n, d = X.shape
+    mean, std = expect_tuple(value, 2, "(mean, std)")
+    m = _per_feature(mean, X, "mean")
+    s = _per_feature(std, X, "std")
+    if n == d and _close(m, X.mean(axis=1)) and not _close(X.mean(axis=1), X.mean(axis=0)):
+        raise Mismatch("mean is the mean of each row (one per example, axis=1); the z-score "
+                       "needs the mean of each feature, i.e. of each column: axis=0")
+    deviation = (X - m).mean(axis=0)  # the mean is the value the deviations average out to
+    if not np.allclose(deviation, 0, atol=1e-9 * (1 + np.abs(X).max())):
+        j = int(np.argmax(np.abs(deviation)))
+        raise Mismatch(f"mean is off: the deviations x − mean of feature {j} average to "
+                       f"{deviation[j]:.4g} instead of 0 (got mean {m[j]:.6g})")
+    if (s < 0).any():
+        raise Mismatch("std has a negative value; a standard deviation is ≥ 0")
+    msd = ((X - m) ** 2).mean(axis=0)  # mean squared deviation = population variance
+    if n > 1 and _close(s, np.sqrt(msd * n / (n - 1))) and not _close(msd, msd * n / (n - 1)):
+        raise Mismatch(f"std is the sample standard deviation (it divides by n − 1 = {n - 1}); "
+                       f"the lecture's formula divides by n = {n}: the population standard "
+                       "deviation (np.std with its default ddof=0)")
+    if _close(s, msd) and not _close(msd, np.sqrt(msd)):
+        raise Mismatch("std looks like the variance (the mean squared deviation); "
+                       "take its square root")
+    if n == d and _close(s, X.std(axis=1)) and not _close(X.std(axis=1), np.sqrt(msd)):
+        raise Mismatch("std is the standard deviation of each row (axis=1); "
+                       "use each column: axis=0")
+    expect_close(s, np.sqrt(msd), "std (vs √ of the mean squared deviation from the mean)",
+                 rtol=1e-7, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- zscore_transform
+
+
+def _transform_cases(rng):
+    iris = load_iris().X
+    X_train, _ = age_income(n=100, seed=4)
+    m_train, s_train = X_train.mean(axis=0), X_train.std(axis=0)
+    X_old = X_train[X_train[:, 0] > 40][:8]  # older people only: a shifted test set
+    X_const = np.column_stack([rng.normal(5.0, 2.0, size=6), np.full(6, 3.0),
+                               rng.normal(size=6)])
+    X_rand = rng.normal(2.0, 3.0, size=(10, 3))
+    return [
+        Case("iris with its own mean and std", (iris, iris.mean(axis=0), iris.std(axis=0))),
+        Case("a constant feature: std 0 there, expected 0 (not NaN)",
+             (X_const, X_const.mean(axis=0), X_const.std(axis=0))),
+        Case("test data (8 people over 40) with the TRAINING mean and std",
+             (X_old, m_train, s_train)),
+        Case("one new example at prediction time, with the training mean and std",
+             (np.array([[35.0, 60_000.0]]), m_train, s_train)),
+        Case("random: 10 × 3 with given mean and std",
+             (X_rand, np.array([1.0, 2.0, 3.0]), np.array([0.5, 2.0, 4.0]))),
+    ]
+
+
+def _transform_judge(case, value):
+    X, mean, std = case.args
+    if value is None:
+        raise Mismatch("the result is None (did you forget `return`?)")
+    try:
+        Z = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise Mismatch(f"the result is not an array of numbers ({type(value).__name__})") from None
+    if Z.shape == X.shape and not np.isfinite(Z).all():
+        bad = sorted({int(j) for j in np.nonzero(~np.isfinite(Z))[1]})
+        if all(std[j] == 0 for j in bad):
+            raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, whose std is 0: "
+                           "(x − mean)/0 is 0/0 = NaN. Map zero-variance features to 0, e.g. "
+                           "divide by np.where(std == 0, 1, std)")
+        raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, although the std you "
+                       "were given is not 0 there: did you recompute the std from X (one "
+                       "example has std 0)? Use the mean and std passed in")
+    Z = expect_array(value, X.shape, "the standardized array")
+    ok = std > 0
+    own_m, own_s = X.mean(axis=0), X.std(axis=0)
+    own = (X - own_m) / np.where(own_s == 0, 1, own_s)
+    right = (X - mean) / np.where(ok, std, 1)
+    if _close(Z, own) and not _close(own, right):
+        raise Mismatch("you standardized X with its own mean and std; use the mean and std "
+                       "passed in (the training statistics), or test data and new examples "
+                       "land in the wrong place")
+    for wrong, why in (((X - mean) / np.where(ok, std**2, 1), "you divided by the variance "
+                        "(std²); divide by the standard deviation"),
+                       (X - mean, "you subtracted the mean but did not divide by std"),
+                       (X / np.where(ok, std, 1), "you divided by std but did not subtract "
+                        "the mean first")):
+        if _close(Z, wrong) and not _close(wrong, right):
+            raise Mismatch(why)
+    if not ok.all():
+        if not np.allclose(Z[:, ~ok], 0, atol=1e-9):
+            raise Mismatch("a feature with std 0 should map to 0 (as scikit-learn does), "
+                           f"got {Z[:, ~ok].ravel()[:3]}")
+    back = Z[:, ok] * std[ok] + mean[ok]  # undoing the z-score must give back X
+    expect_close(back, X[:, ok], "Z·std + mean (should give back X)", rtol=1e-8, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- weights_to_raw
+
+
+def _weights_cases(rng):
+    X, y = age_income(n=200, seed=0)
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    Xs = (X - mean) / std
+    theta = np.linalg.lstsq(np.column_stack([Xs, np.ones(len(y))]), y, rcond=None)[0]
+    probes = rng.normal(size=(6, 4))  # standardized coordinates of probe points
+    return [
+        Case("age/income: weights fitted on standardized data",
+             (theta[:2], float(theta[2]), mean, std), expected=probes[:, :2]),
+        Case("one feature: w = [2], b = 1, mean = [10], std = [5]",
+             (np.array([2.0]), 1.0, np.array([10.0]), np.array([5.0])), expected=probes[:, :1]),
+        Case("random: 4 features",
+             (rng.normal(size=4), float(rng.normal()), rng.normal(size=4) * 10,
+              rng.uniform(0.5, 3.0, size=4)), expected=probes),
+        Case("a constant feature (std 0): no division by zero",
+             (np.array([0.5, 0.7]), 2.0, np.array([4.0, 3.0]), np.array([1.5, 0.0])),
+             expected=probes[:, :2]),
+    ]
+
+
+def _weights_judge(case, value):
+    w, b, mean, std = case.args
+    d = len(w)
+    w_raw, b_raw = expect_tuple(value, 2, "(w_raw, b_raw)")
+    arr = np.asarray(w_raw, dtype=float) if w_raw is not None else None
+    if arr is not None and arr.shape == (d,) and not np.isfinite(arr).all():
+        j = int(np.flatnonzero(~np.isfinite(arr))[0])
+        extra = (f" Feature {j} has std 0: x'_j is always 0, so its weight does not matter; "
+                 "divide by np.where(std == 0, 1, std)") if std[j] == 0 else ""
+        raise Mismatch(f"w_raw contains NaN or inf (a division by zero?).{extra}")
+    wr = expect_array(w_raw, (d,), "w_raw")
+    br = expect_number(b_raw, "b_raw")
+    ok = std > 0
+    safe = np.where(ok, std, 1.0)
+    if _close(wr[ok], (w * std)[ok]) and not _close((w * std)[ok], (w / safe)[ok]):
+        raise Mismatch("w_raw is w × std; a weight w on x/σ is a weight w/σ on x: divide by std")
+    shift = float((w / safe) @ mean)
+    if abs(shift) > 1e-12:
+        if np.isclose(br, b, rtol=1e-9, atol=1e-12):
+            raise Mismatch("b_raw equals b, but subtracting the mean moves into the bias: "
+                           "b_raw = b − Σ_j w_j μ_j / σ_j")
+        if np.isclose(br, b + shift, rtol=1e-9, atol=1e-12):
+            raise Mismatch("the bias correction has the wrong sign: b_raw = b − Σ_j w_j μ_j / σ_j")
+    Z = np.asarray(case.expected, float) * ok  # a feature with std 0 is always 0 after scaling
+    X_raw = mean + Z * std
+    expect_close(X_raw @ wr + br, Z @ w + b,
+                 "predictions of (w_raw, b_raw) on raw inputs vs the standardized model",
+                 rtol=1e-7, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- concepts
+
+
+def _one_answer(rng):
+    return [Case("your answer")]
+
+
+EXERCISES = [
+    Exercise(
+        id="ex2_zscore_fit",
+        function="zscore_fit",
+        title="Exercise 1: fit the z-score statistics",
+        points=2,
+        cases=_fit_cases,
+        judge=_fit_judge,
+        hint="X has shape (n_samples, n_features): one mean and one std per column, "
+             "X.mean(axis=0) and X.std(axis=0). np.std divides by n by default (ddof=0), "
+             "as the lecture's formula does.",
+    ),
+    Exercise(
+        id="ex2_zscore_transform",
+        function="zscore_transform",
+        title="Exercise 2: apply the z-score",
+        points=2,
+        cases=_transform_cases,
+        judge=_transform_judge,
+        hint="Return (X - mean) / std as a new array, using the mean and std you are given. "
+             "Where std is 0, divide by 1 instead: np.where(std == 0, 1, std).",
+    ),
+    Exercise(
+        id="ex2_weights_to_raw",
+        function="weights_to_raw",
+        title="Exercise 3: weights for raw inputs",
+        points=2,
+        cases=_weights_cases,
+        judge=_weights_judge,
+        hint="Expand w · (x − μ)/σ + b = (w/σ) · x + (b − Σ_j w_j μ_j/σ_j). A feature with "
+             "σ = 0 is always 0 after scaling: divide by 1 there.",
+    ),
+    Exercise(
+        id="ex2_concept_bounded",
+        function="answer_bounded_question",
+        title="Exercise 4 (concept): the range of z-scores",
+        points=1,
+        cases=_one_answer,
+        judge=choice_judge(
+            "ex2_concept_bounded", "abcd",
+            "e4d9f2d517a89220d4d16fc297134f9998a8beff189e8b2a1303fbc1b9dbbafd",
+            wrong={"a": "A standard deviation of 1 is an average size, not a bound: look at "
+                        "the largest standardized income printed above.",
+                   "b": "The 68–95–99.7 rule describes normal data; skewed data can go much "
+                        "further, and even normal data can exceed 3.",
+                   "d": "That is min–max scaling, not the z-score: z-scores are negative "
+                        "below the mean."}),
+        hint="Look at the smallest and largest standardized income printed above.",
+    ),
+    Exercise(
+        id="ex2_concept_normal",
+        function="answer_normal_question",
+        title="Exercise 5 (concept): does standardizing make data normal?",
+        points=1,
+        cases=_one_answer,
+        judge=choice_judge(
+            "ex2_concept_normal", "abcd",
+            "f44fc8bdb204cfd152bb5ac74e4bc1f8e6b0c059ee456d89d77b7dfd6bf949b9",
+            wrong={"a": "Standardizing only shifts and rescales: the skewness printed above "
+                        "is the same before and after.",
+                   "c": "Shifting and rescaling cannot make a skewed histogram symmetric.",
+                   "d": "Shifting and rescaling cannot change the shape of the histogram."}),
+        hint="Compare the two income histograms above and their skewness.",
+    ),
+    Exercise(
+        id="ex2_concept_test_stats",
+        function="answer_test_stats_question",
+        title="Exercise 6 (concept): statistics at prediction time",
+        points=1,
+        cases=_one_answer,
+        judge=choice_judge(
+            "ex2_concept_test_stats", "abcd",
+            "58509b56b995cde56a86e2b016348c341a841e7304b46b31f75807697accc13c",
+            wrong={"b": "One example has standard deviation 0 and is its own mean: every "
+                        "person would become 0 and get the same prediction.",
+                   "c": "Then the test data shape the model you evaluate: a leak.",
+                   "d": "The test set's own statistics move its examples: a shifted test "
+                        "set would look like the training set, as shown above."}),
+        hint="The model learned its weights for inputs scaled in one particular way.",
+    ),
+]

@@ -1,0 +1,132 @@
+"""Feature scaling as pure functions: fit statistics on training data, apply them anywhere.
+
+Every scaling is the affine map ``x' = (x - shift) / scale`` per feature, with
+``shift`` and ``scale`` of shape (n_features,) fitted on the training data only:
+
+==========  ==================  =====================
+kind        shift               scale
+==========  ==================  =====================
+"none"      0                   1
+"center"    mean                1
+"scale"     0                   standard deviation
+"zscore"    mean                standard deviation
+"minmax"    minimum             maximum - minimum
+==========  ==================  =====================
+
+Standard deviations are population ones (divide by n, ``ddof=0``), as in the
+lecture's formula, NumPy's default and scikit-learn's ``StandardScaler``.
+A zero scale (a constant feature) is replaced by 1, as scikit-learn does: the
+constant feature is then centred to 0 instead of becoming NaN (0/0).
+
+Used in lesson 2 (02_standardization).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: the scalings compared in lesson 2, in display order
+SCALINGS = ("none", "center", "scale", "zscore", "minmax")
+#: human-readable names for tables, legends and the widget
+SCALING_LABELS = {
+    "none": "none (raw)",
+    "center": "centering only",
+    "scale": "scaling only (÷ std)",
+    "zscore": "z-score (both)",
+    "minmax": "min–max to [0, 1]",
+}
+
+
+def _as_2d(X) -> np.ndarray:
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (n_samples, n_features), got shape {X.shape}")
+    return X
+
+
+def safe_scale(scale) -> np.ndarray:
+    """Scales with zeros replaced by 1 (so a constant feature is not divided by 0)."""
+    scale = np.array(scale, dtype=float)
+    scale[scale == 0] = 1.0
+    return scale
+
+
+def zscore_fit(X, ddof: int = 0):
+    """Per-feature mean and standard deviation; X (n, d) -> (mean (d,), std (d,)).
+
+    ``ddof=0`` (default) is the population standard deviation (divide by n);
+    ``ddof=1`` the sample one (divide by n - 1), shown for comparison only.
+    """
+    X = _as_2d(X)
+    return X.mean(axis=0), X.std(axis=0, ddof=ddof)
+
+
+def zscore_transform(X, mean, std) -> np.ndarray:
+    """A standardized copy ``(X - mean) / std``; zero-std features map to ``X - mean`` (0 on
+    the training data). X (n, d), mean (d,), std (d,) -> (n, d). X is not changed."""
+    return (_as_2d(X) - np.asarray(mean, float)) / safe_scale(std)
+
+
+def fit_scaling(X, kind: str = "zscore"):
+    """``(shift, scale)``, each (d,), of the scaling ``kind`` (see :data:`SCALINGS`) fitted on X.
+
+    A zero scale is already replaced by 1, so :func:`apply_scaling` never divides by 0.
+    """
+    X = _as_2d(X)
+    d = X.shape[1]
+    if kind == "none":
+        return np.zeros(d), np.ones(d)
+    if kind == "center":
+        return X.mean(axis=0), np.ones(d)
+    if kind == "scale":
+        return np.zeros(d), safe_scale(X.std(axis=0))
+    if kind == "zscore":
+        return X.mean(axis=0), safe_scale(X.std(axis=0))
+    if kind == "minmax":
+        lo = X.min(axis=0)
+        return lo, safe_scale(X.max(axis=0) - lo)
+    raise ValueError(f"unknown scaling {kind!r}; choose one of {', '.join(SCALINGS)}")
+
+
+def apply_scaling(X, shift, scale) -> np.ndarray:
+    """``(X - shift) / scale`` as a new array; X (n, d) -> (n, d)."""
+    return (_as_2d(X) - np.asarray(shift, float)) / safe_scale(scale)
+
+
+def scale_features(X_train, *others, kind: str = "zscore"):
+    """Fit ``kind`` on ``X_train`` only and apply it to X_train and each of ``others``.
+
+    Returns a tuple ``(X_train', *others', shift, scale)``: the statistics come
+    from the training data alone, so test data never influences the model.
+    """
+    shift, scale = fit_scaling(X_train, kind)
+    return (apply_scaling(X_train, shift, scale),
+            *(apply_scaling(X, shift, scale) for X in others), shift, scale)
+
+
+def weights_to_raw(w, b, shift, scale):
+    """Weights for raw inputs giving the same predictions as ``(w, b)`` on scaled inputs.
+
+    From ``w · (x - shift) / scale + b = (w / scale) · x + (b - Σ_j w_j shift_j / scale_j)``:
+    ``w_raw = w / scale`` and ``b_raw = b - w_raw · shift``. w (d,), b scalar -> (w_raw (d,), b_raw).
+    """
+    w_raw = np.asarray(w, float) / safe_scale(scale)
+    return w_raw, float(b - w_raw @ np.asarray(shift, float))
+
+
+def weights_to_scaled(w_raw, b_raw, shift, scale):
+    """Inverse of :func:`weights_to_raw`: raw-space (w, b) -> scaled-space (w, b)."""
+    scale = safe_scale(scale)
+    w_raw = np.asarray(w_raw, float)
+    return w_raw * scale, float(b_raw + w_raw @ np.asarray(shift, float))
+
+
+def skewness(x) -> float:
+    """Sample skewness E[(x - mean)^3] / std^3 of a 1-d array (0 for a symmetric distribution).
+
+    It is unchanged by any z-score (or other positive affine) scaling: the shape stays.
+    """
+    x = np.asarray(x, dtype=float)
+    z = x - x.mean()
+    s = z.std()
+    return float((z**3).mean() / s**3) if s > 0 else 0.0

@@ -1,0 +1,229 @@
+"""Lesson 2's exercises: right answers pass, each likely wrong answer is rejected by name."""
+
+import numpy as np
+import pytest
+
+from helpers import scaling
+from helpers.checks import judge, run_case
+from helpers.exercises import answer_digest, get_exercise, lesson_exercises
+
+
+def _report(exercise_id, fn, seed=0):
+    ex = get_exercise(exercise_id)
+    cases = ex.cases(np.random.default_rng(seed))
+    return judge(ex, cases, [run_case(fn, c) for c in cases])
+
+
+def _messages(report):
+    return " | ".join(r.message for r in report.results if not r.passed)
+
+
+def _safe(std):
+    return np.where(std == 0, 1, std)
+
+
+# --------------------------------------------------------------------------- right answers
+
+
+def zscore_fit(X):
+    return X.mean(axis=0), X.std(axis=0)
+
+
+def zscore_transform(X, mean, std):
+    return (X - mean) / _safe(std)
+
+
+def weights_to_raw(w, b, mean, std):
+    w_raw = w / _safe(std)
+    return w_raw, b - w_raw @ mean
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_right_answers_pass_for_any_seed(seed):
+    for ex_id, fn in [("ex2_zscore_fit", zscore_fit), ("ex2_zscore_transform", zscore_transform),
+                      ("ex2_weights_to_raw", weights_to_raw)]:
+        report = _report(ex_id, fn, seed)
+        assert report.status == "passed", report.to_text()
+
+
+def test_helpers_agree_with_the_exercises():
+    for ex_id, fn in [("ex2_zscore_fit", scaling.zscore_fit),
+                      ("ex2_zscore_transform", scaling.zscore_transform),
+                      ("ex2_weights_to_raw", scaling.weights_to_raw)]:
+        assert _report(ex_id, fn).status == "passed"
+
+
+def test_exercise_list_and_points():
+    exercises = lesson_exercises("02_standardization")
+    assert [e.function for e in exercises] == [
+        "zscore_fit", "zscore_transform", "weights_to_raw", "answer_bounded_question",
+        "answer_normal_question", "answer_test_stats_question"]
+    assert sum(e.points for e in exercises) == 9
+
+
+def test_not_done_yet():
+    def zscore_fit(X):
+        raise NotImplementedError()
+    assert _report("ex2_zscore_fit", zscore_fit).status == "not_done"
+
+
+# --------------------------------------------------------------------------- zscore_fit mistakes
+
+
+def test_fit_sample_std_is_named():
+    report = _report("ex2_zscore_fit", lambda X: (X.mean(axis=0), X.std(axis=0, ddof=1)))
+    assert report.status == "failed"
+    assert "sample standard deviation" in _messages(report)
+    assert "n − 1" in _messages(report)
+
+
+def test_fit_wrong_axis_is_named():
+    report = _report("ex2_zscore_fit", lambda X: (X.mean(axis=1), X.std(axis=1)))
+    assert report.status == "failed"
+    msgs = [r.message for r in report.results if not r.passed]
+    assert len(msgs) == len(report.results)  # every case catches it, square or not
+    assert all("axis" in m for m in msgs), msgs
+    assert any("wrong axis" in m for m in msgs) and any("each row" in m for m in msgs)
+
+
+def test_fit_whole_array_mean_is_named():
+    report = _report("ex2_zscore_fit", lambda X: (X.mean(), X.std()))
+    assert "one number for the whole array" in _messages(report)
+
+
+def test_fit_variance_is_named():
+    report = _report("ex2_zscore_fit", lambda X: (X.mean(axis=0), X.var(axis=0)))
+    assert "variance" in _messages(report)
+
+
+def test_fit_row_std_with_column_mean_is_named():
+    report = _report("ex2_zscore_fit", lambda X: (X.mean(axis=0), X.std(axis=1)))
+    assert "axis" in _messages(report)
+
+
+def test_fit_mutating_input_is_named():
+    def zscore_fit(X):
+        mean = X.mean(axis=0)
+        X -= mean
+        return mean, np.sqrt((X**2).mean(axis=0))
+    report = _report("ex2_zscore_fit", zscore_fit)
+    assert report.status == "failed"
+    assert "changed its input X in place" in _messages(report)
+
+
+def test_fit_forgot_return_is_named():
+    report = _report("ex2_zscore_fit", lambda X: None)
+    assert "expected a tuple (mean, std)" in _messages(report)
+
+
+# --------------------------------------------------------------------------- zscore_transform mistakes
+
+
+def test_transform_division_by_zero_is_named():
+    report = _report("ex2_zscore_transform", lambda X, mean, std: (X - mean) / std)
+    assert report.status == "failed"
+    msgs = _messages(report)
+    assert "std is 0" in msgs and "NaN" in msgs
+    # only the constant-feature case fails
+    assert [r.passed for r in report.results].count(False) == 1
+
+
+def test_transform_mutating_input_is_named():
+    def zscore_transform(X, mean, std):
+        X -= mean
+        X /= _safe(std)
+        return X
+    report = _report("ex2_zscore_transform", zscore_transform)
+    assert report.status == "failed"
+    assert "changed its input X in place" in _messages(report)
+
+
+def test_transform_recomputing_statistics_is_named():
+    def zscore_transform(X, mean, std):
+        m, s = X.mean(axis=0), X.std(axis=0)
+        return (X - m) / _safe(s)
+    msgs = _messages(_report("ex2_zscore_transform", zscore_transform))
+    assert "its own mean and std" in msgs
+
+
+def test_transform_recomputing_statistics_on_one_example_is_named():
+    def zscore_transform(X, mean, std):
+        return (X - X.mean(axis=0)) / X.std(axis=0)
+    msgs = _messages(_report("ex2_zscore_transform", zscore_transform))
+    assert "did you recompute the std from X" in msgs
+
+
+def test_transform_sample_std_statistics_are_caught():
+    def zscore_transform(X, mean, std):
+        n = len(X)
+        return (X - mean) / _safe(std * np.sqrt(n / max(n - 1, 1)))
+    assert _report("ex2_zscore_transform", zscore_transform).status == "failed"
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda X, mean, std: (X - mean) / _safe(std) ** 2, "variance"),
+    (lambda X, mean, std: X - mean, "did not divide by std"),
+    (lambda X, mean, std: X / _safe(std), "did not subtract"),
+    (lambda X, mean, std: np.where(std > 0, (X - mean) / _safe(std), 1.0), "should map to 0"),
+])
+def test_transform_other_mistakes_are_named(wrong, words):
+    report = _report("ex2_zscore_transform", wrong)
+    assert report.status == "failed"
+    assert words in _messages(report)
+
+
+# --------------------------------------------------------------------------- weights_to_raw mistakes
+
+
+def test_weights_division_by_zero_is_named():
+    def weights_to_raw(w, b, mean, std):
+        w_raw = w / std
+        return w_raw, b - w_raw @ mean
+    report = _report("ex2_weights_to_raw", weights_to_raw)
+    assert report.status == "failed"
+    assert "division by zero" in _messages(report) and "std 0" in _messages(report)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda w, b, mean, std: (w * std, b - w @ mean), "divide by std"),
+    (lambda w, b, mean, std: (w / _safe(std), b), "b_raw equals b"),
+    (lambda w, b, mean, std: (w / _safe(std), b + (w / _safe(std)) @ mean), "wrong sign"),
+    (lambda w, b, mean, std: (w / _safe(std), b - w @ mean), "predictions"),
+    (lambda w, b, mean, std: w / _safe(std), "expected a tuple"),
+])
+def test_weights_mistakes_are_named(wrong, words):
+    report = _report("ex2_weights_to_raw", wrong)
+    assert report.status == "failed"
+    assert words in _messages(report)
+
+
+def test_weights_mutating_input_is_named():
+    def weights_to_raw(w, b, mean, std):
+        w /= _safe(std)
+        return w, b - w @ mean
+    assert "changed its input w in place" in _messages(_report("ex2_weights_to_raw",
+                                                               weights_to_raw))
+
+
+# --------------------------------------------------------------------------- concept questions
+
+
+@pytest.mark.parametrize("ex_id", ["ex2_concept_bounded", "ex2_concept_normal",
+                                   "ex2_concept_test_stats"])
+def test_concept_questions_have_one_right_letter_with_explained_wrong_ones(ex_id):
+    verdicts = {letter: _report(ex_id, lambda letter=letter: letter) for letter in "abcd"}
+    right = [letter for letter, r in verdicts.items() if r.passed]
+    assert len(right) == 1
+    assert get_exercise(ex_id).judge  # digest stored, never the letter
+    for letter, r in verdicts.items():
+        if letter not in right:
+            assert len(r.results[0].message) > 40, (letter, r.results[0].message)
+    assert _report(ex_id, lambda: "e").status == "failed"
+    assert _report(ex_id, lambda: 3).status == "failed"
+
+
+def test_concept_answers_are_the_intended_ones():
+    assert _report("ex2_concept_bounded", lambda: "c").passed
+    assert _report("ex2_concept_normal", lambda: " B ").passed
+    assert _report("ex2_concept_test_stats", lambda: "(a)").passed
+    assert answer_digest("ex2_concept_normal", "b") != answer_digest("ex2_concept_bounded", "b")

@@ -1,0 +1,110 @@
+"""helpers.scaling: fit on training data, apply anywhere, map weights back."""
+
+import numpy as np
+import pytest
+
+from helpers import scaling
+from helpers.data import age_income, load_iris
+from helpers.optimisation import least_squares
+
+
+def test_zscore_gives_zero_mean_unit_population_std():
+    X = load_iris().X
+    mean, std = scaling.zscore_fit(X)
+    Z = scaling.zscore_transform(X, mean, std)
+    assert np.allclose(Z.mean(axis=0), 0, atol=1e-12)
+    assert np.allclose(Z.std(axis=0), 1)  # population std (ddof=0)
+    assert not np.allclose(Z.std(axis=0, ddof=1), 1)
+
+
+def test_sample_std_option():
+    X = np.array([[1.0], [2.0], [6.0]])
+    assert scaling.zscore_fit(X, ddof=1)[1][0] == pytest.approx(np.std(X, ddof=1))
+    assert scaling.zscore_fit(X)[1][0] == pytest.approx(np.sqrt(14 / 3))
+
+
+def test_transform_does_not_mutate_and_returns_new_array():
+    X = load_iris().X
+    before = X.copy()
+    Z = scaling.zscore_transform(X, *scaling.zscore_fit(X))
+    assert np.array_equal(X, before) and Z is not X
+
+
+def test_constant_feature_maps_to_zero_without_nan():
+    X = np.column_stack([np.arange(5.0), np.full(5, 3.0)])
+    mean, std = scaling.zscore_fit(X)
+    assert std[1] == 0
+    with np.errstate(all="raise"):  # no division by zero anywhere
+        Z = scaling.zscore_transform(X, mean, std)
+        for kind in scaling.SCALINGS:
+            S = scaling.apply_scaling(X, *scaling.fit_scaling(X, kind))
+            assert np.isfinite(S).all()
+    assert np.array_equal(Z[:, 1], np.zeros(5))
+    assert np.allclose(scaling.apply_scaling(X, *scaling.fit_scaling(X, "minmax"))[:, 1], 0)
+
+
+def test_safe_scale_does_not_mutate():
+    s = np.array([0.0, 2.0])
+    assert np.array_equal(scaling.safe_scale(s), [1.0, 2.0])
+    assert s[0] == 0.0
+
+
+@pytest.mark.parametrize("kind", scaling.SCALINGS)
+def test_fit_scaling_kinds(kind):
+    X, _ = age_income(n=50)
+    S = scaling.apply_scaling(X, *scaling.fit_scaling(X, kind))
+    if kind in ("center", "zscore"):
+        assert np.allclose(S.mean(axis=0), 0, atol=1e-9)
+    if kind in ("scale", "zscore"):
+        assert np.allclose(S.std(axis=0), 1)
+    if kind == "minmax":
+        assert np.allclose(S.min(axis=0), 0) and np.allclose(S.max(axis=0), 1)
+    if kind == "none":
+        assert np.array_equal(S, X)
+
+
+def test_unknown_kind_and_bad_shape_raise():
+    with pytest.raises(ValueError, match="unknown scaling"):
+        scaling.fit_scaling(np.ones((3, 2)), "robust")
+    with pytest.raises(ValueError, match="n_samples, n_features"):
+        scaling.zscore_fit(np.ones(3))
+
+
+def test_scale_features_uses_training_statistics_only():
+    X_train, _ = age_income(n=100, seed=1)
+    X_test = X_train[:5] + [20.0, 1e5]
+    S_train, S_test, shift, scale = scaling.scale_features(X_train, X_test)
+    assert np.allclose(shift, X_train.mean(axis=0))
+    assert np.allclose(S_test, (X_test - X_train.mean(axis=0)) / X_train.std(axis=0))
+    assert not np.allclose(S_test.mean(axis=0), 0)
+
+
+@pytest.mark.parametrize("kind", scaling.SCALINGS)
+def test_weights_to_raw_gives_identical_predictions(kind):
+    X, y = age_income(n=80, seed=2)
+    shift, scale = scaling.fit_scaling(X, kind)
+    S = scaling.apply_scaling(X, shift, scale)
+    w, b = least_squares(S, y, fit_bias=True)
+    w_raw, b_raw = scaling.weights_to_raw(w, b, shift, scale)
+    assert np.allclose(X @ w_raw + b_raw, S @ w + b, rtol=1e-10)
+    w_back, b_back = scaling.weights_to_scaled(w_raw, b_raw, shift, scale)
+    assert np.allclose(w_back, w) and b_back == pytest.approx(b)
+
+
+def test_weights_to_raw_recovers_raw_least_squares():
+    X, y = age_income(n=200)
+    mean, std = scaling.zscore_fit(X)
+    w, b = least_squares(scaling.zscore_transform(X, mean, std), y, fit_bias=True)
+    w_raw, b_raw = scaling.weights_to_raw(w, b, mean, std)
+    w_ref, b_ref = least_squares(X, y, fit_bias=True)
+    assert np.allclose(w_raw, w_ref, rtol=1e-6) and b_raw == pytest.approx(b_ref, rel=1e-6)
+
+
+def test_skewness_is_unchanged_by_standardizing():
+    X, _ = age_income()
+    income = X[:, 1]
+    z = scaling.zscore_transform(X, *scaling.zscore_fit(X))[:, 1]
+    assert scaling.skewness(income) > 1
+    assert scaling.skewness(z) == pytest.approx(scaling.skewness(income))
+    assert scaling.skewness(np.array([-1.0, 0.0, 1.0])) == 0.0
+    assert scaling.skewness(np.ones(4)) == 0.0
