@@ -132,10 +132,12 @@ def gradient_descent(X, y, lr, n_steps=100, w0=None, b0=0.0, fit_bias=False, lr_
                diverged_at)
 
 
-def sgd(X, y, lr, n_epochs=5, batch_size=1, w0=None, b0=0.0, fit_bias=False, seed=0):
+def sgd(X, y, lr, n_epochs=5, batch_size=1, w0=None, b0=0.0, fit_bias=False, seed=0,
+        n_updates=None):
     """Minibatch SGD (batch_size=1: plain SGD); one entry in the Run per update.
 
     Examples are shuffled each epoch with ``np.random.default_rng(seed)``.
+    ``n_updates`` stops after that many updates (e.g. as many as a GD run's steps).
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -161,7 +163,9 @@ def sgd(X, y, lr, n_epochs=5, batch_size=1, w0=None, b0=0.0, fit_bias=False, see
                 if _diverging(loss, losses[0]):
                     diverged_at = step
                     break
-            if diverged_at is not None:
+                if n_updates is not None and step >= n_updates:
+                    break
+            if diverged_at is not None or (n_updates is not None and step >= n_updates):
                 break
     return Run(np.array(ws), np.array(bs), np.array(losses), lr, diverged_at is not None,
                diverged_at)
