@@ -1,8 +1,10 @@
 """Exercises of lesson 1 (01_feature_scale): why feature scale breaks gradient descent.
 
 The judges verify without shipping the answer: gradients against central finite
-differences of the loss, the stable learning rate by running gradient descent
-just below and just above the learner's value.
+differences of the loss; the stable learning rate against the Hessian's largest
+eigenvalue computed in the judge's own process (and, when too large, by running
+gradient descent below it). Known mistakes (missing factor 2, n − 1, wrong sign,
+1/λ_max, averaging over the wrong axis) get their own sentence.
 """
 
 from __future__ import annotations
@@ -44,15 +46,41 @@ def _gradient_cases(rng):
     ]
 
 
+def _ratio(a, b):
+    """The common ratio a/b when a is a constant multiple of b (else None)."""
+    a, b = np.ravel(np.asarray(a, float)), np.ravel(np.asarray(b, float))
+    keep = np.abs(b) > 1e-12 * max(1.0, float(np.abs(b).max()))
+    if not keep.any():
+        return None
+    r = a[keep] / b[keep]
+    return float(r[0]) if np.allclose(r, r[0], rtol=1e-6) else None
+
+
 def _gradient_judge(case, value):
     X, y, w, b = case.args
+    n, d = X.shape
     grad_w, grad_b = expect_tuple(value, 2, "(grad_w, grad_b)")
+    shape = np.shape(grad_w) if not isinstance(grad_w, str) else None
+    if shape is not None and n != d and shape in ((n,), (n, 1), (n, d)):
+        raise Mismatch(f"grad_w has shape {shape}: one value per example. Sum or average "
+                       f"over the examples (axis=0) to get one value per weight, shape ({d},)")
     gw = expect_array(grad_w, w.shape, "grad_w")
     gb = expect_number(grad_b, "grad_b")
     ref_w, ref_b = _numerical_gradient(X, y, w, b)
-    if np.allclose(gw, ref_w / 2, rtol=1e-4, atol=1e-8) and not np.allclose(ref_w, 0):
-        raise Mismatch("grad_w is half the right value: the derivative of (ŷ − y)² is "
-                       "2·(ŷ − y)·x_j, keep the factor 2")
+    k = _ratio(np.append(gw, gb), np.append(ref_w, ref_b))
+    if k is not None and not np.isclose(k, 1.0, rtol=1e-4):
+        if np.isclose(k, 0.5, rtol=1e-4):
+            raise Mismatch("your gradient is half the right value: the derivative of (ŷ − y)² "
+                           "is 2·(ŷ − y)·x_j, keep the factor 2")
+        if np.isclose(k, -1.0, rtol=1e-4):
+            raise Mismatch("your gradient has the wrong sign: the residual is ŷ − y "
+                           "(prediction minus target), not y − ŷ")
+        if n > 1 and np.isclose(k, n / (n - 1), rtol=1e-4):
+            raise Mismatch(f"your gradient is n/(n − 1) = {k:.4g} times too large: the loss "
+                           "averages over n examples, divide by n (not n − 1)")
+        if np.isclose(k, n, rtol=1e-4):
+            raise Mismatch(f"your gradient is n = {n} times too large: the loss is a mean, "
+                           "divide the sum by n")
     expect_close(gw, ref_w, "grad_w (compared with finite differences)", rtol=1e-4, atol=1e-6)
     expect_close(gb, ref_b, "grad_b (compared with finite differences)", rtol=1e-4, atol=1e-6)
 
@@ -62,41 +90,72 @@ def _lr_cases(rng):
     return [
         Case("two features on the same scale", (np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]),)),
         Case("age (years) and income (in 10,000 USD)", (X / [1.0, 1e4],)),
+        Case("age (years) and income (USD), as in the lecture", (X.copy(),)),
         Case("one feature, 5 examples", (np.array([[1.0], [2.0], [3.0], [4.0], [5.0]]),)),
         Case("random: 30 examples, 4 features", (rng.normal(size=(30, 4)) * [1, 2, 5, 10],)),
     ]
 
 
-def _gd_blows_up(X, lr, n_steps=4000):
-    """Run GD on the bias-free MSE loss from a generic start; True when it diverges.
+def _gd_blows_up(X, lr, n_steps=3000):
+    """Run GD on the bias-free MSE loss with y = 0 from a generic start; True when it diverges.
 
-    With y = 0 the minimum is w = 0; the error along the top eigenvector is
-    multiplied by |1 - lr * lambda_max| each step, so it shrinks just below
-    2/lambda_max and grows just above it.
+    The minimum is w = 0; the error along the top eigenvector is multiplied by
+    |1 - lr * lambda_max| each step, so it shrinks just below 2/lambda_max and grows
+    just above it.
     """
     n, d = X.shape
-    w = np.linspace(1.0, 2.0, d)
+    lam, vec = np.linalg.eigh(2.0 / n * (X.T @ X))
+    w = vec[:, -1] + 0.1 * vec.sum(axis=1)  # mostly along the steepest direction
     start = np.linalg.norm(w)
     for _ in range(n_steps):
         w = w - lr * (2.0 / n) * (X.T @ (X @ w))
         size = np.linalg.norm(w)
         if not np.isfinite(size) or size > 1e3 * start:
             return True
-    return np.linalg.norm(w) > start
+    return bool(np.linalg.norm(w) > start)
+
+
+#: known mistakes, recognised by the ratio (learner's value) / (2 / lambda_max)
+_LR_MISTAKES = (
+    (0.5, "you returned 1/λ_max: gradient descent still converges up to 2/λ_max "
+          "(the error along the steepest direction is multiplied by |1 − α·λ_max| each step)"),
+    (2.0, "your value is 2 times too large: the Hessian of (1/n)‖Xw − y‖² is (2/n) XᵀX, "
+          "did you drop its factor 2?"),
+)
 
 
 def _lr_judge(case, value):
     (X,) = case.args
+    n = len(X)
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.size > 1):
+        raise Mismatch(f"expected one number, got {np.size(value)} values: take the largest "
+                       "eigenvalue λ_max (the steepest direction decides) and return 2/λ_max")
     lr = expect_number(value, "your learning rate")
     if lr <= 0:
         raise Mismatch(f"a learning rate must be positive, got {lr:.3g}")
-    below, above = _gd_blows_up(X, 0.98 * lr), _gd_blows_up(X, 1.02 * lr)
-    if below:
-        raise Mismatch(f"gradient descent diverges already at 0.98 × your value ({lr:.4g}): "
-                       "your learning rate is too large")
-    if not above:
-        raise Mismatch(f"gradient descent still converges at 1.02 × your value ({lr:.4g}): "
-                       "the largest stable learning rate is larger")
+    lam = np.linalg.eigvalsh(2.0 / n * (X.T @ X))
+    ratio = lr * lam[-1] / 2.0
+    if len(lam) > 1 and np.isclose(lr, 2.0 / lam[0], rtol=1e-4) and lam[0] < lam[-1]:
+        raise Mismatch("you used the smallest eigenvalue: the steepest direction (λ_max) "
+                       "limits the learning rate")
+    mistakes = list(_LR_MISTAKES)
+    if n > 2:  # with n = 2, (n - 1)/n = 1/2 is the 1/λ_max mistake
+        mistakes += [((n - 1) / n, "your value is (n − 1)/n times the right one: the loss "
+                                   "averages over n examples, not n − 1"),
+                     (float(n), "your value is n times too large: the loss is a mean, so "
+                                "its Hessian has a factor 1/n")]
+    for k, message in mistakes:
+        if np.isclose(ratio, k, rtol=1e-4):
+            raise Mismatch(message)
+    if abs(ratio - 1.0) > 1e-6:
+        if ratio > 1 and _gd_blows_up(X, 0.5 * (lr + 2.0 / lam[-1])):
+            raise Mismatch(f"gradient descent diverges below your value ({lr:.4g}): it is "
+                           f"{ratio:.4g} times the largest stable learning rate")
+        raise Mismatch(f"your value ({lr:.4g}) is {ratio:.4g} times the largest stable "
+                       "learning rate: gradient descent still converges above it"
+                       if ratio < 1 else
+                       f"your value ({lr:.4g}) is {ratio:.4g} times the largest stable "
+                       "learning rate: too large")
 
 
 EXERCISES = [
