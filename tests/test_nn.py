@@ -207,3 +207,38 @@ def test_rel_error_and_numerical_gradient():
                                3 * x**2, rtol=1e-8)
     np.testing.assert_array_equal(x, [1.0, 2.0])
     assert nn.rel_error([1.0], [1.0]) == 0.0
+
+
+def test_lesson3_functions_agree_with_the_layer():
+    X = np.random.default_rng(0).normal(3.0, 2.0, size=(10, 4))
+    gamma, beta = np.array([1.0, 2.0, 0.5, 1.5]), np.array([0.0, 1.0, -1.0, 0.5])
+    bn = nn.BatchNorm(4)
+    bn.params["gamma"][:], bn.params["beta"][:] = gamma, beta
+    out, cache = nn.batchnorm_forward(X, gamma, beta)
+    np.testing.assert_allclose(bn.forward(X), out)
+    dout = np.random.default_rng(1).normal(size=X.shape)
+    dX, dgamma, dbeta = nn.batchnorm_backward(dout, cache)
+    np.testing.assert_allclose(bn.backward(dout), dX)
+    np.testing.assert_allclose(bn.grads["gamma"], dgamma)
+    np.testing.assert_allclose(bn.grads["beta"], dbeta)
+    rm, rv = nn.update_running_stats(np.zeros(4), np.ones(4), X)
+    np.testing.assert_allclose(bn.running_mean, rm)
+    np.testing.assert_allclose(bn.running_var, rv)
+    bn.training = False
+    np.testing.assert_allclose(bn.forward(X), nn.batchnorm_eval(X, gamma, beta, rm, rv))
+
+
+def test_yours_or_course(capsys):
+    def batchnorm_forward(X, gamma, beta, eps=1e-5):
+        raise NotImplementedError()
+    assert nn.yours_or_course(batchnorm_forward) is nn.batchnorm_forward
+    assert "not written yet" in capsys.readouterr().out
+
+    def batchnorm_eval(X, gamma, beta, running_mean, running_var, eps=1e-5):
+        return X
+    assert nn.yours_or_course(batchnorm_eval) is batchnorm_eval
+
+    def update_running_stats(running_mean, running_var, X, momentum=0.1):
+        raise ValueError("a bug")
+    assert nn.yours_or_course(update_running_stats) is update_running_stats
+    assert capsys.readouterr().out == ""

@@ -323,57 +323,9 @@ EXERCISES = [
              f"(out, {CACHE_NAMES}).",
     ),
     Exercise(
-        id="ex3_bn_backward",
-        function="batchnorm_backward",
-        title="Exercise 2: batch norm, backward pass",
-        points=3,
-        cases=_backward_cases,
-        judge=_backward_judge,
-        hint="dbeta = Σ_i dout, dgamma = Σ_i dout·x_hat, and with dx_hat = dout·γ: "
-             "dX = (dx_hat − mean(dx_hat) − x_hat·mean(dx_hat·x_hat)) / √(var+ε), means over "
-             "the batch (axis=0).",
-    ),
-    Exercise(
-        id="ex3_running_stats",
-        function="update_running_stats",
-        title="Exercise 3: running statistics (PyTorch's convention)",
-        points=2,
-        cases=_running_cases,
-        judge=_running_judge,
-        hint="new = (1 − momentum)·running + momentum·batch, with batch mean X.mean(axis=0) and "
-             "the unbiased batch variance X.var(axis=0, ddof=1). Return new arrays; do not "
-             "change the inputs in place.",
-    ),
-    Exercise(
-        id="ex3_bn_eval",
-        function="batchnorm_eval",
-        title="Exercise 4: batch norm in evaluation mode",
-        points=1,
-        cases=_eval_cases,
-        judge=_eval_judge,
-        hint="Same formula as training, with the running statistics in place of the batch's: "
-             "gamma * (X − running_mean) / np.sqrt(running_var + eps) + beta.",
-    ),
-    Exercise(
-        id="ex3_concept_mode",
-        function="answer_mode_question",
-        title="Exercise 5 (concept): forgetting evaluation mode",
-        points=1,
-        cases=lambda rng: [Case("your answer")],
-        judge=choice_judge(
-            "ex3_concept_mode", "abcd",
-            "0b793ab28f7399478bad73b5bcb0d8d6c40cac20af0091b6877c69035385b832",
-            wrong={"a": "The two modes use different statistics: the batch's, or the running "
-                        "estimates.",
-                   "c": "Look at the single-example demonstration above: the output does not "
-                        "depend on the input at all.",
-                   "d": "Training mode never reads the running statistics; it only updates them."}),
-        hint="Run batchnorm_forward on one example: what is X − mean?",
-    ),
-    Exercise(
         id="ex3_concept_gamma",
         function="answer_gamma_beta_question",
-        title="Exercise 6 (concept): what γ and β allow",
+        title="Exercise 2 (concept): what γ and β allow",
         points=1,
         cases=lambda rng: [Case("your answer")],
         judge=choice_judge(
@@ -385,6 +337,54 @@ EXERCISES = [
                    "d": "The running statistics are updated from the batch mean and variance, "
                         "not from γ and β."}),
         hint="Look at the identity demonstration: which γ and β give back the layer's input?",
+    ),
+    Exercise(
+        id="ex3_bn_backward",
+        function="batchnorm_backward",
+        title="Exercise 3: batch norm, backward pass",
+        points=3,
+        cases=_backward_cases,
+        judge=_backward_judge,
+        hint="dbeta = Σ_i dout, dgamma = Σ_i dout·x_hat, and with dx_hat = dout·γ: "
+             "dX = (dx_hat − mean(dx_hat) − x_hat·mean(dx_hat·x_hat)) / √(var+ε), means over "
+             "the batch (axis=0).",
+    ),
+    Exercise(
+        id="ex3_running_stats",
+        function="update_running_stats",
+        title="Exercise 4: running statistics (PyTorch's convention)",
+        points=2,
+        cases=_running_cases,
+        judge=_running_judge,
+        hint="new = (1 − momentum)·running + momentum·batch, with batch mean X.mean(axis=0) and "
+             "the unbiased batch variance X.var(axis=0, ddof=1). Return new arrays; do not "
+             "change the inputs in place.",
+    ),
+    Exercise(
+        id="ex3_bn_eval",
+        function="batchnorm_eval",
+        title="Exercise 5: batch norm in evaluation mode",
+        points=1,
+        cases=_eval_cases,
+        judge=_eval_judge,
+        hint="Same formula as training, with the running statistics in place of the batch's: "
+             "gamma * (X − running_mean) / np.sqrt(running_var + eps) + beta.",
+    ),
+    Exercise(
+        id="ex3_concept_mode",
+        function="answer_mode_question",
+        title="Exercise 6 (concept): forgetting evaluation mode",
+        points=1,
+        cases=lambda rng: [Case("your answer")],
+        judge=choice_judge(
+            "ex3_concept_mode", "abcd",
+            "0b793ab28f7399478bad73b5bcb0d8d6c40cac20af0091b6877c69035385b832",
+            wrong={"a": "The two modes use different statistics: the batch's, or the running "
+                        "estimates.",
+                   "c": "Look at the single-example demonstration above: the output does not "
+                        "depend on the input at all.",
+                   "d": "Training mode never reads the running statistics; it only updates them."}),
+        hint="Run batchnorm_forward on one example: what is X − mean?",
     ),
     Exercise(
         id="ex3_concept_batch",

@@ -1,0 +1,152 @@
+"""Lesson 3's figures: hidden-activation statistics, histograms per layer, sweeps.
+
+Pure data first (:func:`activation_frame`, :func:`sweep_table`), then functions that
+draw on the axes they are given and return them. Colours and line styles come from
+:mod:`helpers.plots`, so curves differ by more than colour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.plots import CYCLE, LINESTYLES, OKABE_ITO, get_ax
+
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+BN_STYLE = {False: {"color": OKABE_ITO["vermillion"], "linestyle": "--", "marker": "s",
+                    "label": "without batch norm"},
+            True: {"color": OKABE_ITO["blue"], "linestyle": "-", "marker": "o",
+                   "label": "with batch norm"}}
+
+
+def layer_style(i: int) -> dict:
+    """Colour, line style and marker of hidden layer i (0-based)."""
+    return {"color": CYCLE[i % len(CYCLE)], "linestyle": LINESTYLES[i % len(LINESTYLES)],
+            "marker": MARKERS[i % len(MARKERS)]}
+
+
+# --------------------------------------------------------------------------- data
+
+
+def activation_range(history, quantile=0.995) -> float:
+    """A symmetric histogram range covering ``quantile`` of every recorded value."""
+    values = np.abs(history.act_samples[np.isfinite(history.act_samples)])
+    return float(np.quantile(values, quantile)) if values.size else 1.0
+
+
+def activation_frame(history, record: int, *, bins: int = 40, lim: float | None = None) -> dict:
+    """Histograms of each hidden layer's pre-activations at one record of a history.
+
+    Returns {"step", "edges" (bins+1,), "density" (n_hidden, bins), "mean" (n_hidden,),
+    "std" (n_hidden,), "outside" (n_hidden,) fraction of values beyond ±lim}.
+    """
+    lim = activation_range(history) if lim is None else lim
+    edges = np.linspace(-lim, lim, bins + 1)
+    samples = history.act_samples[record]
+    density = np.stack([np.histogram(s, edges, density=False)[0] for s in samples])
+    density = density / (samples.shape[1] * np.diff(edges)[0])
+    outside = (np.abs(samples) > lim).mean(axis=1)
+    return {"step": int(history.steps[record]), "edges": edges, "density": density,
+            "mean": history.act_mean[record].copy(), "std": history.act_std[record].copy(),
+            "outside": outside}
+
+
+def sweep_table(values, histories_by_bn: dict, accuracies_by_bn: dict, name="lr") -> list[dict]:
+    """Rows {name, "batchnorm", "diverged", "final_loss", "accuracy"} of a sweep, for printing."""
+    rows = []
+    for bn, histories in histories_by_bn.items():
+        for v, h, acc in zip(values, histories, accuracies_by_bn[bn], strict=True):
+            rows.append({name: v, "batchnorm": bn, "diverged": h.diverged,
+                         "final_loss": h.final_loss, "accuracy": acc})
+    return rows
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def plot_activation_stats(history, axes=None, title=""):
+    """Mean and standard deviation of each hidden layer's pre-activations vs training step."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(9.0, 3.4))
+    n_hidden = history.act_mean.shape[1]
+    every = max(1, len(history.steps) // 8)
+    for i in range(n_hidden):
+        style = layer_style(i)
+        for ax, values in zip(axes, (history.act_mean, history.act_std), strict=True):
+            ax.plot(history.steps, values[:, i], markevery=every, markersize=5,
+                    label=f"layer {i + 1}", **style)
+    axes[0].set_ylabel("mean of pre-activations")
+    axes[1].set_ylabel("std of pre-activations")
+    for ax in axes:
+        ax.set_xlabel("training step (minibatch updates)")
+    axes[1].legend(ncol=2, loc="upper left")
+    if title:
+        axes[0].figure.suptitle(title)
+    return axes
+
+
+def plot_layer_histograms(history, records=(0, -1), axes=None, *, bins=40, lim=None):
+    """One panel per hidden layer: histograms of its pre-activations at the given records."""
+    n_hidden = history.act_samples.shape[1]
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, n_hidden, figsize=(1.7 * n_hidden + 1, 2.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    lim = activation_range(history) if lim is None else lim
+    styles = [{"color": OKABE_ITO["sky"], "linestyle": "-", "fill": True, "alpha": 0.6},
+              {"color": OKABE_ITO["vermillion"], "linestyle": "-", "fill": False,
+               "linewidth": 2.0}]
+    for k, record in enumerate(records):
+        frame = activation_frame(history, record, bins=bins, lim=lim)
+        for i, ax in enumerate(axes):
+            ax.stairs(frame["density"][i], frame["edges"],
+                      label=f"step {frame['step']}", **styles[k % 2])
+    for i, ax in enumerate(axes):
+        ax.set_title(f"layer {i + 1}", fontsize=10)
+        ax.set_xlabel("pre-activation")
+    axes[0].set_ylabel("density")
+    axes[-1].legend(loc="upper right", fontsize=8)
+    return axes
+
+
+def plot_sweep(values, results: dict, ax=None, *, xlabel="learning rate", ylabel="test accuracy",
+               log=True, chance=None, diverged: dict | None = None):
+    """results: {batchnorm (bool): list of y values}; diverged: {batchnorm: list of bools}.
+
+    Diverged runs are drawn as a large ✕ at chance level (or at the bottom of the axes).
+    """
+    ax = get_ax(ax)
+    for bn, ys in results.items():
+        style = dict(BN_STYLE[bn])
+        ax.plot(values, ys, **style)
+        if diverged:
+            bad = [v for v, d in zip(values, diverged[bn], strict=True) if d]
+            if bad:
+                y0 = chance if chance is not None else 0.0
+                ax.plot(bad, [y0] * len(bad), linestyle="none", marker="X", markersize=12,
+                        color=style["color"], label=f"diverged ({style['label']})")
+    if chance is not None:
+        ax.axhline(chance, color="#555555", linestyle=":", linewidth=1.2, label="chance level")
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_data(X, y, ax=None, title=""):
+    """Scatter of a 2-feature classification set, one marker and colour per class."""
+    ax = get_ax(ax, figsize=(3.6, 3.4))
+    for c in np.unique(y):
+        ax.scatter(*X[y == c].T, s=12, color=CYCLE[int(c) % len(CYCLE)],
+                   marker=MARKERS[int(c) % len(MARKERS)], label=f"class {c}")
+    ax.set_xlabel("feature 1")
+    ax.set_ylabel("feature 2")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8, loc="upper right")
+    if title:
+        ax.set_title(title)
+    return ax

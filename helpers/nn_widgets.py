@@ -1,0 +1,182 @@
+"""Lesson 3's widgets: a progress bar for slow loops and the activation explorer.
+
+Both are thin layers over plain functions: :class:`HistogramRenderer` turns an
+:func:`helpers.nn_plots.activation_frame` into PNG bytes (no pyplot state, no
+Output widget), and :class:`ActivationExplorer` wires three controls to it and
+shows the PNG in an ``ipywidgets.Image``. Their text form (what nbval compares)
+is deterministic.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from helpers.nn_plots import activation_frame, activation_range, layer_style
+
+
+def progress(items, description="running"):
+    """Iterate over ``items`` while an ``ipywidgets.IntProgress`` bar shows how far we are.
+
+    The bar is displayed once, at 0; later values travel as widget updates, not as
+    cell output, so a notebook's stored output stays the same from run to run.
+    """
+    import ipywidgets as W
+    from IPython.display import display
+
+    items = list(items)
+    bar = W.IntProgress(value=0, min=0, max=len(items), description=description,
+                        style={"description_width": "initial"})
+    display(bar)
+    for i, item in enumerate(items):
+        yield item
+        bar.value = i + 1
+    bar.bar_style = "success"
+
+
+class HistogramRenderer:
+    """Draws one histogram panel per hidden layer into a reusable Agg figure -> PNG bytes.
+
+    The static part of a view (axes, limits, the grey step-0 histograms) is rendered
+    once per view and restored from a saved bitmap; only the current histograms and
+    labels are redrawn (matplotlib "blitting"), which keeps an update under 50 ms.
+    """
+
+    def __init__(self, n_hidden, *, bins=40, ncols=3, dpi=80):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        nrows = -(-n_hidden // ncols)
+        self.fig = Figure(figsize=(2.4 * ncols + 0.4, 2.0 * nrows + 0.6), dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.fig)
+        axes = self.fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax in axes[n_hidden:]:
+            ax.set_visible(False)
+        self.axes = axes[:n_hidden]
+        self.bins = bins
+        self._views: dict = {}
+        edges = np.linspace(-1, 1, bins + 1)
+        self.start, self.now, self.labels = [], [], []
+        for i, ax in enumerate(self.axes):
+            style = layer_style(i)
+            self.start.append(ax.stairs(np.zeros(bins), edges, color="#999999", fill=True,
+                                        alpha=0.4, label="step 0"))
+            self.now.append(ax.stairs(np.zeros(bins), edges, color=style["color"], linewidth=2,
+                                      label="this step", animated=True))
+            self.labels.append(ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top",
+                                       fontsize=8, family="monospace", animated=True))
+            ax.set_title(f"layer {i + 1}", fontsize=10)
+            ax.set_xlabel("pre-activation", fontsize=9)
+            ax.tick_params(labelsize=8)
+        self.axes[0].set_ylabel("density", fontsize=9)
+        self.axes[0].legend(fontsize=7, loc="upper right")
+        self.title = self.fig.suptitle(" ", animated=True)
+        self.fig.tight_layout(rect=(0, 0, 1, 0.95))
+
+    def view(self, key, start: dict, ymax: float) -> None:
+        """Show the static part of view ``key``: limits and the step-0 histograms."""
+        if key in self._views:
+            self.canvas.restore_region(self._views[key])
+            return
+        edges = start["edges"]
+        for i, ax in enumerate(self.axes):
+            self.start[i].set_data(start["density"][i], edges)
+            ax.set_xlim(edges[0], edges[-1])
+            ax.set_ylim(0, 1.05 * ymax)
+        self.canvas.draw()
+        self._views[key] = self.canvas.copy_from_bbox(self.fig.bbox)
+
+    def png(self, frame: dict, title: str = "") -> bytes:
+        """Draw ``frame`` over the current view and return PNG bytes."""
+        from PIL import Image as PILImage
+
+        for i, ax in enumerate(self.axes):
+            self.now[i].set_data(frame["density"][i], frame["edges"])
+            self.labels[i].set_text(f"mean {frame['mean'][i]:+.2f}\nstd  {frame['std'][i]:.2f}")
+            ax.draw_artist(self.now[i])
+            ax.draw_artist(self.labels[i])
+        self.title.set_text(title)
+        self.fig.draw_artist(self.title)
+        width, height = self.canvas.get_width_height()
+        image = PILImage.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(),
+                                    "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        image.convert("RGB").save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
+class ActivationExplorer:
+    """Toggle batch norm, pick a learning rate, scrub through training steps.
+
+    histories: {(batchnorm: bool, lr: float): History recorded with
+    ``record_activations=True``}, every history with the same hidden layers and the
+    same record steps. ``widget`` is the box to display; :meth:`update` redraws.
+    """
+
+    def __init__(self, histories: dict, *, bins=40, batchnorm=False, lr=None, record=0):
+        import ipywidgets as W
+
+        self.histories = dict(histories)
+        lrs = sorted({lr for _, lr in self.histories})
+        first = next(iter(self.histories.values()))
+        n_records = max(len(h.steps) for h in self.histories.values())
+        self.bins = bins
+        self._lims = {k: activation_range(h) for k, h in self.histories.items()}
+        self._starts = {}
+        style = {"description_width": "initial"}
+        self.batchnorm = W.ToggleButtons(options=[("without batch norm", False),
+                                                  ("with batch norm", True)],
+                                         value=batchnorm, description="model", style=style)
+        self.lr = W.SelectionSlider(options=lrs, value=lrs[0] if lr is None else lr,
+                                    description="learning rate", style=style)
+        self.record = W.IntSlider(value=record, min=0, max=n_records - 1, step=1,
+                                  description="record (training progress)", style=style,
+                                  layout=W.Layout(width="460px"))
+        self.image = W.Image(format="png")
+        self.status = W.HTML()
+        self._renderer = HistogramRenderer(first.act_samples.shape[1], bins=bins)
+        for control in (self.batchnorm, self.lr, self.record):
+            control.observe(self._on_change, names="value")
+        self.widget = W.VBox([self.batchnorm, self.lr, self.record, self.image, self.status])
+        self.update()
+
+    def key(self):
+        return (self.batchnorm.value, self.lr.value)
+
+    def frame(self) -> dict:
+        """The frame the controls select (pure data; see activation_frame)."""
+        key = self.key()
+        h = self.histories[key]
+        return activation_frame(h, min(self.record.value, len(h.steps) - 1), bins=self.bins,
+                                lim=self._lims[key])
+
+    def update(self) -> None:
+        key = self.key()
+        h = self.histories[key]
+        if key not in self._starts:
+            frames = [activation_frame(h, r, bins=self.bins, lim=self._lims[key])
+                      for r in range(len(h.steps))]
+            self._starts[key] = (frames[0], max(float(f["density"].max()) for f in frames))
+        self._renderer.view(key, *self._starts[key])
+        self.state = self.frame()
+        bn = "with" if key[0] else "without"
+        title = f"{bn} batch norm, lr = {key[1]:g}, step {self.state['step']}"
+        self.image.value = self._renderer.png(self.state, title)
+        note = f"training {h.message}" if h.diverged else h.message
+        self.status.value = f"<span>{note}</span>"
+
+    def _on_change(self, _change) -> None:
+        self.update()
+
+    def __repr__(self) -> str:  # deterministic text: what nbval compares
+        return (f"ActivationExplorer: {len(self.histories)} training runs, "
+                f"{self.record.max + 1} records each (open in JupyterLab to use it)")
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):
+            bundle = bundle[0]
+        bundle = dict(bundle or {})
+        bundle["text/plain"] = repr(self)
+        return bundle
