@@ -84,6 +84,7 @@ def style(i: int) -> dict:
 
 def subplots(ncols: int = 2, nrows: int = 1, width: float = 4.2, height: float = 3.6, **kw):
     """Side-by-side axes for comparisons: returns (fig, axes) with axes a flat array."""
+    kw.setdefault("layout", "constrained")
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
                              squeeze=False, **kw)
     return fig, axes.ravel()
@@ -191,35 +192,53 @@ def plot_loss_curves(runs: dict, ax=None, *, ylabel=LOSS_LABEL, target=None, tit
     return ax
 
 
-def plot_lr_sweep(sweeps: dict, ax=None, *, n_steps=None, title=None):
-    """Steps needed to reach a target loss vs learning rate (log x), one line per setting.
+def plot_lr_sweep(sweeps: dict, ax=None, *, quantity="steps", n_steps=None, target=None,
+                  ylabel=None, title=None):
+    """A learning-rate sweep (log x), one line per setting (e.g. "raw", "normalized").
 
-    sweeps maps a label (e.g. "raw", "normalized") to helpers.optimisation.lr_sweep's
-    list of (lr, Run, steps_to_target). Learning rates that diverge are drawn as
-    triangles at the top, those that never reach the target as open circles. Lesson 1.
+    sweeps maps a label to helpers.optimisation.lr_sweep's list of (lr, Run, steps_to_target).
+    quantity="steps": steps needed to reach the target loss; rates that never reach it are
+    open circles at the top, rates that diverge are triangles above them.
+    quantity="final_loss": the loss after the last step (units: ``ylabel``, default
+    LOSS_LABEL); diverged rates are triangles at the top. ``target`` draws a dotted line
+    (final_loss only). Lesson 1.
     """
     ax = get_ax(ax)
+    if quantity not in ("steps", "final_loss"):
+        raise ValueError("quantity must be 'steps' or 'final_loss'")
     top = n_steps or max((len(r.losses) - 1 for s in sweeps.values() for _, r, _ in s),
                          default=1)
+    if quantity == "final_loss":
+        finals = [r.losses[-1] for s in sweeps.values() for _, r, _ in s if not r.diverged]
+        top = 3 * max(finals, default=1.0)
     for i, (label, sweep) in enumerate(sweeps.items()):
         st = style(i)
         lrs = np.array([lr for lr, _, _ in sweep])
-        reached = np.array([np.nan if s is None else s for _, _, s in sweep], dtype=float)
         diverged = np.array([run.diverged for _, run, _ in sweep])
-        ax.plot(lrs, reached, marker="o", markersize=4, label=f"{label}: steps to target", **st)
-        slow = np.isnan(reached) & ~diverged
+        if quantity == "steps":
+            value = np.array([np.nan if s is None else s for _, _, s in sweep], dtype=float)
+        else:
+            value = np.array([np.nan if run.diverged else run.losses[-1] for _, run, _ in sweep])
+        ax.plot(lrs, value, marker="o", markersize=4, label=label, **st)
+        offset = 1 + 0.15 * i  # settings get their own row of markers, so none hides another
+        slow = np.isnan(value) & ~diverged
         if slow.any():
-            ax.plot(lrs[slow], np.full(slow.sum(), top), linestyle="none", marker="o",
+            ax.plot(lrs[slow], np.full(slow.sum(), top * offset), linestyle="none", marker="o",
                     markerfacecolor="none", markeredgecolor=st["color"], markersize=6,
-                    label=f"{label}: not reached in {top} steps")
+                    label=f"{label}: target not reached")
         if diverged.any():
-            ax.plot(lrs[diverged], np.full(diverged.sum(), top * 1.3), linestyle="none",
-                    marker="^", color=st["color"], markersize=7, label=f"{label}: diverged")
+            ax.plot(lrs[diverged], np.full(diverged.sum(), top * 1.6 * offset),
+                    linestyle="none", marker="^", color=st["color"], markersize=7,
+                    label=f"{label}: diverged")
+    if target is not None and quantity == "final_loss":
+        ax.axhline(target, color=OKABE_ITO["black"], linestyle=":", linewidth=1,
+                   label="target loss")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("learning rate α (log scale)")
-    ax.set_ylabel("steps to reach the target loss")
+    ax.set_ylabel(ylabel or ("steps to reach the target loss" if quantity == "steps"
+                             else "loss after the last step ((thousand USD)²)"))
     if title:
         ax.set_title(title)
-    ax.legend(loc="best", framealpha=0.9)
+    ax.legend(loc="best", framealpha=0.9, fontsize=8)
     return ax
