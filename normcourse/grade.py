@@ -1,0 +1,378 @@
+"""``normcourse grade``: grade submitted notebooks with the course's own test cases.
+
+    normcourse grade SUBMISSION.ipynb... [--format table|json|csv|gradescope]
+                     [--out PATH] [--feedback DIR] [--jobs N] [--timeout SECONDS]
+
+For each submission the grader
+
+1. reads the file and works out its lesson (notebook metadata written by
+   ``normcourse build``, and the nbgrader ``grade_id`` of its exercise cells);
+   a file it cannot grade gets one error row saying why;
+2. runs every code cell in a fresh kernel in a temporary folder, under limits
+   (time per cell and in total, memory, output size); errors do not stop it,
+   and a cell that kills the kernel is left out on a restart;
+3. for each exercise of the lesson, builds test cases from a fresh random
+   generator *in this process*, sends only their inputs into the kernel,
+   calls the learner's function there, gets back only plain values, and
+   judges them here with ``helpers.checks.judge``. Nothing the submission
+   does in its kernel (redefining ``check``, patching numpy or the helpers,
+   editing test cells, printing fake results) can award it a point.
+
+Points are all-or-nothing per exercise, as in nbgrader, and come from the
+course's exercise specs, never from the submission.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import secrets
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from helpers.checks import CaseResult, Outcome, Report, judge
+from helpers.exercises import lesson_exercises
+from normcourse.grading import probe
+from normcourse.grading.kernel import GradingKernel, KernelStartError
+from normcourse.grading.load import SubmissionError, load
+
+FORMATS = ("table", "json", "csv", "gradescope")
+QUIET_ERRORS = {"NotDoneYet", "CheckFailed", "NotImplementedError"}  # expected in check cells
+MAX_RESTARTS = 3
+
+
+@dataclass
+class Limits:
+    timeout: float = 600.0  # seconds for running all of a submission's cells
+    cell_timeout: float = 120.0  # seconds per cell, and per exercise when its function is called
+    memory_mb: int = 2048
+    output_mb: float = 5.0
+    file_mb: int = 100
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    function: str
+    points: float
+    max_points: float
+    status: str  # "passed", "failed", "not_done", "error"
+    summary: str
+    cases: list = field(default_factory=list)  # [{"name", "passed", "message"}]
+    hint: str = ""
+
+
+@dataclass
+class SubmissionResult:
+    submission: str
+    lesson: str | None = None
+    graded: bool = False
+    error: str = ""
+    score: float = 0.0
+    max_score: float = 0.0
+    exercises: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # what happened while running the notebook
+    seconds: float = 0.0
+    seed: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- kernels
+
+_LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def _close_all() -> None:
+    """Kill every kernel still running (Ctrl-C, exit): no process outlives the run."""
+    with _LIVE_LOCK:
+        kernels = list(_LIVE)
+    for k in kernels:
+        k.close()
+
+
+atexit.register(_close_all)
+
+
+# --------------------------------------------------------------------------- grading
+
+
+def _note_for(i: int, r, limits: Limits, cut_by_total: bool) -> str | None:
+    where = f"code cell {i + 1}"
+    if r.status == "timeout":
+        if cut_by_total:
+            return (f"{where}: stopped when the whole notebook reached the {limits.timeout:.0f} s "
+                    "time limit; the cells after it were not run")
+        return (f"{where}: stopped after {limits.cell_timeout:.0f} s (an endless loop, or far "
+                "too slow?); the next cells were still run")
+    if r.status == "flood":
+        return (f"{where}: stopped because it printed more than {limits.output_mb:g} MB of "
+                "output; the next cells were still run")
+    if r.status == "died":
+        why = f" ({r.evalue})" if r.evalue else ""
+        return (f"{where}: the Python kernel stopped{why} (sys.exit, os._exit, a crash or "
+                "running out of memory?); the notebook was run again without this cell")
+    if r.status == "error" and r.ename == "MemoryError":
+        return (f"{where}: ran out of memory (limit {limits.memory_mb} MB); the notebook was "
+                "run again without this cell")
+    if r.status == "error" and r.ename not in QUIET_ERRORS:
+        return f"{where} raised {r.ename}: {r.evalue}"[:300]
+    return None
+
+
+class _Run:
+    """One submission in one kernel: runs its cells, restarts after a fatal cell."""
+
+    def __init__(self, sub, limits: Limits, start: float):
+        self.sub, self.limits = sub, limits
+        self.deadline = start + limits.timeout
+        self.skip: set = set()  # cells that killed the kernel or were interrupted
+        self.notes: dict = {}
+        self.restarts = 0
+        self.kernel = GradingKernel(memory_mb=limits.memory_mb, file_mb=limits.file_mb,
+                                    output_limit=int(limits.output_mb * 1e6))
+        with _LIVE_LOCK:
+            _LIVE.add(self.kernel)
+
+    def close(self) -> None:
+        self.kernel.close()
+        with _LIVE_LOCK:
+            _LIVE.discard(self.kernel)
+
+    def run_cells(self) -> bool:
+        """Run every cell not skipped; True when the kernel is alive at the end."""
+        for i, src in enumerate(self.sub.code_cells):
+            if i in self.skip or not src.strip():
+                continue
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                self.notes.setdefault(f"total-{i}", (
+                    f"the notebook reached the {self.limits.timeout:.0f} s time limit; code "
+                    f"cells from {i + 1} on were not run"))
+                return self.kernel.alive()
+            cut = remaining < self.limits.cell_timeout
+            r = self.kernel.run(src, min(self.limits.cell_timeout, remaining))
+            note = _note_for(i, r, self.limits, cut)
+            if note:
+                self.notes.setdefault(i, note)
+            fatal = r.status == "died" or r.ename == "MemoryError"  # memory may stay used up
+            if fatal or r.status in ("timeout", "flood"):
+                self.skip.add(i)
+            if fatal:
+                return self.recover()
+        return True
+
+    def recover(self) -> bool:
+        """Restart the kernel and run the cells again without the ones that killed it."""
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS or time.monotonic() > self.deadline:
+            self.notes.setdefault("gave-up", (
+                "the kernel stopped too often; the exercises not graded yet get 0 points"))
+            return False
+        try:
+            self.kernel.restart()
+        except KernelStartError as exc:
+            self.notes.setdefault("restart", f"the kernel could not be restarted: {exc}")
+            return False
+        return self.run_cells()
+
+
+def _exercise_result(ex, report: Report) -> ExerciseResult:
+    points = ex.points if report.passed else 0
+    return ExerciseResult(ex.id, ex.title, ex.function, points, ex.points, report.status,
+                          report.summary().replace(" See the table above.", ""),
+                          [{"name": r.case, "passed": r.passed, "message": r.message}
+                           for r in report.results], ex.hint)
+
+
+def _error_result(ex, message: str) -> ExerciseResult:
+    return ExerciseResult(ex.id, ex.title, ex.function, 0, ex.points, "error",
+                          f"✗ {ex.id}: {message}", [], ex.hint)
+
+
+def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResult, bool]:
+    """Call the learner's function on the cases in the kernel and judge here.
+
+    Returns the result and whether the kernel must be restarted.
+    """
+    nonce = probe.new_nonce()
+    r = run.kernel.run(probe.snippet(ex.function, cases, nonce), limits.cell_timeout,
+                       capture=True)
+    if r.status == "died":
+        return _error_result(ex, f"the Python kernel stopped while {ex.function} ran "
+                                 "(sys.exit, os._exit, a crash or running out of memory?)"), True
+    if r.status == "flood":
+        return _error_result(ex, f"{ex.function} printed more than {limits.output_mb:g} MB "
+                                 "of output"), False
+    try:
+        outcomes = probe.parse_reply(r.stdout, nonce, len(cases))
+    except probe.ProbeError as exc:
+        msg = str(exc)
+        if msg == "MISSING":
+            msg = (f"there is no function called {ex.function} in your notebook (was its cell "
+                   "run without error? was it renamed?)")
+        elif msg.startswith("NOT_CALLABLE:"):
+            msg = f"{ex.function} is a {msg.split(':', 1)[1]}, not a function"
+        elif r.status == "timeout":
+            msg = f"{ex.function} did not return within {limits.cell_timeout:.0f} s"
+        elif r.ename:
+            msg = f"{msg} ({r.ename}: {r.evalue})"[:300]
+        return _error_result(ex, msg), False
+    report = judge(ex, cases, outcomes)
+    for out, res in zip(outcomes, report.results, strict=True):
+        _explain(out, res, limits)
+    return _exercise_result(ex, report), False
+
+
+def _explain(out: Outcome, res: CaseResult, limits: Limits) -> None:
+    if out.status == "raised" and out.error == "TIMEOUT":
+        res.message = (f"your function did not return within {limits.cell_timeout:.0f} s "
+                       "(an endless loop?)")
+    elif out.status == "raised" and out.error == "SKIPPED":
+        res.message = "not run: an earlier case did not return in time"
+
+
+def grade_submission(path, limits: Limits | None = None, *, seed: int | None = None,
+                     lesson: str | None = None, only: list | None = None) -> SubmissionResult:
+    """Grade one submission; never raises for anything the submission does."""
+    limits = limits or Limits()
+    start = time.monotonic()
+    result = SubmissionResult(str(path))
+    try:
+        sub = load(Path(path), lesson)
+    except SubmissionError as exc:
+        result.error = str(exc)
+        result.seconds = time.monotonic() - start
+        return result
+    result.lesson = sub.lesson
+    exercises = [ex for ex in lesson_exercises(sub.lesson) if not only or ex.id in only]
+    result.seed = seed if seed is not None else secrets.randbits(63)
+    rng = np.random.default_rng(result.seed)
+    cases = {ex.id: ex.cases(rng) for ex in exercises}  # fresh cases, built here
+    result.max_score = float(sum(ex.points for ex in exercises))
+    run = _Run(sub, limits, start)
+    try:
+        try:
+            run.kernel.start()
+        except KernelStartError as exc:
+            result.error = f"could not start a Python kernel: {exc}"
+            return result
+        alive = run.run_cells()
+        for ex in exercises:
+            if not alive:
+                result.exercises.append(_error_result(
+                    ex, "not graded: the notebook's kernel had stopped (see the notes)"))
+                continue
+            res, fatal = _grade_exercise(run, ex, cases[ex.id], limits)
+            result.exercises.append(res)
+            if fatal:
+                alive = run.recover()
+        result.graded = True
+        result.score = float(sum(e.points for e in result.exercises))
+        result.notes = list(run.notes.values())
+        return result
+    finally:
+        run.close()
+        result.seconds = round(time.monotonic() - start, 2)
+
+
+def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int | None = None,
+               lesson: str | None = None, only: list | None = None, progress=None) -> list:
+    """Grade every path (``jobs`` kernels at a time); results in the order given."""
+    def one(p):
+        r = grade_submission(p, limits, seed=seed, lesson=lesson, only=only)
+        if progress:
+            progress(r)
+        return r
+
+    if jobs <= 1:
+        return [one(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, paths))
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _progress(r: SubmissionResult) -> None:
+    what = f"{r.score:g}/{r.max_score:g}" if r.graded else f"NOT GRADED: {r.error}"
+    print(f"{r.submission}: {what} ({r.seconds:.1f} s)", file=sys.stderr, flush=True)
+
+
+def add_parser(subparsers) -> None:
+    g = subparsers.add_parser(
+        "grade", help="grade submitted notebooks with the course's own test cases",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    g.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
+    g.add_argument("--format", choices=FORMATS, default="table",
+                   help="table (default), json (per submission and exercise), csv (gradebook: "
+                        "one row per submission) or gradescope (results.json)")
+    g.add_argument("--out", metavar="PATH", help="write the grades here instead of stdout")
+    g.add_argument("--feedback", metavar="DIR",
+                   help="write one Markdown feedback file per submission into DIR")
+    g.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="grade N submissions at a time, one kernel each (default 1)")
+    g.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
+                   help="time allowed to run all cells of one submission (default 600)")
+    g.add_argument("--cell-timeout", type=float, default=120, metavar="SECONDS",
+                   help="time allowed per cell and per graded function call (default 120)")
+    g.add_argument("--memory", type=int, default=2048, metavar="MB",
+                   help="memory limit of each submission's kernel (default 2048)")
+    g.add_argument("--max-output", type=float, default=5, metavar="MB",
+                   help="output allowed per cell before it is stopped (default 5)")
+    g.add_argument("--lesson", metavar="NN_slug",
+                   help="grade as this lesson when a notebook has lost its lesson metadata")
+    g.add_argument("--exercise", action="append", metavar="ID",
+                   help="grade only this exercise (repeatable), e.g. ex1_gradient")
+    g.add_argument("--seed", type=int, help="seed of the test cases (default: a fresh random one)")
+    g.add_argument("--require-full", action="store_true",
+                   help="exit with status 3 unless every submission gets full points "
+                        "(for pass/fail autograders such as GitHub Classroom)")
+    g.set_defaults(func=main)
+
+
+def main(args) -> int:
+    from helpers.exercises import all_exercises
+    from normcourse.grading import report
+
+    if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0:
+        print("error: --jobs, --timeout and --cell-timeout must be positive", file=sys.stderr)
+        return 2
+    if args.exercise:
+        unknown = [e for e in args.exercise if e not in all_exercises()]
+        if unknown:
+            print(f"error: unknown exercise id(s): {', '.join(unknown)}", file=sys.stderr)
+            return 2
+    limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
+                    memory_mb=args.memory, output_mb=args.max_output)
+    try:
+        results = grade_many(args.submissions, limits, jobs=args.jobs, seed=args.seed,
+                             lesson=args.lesson, only=args.exercise, progress=_progress)
+    except KeyboardInterrupt:
+        _close_all()
+        print("interrupted: every kernel was stopped", file=sys.stderr)
+        return 130
+    text = report.render(results, args.format)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if args.feedback:
+        for path in report.write_feedback(results, Path(args.feedback)):
+            print(f"feedback: {path}", file=sys.stderr)
+    if not all(r.graded for r in results):
+        return 1
+    if args.require_full and not all(r.score == r.max_score for r in results):
+        return 3
+    return 0

@@ -1,0 +1,269 @@
+"""A throw-away IPython kernel for one submission, with limits, that leaves nothing behind.
+
+The kernel runs in its own temporary working folder and its own process
+session, under memory and file-size limits (:mod:`normcourse.grading.launch`).
+:meth:`GradingKernel.run` executes one piece of code with a wall-time limit and
+an output-size limit and says what happened (``ok``, ``error``, ``timeout``,
+``flood`` or ``died``) instead of raising. :meth:`GradingKernel.close` kills the
+kernel's whole process group, every process it started (found through an
+environment token they inherit) and removes the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from jupyter_client import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
+
+TOKEN_VAR = "NORMCOURSE_GRADE_TOKEN"
+GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is killed
+
+
+class KernelStartError(RuntimeError):
+    """The kernel did not start (the message says why)."""
+
+
+@dataclass
+class RunResult:
+    status: str  # "ok", "error", "timeout", "flood", "died"
+    ename: str = ""
+    evalue: str = ""
+    stdout: str = ""  # only when asked for (capture=True), bounded
+    seconds: float = 0.0
+    output_bytes: int = 0
+
+
+def _size(content: dict) -> int:
+    data = content.get("data") or {}
+    return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
+
+
+class GradingKernel:
+    def __init__(self, *, memory_mb: int = 2048, file_mb: int = 100,
+                 output_limit: int = 2_000_000, capture_limit: int = 30_000_000):
+        self.memory_mb, self.file_mb = memory_mb, file_mb
+        self.output_limit, self.capture_limit = output_limit, capture_limit
+        self.root = Path(tempfile.mkdtemp(prefix="normcourse-grade-"))
+        self.workdir = self.root / "work"
+        self.workdir.mkdir()
+        self.token = secrets.token_hex(16)
+        self.proc: subprocess.Popen | None = None
+        self.client: BlockingKernelClient | None = None
+        self._n = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self, timeout: float = 60.0) -> None:
+        self._n += 1
+        conn = self.root / f"kernel-{self._n}.json"
+        write_connection_file(str(conn), transport="ipc", ip=str(self.root / f"k{self._n}"))
+        env = dict(os.environ)
+        env.update({"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                    "MKL_NUM_THREADS": "1", "IPYTHONDIR": str(self.root / "ipython"),
+                    "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
+                    "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
+        env.pop("PYTHONSTARTUP", None)
+        with open(self.root / "kernel.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "normcourse.grading.launch", str(self.memory_mb),
+                 str(self.file_mb), "-f", str(conn)],
+                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        client = BlockingKernelClient()
+        client.load_connection_file(str(conn))
+        client.start_channels()
+        self.client = client
+        deadline = time.monotonic() + timeout
+        # 1. the shell channel answers
+        msg_id = client.kernel_info()
+        while True:
+            try:
+                reply = client.get_shell_msg(timeout=0.2)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            except queue.Empty:
+                pass
+            self._check_start(deadline)
+        # 2. iopub is subscribed (a message published before that would be lost)
+        ids = set()
+        while True:
+            ids.add(client.execute("", silent=True, store_history=False))
+            end = time.monotonic() + 0.5
+            seen = False
+            while time.monotonic() < end and not seen:
+                try:
+                    msg = client.get_iopub_msg(timeout=0.1)
+                except queue.Empty:
+                    continue
+                seen = msg["parent_header"].get("msg_id") in ids and \
+                    msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+            if seen:
+                break
+            self._check_start(deadline)
+        self._drain()
+
+    def _check_start(self, deadline: float) -> None:
+        if self.proc.poll() is not None:
+            raise KernelStartError(f"the kernel exited at start: {self.log_tail()}")
+        if time.monotonic() > deadline:
+            raise KernelStartError("the kernel did not answer within the start-up time")
+
+    def log_tail(self, n: int = 400) -> str:
+        try:
+            return (self.root / "kernel.log").read_bytes()[-n:].decode(errors="replace").strip()
+        except OSError:
+            return ""
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def restart(self, timeout: float = 60.0) -> None:
+        self._kill()
+        self.start(timeout)
+
+    def close(self) -> None:
+        """Kill the kernel and everything it started; remove the working folder."""
+        self._kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _kill(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.stop_channels()
+            except Exception:
+                pass
+            self.client = None
+        if self.proc is None:
+            return
+        victims = []
+        try:
+            victims = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.Error:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # its own session: pgid == pid
+        except (ProcessLookupError, PermissionError):
+            pass
+        for p in victims:
+            _kill_quietly(p)
+        kill_marked(self.token)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.proc = None
+
+    # ------------------------------------------------------------------ running
+
+    def interrupt(self) -> None:
+        if self.alive():
+            try:
+                os.kill(self.proc.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+
+    def _drain(self) -> None:
+        for get in (self.client.get_shell_msg, self.client.get_iopub_msg):
+            while True:
+                try:
+                    get(timeout=0)
+                except queue.Empty:
+                    break
+
+    def run(self, code: str, timeout: float, *, capture: bool = False) -> RunResult:
+        """Execute ``code``; never raises. ``capture`` keeps its stdout (bounded)."""
+        start = time.monotonic()
+        if not self.alive():
+            return RunResult("died")
+        msg_id = self.client.execute(code, store_history=True, allow_stdin=False,
+                                     stop_on_error=False)
+        deadline = start + max(timeout, 0.1)
+        stopping = None  # "timeout" or "flood" once the cell was interrupted
+        out_bytes, ename, evalue, chunks, kept = 0, "", "", [], 0
+        while True:
+            now = time.monotonic()
+            if now > deadline:
+                if stopping is None:
+                    stopping = "timeout"
+                    self.interrupt()
+                    deadline = now + GRACE
+                    continue
+                self._kill()  # did not stop when interrupted
+                return RunResult("died", "", f"did not stop within {GRACE:.0f} s of being "
+                                 f"interrupted ({stopping})", seconds=now - start,
+                                 output_bytes=out_bytes)
+            try:
+                msg = self.client.get_iopub_msg(timeout=min(0.2, deadline - now + 0.01))
+            except queue.Empty:
+                if not self.alive():
+                    return RunResult("died", seconds=time.monotonic() - start,
+                                     output_bytes=out_bytes)
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                text = content.get("text", "")
+                out_bytes += len(text)
+                if capture and content.get("name") == "stdout" and kept < self.capture_limit:
+                    chunks.append(text)
+                    kept += len(text)
+            elif kind in ("display_data", "execute_result", "update_display_data"):
+                out_bytes += _size(content)
+            elif kind == "error":
+                ename = str(content.get("ename", ""))[:200]
+                evalue = str(content.get("evalue", ""))[:500]
+            elif kind == "status" and content.get("execution_state") == "idle":
+                break
+            limit = self.output_limit + (self.capture_limit if capture else 0)
+            if out_bytes > limit and stopping is None:
+                stopping = "flood"
+                self.interrupt()
+                deadline = time.monotonic() + GRACE
+        self._drain()
+        if ename == "OutputLimitExceeded" and stopping is None:
+            stopping = "flood"
+        status = stopping or ("error" if ename else "ok")
+        return RunResult(status, ename, evalue, "".join(chunks), time.monotonic() - start,
+                         out_bytes)
+
+
+def _kill_quietly(p: psutil.Process) -> None:
+    try:
+        p.kill()
+    except psutil.Error:
+        pass
+
+
+def kill_marked(token: str) -> int:
+    """Kill every process whose environment carries this grading token; returns how many."""
+    n = 0
+    me = os.getpid()
+    for p in psutil.process_iter(["pid"]):
+        if p.pid == me:
+            continue
+        try:
+            if p.environ().get(TOKEN_VAR) == token:
+                p.kill()
+                n += 1
+        except (psutil.Error, OSError):
+            pass
+    return n

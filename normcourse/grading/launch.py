@@ -1,0 +1,81 @@
+"""Start an IPython kernel under resource limits (used by :mod:`normcourse.grading.kernel`).
+
+    python -m normcourse.grading.launch MEMORY_MB FILE_MB -f CONNECTION_FILE
+
+The limits are set in this process before the kernel starts, so they hold for
+the learner's code and for every process it starts: address space (a
+``MemoryError`` instead of swapping the machine), size of any file written (an
+``OSError`` instead of filling the disk) and no core dumps. The output of one
+execution is capped too (``NORMCOURSE_OUTPUT_CAP`` characters).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import sys
+
+CAP_VAR = "NORMCOURSE_OUTPUT_CAP"
+
+
+def _limit(which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    try:
+        resource.setrlimit(which, (value, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def main(argv: list[str]) -> None:
+    memory_mb, file_mb, rest = int(argv[0]), int(argv[1]), argv[2:]
+    if memory_mb > 0:
+        _limit(resource.RLIMIT_AS, memory_mb * 2**20)
+    if file_mb > 0:
+        _limit(resource.RLIMIT_FSIZE, file_mb * 2**20)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails, no kill
+    _limit(resource.RLIMIT_CORE, 0)
+    from ipykernel.kernelapp import IPKernelApp
+
+    counter = _guard_output(int(os.environ.get(CAP_VAR, "0") or 0))
+    sys.argv = [sys.argv[0], *rest]
+    app = IPKernelApp.instance()
+    app.initialize(rest)
+    app.shell.events.register("pre_execute", lambda: counter.__setitem__(0, 0))
+    app.start()
+
+
+class OutputLimitExceeded(BaseException):  # noqa: N818 -- a learner reads this name
+    """Raised by print() once a cell has printed more than the grader allows."""
+
+
+def _guard_output(cap: int) -> list:
+    """Stop a cell's output at ``cap`` characters.
+
+    Without this a ``while True: print(...)`` fills the kernel's output buffer
+    faster than it is sent, until the kernel runs out of memory. Each print
+    beyond the cap raises :class:`OutputLimitExceeded` (a BaseException, so
+    ``except Exception`` does not swallow it); the counter restarts with each
+    execution. The grader writes its own reply with ``_nc_write_unlimited``.
+    """
+    from ipykernel.iostream import OutStream
+
+    counter = [0]
+    write = OutStream.write
+
+    def limited_write(self, string):
+        if cap > 0 and isinstance(string, str):
+            counter[0] += len(string)
+            if counter[0] > cap:
+                raise OutputLimitExceeded(f"more than {cap / 1e6:g} MB of output")
+        return write(self, string)
+
+    OutStream.write = limited_write
+    OutStream._nc_write_unlimited = write
+    return counter
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

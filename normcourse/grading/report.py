@@ -1,0 +1,191 @@
+"""Output formats of ``normcourse grade``: table, JSON, CSV gradebook, Gradescope, feedback.
+
+Every format is built from :class:`normcourse.grade.SubmissionResult` values
+and shows learner-facing messages and hints only, never a solution.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+from helpers.exercises import LESSON_MODULES, lesson_exercises
+
+JSON_VERSION = 1
+
+
+def _pts(x: float) -> str:
+    return f"{x:g}"
+
+
+def render(results, fmt: str) -> str:
+    return {"table": table, "json": to_json, "csv": to_csv, "gradescope": gradescope}[fmt](results)
+
+
+# --------------------------------------------------------------------------- table
+
+
+def table(results) -> str:
+    width = max([len(r.submission) for r in results] + [10])
+    lines = [f"{'submission':<{width}}  {'lesson':<18} {'score':>7}  exercises",
+             "-" * (width + 60)]
+    for r in results:
+        if not r.graded:
+            lines.append(f"{r.submission:<{width}}  {r.lesson or '?':<18} {'ERROR':>7}  "
+                         f"could not be graded: {r.error}")
+            continue
+        marks = {"passed": "✓", "failed": "✗", "not_done": "…", "error": "!"}
+        exs = "  ".join(f"{marks.get(e.status, '?')} {e.id} {_pts(e.points)}/{_pts(e.max_points)}"
+                        for e in r.exercises)
+        score = f"{_pts(r.score)}/{_pts(r.max_score)}"
+        lines.append(f"{r.submission:<{width}}  {r.lesson:<18} {score:>7}  {exs}")
+        for note in r.notes:
+            lines.append(f"{'':<{width}}  note: {note}")
+    bad = sum(not r.graded for r in results)
+    lines.append("-" * (width + 60))
+    lines.append(f"{len(results) - bad} graded, {bad} could not be graded"
+                 + ("" if not bad else " (see ERROR rows)"))
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- json / csv
+
+
+def to_json(results) -> str:
+    return json.dumps({"format": "normcourse-grades", "version": JSON_VERSION,
+                       "submissions": [r.to_dict() for r in results]},
+                      indent=2, ensure_ascii=False) + "\n"
+
+
+def _exercise_columns(results) -> list[str]:
+    lessons = {r.lesson for r in results if r.lesson}
+    cols = []
+    for lesson in LESSON_MODULES:  # course order
+        if lesson in lessons:
+            cols += [ex.id for ex in lesson_exercises(lesson)]
+    graded = {e.id for r in results for e in r.exercises}
+    return [c for c in cols if c in graded]
+
+
+def to_csv(results) -> str:
+    cols = _exercise_columns(results)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["submission", "lesson", "status", "score", "max_score", *cols, "error", "notes"])
+    for r in results:
+        pts = {e.id: _pts(e.points) for e in r.exercises}
+        w.writerow([r.submission, r.lesson or "", "graded" if r.graded else "error",
+                    _pts(r.score) if r.graded else "", _pts(r.max_score) if r.graded else "",
+                    *[pts.get(c, "") for c in cols], r.error, " | ".join(r.notes)])
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- gradescope
+
+
+def _case_lines(e) -> list[str]:
+    lines = []
+    for c in e.cases:
+        mark = "✓" if c["passed"] else "✗"
+        lines.append(f"- {mark} {c['name']}" + (f": {c['message']}" if c["message"] else ""))
+    return lines
+
+
+def _exercise_md(e) -> str:
+    parts = [e.summary]
+    if e.status != "not_done":
+        parts += _case_lines(e)
+    if e.status in ("failed", "error") and e.hint:
+        parts.append(f"Hint: {e.hint}")
+    return "\n".join(parts)
+
+
+def gradescope(results) -> str:
+    """Gradescope's results.json (one file; several submissions are added up)."""
+    tests, outputs, score, seconds = [], [], 0.0, 0.0
+    prefix = len(results) > 1
+    for r in results:
+        seconds += r.seconds
+        name = Path(r.submission).name
+        if not r.graded:
+            outputs.append(f"{name} could not be graded: {r.error}")
+            continue
+        score += r.score
+        for e in r.exercises:
+            tests.append({
+                "name": (f"{name}: " if prefix else "") + f"{e.title} [{e.id}]",
+                "score": e.points, "max_score": e.max_points,
+                "status": "passed" if e.status == "passed" else "failed",
+                "output": _exercise_md(e), "output_format": "md", "visibility": "visible"})
+        if r.notes:
+            outputs.append(f"While running {name}:\n" + "\n".join(f"- {n}" for n in r.notes))
+    out = {"score": score, "execution_time": round(seconds, 1), "output_format": "md",
+           "output": "\n\n".join(outputs) or "Graded by normcourse grade.",
+           "tests": tests, "visibility": "visible", "stdout_visibility": "hidden"}
+    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def feedback_markdown(r) -> str:
+    lines = [f"# Feedback on {Path(r.submission).name}", ""]
+    if not r.graded:
+        lines += ["**This notebook could not be graded.**", "", r.error, "",
+                  "Please fix this and hand it in again, or ask your teacher.", ""]
+        return "\n".join(lines)
+    lines += [f"Lesson `{r.lesson}` — **score: {_pts(r.score)} / {_pts(r.max_score)}**", ""]
+    for e in r.exercises:
+        verdict = {"passed": "✓ passed", "failed": "✗ not yet right", "not_done": "… not done",
+                   "error": "✗ could not be checked"}.get(e.status, e.status)
+        lines += [f"## {e.title} — {_pts(e.points)} / {_pts(e.max_points)} ({verdict})", "",
+                  e.summary, ""]
+        if e.cases and e.status != "not_done":
+            lines += ["| test case | result | details |", "|---|---|---|"]
+            for c in e.cases:
+                lines.append(f"| {_cell(c['name'])} | {'✓ pass' if c['passed'] else '✗ fail'} | "
+                             f"{_cell(c['message'])} |")
+            lines.append("")
+        if e.status in ("failed", "error") and e.hint:
+            lines += [f"**Hint:** {e.hint}", ""]
+    if r.notes:
+        lines += ["## What happened when your notebook ran", ""]
+        lines += [f"- {n}" for n in r.notes] + [""]
+    lines += ["The grader runs your notebook from top to bottom in a fresh Python, then calls "
+              "each of your functions on new test cases.", ""]
+    return "\n".join(lines)
+
+
+def feedback_name(submission: str, taken: set) -> str:
+    p = Path(submission)
+    parts = [s for s in p.with_suffix("").parts if s not in ("/", ".", "..")]
+    stem = parts[-1]
+    name = stem
+    i = 2
+    while name in taken and len(parts) > i - 2:
+        name = "__".join(parts[-i:])
+        i += 1
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    base, n = name, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def write_feedback(results, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    taken: set = set()
+    paths = []
+    for r in results:
+        path = folder / f"{feedback_name(r.submission, taken)}.md"
+        path.write_text(feedback_markdown(r), encoding="utf-8")
+        paths.append(path)
+    return paths

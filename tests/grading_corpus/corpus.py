@@ -1,0 +1,460 @@
+"""The grading corpus: honest, adversarial and broken submissions, each with the grade it must get.
+
+Every submission is built from a small lesson-1 notebook made here from the
+exercise specs (``helpers/exercises/l01.py``) with the course's conventions
+(solution cells with markers, one-line check cells), and from its learner
+version made by ``normcourse.build``. So the corpus does not depend on the
+real lesson notebooks, and ``tests/test_grade_corpus.py`` grades it all.
+
+    python tests/grading_corpus/corpus.py OUT_DIR   # write the files + manifest.json
+
+``CASES`` is the manifest: name, what the submission does, and the expected
+grade (score, or the error message a bad file must get, and per-exercise
+statuses where they matter).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from normcourse.build import lesson_from_solution
+
+LESSON = "01_feature_scale"
+NAME = f"{LESSON}.ipynb"
+MAX = 5
+IDS = ("ex1_gradient", "ex1_max_lr", "ex1_concept_scale")
+
+SOLUTIONS = {
+    "ex1_gradient": ("mse_gradient", '''def mse_gradient(X, y, w, b):
+    """Gradient of the MSE loss: X (n, d), y (n,), w (d,), b -> (grad_w (d,), grad_b)."""
+    ### BEGIN SOLUTION
+    r = X @ w + b - y
+    return 2 * X.T @ r / len(y), 2 * float(r.mean())
+    ### END SOLUTION'''),
+    "ex1_max_lr": ("max_stable_learning_rate", '''def max_stable_learning_rate(X):
+    """Largest stable learning rate of gradient descent on the MSE loss, X (n, d)."""
+    ### BEGIN SOLUTION
+    H = 2 / len(X) * X.T @ X
+    return 2 / np.linalg.eigvalsh(H).max()
+    ### END SOLUTION'''),
+    "ex1_concept_scale": ("answer_scale_question", '''def answer_scale_question():
+    """Return one letter: "a", "b", "c" or "d"."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION'''),
+}
+
+POINTS = {"ex1_gradient": 2, "ex1_max_lr": 2, "ex1_concept_scale": 1}
+
+
+def _nbg(**kw) -> dict:
+    return {"nbgrader": {"schema_version": 3, **kw}}
+
+
+def solution_notebook() -> nbformat.NotebookNode:
+    cells = [new_markdown_cell("# Feature scale (grading-corpus copy)\n\nThree exercises."),
+             new_code_cell("import numpy as np\n\nfrom helpers.checks import check\n\n"
+                           "rng = np.random.default_rng(0)")]
+    for ex_id, (fn, src) in SOLUTIONS.items():
+        cells.append(new_code_cell(src, metadata=_nbg(grade=False, solution=True, locked=False,
+                                                      grade_id=ex_id)))
+        cells.append(new_code_cell(
+            f"check({ex_id!r}, {fn})",
+            metadata={"tags": ["raises-exception"],
+                      **_nbg(grade=True, solution=False, locked=True, grade_id=f"{ex_id}_test",
+                             points=POINTS[ex_id])}))
+    nb = new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"}})
+    return nb
+
+
+def lesson_notebook() -> nbformat.NotebookNode:
+    return lesson_from_solution(solution_notebook(), NAME)
+
+
+def _cell_index(nb, grade_id: str) -> int:
+    for i, c in enumerate(nb.cells):
+        if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return i
+    raise KeyError(grade_id)
+
+
+def _answer(nb, ex_id: str, body: str):
+    """Replace the stub of exercise ``ex_id`` by the function ``body`` (full def)."""
+    nb.cells[_cell_index(nb, ex_id)].source = body
+    return nb
+
+
+def _append(nb, *sources: str):
+    for s in sources:
+        nb.cells.append(new_code_cell(s))
+    return nb
+
+
+def _insert_after(nb, grade_id: str, source: str):
+    nb.cells.insert(_cell_index(nb, grade_id) + 1, new_code_cell(source))
+    return nb
+
+
+def _dump(nb) -> bytes:
+    return nbformat.writes(nb, version=4).encode()
+
+
+WRONG_GRADIENT = '''def mse_gradient(X, y, w, b):
+    r = X @ w + b - y
+    return X.T @ r / len(y), float(r.mean())  # forgot the factor 2
+'''
+GOOD_GRADIENT = '''def mse_gradient(X, y, w, b):
+    r = X @ w + b - y
+    return 2 * X.T @ r / len(y), 2 * float(r.mean())
+'''
+GOOD_LR = '''def max_stable_learning_rate(X):
+    return 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()
+'''
+ZEROS = '''def mse_gradient(X, y, w, b):
+    return np.zeros_like(w), 0.0
+
+def max_stable_learning_rate(X):
+    return 1.0
+
+def answer_scale_question():
+    return "a"
+'''
+
+
+@dataclass
+class CorpusCase:
+    name: str
+    what: str
+    build: object  # () -> bytes
+    score: float | None = None  # expected score; None: the file must be refused
+    error: str = ""  # substring of the error message of a refused file
+    statuses: dict = field(default_factory=dict)  # exercise id -> expected status
+    note: str = ""  # substring expected in the notes
+    slow: bool = False
+
+
+def _sol(*edits):
+    def make():
+        nb = solution_notebook()
+        for e in edits:
+            nb = e(nb)
+        return _dump(nb)
+    return make
+
+
+def _les(*edits):
+    def make():
+        nb = lesson_notebook()
+        for e in edits:
+            nb = e(nb)
+        return _dump(nb)
+    return make
+
+
+def _drop_checks(nb):
+    nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+    return nb
+
+
+def _fake_checks(nb):
+    for c in nb.cells:
+        g = c.metadata.get("nbgrader", {})
+        if g.get("grade"):
+            c.source = f'print("✓ {g["grade_id"][:-5]}: all test cases pass. Well done!")'
+            g["points"] = 100
+    return nb
+
+
+def _dup_cell(nb):
+    i = _cell_index(nb, "ex1_gradient")
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[i])))
+    copy["id"] = "copied-cell"
+    nb.cells.insert(i + 1, copy)
+    return nb
+
+
+def _lose_id(nb):
+    nb.cells[_cell_index(nb, "ex1_max_lr")].metadata.pop("nbgrader")
+    return nb
+
+
+def _other_lesson():
+    nb = lesson_notebook()
+    nb.metadata["normcourse"]["lesson"] = "02_zscore"
+    for c in nb.cells:
+        g = c.metadata.get("nbgrader")
+        if g:
+            g["grade_id"] = g["grade_id"].replace("ex1_", "ex2_")
+    return _dump(nb)
+
+
+def _foreign():
+    nb = new_notebook(cells=[new_code_cell("def q1():\n    return 42", metadata=_nbg(
+        grade=False, solution=True, locked=False, grade_id="hw3_q1"))])
+    return _dump(nb)
+
+
+def _nbformat3():
+    return json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": "x"},
+                       "worksheets": [{"cells": [{"cell_type": "code", "input": "1 + 1",
+                                                  "language": "python", "outputs": []}]}]
+                       }).encode()
+
+
+def _truncated():
+    data = _dump(solution_notebook())
+    return data[: len(data) // 2]
+
+
+FORGE = '''def answer_scale_question():
+    import sys
+    f = sys._getframe(1)
+    while f is not None and "BEGIN" not in f.f_globals:
+        f = f.f_back
+    g = f.f_globals
+    fake = {"status": "ok", "outcomes": [{"status": "returned", "value": "a", "error": "",
+                                          "mutated": []}]}
+    sys.stdout.write(g["BEGIN"] + g["encode"](fake) + g["END"] + "\\n")
+    sys.stdout = open("/dev/null", "w")  # hide the real reply
+    return "a"
+'''
+
+LOOKUP = '''import numpy as np
+from helpers.exercises import get_exercise
+
+_table = {}
+for _ex in ("ex1_gradient", "ex1_max_lr"):
+    for _c in get_exercise(_ex).cases(np.random.default_rng(0)):
+        _table[repr(np.asarray(_c.args[0]).round(6).tolist())] = _c
+
+def _solve(X):
+    return _table.get(repr(np.asarray(X).round(6).tolist()))
+
+def mse_gradient(X, y, w, b):
+    # answers memorised for the seed-0 cases (copied from a friend's output), zeros otherwise
+    c = _solve(X)
+    if c is None:
+        return np.zeros_like(w), 0.0
+    r = c.args[0] @ c.args[2] + c.args[3] - c.args[1]
+    return 2 * c.args[0].T @ r / len(r), 2 * float(r.mean())
+
+def max_stable_learning_rate(X):
+    c = _solve(X)
+    if c is None:
+        return 0.01
+    return 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()
+
+def answer_scale_question():
+    return "b"
+'''
+
+CASES = [
+    # ---------------------------------------------------------------- honest
+    CorpusCase("solution", "the instructor's solution notebook", _sol(), MAX,
+               statuses=dict.fromkeys(IDS, "passed")),
+    CorpusCase("lesson_untouched", "the learner notebook as handed out", _les(), 0,
+               statuses=dict.fromkeys(IDS, "not_done")),
+    CorpusCase("partial", "only the gradient done", _les(lambda nb: _answer(
+        nb, "ex1_gradient", GOOD_GRADIENT)), 2,
+        statuses={"ex1_gradient": "passed", "ex1_max_lr": "not_done"}),
+    CorpusCase("wrong_answers", "every answer wrong (gradient missing the factor 2)", _les(
+        lambda nb: _answer(nb, "ex1_gradient", WRONG_GRADIENT),
+        lambda nb: _answer(nb, "ex1_max_lr", "def max_stable_learning_rate(X):\n    return 1e6"),
+        lambda nb: _answer(nb, "ex1_concept_scale", "def answer_scale_question():\n"
+                                                    "    return 'a'")), 0,
+        statuses=dict.fromkeys(IDS, "failed")),
+    CorpusCase("no_test_cells", "solution with every check cell deleted", _sol(_drop_checks),
+               MAX),
+    CorpusCase("mutates_input", "right gradient computed by changing X in place", _sol(
+        lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
+    X -= 0  # harmless...
+    X *= 1.0000001  # ...not harmless: changes the caller's array
+    r = X @ w + b - y
+    return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), 3,
+        statuses={"ex1_gradient": "failed"}),
+    # ---------------------------------------------------------------- cheating
+    CorpusCase("redefine_check", "stubs, plus check() and helpers' check/judge redefined to pass",
+               _les(lambda nb: _append(nb, '''import helpers.checks as hc
+from helpers.checks import Report
+def check(*args, **kwargs):
+    print("✓ all test cases pass. Well done!")
+hc.check = check
+hc.judge = lambda exercise, cases, outcomes: Report(exercise.id, exercise.title, "passed", [])
+''', 'check("ex1_gradient", mse_gradient)')), 0),
+    CorpusCase("patch_numpy", "wrong answers, numpy comparisons patched to always agree",
+               _les(lambda nb: _append(nb, ZEROS, '''import numpy as np
+np.allclose = lambda *a, **k: True
+np.isclose = lambda *a, **k: True
+np.array_equal = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+np.linalg.eigvalsh = lambda H: np.array([1.0])''')), 0),
+    CorpusCase("patch_builtins", "wrong answers; builtins, AssertionError and Exception patched",
+               _les(lambda nb: _append(nb, ZEROS, '''import builtins
+class _Nothing(BaseException):
+    pass
+builtins.AssertionError = _Nothing
+builtins.NotImplementedError = _Nothing
+_real_isinstance = builtins.isinstance
+builtins.abs = lambda x: 0
+builtins.print = lambda *a, **k: None''')), 0),
+    CorpusCase("patch_helpers", "wrong answers; exercise specs patched to accept anything",
+               _les(lambda nb: _append(nb, ZEROS, '''import helpers.exercises as he
+import helpers.exercises.l01 as l01
+import helpers.wire as wire
+for ex in l01.EXERCISES:
+    object.__setattr__(ex, "judge", lambda case, value: None)
+    object.__setattr__(ex, "points", 100)
+he.get_exercise = lambda i: l01.EXERCISES[0]
+wire.decode = lambda text: {"status": "ok"}''')), 0),
+    CorpusCase("fake_test_cells", "stubs; check cells replaced by prints of success, points 100",
+               _les(_fake_checks), 0),
+    CorpusCase("fake_markers", "prints things that look like grader replies and grade files",
+               _les(lambda nb: _append(nb, '''import json
+for n in ("0" * 32, "f" * 32):
+    print(f"<<normcourse-reply-{n}>>" + json.dumps({"__dict__": {"status": "ok"}}) +
+          f"<<end-normcourse-reply-{n}>>")
+open("results.json", "w").write(json.dumps({"score": 100}))
+open("grades.csv", "w").write("submission,score\\nme,100\\n")''')), 0),
+    CorpusCase("forged_reply", "finds the reply markers from the call stack, forges a reply and "
+               "hides the real one", _sol(lambda nb: _answer(nb, "ex1_concept_scale", FORGE)),
+               4, statuses={"ex1_concept_scale": "error"}),
+    CorpusCase("memorised_cases", "answers memorised for the in-notebook (seed 0) cases only",
+               _les(lambda nb: _append(nb, LOOKUP)), 1,
+               statuses={"ex1_gradient": "failed", "ex1_max_lr": "failed",
+                         "ex1_concept_scale": "passed"}),
+    CorpusCase("weird_returns", "returns objects that claim to equal anything", _les(
+        lambda nb: _append(nb, '''class Anything:
+    def __eq__(self, other): return True
+    def __float__(self): return 0.0
+    def __array__(self, *a, **k):
+        import numpy as np
+        return np.zeros(3)
+def mse_gradient(X, y, w, b):
+    return Anything(), Anything()
+def max_stable_learning_rate(X):
+    return Anything()
+answer_scale_question = "b"  # not a function''')), 0,
+        statuses={"ex1_concept_scale": "error"}),
+    # ---------------------------------------------------------------- accidents / sabotage
+    CorpusCase("os_exit_cell", "solution with a cell calling os._exit(1) in the middle",
+               _sol(lambda nb: _insert_after(nb, "ex1_gradient_test", "import os\nos._exit(1)")),
+               MAX, note="kernel stopped"),
+    CorpusCase("sys_exit_cell", "solution with sys.exit() and exit() cells",
+               _sol(lambda nb: _insert_after(nb, "ex1_gradient_test",
+                                             "import sys\nsys.exit(3)"),
+                    lambda nb: _append(nb, "exit()", "quit()")), MAX, note="SystemExit"),
+    CorpusCase("segfault_cell", "solution with a cell that crashes Python (segfault)",
+               _sol(lambda nb: _insert_after(nb, "ex1_max_lr_test",
+                                             "import ctypes\nctypes.string_at(0)")),
+               MAX, note="kernel stopped"),
+    CorpusCase("exit_in_function", "the gradient calls os._exit; the others are right", _sol(
+        lambda nb: _answer(nb, "ex1_gradient", "def mse_gradient(X, y, w, b):\n"
+                                               "    import os\n    os._exit(0)")), 3,
+        statuses={"ex1_gradient": "error", "ex1_max_lr": "passed"}),
+    CorpusCase("endless_cell", "solution with an endless loop in a cell", _sol(
+        lambda nb: _insert_after(nb, "ex1_gradient_test", "while True:\n    pass")), MAX,
+        note="stopped after", slow=True),
+    CorpusCase("endless_function", "the learning rate loops forever", _sol(
+        lambda nb: _drop_checks(nb),
+        lambda nb: _answer(nb, "ex1_max_lr", "def max_stable_learning_rate(X):\n"
+                                             "    while True:\n        pass")), 3,
+        statuses={"ex1_max_lr": "failed"}, slow=True),
+    CorpusCase("unstoppable_function", "a function that ignores interrupts and loops forever",
+               _sol(lambda nb: _drop_checks(nb),
+                    lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
+    import time
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass''')), 3, statuses={"ex1_gradient": "error", "ex1_concept_scale": "passed"},
+               slow=True),
+    CorpusCase("memory_cell", "solution with a cell that eats memory until it fails",
+               _sol(lambda nb: _insert_after(nb, "ex1_gradient_test",
+                                             "hog = []\nwhile True:\n"
+                                             "    hog.append(bytearray(50_000_000))")),
+               MAX, note="memory"),
+    CorpusCase("memory_function", "the concept answer allocates 100 GB",
+               _sol(lambda nb: _answer(nb, "ex1_concept_scale", '''def answer_scale_question():
+    import numpy as np
+    np.ones(10**10 * 1.0 if False else 12_500_000_000)
+    return "b"''')), 4, statuses={"ex1_concept_scale": "failed"}),
+    CorpusCase("flood_cell", "solution with a cell that prints forever", _sol(
+        lambda nb: _insert_after(nb, "ex1_gradient_test", "while True:\n    print('x' * 10000)")),
+        MAX, note="printed more than"),
+    CorpusCase("flood_function", "a right gradient that prints 20 MB on each call", _sol(
+        lambda nb: _drop_checks(nb),
+        lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
+    print("x" * 20_000_000)
+    r = X @ w + b - y
+    return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), 3,
+        statuses={"ex1_gradient": "failed"}),
+    CorpusCase("leftover_processes", "starts a background process, a new session and a fork",
+               _sol(lambda nb: _append(nb, '''import os, subprocess
+subprocess.Popen(["sleep", "31337"])
+subprocess.Popen(["sleep", "31338"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    os.execvp("sleep", ["sleep", "31339"])''')), MAX),
+    CorpusCase("writes_files", "writes files in its folder and outside it", _sol(
+        lambda nb: _append(nb, '''import os
+open("out.txt", "w").write("x" * 1000)
+os.makedirs("../elsewhere", exist_ok=True)
+open("../elsewhere/note.txt", "w").write("hello")''')), MAX),
+    # ---------------------------------------------------------------- bad files
+    CorpusCase("empty", "an empty file", lambda: b"", error="empty file"),
+    CorpusCase("blank", "only whitespace", lambda: b"\n  \n", error="empty file"),
+    CorpusCase("binary", "binary data named .ipynb", lambda: bytes(range(256)) * 4,
+               error="binary file"),
+    CorpusCase("latin1", "text that is not UTF-8", lambda: "{ \"caf\xe9\" }".encode("latin-1"),
+               error="binary file"),
+    CorpusCase("not_json", "text that is not JSON", lambda: b"print('hello')\n",
+               error="not JSON"),
+    CorpusCase("truncated", "a notebook cut in half (upload interrupted)", _truncated,
+               error="not JSON"),
+    CorpusCase("json_not_notebook", "JSON, but not a notebook", lambda: b'{"hello": [1, 2]}',
+               error="not a Jupyter notebook"),
+    CorpusCase("json_list", "a JSON list", lambda: b"[1, 2, 3]", error="not a Jupyter notebook"),
+    CorpusCase("nbformat3", "an nbformat 3 notebook", _nbformat3, error="old notebook format"),
+    CorpusCase("bad_cells", "cells without a valid type", lambda: json.dumps(
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"source": "x"}]}
+    ).encode(), error="not a valid notebook"),
+    CorpusCase("other_lesson", "a notebook of a lesson this grader does not know",
+               _other_lesson, error="does not grade"),
+    CorpusCase("foreign", "another course's nbgrader notebook", _foreign,
+               error="no known exercise ids"),
+    CorpusCase("no_ids", "a plain notebook without exercise cells", lambda: _dump(new_notebook(
+        cells=[new_code_cell("print(1)")])), error="not a notebook of this course"),
+    CorpusCase("duplicate_ids", "an exercise cell copied (two cells with one grade_id)",
+               _les(_dup_cell), error="appears twice"),
+    CorpusCase("missing_id", "an exercise cell whose nbgrader metadata was lost",
+               _les(_lose_id), error="ex1_max_lr are missing"),
+]
+
+
+def write(folder: Path) -> dict:
+    """Write every case as ``NAME.ipynb`` and ``manifest.json``; returns the manifest."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {}
+    for case in CASES:
+        (folder / f"{case.name}.ipynb").write_bytes(case.build())
+        manifest[case.name] = {"what": case.what, "score": case.score, "max_score": MAX,
+                               "error": case.error, "statuses": case.statuses,
+                               "note": case.note}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    return manifest
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "grading-corpus")
+    write(out)
+    print(f"wrote {len(CASES)} submissions and manifest.json to {out}")

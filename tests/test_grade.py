@@ -1,0 +1,237 @@
+"""Unit and command-line tests of ``normcourse grade`` (reading files, formats, exit status).
+
+The adversarial corpus is graded in test_grade_corpus.py; nbgrader in test_nbgrader.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
+import corpus  # noqa: E402
+
+from helpers import wire  # noqa: E402
+from helpers.checks import Case  # noqa: E402
+from normcourse.grade import ExerciseResult, SubmissionResult  # noqa: E402
+from normcourse.grading import load, probe, report  # noqa: E402
+
+NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
+
+GRADES_SCHEMA = {
+    "type": "object", "required": ["format", "version", "submissions"],
+    "properties": {
+        "format": {"const": "normcourse-grades"}, "version": {"const": 1},
+        "submissions": {"type": "array", "items": {
+            "type": "object",
+            "required": ["submission", "lesson", "graded", "error", "score", "max_score",
+                         "exercises", "notes", "seconds", "seed"],
+            "properties": {
+                "submission": {"type": "string"}, "lesson": {"type": ["string", "null"]},
+                "graded": {"type": "boolean"}, "error": {"type": "string"},
+                "score": {"type": "number", "minimum": 0},
+                "max_score": {"type": "number", "minimum": 0},
+                "notes": {"type": "array", "items": {"type": "string"}},
+                "seed": {"type": ["integer", "null"]},
+                "exercises": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["id", "title", "function", "points", "max_points", "status",
+                                 "summary", "cases", "hint"],
+                    "properties": {
+                        "status": {"enum": ["passed", "failed", "not_done", "error"]},
+                        "points": {"type": "number"}, "max_points": {"type": "number"},
+                        "cases": {"type": "array", "items": {
+                            "type": "object", "required": ["name", "passed", "message"]}}}}}}}}}}
+
+#: Gradescope's results.json (fields from Gradescope's autograder specification)
+GRADESCOPE_SCHEMA = {
+    "type": "object", "required": ["tests"],
+    "additionalProperties": False,
+    "properties": {
+        "score": {"type": "number"}, "execution_time": {"type": "number"},
+        "output": {"type": "string"},
+        "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+        "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+        "stdout_visibility": {"enum": ["hidden", "after_due_date", "after_published",
+                                       "visible"]},
+        "extra_data": {"type": "object"},
+        "tests": {"type": "array", "items": {
+            "type": "object", "required": ["name", "score", "max_score"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string"}, "score": {"type": "number"},
+                "max_score": {"type": "number"}, "status": {"enum": ["passed", "failed"]},
+                "output": {"type": "string"},
+                "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
+                "visibility": {"enum": ["hidden", "after_due_date", "after_published",
+                                        "visible"]},
+                "number": {"type": "string"}, "tags": {"type": "array"}}}}}}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@pytest.mark.parametrize("case", [c for c in corpus.CASES if c.score is None],
+                         ids=lambda c: c.name)
+def test_bad_files_get_one_clear_error(case, tmp_path):
+    path = tmp_path / f"{case.name}.ipynb"
+    path.write_bytes(case.build())
+    with pytest.raises(load.SubmissionError, match=case.error):
+        load.load(path)
+
+
+def test_lesson_from_metadata_and_from_ids(tmp_path):
+    lesson = corpus.lesson_notebook()
+    assert load.identify(json.loads(corpus._dump(lesson))) == corpus.LESSON
+    solution = json.loads(corpus._dump(corpus.solution_notebook()))
+    assert "normcourse" not in solution["metadata"]  # solutions are found by their ids
+    assert load.identify(solution) == corpus.LESSON
+
+
+def test_lesson_option_does_not_override_foreign_ids():
+    foreign = json.loads(corpus._foreign())
+    with pytest.raises(load.SubmissionError, match="missing"):
+        load.identify(foreign, lesson=corpus.LESSON)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(load.SubmissionError, match="not found"):
+        load.load(tmp_path / "nope.ipynb")
+    with pytest.raises(load.SubmissionError, match="folder"):
+        load.load(tmp_path)
+
+
+# --------------------------------------------------------------------------- probe
+
+
+def test_snippet_sends_inputs_but_never_the_expected_values():
+    secret = "the-stored-answer-4242"
+    cases = [Case("c", (1.0,), {"k": 2}, expected=secret)]
+    code = probe.snippet("f", cases, probe.new_nonce())
+    assert secret not in code
+    assert "from helpers" not in code and "import helpers" not in code  # self-contained
+
+
+def test_parse_reply_takes_the_marked_reply_and_refuses_code():
+    nonce = probe.new_nonce()
+    begin, end = probe.markers(nonce)
+    good = wire.encode({"status": "ok", "outcomes": [{"status": "returned", "value": 1.5,
+                                                      "error": "", "mutated": []}]})
+    out = probe.parse_reply(f"noise {begin}{good}{end}\n", nonce, 1)
+    assert out[0].status == "returned" and out[0].value == 1.5
+    with pytest.raises(probe.ProbeError):  # another nonce
+        probe.parse_reply(f"{probe.markers('0' * 32)[0]}{good}{probe.markers('0' * 32)[1]}",
+                          nonce, 1)
+    with pytest.raises(probe.ProbeError):  # a pickle-like payload is refused
+        probe.parse_reply(f'{begin}{{"py/object": "os.system"}}{end}', nonce, 1)
+    with pytest.raises(probe.ProbeError):  # wrong number of outcomes
+        probe.parse_reply(f"{begin}{good}{end}", nonce, 2)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def _results():
+    ok = SubmissionResult("alice/01_feature_scale.ipynb", "01_feature_scale", True, "", 2, 3,
+                          [ExerciseResult("ex1_gradient", "Exercise 1", "mse_gradient", 2, 2,
+                                          "passed", "✓ ex1_gradient: correct.",
+                                          [{"name": "a | b", "passed": True, "message": ""}],
+                                          "hint 1"),
+                           ExerciseResult("ex1_concept_scale", "Exercise 3",
+                                          "answer_scale_question", 0, 1, "failed",
+                                          "✗ ex1_concept_scale: 0 of 1 test cases pass.",
+                                          [{"name": "your answer", "passed": False,
+                                            "message": "'a' is not right."}], "hint 3")],
+                          ["code cell 4: stopped after 5 s"], 1.5, 7)
+    bad = SubmissionResult("bob/01_feature_scale.ipynb", error="empty file")
+    return [ok, bad]
+
+
+def test_json_matches_its_schema():
+    data = json.loads(report.to_json(_results()))
+    jsonschema.validate(data, GRADES_SCHEMA)
+
+
+def test_gradescope_matches_its_schema():
+    data = json.loads(report.gradescope(_results()))
+    jsonschema.validate(data, GRADESCOPE_SCHEMA)
+    assert data["score"] == 2
+    assert {t["status"] for t in data["tests"]} == {"passed", "failed"}
+    assert "could not be graded: empty file" in data["output"]
+
+
+def test_csv_is_one_row_per_submission():
+    rows = list(csv.DictReader(io.StringIO(report.to_csv(_results()))))
+    assert [r["submission"] for r in rows] == ["alice/01_feature_scale.ipynb",
+                                               "bob/01_feature_scale.ipynb"]
+    assert rows[0]["ex1_gradient"] == "2" and rows[0]["score"] == "2"
+    assert rows[1]["status"] == "error" and rows[1]["error"] == "empty file"
+
+
+def test_feedback_lists_every_exercise_and_names_do_not_collide(tmp_path):
+    paths = report.write_feedback(_results(), tmp_path)
+    assert len({p.name for p in paths}) == 2
+    text = paths[0].read_text()
+    assert "Exercise 1" in text and "Exercise 3" in text and "hint 3" in text
+    assert "a \\| b" in text  # table cells escaped
+    assert "could not be graded" in paths[1].read_text()
+
+
+def test_table_shows_errors_and_notes():
+    text = report.table(_results())
+    assert "ERROR" in text and "empty file" in text and "note: code cell 4" in text
+    assert "1 graded, 1 could not be graded" in text
+
+
+# --------------------------------------------------------------------------- command line
+
+
+@pytest.fixture(scope="module")
+def small_batch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("batch")
+    for name in ("solution", "partial", "empty"):
+        case = next(c for c in corpus.CASES if c.name == name)
+        (folder / f"{name}.ipynb").write_bytes(case.build())
+    return folder
+
+
+def _grade(*args, cwd):
+    return subprocess.run([NORMCOURSE, "grade", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_cli_formats_and_exit_status(small_batch, tmp_path):
+    p = _grade("solution.ipynb", "partial.ipynb", "empty.ipynb", "--jobs", "2", "--format",
+               "json", "--out", str(tmp_path / "g.json"), "--feedback", str(tmp_path / "fb"),
+               cwd=small_batch)
+    assert p.returncode == 1, p.stderr  # one file could not be graded
+    data = json.loads((tmp_path / "g.json").read_text())
+    jsonschema.validate(data, GRADES_SCHEMA)
+    scores = {Path(s["submission"]).stem: s["score"] for s in data["submissions"]}
+    assert scores == {"solution": 5, "partial": 2, "empty": 0}
+    fb = (tmp_path / "fb" / "partial.md").read_text()
+    assert "### BEGIN SOLUTION" not in fb and "2 * X.T @ r" not in fb  # never the solution
+    assert fb.count("## Exercise") == 3
+    p = _grade("solution.ipynb", "--format", "gradescope", cwd=small_batch)
+    assert p.returncode == 0, p.stderr
+    jsonschema.validate(json.loads(p.stdout), GRADESCOPE_SCHEMA)
+    p = _grade("partial.ipynb", "--exercise", "ex1_gradient", "--require-full",
+               "--format", "csv", cwd=small_batch)
+    assert p.returncode == 0, p.stderr
+    assert "ex1_max_lr" not in p.stdout
+    p = _grade("partial.ipynb", "--exercise", "ex1_max_lr", "--require-full", cwd=small_batch)
+    assert p.returncode == 3
+    assert "0/2" in p.stdout
+
+
+def test_cli_usage_errors(small_batch):
+    p = _grade("solution.ipynb", "--exercise", "nope", cwd=small_batch)
+    assert p.returncode == 2 and "unknown exercise" in p.stderr
