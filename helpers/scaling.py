@@ -130,3 +130,42 @@ def skewness(x) -> float:
     z = x - x.mean()
     s = z.std()
     return float((z**3).mean() / s**3) if s > 0 else 0.0
+
+
+def compare_scalings(X, y, kinds=SCALINGS, *, target_factor=1.01, n_steps=2000):
+    """Fit a linear model with a bias by full-batch GD after each scaling; one dict per kind.
+
+    Every run starts from w = 0, b = 0 with lr = 1/λ_max (half the largest stable rate)
+    and counts the steps until the loss is within ``target_factor`` of the best possible
+    one (the same for every scaling: an affine rescaling does not change what the model
+    can predict). Keys: kind, label, cond (with bias), cond_no_bias, lr_max (2/λ_max), lr,
+    steps (None if not reached in n_steps), final_loss, target, estimated_steps (from the
+    slowest direction, which shrinks by 1 - 1/κ per step). Used in lesson 2.
+    """
+    from helpers.optimisation import (
+        condition_number,
+        gradient_descent,
+        hessian_eigenvalues,
+        least_squares,
+        mse_loss,
+    )
+
+    X = _as_2d(X)
+    y = np.asarray(y, dtype=float)
+    best = mse_loss(X, y, *least_squares(X, y, fit_bias=True))
+    target = target_factor * best
+    rows = []
+    for kind in kinds:
+        S = apply_scaling(X, *fit_scaling(X, kind))
+        lam = hessian_eigenvalues(S, fit_bias=True)
+        cond = float(lam[-1] / lam[0])
+        run = gradient_descent(S, y, 1.0 / lam[-1], n_steps, fit_bias=True)
+        excess0 = run.losses[0] - best
+        estimate = (np.log(excess0 / (target - best)) / (-2.0 * np.log1p(-1.0 / cond))
+                    if cond > 1 else 1.0)
+        rows.append({"kind": kind, "label": SCALING_LABELS[kind], "cond": cond,
+                     "cond_no_bias": condition_number(S), "lr_max": float(2.0 / lam[-1]),
+                     "lr": float(1.0 / lam[-1]), "steps": run.steps_to(target),
+                     "final_loss": float(run.losses[-1]), "target": float(target),
+                     "estimated_steps": float(estimate)})
+    return rows

@@ -368,3 +368,57 @@ def scale_explorer(income_exp: int = 0, lr_fraction: float = 0.9, method: str = 
     return ContourExplorer(lambda income_exp: scale_problem(income_exp),
                            {"income_exp": unit}, lr_fraction=lr_fraction, method=method,
                            n_steps=n_steps)
+
+
+# --------------------------------------------------------------------------- lesson 2
+
+#: units of the two weights after each scaling of helpers.scaling (lesson 2's explorer)
+SCALING_WEIGHT_UNITS = {
+    "none": ("thousand USD per year", "thousand USD per USD"),
+    "center": ("thousand USD per year", "thousand USD per USD"),
+    "scale": ("thousand USD per std of age", "thousand USD per std of income"),
+    "zscore": ("thousand USD per std of age", "thousand USD per std of income"),
+    "minmax": ("thousand USD per age range", "thousand USD per income range"),
+}
+
+
+@cache
+def scaling_problem(kind: str, n: int = 200, seed: int = 0) -> Problem:
+    """Lesson 2's problem: the age/income data after the scaling ``kind`` of helpers.scaling.
+
+    The explorer has two weights. With centred inputs ("center", "zscore") the best bias
+    is exactly the mean spending ȳ whatever the weights, so y - ȳ is used (bias fixed at
+    its optimum); otherwise there is no bias, as in the lecture and lesson 1.
+    """
+    from helpers.scaling import SCALING_LABELS, apply_scaling, fit_scaling
+
+    X, y = age_income(n=n, seed=seed)
+    S = apply_scaling(X, *fit_scaling(X, kind))
+    centred = kind in ("center", "zscore")
+    units = SCALING_WEIGHT_UNITS[kind]
+    labels = (weight_label("age", units[0]), weight_label("income", units[1]))
+    title = f"{SCALING_LABELS[kind]}, " + ("bias b = ȳ" if centred else "no bias")
+    return make_problem(S, y - y.mean() if centred else y, labels, title=title)
+
+
+def explore_scaling(kind: str, lr_fraction: float, method: str = "GD", n_steps: int = 30,
+                    seed: int = 0) -> dict:
+    """Pure core of :func:`scaling_explorer`: the state drawn for these control values."""
+    return explore(scaling_problem(kind), lr_fraction, method, n_steps, seed)
+
+
+def scaling_explorer(kind: str = "none", lr_fraction: float = 0.9, method: str = "GD",
+                     n_steps: int = 30) -> ContourExplorer:
+    """Lesson 2's widget: a dropdown for the scaling (none, centering, scaling, z-score,
+    min–max), the learning rate as a fraction of 2/λ_max and GD vs SGD."""
+    import ipywidgets as W
+
+    from helpers.scaling import SCALING_LABELS, SCALINGS
+
+    dropdown = W.Dropdown(options=[(SCALING_LABELS[k], k) for k in SCALINGS], value=kind,
+                          description="scaling of the inputs",
+                          style={"description_width": "initial"},
+                          layout=W.Layout(width="420px"))
+    return ContourExplorer(lambda kind: scaling_problem(kind), {"kind": dropdown},
+                           lr_fraction=lr_fraction, method=method, n_steps=n_steps,
+                           prerender=True)

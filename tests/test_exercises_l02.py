@@ -56,8 +56,8 @@ def test_helpers_agree_with_the_exercises():
 def test_exercise_list_and_points():
     exercises = lesson_exercises("02_standardization")
     assert [e.function for e in exercises] == [
-        "zscore_fit", "zscore_transform", "weights_to_raw", "answer_bounded_question",
-        "answer_normal_question", "answer_test_stats_question"]
+        "zscore_fit", "zscore_transform", "answer_bounded_question", "answer_normal_question",
+        "answer_test_stats_question", "weights_to_raw"]
     assert sum(e.points for e in exercises) == 9
 
 

@@ -108,3 +108,54 @@ def test_skewness_is_unchanged_by_standardizing():
     assert scaling.skewness(z) == pytest.approx(scaling.skewness(income))
     assert scaling.skewness(np.array([-1.0, 0.0, 1.0])) == 0.0
     assert scaling.skewness(np.ones(4)) == 0.0
+
+
+def test_compare_scalings_table():
+    X, y = age_income()
+    rows = {r["kind"]: r for r in scaling.compare_scalings(X, y, n_steps=500)}
+    assert list(rows) == list(scaling.SCALINGS)
+    assert rows["none"]["cond"] > 1e9 and rows["zscore"]["cond"] < 2
+    assert rows["zscore"]["steps"] is not None and rows["zscore"]["steps"] <= 5
+    assert rows["none"]["steps"] is None and rows["center"]["steps"] is None
+    assert rows["zscore"]["steps"] < rows["scale"]["steps"] < rows["minmax"]["steps"]
+    assert all(r["target"] == rows["none"]["target"] for r in rows.values())
+    assert rows["zscore"]["cond_no_bias"] == pytest.approx(rows["zscore"]["cond"])
+
+
+# --------------------------------------------------------------------------- lesson-2 widget
+
+
+def test_scaling_problem_matches_the_scalings():
+    from helpers import widgets
+
+    raw = widgets.scaling_problem("none")
+    assert raw.condition_number == pytest.approx(widgets.scale_problem(0).condition_number)
+    z = widgets.scaling_problem("zscore")
+    assert z.condition_number < 2 < raw.condition_number
+    assert "std of income" in z.labels[1] and "bias b = ȳ" in z.title
+    assert "no bias" in widgets.scaling_problem("minmax").title
+
+
+def test_explore_scaling_is_pure_data():
+    from helpers import widgets
+
+    state = widgets.explore_scaling("zscore", 0.5, "GD", n_steps=20)
+    assert state["ws"].shape == (21, 2) and not state["diverged"]
+    assert state["final_loss"] == pytest.approx(state["loss_star"], rel=1e-3)
+    unstable = widgets.explore_scaling("none", 1.15, "GD", n_steps=30)  # above 2/λ_max
+    assert unstable["losses"][-1] > 100 * unstable["losses"][0]
+
+
+def test_scaling_explorer_callbacks_redraw():
+    from helpers import widgets
+
+    explorer = widgets.scaling_explorer(kind="none", lr_fraction=0.9)
+    first = explorer.image.value
+    assert first[:4] == b"\x89PNG" and "8.98e+06" in explorer.status.value
+    explorer.controls["kind"].value = "zscore"
+    assert explorer.state["problem"] is widgets.scaling_problem("zscore")
+    assert explorer.image.value != first and "1.7" in explorer.status.value
+    explorer.lr.value = 1.15
+    assert explorer.state["lr_fraction"] == 1.15
+    assert explorer.state["losses"][-1] > 100 * explorer.state["losses"][0]
+    assert "kind" in repr(explorer)

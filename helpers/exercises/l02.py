@@ -232,19 +232,9 @@ EXERCISES = [
              "Where std is 0, divide by 1 instead: np.where(std == 0, 1, std).",
     ),
     Exercise(
-        id="ex2_weights_to_raw",
-        function="weights_to_raw",
-        title="Exercise 3: weights for raw inputs",
-        points=2,
-        cases=_weights_cases,
-        judge=_weights_judge,
-        hint="Expand w · (x − μ)/σ + b = (w/σ) · x + (b − Σ_j w_j μ_j/σ_j). A feature with "
-             "σ = 0 is always 0 after scaling: divide by 1 there.",
-    ),
-    Exercise(
         id="ex2_concept_bounded",
         function="answer_bounded_question",
-        title="Exercise 4 (concept): the range of z-scores",
+        title="Exercise 3 (concept): the range of z-scores",
         points=1,
         cases=_one_answer,
         judge=choice_judge(
@@ -261,7 +251,7 @@ EXERCISES = [
     Exercise(
         id="ex2_concept_normal",
         function="answer_normal_question",
-        title="Exercise 5 (concept): does standardizing make data normal?",
+        title="Exercise 4 (concept): does standardizing make data normal?",
         points=1,
         cases=_one_answer,
         judge=choice_judge(
@@ -276,7 +266,7 @@ EXERCISES = [
     Exercise(
         id="ex2_concept_test_stats",
         function="answer_test_stats_question",
-        title="Exercise 6 (concept): statistics at prediction time",
+        title="Exercise 5 (concept): statistics at prediction time",
         points=1,
         cases=_one_answer,
         judge=choice_judge(
@@ -288,5 +278,15 @@ EXERCISES = [
                    "d": "The test set's own statistics move its examples: a shifted test "
                         "set would look like the training set, as shown above."}),
         hint="The model learned its weights for inputs scaled in one particular way.",
+    ),
+    Exercise(
+        id="ex2_weights_to_raw",
+        function="weights_to_raw",
+        title="Exercise 6: weights for raw inputs",
+        points=2,
+        cases=_weights_cases,
+        judge=_weights_judge,
+        hint="Expand w · (x − μ)/σ + b = (w/σ) · x + (b − Σ_j w_j μ_j/σ_j). A feature with "
+             "σ = 0 is always 0 after scaling: divide by 1 there.",
     ),
 ]
