@@ -142,8 +142,8 @@ def _lr_judge(case, value):
     if n > 2:  # with n = 2, (n - 1)/n = 1/2 is the 1/λ_max mistake
         mistakes += [((n - 1) / n, "your value is (n − 1)/n times the right one: the loss "
                                    "averages over n examples, not n − 1"),
-                     (float(n), "your value is n times too large: the loss is a mean, so "
-                                "its Hessian has a factor 1/n")]
+                     (1.0 / n, "your value is n times too small: the loss is a mean, "
+                               "so its Hessian (2/n) XᵀX has a factor 1/n")]
     for k, message in mistakes:
         if np.isclose(ratio, k, rtol=1e-4):
             raise Mismatch(message)

@@ -1,0 +1,135 @@
+"""helpers.widgets headless: the pure core, the drawing, and the widget's callbacks."""
+
+import time
+
+import ipywidgets as W
+import numpy as np
+import pytest
+
+from helpers.data import age_income
+from helpers.widgets import (
+    ContourExplorer,
+    Renderer,
+    describe,
+    explore_scale,
+    make_problem,
+    scale_explorer,
+    scale_problem,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_scale_problem_condition_number_depends_on_unit():
+    conds = {k: scale_problem(k).condition_number for k in range(6)}
+    assert min(conds, key=conds.get) == 3  # thousand USD is closest to age's scale
+    assert conds[0] > 1e6 and conds[3] < 20
+    # curvature grows with the square of the scale: 10x larger feature -> ~100x smaller lr
+    assert scale_problem(1).lr_max / scale_problem(0).lr_max == pytest.approx(100, rel=0.01)
+
+
+def test_problem_window_and_start():
+    p = scale_problem(3)
+    assert p.grid.shape == (len(p.w2), len(p.w1))
+    assert p.w1[0] < p.w_star[0] < p.w1[-1] and p.w2[0] < p.w_star[1] < p.w2[-1]
+    assert (p.w1[-1] - p.w1[0]) == pytest.approx(p.w2[-1] - p.w2[0])  # square window
+    assert p.levels[0] > p.loss_star
+    with pytest.raises(ValueError):
+        make_problem(np.ones((5, 3)), np.ones(5))
+
+
+def test_explore_scale_state():
+    s = explore_scale(3, 0.5, "GD", n_steps=25)
+    assert s["ws"].shape == (26, 2) and s["losses"].shape == (26,)
+    np.testing.assert_allclose(s["ws"][0], scale_problem(3).w0)
+    assert s["lr"] == pytest.approx(0.5 * scale_problem(3).lr_max)
+    assert not s["diverged"] and s["final_loss"] < s["losses"][0]
+    assert s["final_loss"] >= s["loss_star"] - 1e-12
+
+
+def test_explore_diverges_above_two_over_lambda_max():
+    assert explore_scale(3, 1.1, "GD", n_steps=400)["diverged"]
+    assert not explore_scale(3, 0.95, "GD", n_steps=400)["diverged"]
+    assert "diverged" in describe(explore_scale(3, 1.1, "GD", n_steps=400))
+
+
+def test_explore_sgd_is_seeded_and_differs_from_gd():
+    a = explore_scale(3, 0.3, "SGD", seed=1)
+    b = explore_scale(3, 0.3, "SGD", seed=1)
+    g = explore_scale(3, 0.3, "GD")
+    np.testing.assert_array_equal(a["ws"], b["ws"])
+    assert len(a["ws"]) == len(g["ws"])
+    assert not np.allclose(a["ws"], g["ws"])
+    with pytest.raises(ValueError):
+        explore_scale(3, 0.3, "Adam")
+
+
+def test_renderer_png_changes_with_state():
+    r = Renderer()
+    p1 = r.png(explore_scale(3, 0.5))
+    p2 = r.png(explore_scale(3, 0.9))
+    p3 = r.png(explore_scale(0, 0.9))
+    p4 = r.png(explore_scale(3, 0.5))  # back to a cached background
+    assert all(p.startswith(PNG) for p in (p1, p2, p3, p4))
+    assert len({p1, p2, p3}) == 3
+    assert p4 == p1  # blitting restores the same picture
+
+
+def test_widget_sliders_redraw():
+    e = scale_explorer(income_exp=0, lr_fraction=0.9, method="GD")
+    first = bytes(e.image.value)
+    assert first.startswith(PNG)
+    assert e.state["condition_number"] > 1e6
+    e.controls["income_exp"].value = 3
+    assert e.state["condition_number"] < 20
+    assert bytes(e.image.value) != first
+    before = bytes(e.image.value)
+    e.lr.value = 0.5
+    assert e.state["lr_fraction"] == 0.5 and bytes(e.image.value) != before
+    e.method.value = "SGD"
+    assert e.state["method"] == "SGD"
+    assert "SGD" in e.status.value
+    e.lr.value = 1.2
+    e.method.value = "GD"
+    assert e.state["diverged"] and "diverged" in e.status.value
+
+
+def test_widget_text_output_is_deterministic():
+    e = scale_explorer()
+    bundle = e._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(e)
+    assert "0x" not in bundle["text/plain"]
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert isinstance(e.widget, W.VBox)
+
+
+def test_generic_explorer_with_a_dropdown():
+    """Lesson 2's pattern: a transform chosen from a dropdown."""
+    X, y = age_income()
+    transforms = {"none": lambda X: X / [1, 1000],
+                  "z-score": lambda X: (X - X.mean(0)) / X.std(0)}
+    calls = []
+
+    def problem_for(scaling):
+        calls.append(scaling)
+        Xt = transforms[scaling](X)
+        return make_problem(Xt, y - y.mean() if scaling == "z-score" else y, ("w_1 (a)", "w_2 (b)"))
+
+    dd = W.Dropdown(options=list(transforms), value="none")
+    e = ContourExplorer(problem_for, {"scaling": dd}, prerender=True)
+    assert sorted(calls) == ["none", "z-score"]  # prerender visits every option once
+    c0 = e.state["condition_number"]
+    dd.value = "z-score"
+    assert e.state["condition_number"] < c0
+    dd.value = "none"
+    assert calls.count("none") == 1  # cached
+
+
+def test_update_latency_budget():
+    e = scale_explorer(income_exp=3, prerender=True)
+    times = []
+    for f in [0.3, 0.5, 0.7, 0.9, 0.4, 0.6, 0.8]:
+        t = time.perf_counter()
+        e.lr.value = f
+        times.append(time.perf_counter() - t)
+    assert np.median(times) < 0.05
