@@ -1,0 +1,104 @@
+"""Every corpus submission gets exactly the grade its manifest says; real notebooks too.
+
+- the corpus (tests/grading_corpus/corpus.py): honest, cheating, crashing,
+  looping, flooding and broken submissions, graded in one batch with two jobs;
+- the course's own notebooks: each solutions/*.ipynb gets full points, each
+  untouched lessons/*.ipynb gets zero and no crash.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
+import corpus  # noqa: E402
+
+from normcourse.grade import Limits, grade_many, grade_submission  # noqa: E402
+from normcourse.grading.kernel import TOKEN_VAR  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+LIMITS = Limits(timeout=120, cell_timeout=8, memory_mb=1024, output_mb=1)
+pytestmark = pytest.mark.slow
+
+
+def _leftovers() -> list[str]:
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            cmd = " ".join(p.info["cmdline"] or [])
+            if any(f"sleep {n}" in cmd for n in (31337, 31338, 31339)) or \
+                    (p.ppid() == psutil.Process().pid and TOKEN_VAR in p.environ()):
+                found.append(cmd)
+        except psutil.Error:
+            pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    manifest = corpus.write(folder)
+    paths = [folder / f"{name}.ipynb" for name in manifest]
+    results = grade_many(paths, LIMITS, jobs=2)
+    return {Path(r.submission).stem: r for r in results}
+
+
+@pytest.mark.parametrize("case", corpus.CASES, ids=lambda c: c.name)
+def test_corpus_grade(case, graded):
+    r = graded[case.name]
+    if case.score is None:
+        assert not r.graded and case.error in r.error, r.error
+        assert r.exercises == []
+        return
+    assert r.graded, r.error
+    got = {e.id: e.status for e in r.exercises}
+    assert (r.score, r.max_score) == (case.score, corpus.MAX), (got, r.notes, [
+        (e.id, e.summary, e.cases) for e in r.exercises])
+    for ex_id, status in case.statuses.items():
+        assert got[ex_id] == status, (ex_id, r.exercises)
+    if case.note:
+        assert any(case.note in n for n in r.notes), r.notes
+
+
+def test_no_process_outlives_the_batch(graded):
+    assert _leftovers() == []
+
+
+def test_batch_goes_on_and_files_stay_in_the_sandbox(graded):
+    assert len(graded) == len(corpus.CASES)
+    assert not (ROOT / "results.json").exists() and not (ROOT / "elsewhere").exists()
+
+
+def test_fresh_cases_each_run(graded):
+    seeds = {r.seed for r in graded.values() if r.graded}
+    assert len(seeds) == sum(r.graded for r in graded.values())
+
+
+# --------------------------------------------------------------------------- real notebooks
+
+
+def _notebooks(folder):
+    return sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", _notebooks("solutions"), ids=lambda p: p.name)
+def test_solution_gets_full_points(path):
+    r = grade_submission(path, Limits(timeout=900, cell_timeout=300))
+    if not r.graded and "does not grade" in r.error:
+        pytest.skip(f"{path.name}: no exercise specs for this lesson yet ({r.error})")
+    assert r.graded, r.error
+    assert r.score == r.max_score > 0, [(e.id, e.summary, e.cases) for e in r.exercises]
+
+
+@pytest.mark.parametrize("path", _notebooks("lessons"), ids=lambda p: p.name)
+def test_untouched_lesson_gets_zero(path):
+    r = grade_submission(path, Limits(timeout=900, cell_timeout=300))
+    if not r.graded and "does not grade" in r.error:
+        pytest.skip(f"{path.name}: no exercise specs for this lesson yet ({r.error})")
+    assert r.graded, r.error
+    assert r.score == 0 and r.max_score > 0
+    assert {e.status for e in r.exercises} <= {"not_done", "failed"}
