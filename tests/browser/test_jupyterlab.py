@@ -1,0 +1,86 @@
+"""Every lesson and solution notebook, run in a real JupyterLab in headless Chromium.
+
+What a learner sees, which nbval cannot: Run All reaches the last cell, errors are only
+the lessons' one-line "not done yet" verdicts, every widget renders (no "Error
+displaying widget"), each slider moved with the keyboard changes the figure it drives,
+and a solution opened without running shows its stored figures. A full-notebook
+screenshot of each run goes to artifacts/screenshots/ (look at them).
+
+Run alone: ``pytest tests/browser`` (or ``pytest -m browser``; ``-m "not browser"`` skips it).
+"""
+
+from __future__ import annotations
+
+import pytest
+from lab_driver import (
+    REPO,
+    RUN_TIMEOUT,
+    image_problems,
+    run_problems,
+    slider_problems,
+    widget_problems,
+)
+
+pytestmark = pytest.mark.browser
+
+SOLUTIONS = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "solutions").glob("*.ipynb"))
+LESSONS = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "lessons").glob("*.ipynb"))
+
+
+def _params(paths, what):
+    return [pytest.param(p, id=p) for p in paths] or [
+        pytest.param(None, id=f"no-{what}", marks=pytest.mark.skip(reason=f"no {what} yet"))]
+
+
+def _report(path, problems, nb) -> str:
+    lines = [f"{path}: {len(problems)} problem(s) a learner would see:"]
+    lines += [f"  - {p}" for p in problems]
+    if nb.page_errors:
+        lines.append("  page errors: " + "; ".join(nb.page_errors[:5]))
+    widget_console = [m for m in nb.console if "widget" in m.lower()]
+    if widget_console:
+        lines.append("  widget console errors: " + "; ".join(m[:200] for m in widget_console[:5]))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("path", _params(SOLUTIONS + LESSONS, "notebooks"))
+def test_run_all(path, open_notebook, screenshots, record_property):
+    kind = "solution" if path.startswith("solutions/") else "lesson"
+    stem = path.replace("/", "__").removesuffix(".ipynb")
+    nb = open_notebook(path)
+    seconds = nb.run_all(timeout=RUN_TIMEOUT)
+    record_property("run_all_seconds", round(seconds, 2))
+    print(f"{path}: Run All -> last cell finished in {seconds:.1f} s")
+    cells = nb.cells()
+    nb.screenshot_full(screenshots / f"{stem}.png")
+    problems = run_problems(cells, kind) + widget_problems(cells) + image_problems(cells)
+    sliders = nb.exercise_sliders()
+    for r in sliders:
+        (screenshots / f"{stem}__slider{r.index}_before.png").write_bytes(r.before_png)
+        (screenshots / f"{stem}__slider{r.index}_after.png").write_bytes(r.after_png)
+    problems += slider_problems(sliders)
+    assert not problems, _report(path, problems, nb)
+
+
+@pytest.mark.parametrize("path", _params(SOLUTIONS, "solutions"))
+def test_stored_figures_visible(path, open_notebook, screenshots):
+    """A reader browsing the solutions (not running them) sees every stored figure."""
+    stem = path.replace("/", "__").removesuffix(".ipynb")
+    nb = open_notebook(path)
+    nb.wait_widgets_rendered()
+    cells = nb.cells()
+    nb.screenshot_full(screenshots / f"{stem}__stored.png")
+    problems = image_problems(cells)
+    code = [c for c in cells if c["type"] == "code" and c["source"].strip()]
+    if any(c["execution_count"] is None for c in code):
+        problems.append("the solution is stored with unexecuted code cells (run "
+                        "`normcourse execute` on it)")
+    plotting = [c for c in code if "plt.show()" in c["source"]]
+    stored = sum(1 for c in cells for im in c.get("images", []))
+    if plotting and not stored:
+        problems.append(f"{len(plotting)} plotting cell(s) but no stored figure")
+    for c in code:
+        for text in ("Error displaying widget", "model not found"):
+            if text in c["text"]:
+                problems.append(f"cell {c['index']} shows {text!r}")
+    assert not problems, _report(path, problems, nb)
