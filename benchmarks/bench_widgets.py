@@ -29,6 +29,7 @@ class Entry:
     make_widget: Callable
     change: Callable  # (widget, run index) -> None: sets one control's value
     budgeted: bool = True  # False: shown for information, not held to the budget
+    rebuild: bool = False  # True: a new widget for every run (measures first visits)
 
 
 def _lesson1(prerender):
@@ -48,6 +49,12 @@ def _set(attr, values):
     return change
 
 
+def _lesson2():
+    from helpers.widgets import scaling_explorer
+
+    return scaling_explorer(kind="none", lr_fraction=0.9)
+
+
 LR_VALUES = [0.3, 0.5, 0.7, 0.9, 1.1, 0.4, 0.6, 0.8, 1.0, 0.2]
 UNIT_VALUES = [1, 2, 3, 4, 5, 0]
 
@@ -62,7 +69,13 @@ ENTRIES = [
     # without prerendering, the first visit of each unit draws its axes and text (why the
     # lesson prerenders); later visits reuse the saved background
     Entry("L1 scale explorer: income-unit slider, first visit, no prerender (info)",
-          _lesson1(False), _set("income_exp", UNIT_VALUES), budgeted=False),
+          _lesson1(False), _set("income_exp", UNIT_VALUES[:-1]), budgeted=False,
+          rebuild=True),
+    # lesson 2 reuses the same ContourExplorer with a scaling dropdown (prerendered)
+    Entry("L2 scaling explorer: scaling dropdown", _lesson2,
+          _set("kind", ["center", "scale", "zscore", "minmax", "none"])),
+    Entry("L2 scaling explorer: learning-rate slider", _lesson2,
+          _set("lr_fraction", LR_VALUES)),
 ]
 
 
@@ -71,6 +84,8 @@ def measure(entry: Entry, runs: int) -> list[float]:
     widget = entry.make_widget()
     times = []
     for i in range(runs):
+        if entry.rebuild and i:
+            widget = entry.make_widget()
         before = bytes(widget.image.value)
         start = time.perf_counter()
         entry.change(widget, i)
