@@ -114,15 +114,17 @@ class BatchNorm:
                 raise ValueError("batch norm in training mode needs at least 2 examples per "
                                  "batch (the variance of one example is 0); PyTorch raises too. "
                                  "Switch to eval mode to predict one example.")
-            mean, var = x.mean(axis=0), x.var(axis=0)  # biased variance (divide by n)
+            mean = x.sum(axis=0) / n
+            centred = x - mean
+            var = (centred * centred).sum(axis=0) / n  # biased variance (divide by n)
             if self.update_running:
                 m = self.momentum
                 self.running_mean = (1 - m) * self.running_mean + m * mean
                 self.running_var = (1 - m) * self.running_var + m * var * n / (n - 1)
         else:
-            mean, var = self.running_mean, self.running_var
+            centred, var = x - self.running_mean, self.running_var
         std = np.sqrt(var + self.eps)
-        x_hat = (x - mean) / std
+        x_hat = centred / std
         self.cache = (x_hat, std, self.training)
         return self.params["gamma"] * x_hat + self.params["beta"]
 
@@ -133,7 +135,8 @@ class BatchNorm:
         if not training:  # running statistics are constants
             return dx_hat / std
         # the batch mean and variance depend on every x in the batch: two extra terms
-        return (dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0)) / std
+        n = len(dout)
+        return (dx_hat - dx_hat.sum(axis=0) / n - x_hat * ((dx_hat * x_hat).sum(axis=0) / n)) / std
 
     def __repr__(self):
         return f"BatchNorm({len(self.params['gamma'])}, momentum={self.momentum}, eps={self.eps})"

@@ -115,11 +115,15 @@ def plot_sweep(values, results: dict, ax=None, *, xlabel="learning rate", ylabel
                log=True, chance=None, diverged: dict | None = None):
     """results: {batchnorm (bool): list of y values}; diverged: {batchnorm: list of bools}.
 
-    Diverged runs are drawn as a large ✕ at chance level (or at the bottom of the axes).
+    Diverged runs leave a gap in their line and are drawn as a large ✕ at chance level
+    (or at 0). The x ticks are the swept values.
     """
     ax = get_ax(ax)
     for bn, ys in results.items():
         style = dict(BN_STYLE[bn])
+        ys = np.array(ys, dtype=float)
+        if diverged:  # a diverged run has no meaningful accuracy: leave a gap in the line
+            ys[np.array(diverged[bn], dtype=bool)] = np.nan
         ax.plot(values, ys, **style)
         if diverged:
             bad = [v for v, d in zip(values, diverged[bn], strict=True) if d]
@@ -131,6 +135,8 @@ def plot_sweep(values, results: dict, ax=None, *, xlabel="learning rate", ylabel
         ax.axhline(chance, color="#555555", linestyle=":", linewidth=1.2, label="chance level")
     if log:
         ax.set_xscale("log")
+        ax.minorticks_off()
+    ax.set_xticks(values, [f"{v:g}" for v in values])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)

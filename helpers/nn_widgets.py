@@ -111,10 +111,12 @@ class ActivationExplorer:
 
     histories: {(batchnorm: bool, lr: float): History recorded with
     ``record_activations=True``}, every history with the same hidden layers and the
-    same record steps. ``widget`` is the box to display; :meth:`update` redraws.
+    same record steps (a diverged run has fewer: the slider then shows its last record).
+    ``record=None`` starts at the end of training. ``widget`` is the box to display;
+    :meth:`update` redraws.
     """
 
-    def __init__(self, histories: dict, *, bins=40, batchnorm=False, lr=None, record=0):
+    def __init__(self, histories: dict, *, bins=40, batchnorm=False, lr=None, record=None):
         import ipywidgets as W
 
         self.histories = dict(histories)
@@ -130,7 +132,7 @@ class ActivationExplorer:
                                          value=batchnorm, description="model", style=style)
         self.lr = W.SelectionSlider(options=lrs, value=lrs[0] if lr is None else lr,
                                     description="learning rate", style=style)
-        self.record = W.IntSlider(value=record, min=0, max=n_records - 1, step=1,
+        self.record = W.IntSlider(value=n_records - 1 if record is None else record, min=0, max=n_records - 1, step=1,
                                   description="record (training progress)", style=style,
                                   layout=W.Layout(width="460px"))
         self.image = W.Image(format="png")

@@ -22,6 +22,7 @@ LESSON_MODULES = {
     "00_start_here": "helpers.exercises.l00",
     "01_feature_scale": "helpers.exercises.l01",
     "02_standardization": "helpers.exercises.l02",
+    "03_batch_norm": "helpers.exercises.l03",
 }
 
 

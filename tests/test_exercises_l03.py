@@ -1,0 +1,265 @@
+"""Lesson 3's exercises: right answers pass, each classic batch-norm mistake is rejected by name."""
+
+import numpy as np
+import pytest
+
+from helpers import nn
+from helpers.checks import judge, run_case
+from helpers.exercises import get_exercise, lesson_exercises
+
+
+def _report(exercise_id, fn, seed=0):
+    ex = get_exercise(exercise_id)
+    cases = ex.cases(np.random.default_rng(seed))
+    return judge(ex, cases, [run_case(fn, c) for c in cases])
+
+
+def _messages(report):
+    return " | ".join(r.message for r in report.results if not r.passed)
+
+
+def _fails_with(exercise_id, fn, *phrases):
+    report = _report(exercise_id, fn)
+    assert report.status == "failed", report.to_text()
+    text = _messages(report)
+    for phrase in phrases:
+        assert phrase in text, text
+
+
+# --------------------------------------------------------------------------- right answers
+
+
+def batchnorm_forward(X, gamma, beta, eps=1e-5):
+    mean, var = X.mean(axis=0), X.var(axis=0)
+    x_hat = (X - mean) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (X, x_hat, mean, var, gamma, eps)
+
+
+def batchnorm_backward(dout, cache):
+    X, x_hat, mean, var, gamma, eps = cache
+    dx_hat = dout * gamma
+    dX = (dx_hat - dx_hat.mean(0) - x_hat * (dx_hat * x_hat).mean(0)) / np.sqrt(var + eps)
+    return dX, (dout * x_hat).sum(0), dout.sum(0)
+
+
+def batchnorm_backward_by_steps(dout, cache):
+    """The staged derivation (through mean and variance), as in the notebook's markdown."""
+    X, x_hat, mean, var, gamma, eps = cache
+    n = len(X)
+    std = np.sqrt(var + eps)
+    dx_hat = dout * gamma
+    dvar = np.sum(dx_hat * (X - mean) * -0.5 * std**-3, axis=0)
+    dmean = np.sum(-dx_hat / std, axis=0) + dvar * np.mean(-2 * (X - mean), axis=0)
+    dX = dx_hat / std + dvar * 2 * (X - mean) / n + dmean / n
+    return dX, np.sum(dout * x_hat, axis=0), np.sum(dout, axis=0)
+
+
+def update_running_stats(running_mean, running_var, X, momentum=0.1):
+    return ((1 - momentum) * running_mean + momentum * X.mean(0),
+            (1 - momentum) * running_var + momentum * X.var(0, ddof=1))
+
+
+def batchnorm_eval(X, gamma, beta, running_mean, running_var, eps=1e-5):
+    return gamma * (X - running_mean) / np.sqrt(running_var + eps) + beta
+
+
+RIGHT = [("ex3_bn_forward", batchnorm_forward), ("ex3_bn_backward", batchnorm_backward),
+         ("ex3_bn_backward", batchnorm_backward_by_steps),
+         ("ex3_running_stats", update_running_stats), ("ex3_bn_eval", batchnorm_eval)]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_right_answers_pass_for_any_seed(seed):
+    for ex_id, fn in RIGHT:
+        report = _report(ex_id, fn, seed)
+        assert report.status == "passed", report.to_text()
+
+
+def test_exercises_agree_with_helpers_nn():
+    X = np.random.default_rng(0).normal(3.0, 2.0, size=(10, 4))
+    gamma, beta = np.array([1.0, 2.0, 0.5, 1.5]), np.array([0.0, 1.0, -1.0, 0.5])
+    bn = nn.BatchNorm(4)
+    bn.params["gamma"][:], bn.params["beta"][:] = gamma, beta
+    out, cache = batchnorm_forward(X, gamma, beta)
+    np.testing.assert_allclose(bn.forward(X), out)
+    dout = np.random.default_rng(1).normal(size=X.shape)
+    dX, dgamma, dbeta = batchnorm_backward(dout, cache)
+    np.testing.assert_allclose(bn.backward(dout), dX)
+    np.testing.assert_allclose(bn.grads["gamma"], dgamma)
+    rm, rv = update_running_stats(np.zeros(4), np.ones(4), X)
+    np.testing.assert_allclose(bn.running_mean, rm)
+    np.testing.assert_allclose(bn.running_var, rv)
+    bn.training = False
+    np.testing.assert_allclose(bn.forward(X), batchnorm_eval(X, gamma, beta, rm, rv))
+
+
+def test_exercise_list_points_and_concept_answers():
+    exercises = lesson_exercises("03_batch_norm")
+    assert [e.function for e in exercises] == [
+        "batchnorm_forward", "answer_gamma_beta_question", "batchnorm_backward",
+        "update_running_stats", "batchnorm_eval", "answer_mode_question",
+        "answer_batch_size_question"]
+    assert sum(e.points for e in exercises) == 11
+    for ex_id, letter in [("ex3_concept_mode", "b"), ("ex3_concept_gamma", "c"),
+                          ("ex3_concept_batch", "a")]:
+        assert _report(ex_id, lambda letter=letter: letter).status == "passed"
+        assert _report(ex_id, lambda letter=letter: f" ({letter.upper()}) ").status == "passed"
+        wrong = "d" if letter != "d" else "a"
+        assert _report(ex_id, lambda wrong=wrong: wrong).status == "failed"
+
+
+def test_not_done_yet():
+    def batchnorm_forward(X, gamma, beta, eps=1e-5):
+        raise NotImplementedError()
+    assert _report("ex3_bn_forward", batchnorm_forward).status == "not_done"
+
+
+# --------------------------------------------------------------------------- forward mistakes
+
+
+def test_forward_wrong_axis():
+    def rows(X, gamma, beta, eps=1e-5):
+        mean, var = X.mean(axis=1, keepdims=True), X.var(axis=1, keepdims=True)
+        x_hat = (X - mean) / np.sqrt(var + eps)
+        return gamma * x_hat + beta, (X, x_hat, mean, var, gamma, eps)
+    _fails_with("ex3_bn_forward", rows, "you normalized each row", "axis=0")
+
+    def whole(X, gamma, beta, eps=1e-5):
+        x_hat = (X - X.mean()) / np.sqrt(X.var() + eps)
+        return gamma * x_hat + beta, None
+    _fails_with("ex3_bn_forward", whole, "whole array")
+
+
+def test_forward_unbiased_variance():
+    def unbiased(X, gamma, beta, eps=1e-5):
+        mean, var = X.mean(axis=0), X.var(axis=0, ddof=1)
+        x_hat = (X - mean) / np.sqrt(var + eps)
+        return gamma * x_hat + beta, (X, x_hat, mean, var, gamma, eps)
+    _fails_with("ex3_bn_forward", unbiased, "unbiased variance", "biased batch variance")
+
+
+def test_forward_forgot_eps():
+    def no_eps(X, gamma, beta, eps=1e-5):
+        mean, var = X.mean(axis=0), X.var(axis=0)
+        x_hat = (X - mean) / np.sqrt(var)
+        return gamma * x_hat + beta, (X, x_hat, mean, var, gamma, eps)
+    report = _report("ex3_bn_forward", no_eps)
+    text = _messages(report)
+    assert "you forgot ε" in text and "without ε you divide 0 by 0" in text, text
+
+    def eps_outside(X, gamma, beta, eps=1e-5):
+        x_hat = (X - X.mean(0)) / (np.sqrt(X.var(0)) + eps)
+        return gamma * x_hat + beta, None
+    _fails_with("ex3_bn_forward", eps_outside, "inside the square root")
+
+    def hard_coded(X, gamma, beta, eps=1e-5):
+        return batchnorm_forward(X, gamma, beta)
+    _fails_with("ex3_bn_forward", hard_coded, "instead of the eps argument")
+
+
+def test_forward_gamma_beta_and_cache():
+    def no_beta(X, gamma, beta, eps=1e-5):
+        out, cache = batchnorm_forward(X, gamma, beta, eps)
+        return out - beta, cache
+    _fails_with("ex3_bn_forward", no_beta, "missing β")
+
+    def bad_cache(X, gamma, beta, eps=1e-5):
+        return batchnorm_forward(X, gamma, beta, eps)[0], (X, gamma)
+    _fails_with("ex3_bn_forward", bad_cache, "cache = (X, x_hat, mean, var, gamma, eps)")
+
+    def unbiased_cache(X, gamma, beta, eps=1e-5):
+        out, (X_, x_hat, mean, _, g, e) = batchnorm_forward(X, gamma, beta, eps)
+        return out, (X_, x_hat, mean, X.var(0, ddof=1), g, e)
+    _fails_with("ex3_bn_forward", unbiased_cache, "cache's var is the unbiased")
+
+
+def test_forward_mutating_input_is_caught():
+    def in_place(X, gamma, beta, eps=1e-5):
+        X -= X.mean(axis=0)
+        x_hat = X / np.sqrt(X.var(axis=0) + eps)
+        return gamma * x_hat + beta, None
+    _fails_with("ex3_bn_forward", in_place, "changed its input X in place")
+
+
+# --------------------------------------------------------------------------- backward mistakes
+
+
+def test_backward_ignoring_mean_and_variance_dependence():
+    def constant_stats(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        return dout * gamma / np.sqrt(var + eps), (dout * x_hat).sum(0), dout.sum(0)
+    _fails_with("ex3_bn_backward", constant_stats, "treats the mean and variance as constants")
+
+    def mean_only(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        dx_hat = dout * gamma
+        return (dx_hat - dx_hat.mean(0)) / np.sqrt(var + eps), (dout * x_hat).sum(0), dout.sum(0)
+    _fails_with("ex3_bn_backward", mean_only, "not the one through the variance")
+
+
+def test_backward_other_mistakes():
+    def sums_on_wrong_axis(dout, cache):
+        dX, dgamma, dbeta = batchnorm_backward(dout, cache)
+        return dX, dgamma, dout.sum(axis=1)
+    _fails_with("ex3_bn_backward", sums_on_wrong_axis, "dbeta")
+
+    def dgamma_mean(dout, cache):
+        dX, dgamma, dbeta = batchnorm_backward(dout, cache)
+        return dX, dgamma / len(dout), dbeta
+    _fails_with("ex3_bn_backward", dgamma_mean, "dgamma (compared with finite differences)")
+
+    def forgot_gamma(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        dX = (dout - dout.mean(0) - x_hat * (dout * x_hat).mean(0)) / np.sqrt(var + eps)
+        return dX, (dout * x_hat).sum(0), dout.sum(0)
+    _fails_with("ex3_bn_backward", forgot_gamma, "dX (compared with finite differences)")
+
+    def two_values(dout, cache):
+        return batchnorm_backward(dout, cache)[:2]
+    _fails_with("ex3_bn_backward", two_values, "expected a tuple of 3 values")
+
+
+# --------------------------------------------------------------------------- running-stat mistakes
+
+
+def test_running_stats_mistakes():
+    def biased(running_mean, running_var, X, momentum=0.1):
+        return ((1 - momentum) * running_mean + momentum * X.mean(0),
+                (1 - momentum) * running_var + momentum * X.var(0))
+    _fails_with("ex3_running_stats", biased, "unbiased batch variance")
+
+    def keras_side(running_mean, running_var, X, momentum=0.1):
+        return (momentum * running_mean + (1 - momentum) * X.mean(0),
+                momentum * running_var + (1 - momentum) * X.var(0, ddof=1))
+    _fails_with("ex3_running_stats", keras_side, "momentum is on the wrong side")
+
+    def in_place(running_mean, running_var, X, momentum=0.1):
+        running_mean *= 1 - momentum
+        running_mean += momentum * X.mean(0)
+        running_var *= 1 - momentum
+        running_var += momentum * X.var(0, ddof=1)
+        return running_mean, running_var
+    _fails_with("ex3_running_stats", in_place, "changed its input running_mean")
+
+    def rows(running_mean, running_var, X, momentum=0.1):
+        return ((1 - momentum) * running_mean[0] + momentum * X.mean(1),
+                (1 - momentum) * running_var + momentum * X.var(0, ddof=1))
+    _fails_with("ex3_running_stats", rows, "X.mean(axis=0)")
+
+
+# --------------------------------------------------------------------------- eval mistakes
+
+
+def test_eval_mistakes():
+    def batch_stats(X, gamma, beta, running_mean, running_var, eps=1e-5):
+        return batchnorm_forward(X, gamma, beta, eps)[0]
+    _fails_with("ex3_bn_eval", batch_stats, "batch mean is the example itself",
+                "you used this batch's mean and variance")
+
+    def no_eps(X, gamma, beta, running_mean, running_var, eps=1e-5):
+        return gamma * (X - running_mean) / np.sqrt(running_var) + beta
+    _fails_with("ex3_bn_eval", no_eps, "you forgot ε")
+
+    def by_variance(X, gamma, beta, running_mean, running_var, eps=1e-5):
+        return gamma * (X - running_mean) / (running_var + eps) + beta
+    _fails_with("ex3_bn_eval", by_variance, "not by the variance")
