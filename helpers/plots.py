@@ -73,17 +73,20 @@ METHOD_STYLE = {
 
 
 def weight_label(feature: str, unit: str) -> str:
-    """Axis label of a weight with its unit, e.g. weight_label("age", "thousand USD per year")."""
+    """Axis label of a weight with its unit, e.g. weight_label("age", "thousand USD per year")
+    gives "w_age (thousand USD per year)". Lessons 1-2."""
     return f"w_{feature} ({unit})"
 
 
 def style(i: int) -> dict:
-    """The i-th (colour, linestyle) pair of the course cycle, as plot() keyword arguments."""
+    """The i-th (colour, linestyle) pair of the course cycle, as plot() keyword arguments,
+    so that neighbouring curves differ by colour *and* line style."""
     return {"color": CYCLE[i % len(CYCLE)], "linestyle": LINESTYLES[i % len(LINESTYLES)]}
 
 
 def subplots(ncols: int = 2, nrows: int = 1, width: float = 4.2, height: float = 3.6, **kw):
-    """Side-by-side axes for comparisons: returns (fig, axes) with axes a flat array."""
+    """Side-by-side axes for comparisons (constrained layout, so labels never overlap):
+    returns (fig, axes) with axes a flat array of nrows * ncols axes. Lessons 1-2."""
     kw.setdefault("layout", "constrained")
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
                              squeeze=False, **kw)
@@ -108,7 +111,9 @@ def plot_contours(w1, w2, grid, ax=None, *, xlabel="w_1", ylabel="w_2", levels=1
     """Contour lines of a loss over two weights.
 
     w1 (m,), w2 (k,) grid axes; grid (k, m) loss values (helpers.optimisation.loss_grid);
-    ``w_star`` (2,) marks the minimum with a star. Used in lessons 1-2 and by the widgets.
+    ``w_star`` (2,) marks the minimum with a star. ``equal`` gives both axes the same
+    units, so the contours show the bowl's true shape and gradient steps look perpendicular
+    to them. Used in lessons 1-2 and by the widgets.
     """
     ax = get_ax(ax)
     lv = contour_levels(grid, levels) if np.isscalar(levels) else levels
@@ -130,7 +135,7 @@ def plot_contours(w1, w2, grid, ax=None, *, xlabel="w_1", ylabel="w_2", levels=1
 def plot_trajectory(ws, ax=None, *, label="GD", color=None, linestyle="-", marker=".",
                     linewidth=1.5):
     """A weight trajectory ws (k+1, 2): a line through the steps, a circle at the start and
-    a cross at the end. Only the first two weights are drawn."""
+    a cross at the end. Only the first two weights are drawn. Lessons 1-2, widgets."""
     ax = get_ax(ax)
     color = color or OKABE_ITO["vermillion"]
     ax.plot(ws[:, 0], ws[:, 1], color=color, linestyle=linestyle, marker=marker,
