@@ -51,7 +51,7 @@ MAX_RESTARTS = 3
 class Limits:
     timeout: float = 600.0  # seconds for running all of a submission's cells
     cell_timeout: float = 120.0  # seconds per cell, and per exercise when its function is called
-    memory_mb: int = 2048
+    memory_mb: int = 2048  # resident memory of a kernel and its processes
     output_mb: float = 5.0
     file_mb: int = 100
 
@@ -117,6 +117,9 @@ def _note_for(i: int, r, limits: Limits, cut_by_total: bool) -> str | None:
     if r.status == "flood":
         return (f"{where}: stopped because it printed more than {limits.output_mb:g} MB of "
                 "output; the next cells were still run")
+    if r.status == "died" and r.ename == "MemoryLimit":
+        return (f"{where}: stopped because it {r.evalue}; the notebook was run again "
+                "without this cell")
     if r.status == "died":
         why = f" ({r.evalue})" if r.evalue else ""
         return (f"{where}: the Python kernel stopped{why} (sys.exit, os._exit, a crash or "
@@ -188,8 +191,11 @@ class _Run:
 
 def _exercise_result(ex, report: Report) -> ExerciseResult:
     points = ex.points if report.passed else 0
+    summary = report.summary().replace(" See the table above.", "")
+    if report.status == "not_done":
+        summary = f"… {ex.id}: not done yet ({ex.function} still raises NotImplementedError)."
     return ExerciseResult(ex.id, ex.title, ex.function, points, ex.points, report.status,
-                          report.summary().replace(" See the table above.", ""),
+                          summary,
                           [{"name": r.case, "passed": r.passed, "message": r.message}
                            for r in report.results], ex.hint)
 
@@ -207,8 +213,11 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
     nonce = probe.new_nonce()
     r = run.kernel.run(probe.snippet(ex.function, cases, nonce), limits.cell_timeout,
                        capture=True)
+    if r.status == "died" and r.ename == "MemoryLimit":
+        return _error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True
     if r.status == "died":
-        return _error_result(ex, f"the Python kernel stopped while {ex.function} ran "
+        why = f" ({r.evalue})" if r.evalue else ""
+        return _error_result(ex, f"the Python kernel stopped while {ex.function} ran{why} "
                                  "(sys.exit, os._exit, a crash or running out of memory?)"), True
     if r.status == "flood":
         return _error_result(ex, f"{ex.function} printed more than {limits.output_mb:g} MB "
@@ -313,7 +322,7 @@ def add_parser(subparsers) -> None:
         "grade", help="grade submitted notebooks with the course's own test cases",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    g.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
+    g.add_argument("submissions", nargs="*", metavar="SUBMISSION.ipynb")
     g.add_argument("--format", choices=FORMATS, default="table",
                    help="table (default), json (per submission and exercise), csv (gradebook: "
                         "one row per submission) or gradescope (results.json)")
@@ -327,7 +336,8 @@ def add_parser(subparsers) -> None:
     g.add_argument("--cell-timeout", type=float, default=120, metavar="SECONDS",
                    help="time allowed per cell and per graded function call (default 120)")
     g.add_argument("--memory", type=int, default=2048, metavar="MB",
-                   help="memory limit of each submission's kernel (default 2048)")
+                   help="memory limit of each submission's kernel and the processes it "
+                        "starts (resident memory; default 2048)")
     g.add_argument("--max-output", type=float, default=5, metavar="MB",
                    help="output allowed per cell before it is stopped (default 5)")
     g.add_argument("--lesson", metavar="NN_slug",
@@ -338,13 +348,28 @@ def add_parser(subparsers) -> None:
     g.add_argument("--require-full", action="store_true",
                    help="exit with status 3 unless every submission gets full points "
                         "(for pass/fail autograders such as GitHub Classroom)")
+    g.add_argument("--github-classroom", metavar="NN_slug",
+                   help="print a GitHub Classroom autograding workflow for this lesson "
+                        "(one step per exercise, with its points) and exit")
+    g.add_argument("--install", default='pip install "normalization-course @ git+https://github.com/YOUR-ORG/normalization-course"',
+                   help="install command used in the --github-classroom workflow")
     g.set_defaults(func=main)
 
 
 def main(args) -> int:
-    from helpers.exercises import all_exercises
+    from helpers.exercises import LESSON_MODULES, all_exercises
     from normcourse.grading import report
 
+    if args.github_classroom:
+        if args.github_classroom not in LESSON_MODULES:
+            print(f"error: unknown lesson {args.github_classroom!r} (known: "
+                  f"{', '.join(LESSON_MODULES)})", file=sys.stderr)
+            return 2
+        sys.stdout.write(report.classroom_workflow(args.github_classroom, args.install))
+        return 0
+    if not args.submissions:
+        print("error: name at least one SUBMISSION.ipynb", file=sys.stderr)
+        return 2
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0:
         print("error: --jobs, --timeout and --cell-timeout must be positive", file=sys.stderr)
         return 2

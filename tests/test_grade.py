@@ -235,3 +235,45 @@ def test_cli_formats_and_exit_status(small_batch, tmp_path):
 def test_cli_usage_errors(small_batch):
     p = _grade("solution.ipynb", "--exercise", "nope", cwd=small_batch)
     assert p.returncode == 2 and "unknown exercise" in p.stderr
+
+
+# --------------------------------------------------------------------------- teachers' docs
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "teachers.md"
+
+
+def _grade_parser():
+    import argparse
+
+    from normcourse.grade import add_parser
+
+    parser = argparse.ArgumentParser(prog="normcourse")
+    add_parser(parser.add_subparsers())
+    return parser
+
+
+def test_every_option_in_the_teachers_docs_exists():
+    import re
+
+    text = DOCS.read_text()
+    options = set(re.findall(r"`(--[a-z-]+)", text))
+    known = set()
+    for action in _grade_parser()._subparsers._group_actions[0].choices["grade"]._actions:
+        known.update(action.option_strings)
+    missing = {o for o in options if o not in known} - {"--to", "--nbformat"}  # nbconvert's
+    assert not missing, f"docs/teachers.md names options that do not exist: {missing}"
+    for line in re.findall(r"^normcourse grade .*$", text, flags=re.M):
+        args = [a for a in line.split()[2:] if a != "\\"]
+        if "--github-classroom" not in line:  # each documented command parses
+            _grade_parser().parse_args(["grade", *args])
+
+
+def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
+    from helpers.exercises import lesson_exercises
+
+    text = report.classroom_workflow(corpus.LESSON, "pip install .")
+    for ex in lesson_exercises(corpus.LESSON):
+        assert f"--exercise {ex.id} --require-full" in text
+        assert f"test-name: {ex.id}\n" in text
+    points = [int(x) for x in __import__("re").findall(r"max-score: (\d+)", text)]
+    assert sum(points) == sum(ex.points for ex in lesson_exercises(corpus.LESSON))

@@ -29,6 +29,10 @@ from jupyter_client.connect import write_connection_file
 
 TOKEN_VAR = "NORMCOURSE_GRADE_TOKEN"
 GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is killed
+#: address-space allowance on top of the memory limit: numpy, BLAS and matplotlib reserve
+#: about 0.9 GB of virtual memory that they never touch (resident memory ~ 120 MB)
+VIRTUAL_SLACK_MB = 1536
+MEMORY_POLL = 0.2  # seconds between two looks at the kernel's resident memory
 
 
 class KernelStartError(RuntimeError):
@@ -77,7 +81,8 @@ class GradingKernel:
         env.pop("PYTHONSTARTUP", None)
         with open(self.root / "kernel.log", "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "normcourse.grading.launch", str(self.memory_mb),
+                [sys.executable, "-m", "normcourse.grading.launch",
+                 str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
                  str(self.file_mb), "-f", str(conn)],
                 cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
@@ -180,6 +185,21 @@ class GradingKernel:
             except ProcessLookupError:
                 pass
 
+    def memory_mb_used(self) -> float:
+        """Resident memory of the kernel and every process it started, in MB."""
+        try:
+            p = psutil.Process(self.proc.pid)
+            procs = [p, *p.children(recursive=True)]
+        except (psutil.Error, AttributeError):
+            return 0.0
+        total = 0
+        for q in procs:
+            try:
+                total += q.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
+
     def _drain(self) -> None:
         for get in (self.client.get_shell_msg, self.client.get_iopub_msg):
             while True:
@@ -198,8 +218,16 @@ class GradingKernel:
         deadline = start + max(timeout, 0.1)
         stopping = None  # "timeout" or "flood" once the cell was interrupted
         out_bytes, ename, evalue, chunks, kept = 0, "", "", [], 0
+        next_poll = start + MEMORY_POLL
         while True:
             now = time.monotonic()
+            if self.memory_mb > 0 and now >= next_poll:
+                next_poll = now + MEMORY_POLL
+                if self.memory_mb_used() > self.memory_mb:
+                    self._kill()
+                    return RunResult("died", "MemoryLimit",
+                                     f"used more than {self.memory_mb} MB of memory",
+                                     seconds=now - start, output_bytes=out_bytes)
             if now > deadline:
                 if stopping is None:
                     stopping = "timeout"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -163,29 +164,68 @@ def feedback_markdown(r) -> str:
     return "\n".join(lines)
 
 
-def feedback_name(submission: str, taken: set) -> str:
-    p = Path(submission)
-    parts = [s for s in p.with_suffix("").parts if s not in ("/", ".", "..")]
-    stem = parts[-1]
-    name = stem
-    i = 2
-    while name in taken and len(parts) > i - 2:
-        name = "__".join(parts[-i:])
-        i += 1
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    base, n = name, 2
-    while name in taken:
-        name, n = f"{base}-{n}", n + 1
-    taken.add(name)
-    return name
+def feedback_names(submissions: list[str]) -> list[str]:
+    """One file name per submission: its path below the folder all of them share.
+
+    ``submitted/alice/01/01.ipynb`` and ``submitted/bob/01/01.ipynb`` give
+    ``alice__01__01`` and ``bob__01__01``; names never collide.
+    """
+    paths = [Path(s).resolve() for s in submissions]
+    try:
+        common = Path(os.path.commonpath([p.parent for p in paths])) if paths else Path("/")
+    except ValueError:
+        common = Path("/")
+    names, taken = [], set()
+    for p in paths:
+        try:
+            rel = p.relative_to(common)
+        except ValueError:
+            rel = Path(p.name)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", "__".join(rel.with_suffix("").parts)) or "submission"
+        base, n = name, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        taken.add(name)
+        names.append(name)
+    return names
 
 
 def write_feedback(results, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    taken: set = set()
     paths = []
-    for r in results:
-        path = folder / f"{feedback_name(r.submission, taken)}.md"
+    for r, name in zip(results, feedback_names([r.submission for r in results]), strict=True):
+        path = folder / f"{name}.md"
         path.write_text(feedback_markdown(r), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+# --------------------------------------------------------------------------- GitHub Classroom
+
+
+def classroom_workflow(lesson: str, install: str) -> str:
+    """A GitHub Classroom autograding workflow: one step per exercise, with its points."""
+    exercises = lesson_exercises(lesson)
+    lines = ["name: Autograding Tests",
+             "on: [push, workflow_dispatch, repository_dispatch]",
+             "permissions:", "  checks: write", "  actions: read", "  contents: read",
+             "jobs:", "  run-autograding-tests:", "    runs-on: ubuntu-latest",
+             "    if: github.actor != 'github-classroom[bot]'", "    steps:",
+             "    - name: Checkout code", "      uses: actions/checkout@v4",
+             "    - name: Set up Python", "      uses: actions/setup-python@v5",
+             "      with:", "        python-version: '3.11'",
+             "    - name: Install the course", f"      run: {install}"]
+    for ex in exercises:
+        step = ex.id.replace("_", "-")
+        lines += [f"    - name: {ex.id}", f"      id: {step}",
+                  "      uses: classroom-resources/autograding-command-grader@v1",
+                  "      with:", f"        test-name: {ex.id}",
+                  f"        command: normcourse grade {lesson}.ipynb --exercise {ex.id} "
+                  "--require-full",
+                  "        timeout: 10", f"        max-score: {ex.points:g}"]
+    ids = [ex.id.replace("_", "-") for ex in exercises]
+    lines += ["    - name: Autograding Reporter",
+              "      uses: classroom-resources/autograding-grading-reporter@v1", "      env:"]
+    lines += [f"        {i.upper()}_RESULTS: \"${{{{steps.{i}.outputs.result}}}}\"" for i in ids]
+    lines += ["      with:", f"        runners: {','.join(ids)}"]
+    return "\n".join(lines) + "\n"

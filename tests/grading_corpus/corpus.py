@@ -382,6 +382,11 @@ answer_scale_question = "b"  # not a function''')), 0,
                                              "hog = []\nwhile True:\n"
                                              "    hog.append(bytearray(50_000_000))")),
                MAX, note="memory"),
+    CorpusCase("memory_touched", "solution with a cell that fills memory it really uses",
+               _sol(lambda nb: _insert_after(nb, "ex1_max_lr_test",
+                                             "import numpy as np\nhog = []\nwhile True:\n"
+                                             "    hog.append(np.ones(10_000_000))")),
+               MAX, note="MB of memory"),
     CorpusCase("memory_function", "the concept answer allocates 100 GB",
                _sol(lambda nb: _answer(nb, "ex1_concept_scale", '''def answer_scale_question():
     import numpy as np

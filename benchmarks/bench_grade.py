@@ -1,0 +1,149 @@
+"""Benchmark ``normcourse grade``: cost per submission, parallel speed-up, grader memory.
+
+    python benchmarks/bench_grade.py [--batch 20] [--repeats 3] [--notebook PATH]
+
+Prints one table (medians of ``--repeats`` runs) against the budgets of issue 5:
+
+- grading one submission costs <= 1.5x executing that notebook alone (nbclient,
+  fresh kernel, like ``normcourse execute`` without saving);
+- a batch with ``--jobs 2`` takes <= 0.6x the time of grading one by one
+  (issue 5 asks for 100 submissions; ``--batch`` sets how many, default 20);
+- the grader's own peak memory (max RSS of the grading process, kernels not
+  included) stays flat as the number of submissions grows.
+
+The batch is half solution notebooks, half untouched lessons. Timings depend on
+what else runs on the machine: run it on a quiet one, and read them as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "grading_corpus"))
+
+
+def _pick_notebooks(arg: str | None) -> tuple[Path, Path, Path]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-grade-"))
+    if arg:
+        sol = Path(arg)
+        lesson = ROOT / "lessons" / sol.name
+    else:
+        sol = ROOT / "solutions" / "01_feature_scale.ipynb"
+        lesson = ROOT / "lessons" / "01_feature_scale.ipynb"
+    if not sol.exists() or not lesson.exists():
+        import corpus
+
+        sol, lesson = tmp / "solution.ipynb", tmp / "lesson.ipynb"
+        nbformat.write(corpus.solution_notebook(), sol)
+        nbformat.write(corpus.lesson_notebook(), lesson)
+    return sol, lesson, tmp
+
+
+def execute_alone(path: Path, agg: bool = False) -> float:
+    """Seconds to execute ``path`` in a fresh kernel (kernel start included).
+
+    ``agg``: with matplotlib's Agg backend, as the grader's kernels use (no
+    figure is rendered to PNG), for a like-for-like comparison.
+    """
+    nb = nbformat.read(path, as_version=4)
+    old = os.environ.get("MPLBACKEND")
+    if agg:
+        os.environ["MPLBACKEND"] = "Agg"
+    try:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        return time.perf_counter() - start
+    finally:
+        if old is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = old
+
+
+def grade_in_subprocess(paths: list[Path], jobs: int) -> tuple[float, float, float]:
+    """(wall seconds, grader max RSS in MB, total score) of one grading run in a fresh process."""
+    code = (
+        "import json, resource, sys, time\n"
+        "from normcourse.grade import grade_many\n"
+        "paths = json.loads(sys.argv[1]); jobs = int(sys.argv[2])\n"
+        "t = time.perf_counter()\n"
+        "rs = grade_many(paths, jobs=jobs)\n"
+        "t = time.perf_counter() - t\n"
+        "assert all(r.graded for r in rs), [r.error for r in rs if not r.graded]\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps([t, rss, sum(r.score for r in rs)]))\n")
+    p = subprocess.run([sys.executable, "-c", code, json.dumps([str(x) for x in paths]),
+                        str(jobs)], capture_output=True, text=True, check=True, cwd=ROOT)
+    return tuple(json.loads(p.stdout.strip().splitlines()[-1]))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--batch", type=int, default=20, help="submissions in the batch runs")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
+    ap.add_argument("--notebook", help="solution notebook (default: solutions/01_feature_scale)")
+    args = ap.parse_args(argv)
+    sol, lesson, tmp = _pick_notebooks(args.notebook)
+    rows = []
+    try:
+        # 1. one submission vs executing it alone
+        alone = [execute_alone(sol) for _ in range(args.repeats)]
+        alone_agg = [execute_alone(sol, agg=True) for _ in range(args.repeats)]
+        one = [grade_in_subprocess([sol], 1) for _ in range(args.repeats)]
+        t_alone, t_agg = statistics.median(alone), statistics.median(alone_agg)
+        t_one = statistics.median(r[0] for r in one)
+        rows.append(("execute the notebook alone (nbclient)", f"{t_alone:.2f} s", "", ""))
+        rows.append(("  same, matplotlib Agg like the grader", f"{t_agg:.2f} s", "", ""))
+        rows.append(("grade it (normcourse grade)", f"{t_one:.2f} s",
+                     f"{t_one / t_alone:.2f}x", "<= 1.5x"))
+        rows.append(("  vs the Agg execution", "", f"{t_one / t_agg:.2f}x", "<= 1.5x"))
+        # 2. a batch one by one vs --jobs 2
+        batch = []
+        for i in range(args.batch):
+            src = sol if i % 2 == 0 else lesson
+            dst = tmp / "batch" / f"student{i:03d}" / src.name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dst)
+            batch.append(dst)
+        seq = [grade_in_subprocess(batch, 1) for _ in range(args.repeats)]
+        par = [grade_in_subprocess(batch, 2) for _ in range(args.repeats)]
+        t_seq = statistics.median(r[0] for r in seq)
+        t_par = statistics.median(r[0] for r in par)
+        rows.append((f"{args.batch} submissions, --jobs 1", f"{t_seq:.1f} s",
+                     f"{t_seq / args.batch:.2f} s each", ""))
+        rows.append((f"{args.batch} submissions, --jobs 2", f"{t_par:.1f} s",
+                     f"{t_par / t_seq:.2f}x", "<= 0.6x"))
+        # 3. grader memory as the batch grows
+        sizes = sorted({max(1, args.batch // 4), max(1, args.batch // 2), args.batch})
+        for n in sizes:
+            rss = statistics.median(grade_in_subprocess(batch[:n], 2)[1]
+                                    for _ in range(args.repeats))
+            rows.append((f"grader max RSS, {n} submissions (--jobs 2)", f"{rss:.0f} MB", "",
+                         "flat"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    w = max(len(r[0]) for r in rows)
+    print(f"notebook: {sol.relative_to(ROOT) if sol.is_relative_to(ROOT) else sol.name}; "
+          f"median of {args.repeats} runs")
+    print(f"{'measurement':<{w}}  {'value':>10}  {'ratio':>16}  budget")
+    for name, value, ratio, budget in rows:
+        print(f"{name:<{w}}  {value:>10}  {ratio:>16}  {budget}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
