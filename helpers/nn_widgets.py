@@ -57,22 +57,19 @@ class HistogramRenderer:
         self.bins = bins
         self._views: dict = {}
         edges = np.linspace(-1, 1, bins + 1)
-        self.start, self.now, self.labels = [], [], []
+        self.start, self.now = [], []
         for i, ax in enumerate(self.axes):
             style = layer_style(i)
             self.start.append(ax.stairs(np.zeros(bins), edges, color="#999999", fill=True,
                                         alpha=0.4, label="step 0"))
             self.now.append(ax.stairs(np.zeros(bins), edges, color=style["color"], linewidth=2,
                                       label="this step", animated=True))
-            self.labels.append(ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top",
-                                       fontsize=8, family="monospace", animated=True))
             ax.set_title(f"layer {i + 1}", fontsize=10)
             ax.set_xlabel("pre-activation", fontsize=9)
             ax.tick_params(labelsize=8)
         self.axes[0].set_ylabel("density", fontsize=9)
         self.axes[0].legend(fontsize=7, loc="upper right")
-        self.title = self.fig.suptitle(" ", animated=True)
-        self.fig.tight_layout(rect=(0, 0, 1, 0.95))
+        self.fig.tight_layout()
 
     def view(self, key, start: dict, ymax: float) -> None:
         """Show the static part of view ``key``: limits and the step-0 histograms."""
@@ -87,23 +84,38 @@ class HistogramRenderer:
         self.canvas.draw()
         self._views[key] = self.canvas.copy_from_bbox(self.fig.bbox)
 
-    def png(self, frame: dict, title: str = "") -> bytes:
-        """Draw ``frame`` over the current view and return PNG bytes."""
+    def png(self, frame: dict) -> bytes:
+        """Draw ``frame`` over the current view and return PNG bytes.
+
+        No text is drawn per update (text rendering is the slow part): the explorer
+        shows the step and each layer's mean and std as HTML next to the image.
+        """
         from PIL import Image as PILImage
 
         for i, ax in enumerate(self.axes):
             self.now[i].set_data(frame["density"][i], frame["edges"])
-            self.labels[i].set_text(f"mean {frame['mean'][i]:+.2f}\nstd  {frame['std'][i]:.2f}")
             ax.draw_artist(self.now[i])
-            ax.draw_artist(self.labels[i])
-        self.title.set_text(title)
-        self.fig.draw_artist(self.title)
         width, height = self.canvas.get_width_height()
         image = PILImage.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(),
                                     "raw", "RGBA", 0, 1)
         buf = io.BytesIO()
         image.convert("RGB").save(buf, format="png", compress_level=1)
         return buf.getvalue()
+
+
+def describe(frame: dict, key, history) -> str:
+    """HTML shown under the histograms: the run, the step, each layer's mean and std."""
+    bn = "with" if key[0] else "without"
+    note = f"training {history.message}" if history.diverged else history.message
+    cells = "".join(f"<td style='padding:0 8px'>{frame['mean'][i]:+.2f}</td>"
+                    for i in range(len(frame["mean"])))
+    stds = "".join(f"<td style='padding:0 8px'>{frame['std'][i]:.2f}</td>"
+                   for i in range(len(frame["std"])))
+    heads = "".join(f"<th style='padding:0 8px'>layer {i + 1}</th>"
+                    for i in range(len(frame["mean"])))
+    return (f"<b>{bn} batch norm, lr = {key[1]:g}, step {frame['step']}</b> ({note})"
+            f"<table><tr><th></th>{heads}</tr><tr><th>mean</th>{cells}</tr>"
+            f"<tr><th>std</th>{stds}</tr></table>")
 
 
 class ActivationExplorer:
@@ -140,7 +152,7 @@ class ActivationExplorer:
         self._renderer = HistogramRenderer(first.act_samples.shape[1], bins=bins)
         for control in (self.batchnorm, self.lr, self.record):
             control.observe(self._on_change, names="value")
-        self.widget = W.VBox([self.batchnorm, self.lr, self.record, self.image, self.status])
+        self.widget = W.VBox([self.batchnorm, self.lr, self.record, self.status, self.image])
         self.update()
 
     def key(self):
@@ -162,11 +174,8 @@ class ActivationExplorer:
             self._starts[key] = (frames[0], max(float(f["density"].max()) for f in frames))
         self._renderer.view(key, *self._starts[key])
         self.state = self.frame()
-        bn = "with" if key[0] else "without"
-        title = f"{bn} batch norm, lr = {key[1]:g}, step {self.state['step']}"
-        self.image.value = self._renderer.png(self.state, title)
-        note = f"training {h.message}" if h.diverged else h.message
-        self.status.value = f"<span>{note}</span>"
+        self.image.value = self._renderer.png(self.state)
+        self.status.value = describe(self.state, key, h)
 
     def _on_change(self, _change) -> None:
         self.update()

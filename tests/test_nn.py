@@ -242,3 +242,96 @@ def test_yours_or_course(capsys):
         raise ValueError("a bug")
     assert nn.yours_or_course(update_running_stats) is update_running_stats
     assert capsys.readouterr().out == ""
+
+
+# --------------------------------------------------------------------------- plots and widgets
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    X, y = nn.spirals(40, seed=0)
+    out = {}
+    for bn in (False, True):
+        for lr in (0.1, 50.0):
+            out[bn, lr] = nn.train(nn.mlp([2, 8, 8, 8, 3], batchnorm=bn, seed=0), X, y,
+                                   loss="cross_entropy", lr=lr, n_epochs=3, batch_size=20,
+                                   record_activations=True, record_every=2, n_samples=64)
+    return out
+
+
+def test_activation_frame(recorded):
+    from helpers.nn_plots import activation_frame, activation_range
+
+    h = recorded[False, 0.1]
+    frame = activation_frame(h, 2, bins=10, lim=3.0)
+    assert frame["step"] == 4 and frame["density"].shape == (3, 10)
+    np.testing.assert_allclose(frame["edges"][[0, -1]], [-3, 3])
+    inside = 1 - frame["outside"]
+    np.testing.assert_allclose(frame["density"].sum(axis=1) * 0.6, inside)  # bin width 0.6
+    np.testing.assert_allclose(frame["std"], h.act_std[2])
+    assert activation_range(h) > 0
+
+
+def test_plots_draw_what_they_are_given(recorded):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.nn_plots import (
+        plot_activation_stats,
+        plot_data,
+        plot_layer_histograms,
+        plot_sweep,
+    )
+
+    h = recorded[False, 0.1]
+    axes = plot_activation_stats(h)
+    assert len(axes[0].lines) == 3 and axes[0].get_xlabel().startswith("training step")
+    np.testing.assert_allclose(axes[1].lines[2].get_ydata(), h.act_std[:, 2])
+    axes = plot_layer_histograms(h, records=(0, -1))
+    assert len(axes) == 3 and len(axes[0].patches) == 2
+    ax = plot_sweep([0.1, 1.0, 10.0], {False: [0.9, 0.5, 0.3], True: [0.95, 0.9, 0.8]},
+                    diverged={False: [False, False, True], True: [False, False, False]},
+                    chance=1 / 3)
+    line = ax.lines[0]
+    assert np.isnan(line.get_ydata()[2])  # diverged: a gap, not a value
+    assert any(ln.get_marker() == "X" for ln in ax.lines)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "1", "10"]
+    X, y = nn.spirals(10, seed=0)
+    assert len(plot_data(X, y).collections) == 3
+    plt.close("all")
+
+
+def test_explorer_callbacks_redraw(recorded):
+    from helpers.nn_widgets import ActivationExplorer
+
+    e = ActivationExplorer(recorded, lr=0.1)
+    assert e.record.value == e.record.max  # opens at the end of training
+    first = e.image.value
+    assert first[:4] == b"\x89PNG"
+    assert e.state["step"] == recorded[False, 0.1].steps[-1]
+    e.record.value = 0
+    assert e.state["step"] == 0 and e.image.value != first
+    e.batchnorm.value = True
+    np.testing.assert_allclose(e.state["std"], recorded[True, 0.1].act_std[0])
+    e.lr.value = 50.0  # a diverged run: fewer records, the slider shows its last one
+    e.record.value = e.record.max
+    h = recorded[True, 50.0]
+    assert h.diverged and len(h.steps) < e.record.max + 1
+    assert e.state["step"] == h.steps[-1] and "diverged" in e.status.value
+    assert repr(e).startswith("ActivationExplorer: 4 training runs")
+    assert e._repr_mimebundle_()["text/plain"] == repr(e)
+
+
+def test_progress_yields_everything_and_fills_the_bar(monkeypatch):
+    import IPython.display
+
+    from helpers import nn_widgets
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    assert list(nn_widgets.progress(range(4), "sweep")) == [0, 1, 2, 3]
+    bar = shown[0]
+    assert bar.value == bar.max == 4 and bar.bar_style == "success"
+    assert repr(bar).startswith("IntProgress(")
