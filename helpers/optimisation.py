@@ -185,6 +185,8 @@ def loss_grid(X, y, w1, w2, b=0.0):
     so it costs O(m*k), not O(m*k*n).
     """
     X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"loss_grid needs exactly 2 features, got X of shape {X.shape}")
     y = np.asarray(y, dtype=float) - b
     n = len(y)
     A = X.T @ X / n

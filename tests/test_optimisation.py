@@ -155,6 +155,8 @@ def test_loss_grid_matches_direct_loss(data):
     for i, b2 in enumerate(w2):
         for j, a1 in enumerate(w1):
             assert grid[i, j] == pytest.approx(mse_loss(X, y, np.array([a1, b2]), 0.2), rel=1e-9)
+    with pytest.raises(ValueError, match="2 features"):
+        loss_grid(np.ones((4, 3)), np.ones(4), w1, w2)
 
 
 def test_lr_sweep(data):
