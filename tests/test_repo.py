@@ -138,3 +138,12 @@ def test_ruff_is_clean():
     result = subprocess.run([ruff, "check", "helpers", "normcourse", "tests", "solutions",
                              "benchmarks", "conftest.py"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_start_here_course_map_matches_the_notebooks():
+    nb = nbformat.read(ROOT / "solutions" / "00_start_here.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for row in course_map(ROOT / "solutions"):
+        line = next((ln for ln in text.splitlines() if f"]({row.file})" in ln), None)
+        assert line is not None, f"00_start_here's course map lacks {row.file}"
+        assert f"| {row.minutes} min |" in line, f"{row.file}: time differs in 00_start_here"
