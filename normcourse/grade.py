@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import atexit
 import secrets
+import shutil
+import signal
 import sys
 import threading
 import time
@@ -90,17 +92,27 @@ class SubmissionResult:
 
 _LIVE: set = set()
 _LIVE_LOCK = threading.Lock()
+_STOP = threading.Event()  # set on Ctrl-C / SIGTERM: start no kernel, restart none
 
 
 def _close_all() -> None:
     """Kill every kernel still running (Ctrl-C, exit): no process outlives the run."""
+    _STOP.set()
     with _LIVE_LOCK:
         kernels = list(_LIVE)
     for k in kernels:
-        k.close()
+        k.stop()  # signals only: the thread that owns the kernel closes it
 
 
-atexit.register(_close_all)
+def _at_exit() -> None:
+    _close_all()
+    with _LIVE_LOCK:
+        kernels = list(_LIVE)
+    for k in kernels:  # threads are gone by now: remove their folders too
+        shutil.rmtree(k.root, ignore_errors=True)
+
+
+atexit.register(_at_exit)
 
 
 # --------------------------------------------------------------------------- grading
@@ -177,6 +189,8 @@ class _Run:
     def recover(self) -> bool:
         """Restart the kernel and run the cells again without the ones that killed it."""
         self.restarts += 1
+        if _STOP.is_set():
+            return False
         if self.restarts > MAX_RESTARTS or time.monotonic() > self.deadline:
             self.notes.setdefault("gave-up", (
                 "the kernel stopped too often; the exercises not graded yet get 0 points"))
@@ -298,18 +312,36 @@ def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int 
                lesson: str | None = None, only: list | None = None, progress=None) -> list:
     """Grade every path (``jobs`` kernels at a time); results in the order given."""
     def one(p):
-        r = grade_submission(p, limits, seed=seed, lesson=lesson, only=only)
+        if _STOP.is_set():
+            return SubmissionResult(str(p), error="not graded: the grading run was stopped")
+        try:
+            r = grade_submission(p, limits, seed=seed, lesson=lesson, only=only)
+        except Exception as exc:  # a bug of the grader must not end the batch
+            r = SubmissionResult(str(p), error=f"the grader failed on this file "
+                                               f"({type(exc).__name__}: {exc}); please report it")
         if progress:
             progress(r)
         return r
 
     if jobs <= 1:
         return [one(p) for p in paths]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, paths))
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = [pool.submit(one, p) for p in paths]
+        return [f.result() for f in futures]
+    except BaseException:
+        _close_all()  # Ctrl-C: stop every kernel now, then let the threads finish
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- command line
+
+
+def _terminate(signum, frame):
+    _close_all()
+    raise SystemExit(128 + signum)
 
 
 def _progress(r: SubmissionResult) -> None:
@@ -378,6 +410,7 @@ def main(args) -> int:
         if unknown:
             print(f"error: unknown exercise id(s): {', '.join(unknown)}", file=sys.stderr)
             return 2
+    signal.signal(signal.SIGTERM, _terminate)
     limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
                     memory_mb=args.memory, output_mb=args.max_output)
     try:

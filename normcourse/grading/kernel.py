@@ -32,7 +32,8 @@ GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is
 #: address-space allowance on top of the memory limit: numpy, BLAS and matplotlib reserve
 #: about 0.9 GB of virtual memory that they never touch (resident memory ~ 120 MB)
 VIRTUAL_SLACK_MB = 1536
-MEMORY_POLL = 0.2  # seconds between two looks at the kernel's resident memory
+MEMORY_POLL = 0.25  # seconds between two looks at the kernel's resident memory
+CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
 
 
 class KernelStartError(RuntimeError):
@@ -66,10 +67,14 @@ class GradingKernel:
         self.proc: subprocess.Popen | None = None
         self.client: BlockingKernelClient | None = None
         self._n = 0
+        self._closed = False
+        self._ps, self._children, self._scanned = None, [], 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self, timeout: float = 60.0) -> None:
+        if self._closed:
+            raise KernelStartError("the grading run was stopped")
         self._n += 1
         conn = self.root / f"kernel-{self._n}.json"
         write_connection_file(str(conn), transport="ipc", ip=str(self.root / f"k{self._n}"))
@@ -139,9 +144,27 @@ class GradingKernel:
         self.start(timeout)
 
     def close(self) -> None:
-        """Kill the kernel and everything it started; remove the working folder."""
+        """Kill the kernel and everything it started; remove the working folder.
+
+        Call it from the thread that uses the kernel; other threads use :meth:`stop`.
+        """
+        self._closed = True
         self._kill()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def stop(self) -> None:
+        """From any thread: kill the kernel's processes (no socket is touched) and start none.
+
+        The thread using the kernel then sees it die and closes it.
+        """
+        self._closed = True
+        proc = self.proc
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        kill_marked(self.token)
 
     def __enter__(self):
         return self
@@ -186,14 +209,21 @@ class GradingKernel:
                 pass
 
     def memory_mb_used(self) -> float:
-        """Resident memory of the kernel and every process it started, in MB."""
+        """Resident memory of the kernel and the processes it started, in MB.
+
+        The kernel itself is read at every call (cheap); the list of its child
+        processes is refreshed every CHILD_SCAN seconds (a scan of /proc).
+        """
+        now = time.monotonic()
         try:
-            p = psutil.Process(self.proc.pid)
-            procs = [p, *p.children(recursive=True)]
+            if self._ps is None or self._ps.pid != self.proc.pid:
+                self._ps, self._children, self._scanned = psutil.Process(self.proc.pid), [], 0.0
+            if now - self._scanned > CHILD_SCAN:
+                self._children, self._scanned = self._ps.children(recursive=True), now
         except (psutil.Error, AttributeError):
             return 0.0
         total = 0
-        for q in procs:
+        for q in (self._ps, *self._children):
             try:
                 total += q.memory_info().rss
             except psutil.Error:

@@ -31,6 +31,13 @@ class _Case:
 
 def _reply(obj):
     out = sys.stdout
+    try:  # the kernel's own stdout, even when a cell replaced sys.stdout
+        stream = sys.modules["ipykernel.iostream"].OutStream._nc_stdout
+        if stream is not out:
+            stream.set_parent(sys.modules["IPython"].get_ipython().parent_header)
+        out = stream
+    except Exception:
+        pass
     write = getattr(type(out), "_nc_write_unlimited", type(out).write)  # past the output cap
     write(out, BEGIN + encode(obj) + END + "\\n")
     out.flush()

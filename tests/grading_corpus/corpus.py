@@ -325,7 +325,7 @@ open("results.json", "w").write(json.dumps({"score": 100}))
 open("grades.csv", "w").write("submission,score\\nme,100\\n")''')), 0),
     CorpusCase("forged_reply", "finds the reply markers from the call stack, forges a reply and "
                "hides the real one", _sol(lambda nb: _answer(nb, "ex1_concept_scale", FORGE)),
-               4, statuses={"ex1_concept_scale": "error"}),
+               4, statuses={"ex1_concept_scale": "failed"}),
     CorpusCase("memorised_cases", "answers memorised for the in-notebook (seed 0) cases only",
                _les(lambda nb: _append(nb, LOOKUP)), 1,
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "failed",
@@ -409,6 +409,10 @@ subprocess.Popen(["sleep", "31338"], start_new_session=True)
 if os.fork() == 0:
     os.setsid()
     os.execvp("sleep", ["sleep", "31339"])''')), MAX),
+    CorpusCase("stdout_swapped", "solution whose last cell sends sys.stdout to a file "
+               "and never restores it", _sol(lambda nb: _append(
+                   nb, "import sys\nsys.stdout = open('log.txt', 'w')\nprint('quiet now')")),
+               MAX),
     CorpusCase("writes_files", "writes files in its folder and outside it", _sol(
         lambda nb: _append(nb, '''import os
 open("out.txt", "w").write("x" * 1000)
