@@ -277,3 +277,38 @@ def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
         assert f"test-name: {ex.id}\n" in text
     points = [int(x) for x in __import__("re").findall(r"max-score: (\d+)", text)]
     assert sum(points) == sum(ex.points for ex in lesson_exercises(corpus.LESSON))
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_kernel(small_batch, tmp_path):
+    import signal
+    import time
+
+    import psutil
+
+    endless = next(c for c in corpus.CASES if c.name == "endless_cell")
+    (tmp_path / "a.ipynb").write_bytes(endless.build())
+    (tmp_path / "b.ipynb").write_bytes(endless.build())
+    p = subprocess.Popen([NORMCOURSE, "grade", "a.ipynb", "b.ipynb", "--jobs", "2",
+                          "--cell-timeout", "100"], cwd=tmp_path, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    grader = psutil.Process(p.pid)
+    deadline = time.monotonic() + 60
+    while len(grader.children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    kernels = grader.children()
+    assert len(kernels) == 2
+    time.sleep(2)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "interrupted" in err
+    gone, alive = psutil.wait_procs(kernels, timeout=10)
+    assert alive == []
+
+
+def test_secrets_are_not_passed_to_the_kernel():
+    from normcourse.grading.kernel import SECRET
+
+    assert SECRET.search("GITHUB_TOKEN") and SECRET.search("AWS_SECRET_ACCESS_KEY")
+    assert not SECRET.search("PATH") and not SECRET.search("HOME")

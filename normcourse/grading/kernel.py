@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import secrets
 import shutil
 import signal
@@ -33,6 +34,8 @@ GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is
 #: about 0.9 GB of virtual memory that they never touch (resident memory ~ 120 MB)
 VIRTUAL_SLACK_MB = 1536
 MEMORY_POLL = 0.25  # seconds between two looks at the kernel's resident memory
+#: environment variables not passed to a submission's kernel
+SECRET = re.compile(r"(?i)token|secret|passw|credential|api_?key|access_?key|auth")
 CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
 
 
@@ -78,7 +81,7 @@ class GradingKernel:
         self._n += 1
         conn = self.root / f"kernel-{self._n}.json"
         write_connection_file(str(conn), transport="ipc", ip=str(self.root / f"k{self._n}"))
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if not SECRET.search(k)}
         env.update({"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                     "MKL_NUM_THREADS": "1", "IPYTHONDIR": str(self.root / "ipython"),
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
