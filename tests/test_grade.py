@@ -260,7 +260,7 @@ def test_every_option_in_the_teachers_docs_exists():
     known = set()
     for action in _grade_parser()._subparsers._group_actions[0].choices["grade"]._actions:
         known.update(action.option_strings)
-    missing = {o for o in options if o not in known} - {"--to", "--nbformat"}  # nbconvert's
+    missing = {o for o in options if o not in known} - {"--to", "--nbformat", "--create"}  # nbconvert, nbgrader
     assert not missing, f"docs/teachers.md names options that do not exist: {missing}"
     for line in re.findall(r"^normcourse grade .*$", text, flags=re.M):
         args = [a for a in line.split()[2:] if a != "\\"]
@@ -275,8 +275,14 @@ def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
     for ex in lesson_exercises(corpus.LESSON):
         assert f"--exercise {ex.id} --require-full" in text
         assert f"test-name: {ex.id}\n" in text
-    points = [int(x) for x in __import__("re").findall(r"max-score: (\d+)", text)]
-    assert sum(points) == sum(ex.points for ex in lesson_exercises(corpus.LESSON))
+    yaml = pytest.importorskip("yaml")
+    steps = yaml.safe_load(text)["jobs"]["run-autograding-tests"]["steps"]
+    graders = [s for s in steps if "autograding-command-grader" in s.get("uses", "")]
+    assert [s["with"]["max-score"] for s in graders] == [
+        ex.points for ex in lesson_exercises(corpus.LESSON)]
+    reporter = steps[-1]
+    assert reporter["with"]["runners"].split(",") == [s["id"] for s in graders]
+    assert set(reporter["env"]) == {f"{s['id'].upper()}_RESULTS" for s in graders}
 
 
 @pytest.mark.slow
