@@ -231,6 +231,7 @@ class Browser:
         self.viewport = {"width": viewport[0], "height": viewport[1]}
         self._pw = None
         self.browser = None
+        self._page = None
 
     def start(self) -> Browser:
         from playwright.sync_api import sync_playwright
@@ -246,6 +247,7 @@ class Browser:
         return self
 
     def stop(self) -> None:
+        self.discard_page()
         with contextlib.suppress(Exception):
             if self.browser is not None:
                 self.browser.close()
@@ -260,14 +262,43 @@ class Browser:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def open_notebook(self, lab: LabServer, path: str, timeout: float = 120) -> LabNotebook:
+    def lab_page(self, lab: LabServer, timeout: float = 120):
+        """The JupyterLab page (loaded once, reused: a notebook is opened and closed in it);
+        reloaded when a dialog or an earlier failure left it in an unknown state."""
+        page = self._page
+        if page is not None:
+            try:
+                if page.evaluate("() => !!window.jupyterapp && "
+                                 "!document.querySelector('.jp-Dialog') && !window.__panel"):
+                    return page
+            except Exception:  # noqa: BLE001 (a crashed page: start a new one)
+                pass
+            self.discard_page()
         context = self.browser.new_context(viewport=self.viewport, device_scale_factor=1)
         page = context.new_page()
-        nb = LabNotebook(lab, page, path)
+        workspace = "t" + secrets.token_hex(6)  # fresh layout: nothing else open
+        page.goto(f"{lab.url}/lab/workspaces/{workspace}?reset&token={lab.token}",
+                  timeout=timeout * 1000, wait_until="domcontentloaded")
+        page.wait_for_function("() => !!window.jupyterapp", timeout=timeout * 1000,
+                               polling=200)
+        page.evaluate("async () => { await window.jupyterapp.restored; }")
+        self._page = page
+        return page
+
+    def discard_page(self) -> None:
+        page, self._page = self._page, None
+        if page is not None:
+            with contextlib.suppress(Exception):
+                page.context.close()
+
+    def open_notebook(self, lab: LabServer, path: str, timeout: float = 120) -> LabNotebook:
+        page = self.lab_page(lab, timeout)
+        nb = LabNotebook(lab, page, path, self)
         try:
             nb.open(timeout)
         except Exception:
             nb.close()
+            self.discard_page()
             raise
         return nb
 
@@ -275,7 +306,7 @@ class Browser:
 # --------------------------------------------------------------------------- notebook
 
 _JS_CELLS = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
+  const panel = window.__panel;
   const nb = panel.content;
   const out = [];
   for (let i = 0; i < nb.widgets.length; i++) {
@@ -317,7 +348,7 @@ _JS_CELLS = """() => {
 
 _JS_READY = """() => {
   const app = window.jupyterapp;
-  const panel = app && app.shell.currentWidget;
+  const panel = app && window.__panel;
   if (!panel || !panel.context || !panel.context.isReady || !panel.sessionContext) return false;
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
   if (!kernel || kernel.status !== 'idle') return false;
@@ -325,17 +356,49 @@ _JS_READY = """() => {
   return nb.widgets.length === nb.model.cells.length && nb.widgets.length > 0;
 }"""
 
+# Count the execute requests sent and the replies received on the kernel connection.
+# Neither the promise of "run-all-cells" nor the kernel status says when Run All is
+# over: at the first error (even in a cell tagged raises-exception) JupyterLab 4.6
+# settles the promise and clears the [*] prompts of the cells still queued, which the
+# kernel then runs anyway; and comm traffic from widgets (a progress bar) makes the
+# kernel report "idle" in the middle of a long cell.
+_JS_HOOK = """() => {
+  const panel = window.__panel;
+  const ctx = panel.sessionContext;
+  window.__exec = {sent: 0, replied: 0, last: 0, dead: null};
+  const hook = kernel => {
+    if (!kernel || kernel.__counted) return;
+    kernel.__counted = true;
+    kernel.anyMessage.connect((_, a) => {
+      const t = a.msg.header.msg_type;
+      if (a.direction === 'send' && t === 'execute_request') window.__exec.sent++;
+      if (a.direction === 'recv' && t === 'execute_reply') {
+        window.__exec.replied++; window.__exec.last = performance.now(); }
+    });
+  };
+  hook(ctx.session && ctx.session.kernel);
+  ctx.kernelChanged.connect((_, c) => { if (c.oldValue) window.__exec.dead = 'replaced';
+                                        hook(c.newValue); });
+  ctx.statusChanged.connect((_, s) => {
+    if (['dead', 'restarting', 'autorestarting'].includes(s)) window.__exec.dead = s; });
+}"""
+
 _JS_RUN_ALL = """() => {
   const app = window.jupyterapp;
+  window.__exec.sent = 0; window.__exec.replied = 0; window.__exec.last = 0;
   window.__runAll = {t0: performance.now(), done: false};
   app.commands.execute('notebook:run-all-cells').then(
-    r => { window.__runAll.t1 = performance.now(); window.__runAll.done = true; },
-    e => { window.__runAll.t1 = performance.now(); window.__runAll.done = true;
-           window.__runAll.error = String(e); });
+    r => { window.__runAll.done = true; },
+    e => { window.__runAll.done = true; window.__runAll.error = String(e); });
+}"""
+
+_JS_RUN_OVER = """() => {
+  const e = window.__exec;
+  return e.dead || (window.__runAll.done && e.sent > 0 && e.replied >= e.sent);
 }"""
 
 _JS_SETTLED = """() => {
-  const panel = window.jupyterapp.shell.currentWidget;
+  const panel = window.__panel;
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
   if (!kernel || kernel.status !== 'idle') return false;
   for (const w of panel.content.widgets) {
@@ -349,9 +412,9 @@ _JS_SETTLED = """() => {
 
 
 # the element that scrolls the notebook (JupyterLab 4: the windowed panel's outer node)
-_SCROLLER = ("(window.jupyterapp.shell.currentWidget.content.node"
+_SCROLLER = ("(window.__panel.content.node"
              ".querySelector('.jp-WindowedPanel-outer')"
-             " || window.jupyterapp.shell.currentWidget.content.node)")
+             " || window.__panel.content.node)")
 
 
 @dataclass
@@ -369,22 +432,26 @@ class SliderResult:
 class LabNotebook:
     """One notebook opened in its own browser context."""
 
-    def __init__(self, lab: LabServer, page, path: str):
-        self.lab, self.page, self.path = lab, page, path
+    def __init__(self, lab: LabServer, page, path: str, browser: Browser | None = None):
+        self.lab, self.page, self.path, self.browser = lab, page, path, browser
         self.console: list[str] = []
         self.page_errors: list[str] = []
-        page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}")
-                if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        self._on_console = (lambda m: self.console.append(f"{m.type}: {m.text}")
+                            if m.type in ("error", "warning") else None)
+        self._on_error = lambda e: self.page_errors.append(str(e))
+        page.on("console", self._on_console)
+        page.on("pageerror", self._on_error)
         self.run_seconds: float | None = None
 
     # -- opening and running
 
     def open(self, timeout: float = 120) -> None:
-        workspace = "t" + secrets.token_hex(6)  # fresh layout: only this notebook open
-        url = (f"{self.lab.url}/lab/workspaces/{workspace}/tree/{self.path}"
-               f"?reset&token={self.lab.token}")
-        self.page.goto(url, timeout=timeout * 1000, wait_until="domcontentloaded")
+        self.page.evaluate("""async (path) => {
+          const app = window.jupyterapp;
+          const w = await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+          window.__panel = w;
+          app.shell.activateById(w.id);
+        }""", self.path)
         try:
             self.page.wait_for_function(_JS_READY, timeout=timeout * 1000, polling=250)
         except Exception as exc:
@@ -394,33 +461,48 @@ class LabNotebook:
                 extra = f" A dialog is open: {dialog.first.inner_text()[:300]!r}"
             raise RuntimeError(f"{self.path}: notebook or kernel not ready after "
                                f"{timeout:.0f} s.{extra}") from exc
+        self.page.evaluate(_JS_HOOK)
         # let images and widget views of stored outputs settle
         self.page.wait_for_timeout(500)
 
-    def run_all(self, timeout: float = 300) -> float:
-        """Run All; wait until every cell is done and the kernel idle. Returns the seconds
-        from Run All to the last cell finishing (as seen by JupyterLab)."""
+    def run_all(self, timeout: float = RUN_TIMEOUT) -> float:
+        """Run All; wait until the kernel replied to every cell. Returns the seconds from
+        Run All to the last cell finishing (the last execute reply)."""
         self.page.evaluate(_JS_RUN_ALL)
-        try:
-            self.page.wait_for_function("() => window.__runAll && window.__runAll.done",
-                                        timeout=timeout * 1000, polling=100)
-        except Exception as exc:
-            raise RuntimeError(f"{self.path}: Run All did not finish within {timeout:.0f} s"
-                               ) from exc
-        info = self.page.evaluate("() => window.__runAll")
-        self.run_seconds = (info["t1"] - info["t0"]) / 1000
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                self.page.wait_for_function(_JS_RUN_OVER, timeout=max(left, 1) * 1000,
+                                            polling=100)
+            except Exception as exc:
+                info = self.page.evaluate("() => window.__exec")
+                raise RuntimeError(
+                    f"{self.path}: Run All not finished after {timeout:.0f} s "
+                    f"({info['replied']} of {info['sent']} cells replied)") from exc
+            info = self.page.evaluate("() => window.__exec")
+            if info["dead"]:
+                raise RuntimeError(f"{self.path}: the kernel died during Run All "
+                                   f"(status {info['dead']!r}, {info['replied']} of "
+                                   f"{info['sent']} cells replied)")
+            self.page.wait_for_timeout(500)  # nothing queued behind the last reply?
+            again = self.page.evaluate("() => window.__exec")
+            if again["replied"] >= again["sent"] and again["last"] == info["last"]:
+                break
+        t0 = self.page.evaluate("() => window.__runAll.t0")
+        self.run_seconds = (info["last"] - t0) / 1000
         self.wait_settled(timeout=60)
         return self.run_seconds
 
     def wait_settled(self, timeout: float = 60) -> None:
-        """Kernel idle and no cell running, twice in a row 0.5 s apart."""
+        """Kernel idle and no cell running, three times in a row 0.25 s apart."""
         deadline = time.monotonic() + timeout
         streak = 0
         while time.monotonic() < deadline:
             streak = streak + 1 if self.page.evaluate(_JS_SETTLED) else 0
-            if streak >= 2:
+            if streak >= 3:
                 break
-            self.page.wait_for_timeout(500)
+            self.page.wait_for_timeout(250)
         else:
             raise RuntimeError(f"{self.path}: kernel still busy {timeout:.0f} s after Run All")
         self.wait_widgets_rendered()
@@ -429,7 +511,7 @@ class LabNotebook:
         """Widget views are created asynchronously: wait until each widget output has
         content (a view or an error message), then until images have loaded."""
         js = """() => {
-          const panel = window.jupyterapp.shell.currentWidget;
+          const panel = window.__panel;
           for (const el of panel.content.node.querySelectorAll('.jp-OutputArea-output'))
             if (el.textContent.trim() === 'Loading widget...') return false;
           for (const img of panel.content.node.querySelectorAll('.jp-OutputArea img'))
@@ -444,8 +526,19 @@ class LabNotebook:
         return self.page.evaluate(_JS_CELLS)
 
     def close(self) -> None:
+        """Close the notebook tab without saving (the kernel is stopped by the caller)."""
+        try:
+            self.page.evaluate("""() => {
+              const p = window.__panel;
+              window.__panel = null;
+              if (p && !p.isDisposed) { p.context.model.dirty = false; p.dispose(); }
+            }""")
+        except Exception:  # noqa: BLE001
+            if self.browser is not None:
+                self.browser.discard_page()
         with contextlib.suppress(Exception):
-            self.page.context.close()
+            self.page.remove_listener("console", self._on_console)
+            self.page.remove_listener("pageerror", self._on_error)
 
     # -- what the learner sees
 
@@ -455,7 +548,7 @@ class LabNotebook:
     def sliders(self):
         return self.page.locator(".jp-Notebook .widget-slider .noUi-handle")
 
-    def exercise_sliders(self, settle_timeout: float = 30) -> list[SliderResult]:
+    def exercise_sliders(self, settle_timeout: float = 15) -> list[SliderResult]:
         """Move each slider one keyboard step; did the output it belongs to change?
 
         Compared: a screenshot of the slider's cell output with every slider of that cell
@@ -489,22 +582,22 @@ class LabNotebook:
                 value_after = self._slider_value(handle)
                 if value_after != value_before:
                     break
+            with contextlib.suppress(Exception):  # the callback runs in the kernel
+                self.wait_settled(timeout=60)
             after = before
             deadline = time.monotonic() + settle_timeout
             while time.monotonic() < deadline:
-                self.page.wait_for_timeout(400)
-                with contextlib.suppress(Exception):
-                    self.wait_settled(timeout=settle_timeout)
                 after = output.screenshot(mask=masks, animations="disabled")
                 if after != before:
                     # changed; wait for the redraw to finish (two equal shots in a row)
                     for _ in range(10):
-                        self.page.wait_for_timeout(400)
+                        self.page.wait_for_timeout(300)
                         again = output.screenshot(mask=masks, animations="disabled")
                         if again == after:
                             break
                         after = again
                     break
+                self.page.wait_for_timeout(500)
             results.append(SliderResult(i, info["cell"], info["label"].strip(), value_before,
                                         value_after, after != before, before, after))
         return results
@@ -535,10 +628,12 @@ class LabNotebook:
         canvas = Image.new("RGB", (int(geom["w"]), total), "white")
         y = 0
         while True:
-            top = self.page.evaluate(f"""() => {{
+            top = self.page.evaluate(f"""async () => {{
               const nb = __SCROLLER__;
-              nb.scrollTop = {y}; return nb.scrollTop; }}""".replace("__SCROLLER__", _SCROLLER))
-            self.page.wait_for_timeout(250)
+              nb.scrollTop = {y};
+              await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+              return nb.scrollTop; }}""".replace("__SCROLLER__", _SCROLLER))
+            self.page.wait_for_timeout(50)
             shot = self.page.screenshot(clip={"x": geom["x"], "y": geom["y"],
                                               "width": geom["w"], "height": geom["h"]},
                                         animations="disabled")

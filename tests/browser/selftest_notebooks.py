@@ -110,14 +110,17 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-def stored_figures(broken: bool):
-    """A never-run notebook with a stored figure (a corrupt PNG when ``broken``)."""
+def stored_figures():
+    """A never-run notebook with two stored figures: cell 1 fine, cell 2 a corrupt PNG."""
     png = _png()
-    data = base64.b64encode(png[:40] if broken else png).decode()
-    cell = new_code_cell("plt.plot([0, 1], [1, 0]); plt.show()", execution_count=1)
-    cell.outputs = [new_output("display_data", data={"image/png": data,
-                                                     "text/plain": "<Figure>"})]
-    return _nb([new_markdown_cell("# Stored figure"), cell])
+    cells = [new_markdown_cell("# Stored figures")]
+    for n, data in enumerate((png, png[:40]), start=1):
+        cell = new_code_cell(f"plt.plot([0, 1], [1, 0]); plt.show()  # figure {n}",
+                             execution_count=n)
+        cell.outputs = [new_output("display_data", data={
+            "image/png": base64.b64encode(data).decode(), "text/plain": "<Figure>"})]
+        cells.append(cell)
+    return _nb(cells)
 
 
 def write_all(folder: Path) -> dict[str, Path]:
@@ -126,34 +129,33 @@ def write_all(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     nbs = {
         "healthy_lesson": healthy(verdict=True),
-        "healthy_solution": healthy(verdict=False),
-        # the Image is displayed but never updated: the slider changes nothing
-        "image_never_updated": healthy(verdict=False),
-        # the Output widget is never displayed: the slider's figure goes nowhere
-        "output_not_displayed": healthy(verdict=False),
+        # slider 0: its Image is displayed but never updated;
+        # slider 1: its Output widget is never displayed (the figure goes nowhere)
+        "broken_sliders": healthy(verdict=False),
         # a widget view whose model does not exist: "Error displaying widget"
         "model_not_found": healthy(verdict=False),
-        # an untagged error stops Run All halfway
-        "stops_halfway": healthy(verdict=False),
-        # a lesson whose check cell raises something else than the one-line verdict
-        "lesson_wrong_error": healthy(verdict=True),
-        "stored_figure_ok": stored_figures(broken=False),
-        "stored_figure_broken": stored_figures(broken=True),
+        # a check cell (tagged) raising a real error instead of the verdict, then an
+        # untagged error that stops Run All before the last cell
+        "broken_run": healthy(verdict=True),
+        "stored_figures": stored_figures(),
     }
-    nbs["image_never_updated"].cells[2].source = SLIDER_IMAGE.replace(
+    broken = nbs["broken_sliders"].cells
+    broken[2].source = SLIDER_IMAGE.replace(
         'freq.observe(lambda change: setattr(image, "value", render(change["new"])), '
         'names="value")\n', "")
-    nbs["output_not_displayed"].cells[3].source = SLIDER_OUTPUT.replace(
-        "display(scale, out)", "display(scale)")
+    broken[3].source = SLIDER_OUTPUT.replace("display(scale, out)", "display(scale)")
     nbs["model_not_found"].cells.insert(4, new_code_cell(
         'display({"application/vnd.jupyter.widget-view+json": {"model_id": "0" * 32, '
         '"version_major": 2, "version_minor": 0}, "text/plain": "a widget"}, raw=True)'))
-    nbs["stops_halfway"].cells.insert(2, new_code_cell('raise ValueError("oops")'))
-    nbs["lesson_wrong_error"].cells[4].source = 'raise ValueError("bad check")'
+    run = nbs["broken_run"].cells
+    run[4].source = 'raise ValueError("bad check")'
+    run.insert(5, new_code_cell('raise RuntimeError("stops here")'))
+    healthy_sources = [c.source for c in nbs["healthy_lesson"].cells]
+    for name in ("broken_sliders", "model_not_found", "broken_run"):
+        assert [c.source for c in nbs[name].cells] != healthy_sources, name
+    assert broken[2].source != SLIDER_IMAGE and broken[3].source != SLIDER_OUTPUT
     paths = {}
     for name, nb in nbs.items():
         paths[name] = folder / f"{name}.ipynb"
         nbformat.write(nb, paths[name])
-    for name in ("image_never_updated", "output_not_displayed", "model_not_found"):
-        assert nbs[name].cells != nbs["healthy_solution"].cells, name
     return paths
