@@ -102,3 +102,16 @@ def test_untouched_lesson_gets_zero(path):
     assert r.graded, r.error
     assert r.score == 0 and r.max_score > 0
     assert {e.status for e in r.exercises} <= {"not_done", "failed"}
+
+
+def test_total_time_limit_keeps_the_points_earned_before(tmp_path):
+    nb = corpus.solution_notebook()
+    nb = corpus._insert_after(nb, "ex1_gradient_test", "import time\ntime.sleep(3)")
+    nb = corpus._insert_after(nb, "ex1_gradient_test", "import time\ntime.sleep(3)")
+    path = tmp_path / "slow.ipynb"
+    path.write_bytes(corpus._dump(nb))
+    r = grade_submission(path, Limits(timeout=5, cell_timeout=20))
+    assert r.graded
+    got = {e.id: e.status for e in r.exercises}
+    assert got["ex1_gradient"] == "passed" and r.score == 2, (got, r.notes)
+    assert any("time limit" in n for n in r.notes), r.notes

@@ -413,6 +413,10 @@ if os.fork() == 0:
                "and never restores it", _sol(lambda nb: _append(
                    nb, "import sys\nsys.stdout = open('log.txt', 'w')\nprint('quiet now')")),
                MAX),
+    CorpusCase("asks_input", "solution with a cell waiting for keyboard input",
+               _sol(lambda nb: _insert_after(nb, "ex1_gradient_test",
+                                             "name = input('your name? ')")),
+               MAX, note="StdinNotImplementedError"),
     CorpusCase("writes_files", "writes files in its folder and outside it", _sol(
         lambda nb: _append(nb, '''import os
 open("out.txt", "w").write("x" * 1000)
