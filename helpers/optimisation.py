@@ -113,15 +113,18 @@ def gradient_descent(X, y, lr, n_steps=100, w0=None, b0=0.0, fit_bias=False, lr_
     y = np.asarray(y, dtype=float)
     w, b = _start(X.shape[1], w0, b0)
     scale = np.ones_like(w) if lr_per_weight is None else np.asarray(lr_per_weight, float)
-    ws, bs, losses = [w.copy()], [b], [mse_loss(X, y, w, b)]
+    n = len(y)
+    r = predict(X, w, b) - y  # residuals: shared by the loss and the next gradient
+    ws, bs, losses = [w.copy()], [b], [float(r @ r / n)]
     diverged_at = None
     with np.errstate(all="ignore"):
         for step in range(1, n_steps + 1):
-            gw, gb = mse_grad(X, y, w, b)
+            gw, gb = 2.0 / n * (X.T @ r), 2.0 / n * float(r.sum())  # = mse_grad(X, y, w, b)
             w = w - lr * scale * gw
             if fit_bias:
                 b = b - lr * gb
-            loss = mse_loss(X, y, w, b)
+            r = predict(X, w, b) - y
+            loss = float(r @ r / n)  # = mse_loss(X, y, w, b)
             ws.append(w.copy())
             bs.append(b)
             losses.append(loss)
