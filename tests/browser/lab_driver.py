@@ -116,7 +116,7 @@ class LabServer:
                          ("JUPYTER_RUNTIME_DIR", "runtime"),
                          ("JUPYTERLAB_SETTINGS_DIR", "user-settings"),
                          ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-                         ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl")]:
+                         ("IPYTHONDIR", "ipython")]:
             (self._home / sub).mkdir(parents=True, exist_ok=True)
             env[var] = str(self._home / sub)
         env["JUPYTER_PLATFORM_DIRS"] = "1"
@@ -187,6 +187,12 @@ class LabServer:
             for session in self.request("GET", "api/sessions") or []:
                 with contextlib.suppress(Exception):
                     self.request("DELETE", f"api/sessions/{session['id']}", timeout=30)
+
+    def trust(self, path: str) -> None:
+        """``jupyter trust`` a notebook under the root, in this server's notary database
+        (a notebook the learner ran or trusted; a freshly cloned one is not trusted)."""
+        subprocess.run([sys.executable, "-m", "jupyter", "trust", str(self.root_dir / path)],
+                       env=self._env(), check=True, capture_output=True, timeout=120)
 
     def log_tail(self, n: int = 40) -> str:
         try:
@@ -549,10 +555,14 @@ class LabNotebook:
         return self.page.locator(".jp-Notebook .widget-slider .noUi-handle")
 
     def exercise_sliders(self, settle_timeout: float = 15) -> list[SliderResult]:
-        """Move each slider one keyboard step; did the output it belongs to change?
+        """Move each slider with the keyboard; did the figure it drives change?
 
-        Compared: a screenshot of the slider's cell output with every slider of that cell
-        masked (so the moving handle and its read-out do not count as a change)."""
+        Compared, before and after: the pixels of the images (``img``/``canvas``) in the
+        slider's cell output -- or, when that output has no image, a screenshot of the
+        whole output with every slider masked (the handle and its read-out do not count).
+        One ArrowRight (ArrowLeft at the maximum); if the figure did not change, four
+        more presses the same way (a single step can legitimately redraw the same
+        picture, e.g. a training record where nothing moves any more)."""
         results = []
         handles = self.sliders()
         for i in range(handles.count()):
@@ -569,12 +579,22 @@ class LabNotebook:
             }""")
             cell = self.page.locator(".jp-Notebook .jp-Cell").nth(info["cell"])
             output = cell.locator(".jp-Cell-outputArea").first
+            figures = output.locator("img, canvas")
             masks = [cell.locator(".widget-slider")]
+
+            def shot(figures=figures, output=output, masks=masks):
+                n = figures.count()
+                if n:
+                    return b"".join(figures.nth(j).screenshot(animations="disabled")
+                                    for j in range(n))
+                return output.screenshot(mask=masks, animations="disabled")
+
             handle.focus()  # focus first: the active-cell styling must not count as a change
             self.page.wait_for_timeout(300)
-            before = output.screenshot(mask=masks, animations="disabled")
-            value_before = info["value"]
-            value_after = value_before
+            before = shot()
+            before_png = output.screenshot(animations="disabled")
+            value_before = value_after = info["value"]
+            key = "ArrowRight"
             for key in ("ArrowRight", "ArrowLeft"):  # ArrowLeft when already at maximum
                 handle.focus()
                 self.page.keyboard.press(key)
@@ -582,25 +602,38 @@ class LabNotebook:
                 value_after = self._slider_value(handle)
                 if value_after != value_before:
                     break
-            with contextlib.suppress(Exception):  # the callback runs in the kernel
-                self.wait_settled(timeout=60)
-            after = before
-            deadline = time.monotonic() + settle_timeout
-            while time.monotonic() < deadline:
-                after = output.screenshot(mask=masks, animations="disabled")
-                if after != before:
-                    # changed; wait for the redraw to finish (two equal shots in a row)
-                    for _ in range(10):
-                        self.page.wait_for_timeout(300)
-                        again = output.screenshot(mask=masks, animations="disabled")
-                        if again == after:
-                            break
-                        after = again
+            changed = False
+            for extra in (0, 4):
+                for _ in range(extra):
+                    handle.focus()
+                    self.page.keyboard.press(key)
+                    self.page.wait_for_timeout(100)
+                value_after = self._slider_value(handle)
+                changed = self._wait_changed(shot, before, settle_timeout)
+                if changed or value_after == value_before:
                     break
-                self.page.wait_for_timeout(500)
             results.append(SliderResult(i, info["cell"], info["label"].strip(), value_before,
-                                        value_after, after != before, before, after))
+                                        value_after, changed, before_png,
+                                        output.screenshot(animations="disabled")))
         return results
+
+    def _wait_changed(self, shot, before: bytes, timeout: float) -> bool:
+        with contextlib.suppress(Exception):  # the callback runs in the kernel
+            self.wait_settled(timeout=60)
+        deadline = time.monotonic() + timeout
+        while True:
+            after = shot()
+            if after != before:
+                for _ in range(10):  # let the redraw finish: two equal shots in a row
+                    self.page.wait_for_timeout(300)
+                    again = shot()
+                    if again == after:
+                        break
+                    after = again
+                return True
+            if time.monotonic() > deadline:
+                return False
+            self.page.wait_for_timeout(500)
 
     def _slider_value(self, handle) -> str:
         return handle.evaluate("""h => {
@@ -626,7 +659,7 @@ class LabNotebook:
         }""".replace("__SCROLLER__", _SCROLLER))
         total = min(int(geom["total"]), 60000)
         canvas = Image.new("RGB", (int(geom["w"]), total), "white")
-        y = 0
+        y, inset = 0, 4
         while True:
             top = self.page.evaluate(f"""async () => {{
               const nb = __SCROLLER__;
@@ -634,14 +667,15 @@ class LabNotebook:
               await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
               return nb.scrollTop; }}""".replace("__SCROLLER__", _SCROLLER))
             self.page.wait_for_timeout(50)
-            shot = self.page.screenshot(clip={"x": geom["x"], "y": geom["y"],
-                                              "width": geom["w"], "height": geom["h"]},
+            # skip the top rows of each piece: the toolbar's shadow falls on them
+            shot = self.page.screenshot(clip={"x": geom["x"], "y": geom["y"] + inset,
+                                              "width": geom["w"], "height": geom["h"] - inset},
                                         animations="disabled")
             piece = Image.open(io.BytesIO(shot)).convert("RGB")
-            canvas.paste(piece, (0, int(top)))
+            canvas.paste(piece, (0, int(top) + inset))
             if top + geom["h"] >= total or top < y:
                 break
-            y = int(top + geom["h"])
+            y = int(top + geom["h"] - inset)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         canvas.save(path)
@@ -747,6 +781,27 @@ def image_problems(cells: list[dict]) -> list[str]:
             elif not (im["width"] > 0 and im["height"] > 0):
                 problems.append(f"{_snippet(c)}: an image has zero displayed size")
     return problems
+
+
+def image_notes(cells: list[dict], factor: float = 1.3) -> list[str]:
+    """Not failures, for the report: images shown much larger than their pixels (blurry,
+    e.g. an ipywidgets.Image stretched to the output's width) or widget outputs shown as
+    plain text (an untrusted notebook)."""
+    notes = []
+    for c in cells:
+        if c["type"] != "code":
+            continue
+        for im in c["images"]:
+            if im["naturalWidth"] and im["width"] > factor * im["naturalWidth"]:
+                notes.append(f"{_snippet(c)}: image {im['naturalWidth']}x{im['naturalHeight']} "
+                             f"px shown at {im['width']:.0f}x{im['height']:.0f} "
+                             f"(x{im['width'] / im['naturalWidth']:.1f}, blurry)")
+        for k, out in enumerate(c["outputs"]):
+            shown = c["rendered"][k] if k < len(c["rendered"]) else None
+            if WIDGET_MIME in (out.get("data") or {}) and shown and shown["mime"]:
+                notes.append(f"{_snippet(c)}: widget shown as {shown['mime']}: "
+                             f"{shown['text'][:100]!r}")
+    return notes
 
 
 def slider_problems(results: list[SliderResult]) -> list[str]:

@@ -15,6 +15,7 @@ import pytest
 from lab_driver import (
     REPO,
     RUN_TIMEOUT,
+    image_notes,
     image_problems,
     run_problems,
     slider_problems,
@@ -59,17 +60,12 @@ def test_run_all(path, open_notebook, screenshots, record_property):
         (screenshots / f"{stem}__slider{r.index}_before.png").write_bytes(r.before_png)
         (screenshots / f"{stem}__slider{r.index}_after.png").write_bytes(r.after_png)
     problems += slider_problems(sliders)
+    for note in image_notes(cells):
+        print(f"{path}: note: {note}")
     assert not problems, _report(path, problems, nb)
 
 
-@pytest.mark.parametrize("path", _params(SOLUTIONS, "solutions"))
-def test_stored_figures_visible(path, open_notebook, screenshots):
-    """A reader browsing the solutions (not running them) sees every stored figure."""
-    stem = path.replace("/", "__").removesuffix(".ipynb")
-    nb = open_notebook(path)
-    nb.wait_widgets_rendered()
-    cells = nb.cells()
-    nb.screenshot_full(screenshots / f"{stem}__stored.png")
+def _stored_problems(cells) -> list[str]:
     problems = image_problems(cells)
     code = [c for c in cells if c["type"] == "code" and c["source"].strip()]
     if any(c["execution_count"] is None for c in code):
@@ -79,8 +75,43 @@ def test_stored_figures_visible(path, open_notebook, screenshots):
     stored = sum(1 for c in cells for im in c.get("images", []))
     if plotting and not stored:
         problems.append(f"{len(plotting)} plotting cell(s) but no stored figure")
-    for c in code:
+    return problems
+
+
+@pytest.mark.parametrize("path", _params(SOLUTIONS, "solutions"))
+def test_stored_figures_visible(path, open_notebook, screenshots):
+    """A reader browsing a freshly cloned solution (not run, not trusted) sees every
+    stored figure; widgets show their plain-text fallback (listed as notes)."""
+    stem = path.replace("/", "__").removesuffix(".ipynb")
+    nb = open_notebook(path)
+    nb.wait_widgets_rendered()
+    cells = nb.cells()
+    nb.screenshot_full(screenshots / f"{stem}__stored.png")
+    problems = _stored_problems(cells)
+    for c in cells:
         for text in ("Error displaying widget", "model not found"):
-            if text in c["text"]:
+            if c["type"] == "code" and text in c["text"]:
                 problems.append(f"cell {c['index']} shows {text!r}")
+    for note in image_notes(cells):
+        print(f"{path} (stored, untrusted): note: {note}")
+    assert not problems, _report(path, problems, nb)
+
+
+@pytest.mark.parametrize("path", _params(SOLUTIONS, "solutions"))
+def test_stored_widgets_visible_when_trusted(path, lab, open_notebook, screenshots):
+    """Trusted (File > Trust Notebook), not run: the widgets come back from the widget
+    state saved by ``normcourse execute``, with their figures."""
+    stem = path.replace("/", "__").removesuffix(".ipynb")
+    trusted = f"_trusted/{path}"
+    target = lab.root_dir / trusted
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes((lab.root_dir / path).read_bytes())
+    lab.trust(trusted)
+    nb = open_notebook(trusted)
+    nb.wait_widgets_rendered()
+    cells = nb.cells()
+    nb.screenshot_full(screenshots / f"{stem}__stored_trusted.png")
+    problems = _stored_problems(cells) + widget_problems(cells)
+    for note in image_notes(cells):
+        print(f"{path} (stored, trusted): note: {note}")
     assert not problems, _report(path, problems, nb)
