@@ -188,7 +188,8 @@ def test_weights_division_by_zero_is_named():
     (lambda w, b, mean, std: (w * std, b - w @ mean), "divide by std"),
     (lambda w, b, mean, std: (w / _safe(std), b), "b_raw equals b"),
     (lambda w, b, mean, std: (w / _safe(std), b + (w / _safe(std)) @ mean), "wrong sign"),
-    (lambda w, b, mean, std: (w / _safe(std), b - w @ mean), "predictions"),
+    (lambda w, b, mean, std: (w / _safe(std), b - w @ mean), "the mean is divided by σ too"),
+    (lambda w, b, mean, std: (w / _safe(std), b - 2 * (w / _safe(std)) @ mean), "predictions"),
     (lambda w, b, mean, std: w / _safe(std), "expected a tuple"),
 ])
 def test_weights_mistakes_are_named(wrong, words):
@@ -260,3 +261,46 @@ def test_notebook_cells_match_the_specs():
         assert cell.source == f'check("{ex_id}", {spec.function})'
         assert meta["points"] == spec.points and meta["locked"] and meta["grade"]
         assert "raises-exception" in cell.metadata["tags"]
+
+
+# --------------------------------------------------------------------------- more mistakes (review)
+
+
+def test_fit_swapped_order_is_named():
+    report = _report("ex2_zscore_fit", lambda X: (X.std(axis=0), X.mean(axis=0)))
+    assert report.status == "failed"
+    assert "you returned (std, mean)" in _messages(report)
+
+
+def test_fit_constant_std_replaced_by_one_is_named():
+    report = _report("ex2_zscore_fit", lambda X: (X.mean(axis=0), _safe(X.std(axis=0))))
+    failed = [r for r in report.results if not r.passed]
+    assert len(failed) == 1 and "constant" in failed[0].case
+    assert "its standard deviation is 0" in failed[0].message
+
+
+def test_transform_tiny_epsilon_passes_and_larger_epsilon_is_named():
+    assert _report("ex2_zscore_transform", lambda X, mean, std: (X - mean) / (std + 1e-8)).passed
+    report = _report("ex2_zscore_transform", lambda X, mean, std: (X - mean) / (std + 1e-5))
+    assert report.status == "failed"
+    assert "std + 1e-05 instead of std" in _messages(report)
+
+
+def test_transform_nan_everywhere_does_not_blame_a_single_example():
+    report = _report("ex2_zscore_transform", lambda X, mean, std: np.full(X.shape, np.nan))
+    by_case = {r.case: r.message for r in report.results}
+    assert "single example" not in by_case["iris with its own mean and std"]
+    assert "only divide by the std passed in" in by_case["iris with its own mean and std"]
+
+
+def test_transform_list_result_and_nan_to_num_are_accepted():
+    assert _report("ex2_zscore_transform",
+                   lambda X, mean, std: ((X - mean) / _safe(std)).tolist()).passed
+    assert _report("ex2_zscore_transform",
+                   lambda X, mean, std: np.nan_to_num((X - mean) / std)).passed
+
+
+def test_transform_wrong_scale_says_how_far_off():
+    report = _report("ex2_zscore_transform", lambda X, mean, std: (X - mean) / _safe(std) * 1.01)
+    assert "1.01 times the expected value" in _messages(report)
+

@@ -2,8 +2,8 @@
 
 The judges check defining properties instead of comparing with a stored answer:
 the deviations from a mean average to 0, std² is the mean squared deviation,
-``Z * std + mean`` gives back ``X``, raw-space weights predict what the
-standardized model predicts. Before that, each judge recognises the likely
+raw-space weights predict what the standardized model predicts (the standardized
+array is compared with ``(X - mean) / std`` in z units). Before that, each judge recognises the likely
 wrong answers (sample std, wrong axis, variance, recomputed statistics, 0/0)
 and names the mistake.
 """
@@ -59,6 +59,9 @@ def _fit_judge(case, value):
     mean, std = expect_tuple(value, 2, "(mean, std)")
     m = _per_feature(mean, X, "mean")
     s = _per_feature(std, X, "std")
+    true_m, true_s = X.mean(axis=0), X.std(axis=0)
+    if _close(m, true_s) and _close(s, true_m) and not _close(true_m, true_s):
+        raise Mismatch("you returned (std, mean): the order is (mean, std)")
     if n == d and _close(m, X.mean(axis=1)) and not _close(X.mean(axis=1), X.mean(axis=0)):
         raise Mismatch("mean is the mean of each row (one per example, axis=1); the z-score "
                        "needs the mean of each feature, i.e. of each column: axis=0")
@@ -74,6 +77,13 @@ def _fit_judge(case, value):
         raise Mismatch(f"std is the sample standard deviation (it divides by n − 1 = {n - 1}); "
                        f"the lecture's formula divides by n = {n}: the population standard "
                        "deviation (np.std with its default ddof=0)")
+    const = msd == 0
+    if (const.any() and _close(s[~const], np.sqrt(msd[~const]))
+            and np.allclose(s[const], 1.0)):
+        j = int(np.flatnonzero(const)[0])
+        raise Mismatch(f"std of feature {j} is 1, but every value of that feature is the same: "
+                       "its standard deviation is 0. Return the true std (0) here; the zero "
+                       "is handled in zscore_transform (divide by 1 there)")
     if _close(s, msd) and not _close(msd, np.sqrt(msd)):
         raise Mismatch("std looks like the variance (the mean squared deviation); "
                        "take its square root")
@@ -122,9 +132,15 @@ def _transform_judge(case, value):
             raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, whose std is 0: "
                            "(x − mean)/0 is 0/0 = NaN. Map zero-variance features to 0, e.g. "
                            "divide by np.where(std == 0, 1, std)")
+        if X[:, bad].std(axis=0).min() == 0:
+            raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, although the std you "
+                           "were given is not 0 there: did you recompute the std from X (here "
+                           "it is 0: " + ("a single example" if len(X) == 1 else
+                                           "that feature is constant in X") +
+                           ")? Use the mean and std passed in")
         raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, although the std you "
-                       "were given is not 0 there: did you recompute the std from X (one "
-                       "example has std 0)? Use the mean and std passed in")
+                       "were given is not 0 there: only divide by the std passed in (by 1 where "
+                       "it is 0)")
     Z = expect_array(value, X.shape, "the standardized array")
     ok = std > 0
     own_m, own_s = X.mean(axis=0), X.std(axis=0)
@@ -145,8 +161,18 @@ def _transform_judge(case, value):
         if not np.allclose(Z[:, ~ok], 0, atol=1e-9):
             raise Mismatch("a feature with std 0 should map to 0 (as scikit-learn does), "
                            f"got {Z[:, ~ok].ravel()[:3]}")
-    back = Z[:, ok] * std[ok] + mean[ok]  # undoing the z-score must give back X
-    expect_close(back, X[:, ok], "Z·std + mean (should give back X)", rtol=1e-8, atol=1e-9)
+    dev, Zok = (X - mean)[:, ok], Z[:, ok]
+    if (np.abs(Zok) > 1e-12).all():  # the std the learner divided by, feature by feature
+        implied = np.median(dev / Zok, axis=0)
+        eps = implied - std[ok]
+        if ((eps > 0).all() and np.allclose(eps, eps[0], rtol=1e-3)
+                and not np.allclose(implied, std[ok], rtol=1e-7)):
+            raise Mismatch(f"you divided by std + {eps[0]:.1g} instead of std: the result is "
+                           "slightly off everywhere. Divide by std itself, and by 1 only where "
+                           "std is 0: np.where(std == 0, 1, std)")
+    # compared in standard deviations (z units), so that a feature's own scale (cm, USD)
+    # does not change how close is close enough; a tiny epsilon such as 1e-8 passes
+    expect_close(Z[:, ok], right[:, ok], "the standardized array", rtol=1e-6, atol=1e-8)
 
 
 # --------------------------------------------------------------------------- weights_to_raw
@@ -195,6 +221,10 @@ def _weights_judge(case, value):
                            "b_raw = b − Σ_j w_j μ_j / σ_j")
         if np.isclose(br, b + shift, rtol=1e-9, atol=1e-12):
             raise Mismatch("the bias correction has the wrong sign: b_raw = b − Σ_j w_j μ_j / σ_j")
+        if not ok.all() or not np.allclose(std, 1):
+            if np.isclose(br, b - float(w @ mean), rtol=1e-9, atol=1e-12):
+                raise Mismatch("b_raw = b − Σ_j w_j μ_j forgets that the mean is divided by σ "
+                               "too: b_raw = b − Σ_j w_j μ_j / σ_j")
     Z = np.asarray(case.expected, float) * ok  # a feature with std 0 is always 0 after scaling
     X_raw = mean + Z * std
     expect_close(X_raw @ wr + br, Z @ w + b,
