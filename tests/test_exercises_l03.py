@@ -212,7 +212,7 @@ def test_backward_other_mistakes():
         X, x_hat, mean, var, gamma, eps = cache
         dX = (dout - dout.mean(0) - x_hat * (dout * x_hat).mean(0)) / np.sqrt(var + eps)
         return dX, (dout * x_hat).sum(0), dout.sum(0)
-    _fails_with("ex3_bn_backward", forgot_gamma, "dX (compared with finite differences)")
+    _fails_with("ex3_bn_backward", forgot_gamma, "you forgot γ in dX")
 
     def two_values(dout, cache):
         return batchnorm_backward(dout, cache)[:2]
@@ -263,3 +263,102 @@ def test_eval_mistakes():
     def by_variance(X, gamma, beta, running_mean, running_var, eps=1e-5):
         return gamma * (X - running_mean) / (running_var + eps) + beta
     _fails_with("ex3_bn_eval", by_variance, "not by the variance")
+
+
+# --------------------------------------------------------------------------- more named mistakes
+
+
+def test_forward_named_mistakes():
+    def unbiased_no_eps(X, gamma, beta, eps=1e-5):
+        x_hat = (X - X.mean(0)) / np.sqrt(X.var(0, ddof=1))
+        return gamma * x_hat + beta, None
+    _fails_with("ex3_bn_forward", unbiased_no_eps, "two mistakes", "unbiased")
+
+    def swapped(X, gamma, beta, eps=1e-5):
+        out, cache = batchnorm_forward(X, gamma, beta, eps)
+        return beta * cache[1] + gamma, cache
+    _fails_with("ex3_bn_forward", swapped, "γ and β are swapped")
+
+    def std_in_cache(X, gamma, beta, eps=1e-5):
+        out, (X_, x_hat, mean, var, g, e) = batchnorm_forward(X, gamma, beta, eps)
+        return out, (X_, x_hat, mean, np.sqrt(var + e), g, e)
+    _fails_with("ex3_bn_forward", std_in_cache, "holds the standard deviation")
+
+    def cache_order(X, gamma, beta, eps=1e-5):
+        out, (X_, x_hat, mean, var, g, e) = batchnorm_forward(X, gamma, beta, eps)
+        return out, (x_hat, X_, mean, var, g, e)
+    _fails_with("ex3_bn_forward", cache_order, "the cache's X holds x_hat", "keep the order")
+
+
+def test_backward_named_mistakes():
+    def variance_only(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        dx_hat = dout * gamma
+        dX = (dx_hat - x_hat * (dx_hat * x_hat).mean(0)) / np.sqrt(var + eps)
+        return dX, (dout * x_hat).sum(0), dout.sum(0)
+    _fails_with("ex3_bn_backward", variance_only, "not the one through the mean")
+
+    def sums(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        dx_hat = dout * gamma
+        dX = (dx_hat - dx_hat.sum(0) - x_hat * (dx_hat * x_hat).sum(0)) / np.sqrt(var + eps)
+        return dX, (dout * x_hat).sum(0), dout.sum(0)
+    _fails_with("ex3_bn_backward", sums, "not sums")
+
+    def rows(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        dx_hat = dout * gamma
+        dX = (dx_hat - dx_hat.mean(1, keepdims=True)
+              - x_hat * (dx_hat * x_hat).mean(1, keepdims=True)) / np.sqrt(var + eps)
+        return dX, (dout * x_hat).sum(0), dout.sum(0)
+    _fails_with("ex3_bn_backward", rows, "axis=0")
+
+    def no_eps(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        dx_hat = dout * gamma
+        dX = (dx_hat - dx_hat.mean(0) - x_hat * (dx_hat * x_hat).mean(0)) / np.sqrt(var)
+        return dX, (dout * x_hat).sum(0), dout.sum(0)
+    _fails_with("ex3_bn_backward", no_eps, "you forgot ε")
+
+    def swapped(dout, cache):
+        dX, dgamma, dbeta = batchnorm_backward(dout, cache)
+        return dX, dbeta, dgamma
+    _fails_with("ex3_bn_backward", swapped, "dgamma and dbeta are swapped")
+
+    def wrong_unpacking(dout, cache):
+        X, x_hat, var, mean, gamma, eps = cache  # mean and var swapped
+        return batchnorm_backward(dout, (X, x_hat, mean, var, gamma, eps))
+    _fails_with("ex3_bn_backward", wrong_unpacking, "contains NaN", "Unpack the cache")
+
+
+def test_running_stats_named_mistakes():
+    def fixed_momentum(running_mean, running_var, X, momentum=0.1):
+        return update_running_stats(running_mean, running_var, X)
+    _fails_with("ex3_running_stats", fixed_momentum, "instead of the momentum argument")
+
+    def batch_only(running_mean, running_var, X, momentum=0.1):
+        return X.mean(0), X.var(0, ddof=1)
+    _fails_with("ex3_running_stats", batch_only, "just this batch's mean")
+
+    def eps_in_running_var(running_mean, running_var, X, momentum=0.1):
+        new_mean, new_var = update_running_stats(running_mean, running_var, X, momentum)
+        return new_mean, new_var + momentum * 1e-5
+    _fails_with("ex3_running_stats", eps_in_running_var, "do not add ε")
+
+
+def test_eval_named_mistakes():
+    def with_cache(X, gamma, beta, running_mean, running_var, eps=1e-5):
+        return batchnorm_eval(X, gamma, beta, running_mean, running_var, eps), None
+    _fails_with("ex3_bn_eval", with_cache, "expected only out")
+
+    def fixed_eps(X, gamma, beta, running_mean, running_var, eps=1e-5):
+        return batchnorm_eval(X, gamma, beta, running_mean, running_var)
+    _fails_with("ex3_bn_eval", fixed_eps, "instead of the eps argument")
+
+    def no_beta(X, gamma, beta, running_mean, running_var, eps=1e-5):
+        return gamma * (X - running_mean) / np.sqrt(running_var + eps)
+    _fails_with("ex3_bn_eval", no_beta, "missing β")
+
+    def unbiased_batch(X, gamma, beta, running_mean, running_var, eps=1e-5):
+        return gamma * (X - X.mean(0)) / np.sqrt(X.var(0, ddof=1) + eps) + beta
+    _fails_with("ex3_bn_eval", unbiased_batch, "you used this batch's mean and variance")

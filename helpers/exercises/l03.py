@@ -109,14 +109,22 @@ def _forward_judge_quiet(case, value):
         raise Mismatch("you used the unbiased variance (divide by N − 1); the forward pass "
                        "normalizes with the biased batch variance (divide by N), as PyTorch does: "
                        "X.var(axis=0)")
-    if _close(out, _forward(X, gamma, beta, 0.0)) or _close(out, _forward(X, gamma, beta, 0.0,
-                                                                          ddof=1)):
+    if _close(out, _forward(X, gamma, beta, 0.0)):
         raise Mismatch(f"you forgot ε (here eps={eps:g}): divide by np.sqrt(var + eps), not by "
                        "np.sqrt(var); it matters when a feature's variance is tiny")
-    if _close(out, gamma * _normalize(X, eps) + beta * 0) and not np.allclose(beta, 0):
+    if _close(out, _forward(X, gamma, beta, 0.0, ddof=1)):
+        raise Mismatch(f"two mistakes: you forgot ε (here eps={eps:g}) and used the unbiased "
+                       "variance (divide by N − 1). Normalize with np.sqrt(X.var(axis=0) + eps): "
+                       "biased variance, ε inside the square root")
+    x_hat = _normalize(X, eps)
+    if _close(out, gamma * x_hat) and not np.allclose(beta, 0):
         raise Mismatch("out is missing β: out = γ·x_hat + β")
-    if _close(out, _normalize(X, eps)) and not np.allclose(gamma, 1):
+    if _close(out, x_hat) and not np.allclose(gamma, 1):
         raise Mismatch("out is missing γ and β: out = γ·x_hat + β")
+    if _close(out, x_hat + beta) and not np.allclose(gamma, 1):
+        raise Mismatch("out is missing γ: out = γ·x_hat + β")
+    if _close(out, beta * x_hat + gamma) and not np.allclose(beta, gamma):
+        raise Mismatch("γ and β are swapped: γ multiplies x_hat and β is added, out = γ·x_hat + β")
     if eps != 1e-5 and _close(out, _forward(X, gamma, beta, 1e-5)):
         raise Mismatch(f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
                        "parameter eps in your formula")
@@ -136,9 +144,19 @@ def _check_cache(cache, X, gamma, eps):
                 raise Mismatch(f"the cache's eps is {got}, expected {eps:g}")
             continue
         arr = expect_array(got, np.shape(want), f"the cache's {name}")
+        if _close(arr, want):
+            continue
         if name == "var" and _close(arr, X.var(axis=0, ddof=1)):
             raise Mismatch("out is right, but the cache's var is the unbiased variance; keep the "
                            "biased one that you normalized with")
+        if name == "var" and (_close(arr, np.sqrt(want + eps)) or _close(arr, np.sqrt(want))):
+            raise Mismatch("the cache's var holds the standard deviation; store the variance "
+                           "itself, var = X.var(axis=0) (the backward pass computes "
+                           "np.sqrt(var + eps) from it)")
+        for other, value in zip(names, expected, strict=True):
+            if other not in (name, "eps") and np.shape(value) == arr.shape and _close(arr, value):
+                raise Mismatch(f"the cache's {name} holds {other}: keep the order "
+                               f"{CACHE_NAMES}, which batchnorm_backward unpacks")
         expect_close(arr, want, f"the cache's {name}", rtol=1e-6, atol=1e-8)
 
 
@@ -163,6 +181,10 @@ def _backward_cases(rng):
                        rng.normal(size=(16, 3))),
         _backward_case("dout = 1 everywhere (the gradient with respect to X is then 0)",
                        rng.normal(size=(6, 2)), np.array([1.5, -0.5]), np.ones((6, 2))),
+        _backward_case("a feature whose variance (1e-6 × ⅔) is below ε (ε matters)",
+                       np.column_stack([1.0 + 1e-3 * np.array([-1.0, 1.0, -1.0, 1.0, 0.0, 0.0]),
+                                        np.arange(6.0)]),
+                       np.array([1.0, 2.0]), rng.normal(size=(6, 2))),
     ]
 
 
@@ -184,10 +206,23 @@ def _numerical_backward(dout, X, gamma, eps, h=1e-6):
 def _backward_judge(case, value):
     dout, (X, x_hat, mean, var, gamma, eps) = case.args
     dX, dgamma, dbeta = expect_tuple(value, 3, "(dX, dgamma, dbeta)")
+    try:
+        raw = np.asarray(dX, dtype=float)
+    except (TypeError, ValueError):
+        raw = None
+    if raw is not None and raw.shape == X.shape and np.isnan(raw).any():
+        raise Mismatch("dX contains NaN. Unpack the cache in its order, "
+                       "X, x_hat, mean, var, gamma, eps = cache: np.sqrt of a negative number "
+                       "(the mean where var should be, say) gives NaN")
     dX = expect_array(dX, X.shape, "dX")
     dgamma = expect_array(dgamma, gamma.shape, "dgamma")
     dbeta = expect_array(dbeta, gamma.shape, "dbeta")
     ref_dX, ref_dgamma, ref_dbeta = _numerical_backward(dout, X, gamma, eps)
+    if (_close(dgamma, ref_dbeta, rtol=1e-5, atol=1e-7) and _close(dbeta, ref_dgamma, rtol=1e-5,
+                                                                    atol=1e-6)
+            and not _close(ref_dgamma, ref_dbeta, rtol=1e-5, atol=1e-6)):
+        raise Mismatch("dgamma and dbeta are swapped: return (dX, dgamma, dbeta), with "
+                       "dgamma = Σ dout·x_hat and dbeta = Σ dout")
     expect_close(dbeta, ref_dbeta, "dbeta (compared with finite differences)", rtol=1e-5,
                  atol=1e-7)
     expect_close(dgamma, ref_dgamma, "dgamma (compared with finite differences)", rtol=1e-5,
@@ -195,15 +230,37 @@ def _backward_judge(case, value):
     std = np.sqrt(var + eps)
     dx_hat = dout * gamma
     if not _close(dX, ref_dX, rtol=1e-4, atol=1e-6):
-        constant = dx_hat / std
-        mean_only = (dx_hat - dx_hat.mean(axis=0)) / std
-        if _close(dX, constant) and not _close(constant, ref_dX, rtol=1e-4, atol=1e-6):
-            raise Mismatch("dX = dout·γ/√(var+ε) treats the mean and variance as constants, but "
+        def full(d, s=std, reduce=np.mean, axis=0):
+            return (d - reduce(d, axis=axis, keepdims=True)
+                    - x_hat * reduce(d * x_hat, axis=axis, keepdims=True)) / s
+
+        mistakes = [
+            (dx_hat / std, "dX = dout·γ/√(var+ε) treats the mean and variance as constants, but "
                            "they are computed from X: every example moves them. Add the two terms "
-                           "that flow through the mean and through the variance")
-        if _close(dX, mean_only) and not _close(mean_only, ref_dX, rtol=1e-4, atol=1e-6):
-            raise Mismatch("dX includes the path through the mean but not the one through the "
-                           "variance: add the term −x_hat·mean(dx_hat·x_hat)/√(var+ε)")
+                           "that flow through the mean and through the variance"),
+            (dout / std, "dX = dout/√(var+ε) treats the mean and variance as constants (and "
+                         "forgets γ): they are computed from X, every example moves them. Start "
+                         "from dx_hat = dout·γ and add the terms through the mean and the "
+                         "variance"),
+            ((dx_hat - dx_hat.mean(axis=0)) / std,
+             "dX includes the path through the mean but not the one through the variance: add "
+             "the term −x_hat·mean(dx_hat·x_hat)/√(var+ε)"),
+            ((dx_hat - x_hat * (dx_hat * x_hat).mean(axis=0)) / std,
+             "dX includes the path through the variance but not the one through the mean: "
+             "subtract mean(dx_hat) too"),
+            (full(dout), "you forgot γ in dX: dx_hat = dout·γ, then "
+                         "dX = (dx_hat − mean(dx_hat) − x_hat·mean(dx_hat·x_hat)) / √(var+ε)"),
+            (full(dx_hat, reduce=np.sum),
+             "the two extra terms use means over the batch (sum ÷ N), not sums"),
+            (full(dx_hat, axis=1), "you took the means over each row (axis=1); the batch "
+                                   "statistics are per feature, so average over the batch: "
+                                   "axis=0"),
+            (full(dx_hat, s=np.sqrt(var)), "you forgot ε: divide by √(var + ε), the same "
+                                           "standard deviation as in the forward pass"),
+        ]
+        for wrong, message in mistakes:
+            if _close(dX, wrong) and not _close(wrong, ref_dX, rtol=1e-4, atol=1e-6):
+                raise Mismatch(message)
     expect_close(dX, ref_dX, "dX (compared with finite differences)", rtol=1e-4, atol=1e-6)
 
 
@@ -243,6 +300,12 @@ def _running_judge(case, value):
         if _close(new_mean, m * running_mean + (1 - m) * mean):
             raise Mismatch(f"momentum is on the wrong side: in PyTorch's convention the *new batch* "
                            f"gets weight momentum ({m:g}) and the old running value 1 − momentum")
+        if m != 0.1 and _close(new_mean, 0.9 * running_mean + 0.1 * mean):
+            raise Mismatch(f"you used momentum 0.1 instead of the momentum argument ({m:g}): use "
+                           "the parameter momentum in your formula")
+        if _close(new_mean, mean):
+            raise Mismatch("new_mean is just this batch's mean; the running estimate blends it "
+                           "with the old value: (1 − momentum)·running_mean + momentum·batch mean")
         expect_close(new_mean, ref_mean, "new_mean", rtol=1e-6, atol=1e-9)
     if not _close(new_var, ref_var):
         if _close(new_var, (1 - m) * running_var + m * var_b):
@@ -254,6 +317,9 @@ def _running_judge(case, value):
                            f"weight momentum ({m:g})")
         if _close(new_var, (1 - m) * running_var + m * np.sqrt(var_u)):
             raise Mismatch("running_var tracks the variance, not the standard deviation")
+        if any(_close(new_var, ref_var + e) for e in (m * 1e-5, 1e-5)):
+            raise Mismatch("do not add ε to the running variance: ε is added only inside the "
+                           "square root when normalizing")
         expect_close(new_var, ref_var, "new_var", rtol=1e-6, atol=1e-9)
 
 
@@ -291,13 +357,26 @@ def _eval_judge(case, value):
                                "running_var")
         except (TypeError, ValueError):
             pass
+    if isinstance(value, tuple):
+        raise Mismatch(f"expected only out, an array of shape {X.shape}; got a tuple of "
+                       f"{len(value)} values (unlike batchnorm_forward, there is no cache)")
     out = expect_array(value, X.shape, "out")
-    ref = gamma * (X - running_mean) / np.sqrt(running_var + eps) + beta
+    std = np.sqrt(running_var + eps)
+    ref = gamma * (X - running_mean) / std + beta
     if _close(out, ref):
         return
-    if len(X) > 1 and _close(out, _forward(X, gamma, beta, eps)):
+    if len(X) > 1 and (_close(out, _forward(X, gamma, beta, eps))
+                       or _close(out, _forward(X, gamma, beta, eps, ddof=1))):
         raise Mismatch("you used this batch's mean and variance; evaluation mode uses "
                        "running_mean and running_var")
+    if eps != 1e-5 and _close(out, gamma * (X - running_mean) / np.sqrt(running_var + 1e-5)
+                              + beta):
+        raise Mismatch(f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
+                       "parameter eps in your formula")
+    if _close(out, gamma * (X - running_mean) / std) and not np.allclose(beta, 0):
+        raise Mismatch("out is missing β: out = γ·(X − running_mean)/√(running_var + ε) + β")
+    if _close(out, (X - running_mean) / std + beta) and not np.allclose(gamma, 1):
+        raise Mismatch("out is missing γ: out = γ·(X − running_mean)/√(running_var + ε) + β")
     if _close(out, gamma * (X - running_mean) / np.sqrt(running_var) + beta):
         raise Mismatch(f"you forgot ε (here eps={eps:g}): divide by np.sqrt(running_var + eps)")
     if _close(out, gamma * (X - running_mean) / running_var + beta) or _close(
