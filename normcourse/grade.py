@@ -133,9 +133,9 @@ def _note_for(i: int, r, limits: Limits, cut_by_total: bool) -> str | None:
         return (f"{where}: stopped because it {r.evalue}; the notebook was run again "
                 "without this cell")
     if r.status == "died":
-        why = f" ({r.evalue})" if r.evalue else ""
-        return (f"{where}: the Python kernel stopped{why} (sys.exit, os._exit, a crash or "
-                "running out of memory?); the notebook was run again without this cell")
+        why = f": {r.evalue}" if r.evalue else " (os._exit, a crash or running out of memory?)"
+        return (f"{where}: the Python kernel stopped{why}; the notebook was run again "
+                "without this cell")
     if r.status == "error" and r.ename == "MemoryError":
         return (f"{where}: ran out of memory (limit {limits.memory_mb} MB); the notebook was "
                 "run again without this cell")
@@ -230,9 +230,8 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
     if r.status == "died" and r.ename == "MemoryLimit":
         return _error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True
     if r.status == "died":
-        why = f" ({r.evalue})" if r.evalue else ""
-        return _error_result(ex, f"the Python kernel stopped while {ex.function} ran{why} "
-                                 "(sys.exit, os._exit, a crash or running out of memory?)"), True
+        why = f": {r.evalue}" if r.evalue else " (os._exit, a crash or running out of memory?)"
+        return _error_result(ex, f"the Python kernel stopped while {ex.function} ran{why}"), True
     if r.status == "flood":
         return _error_result(ex, f"{ex.function} printed more than {limits.output_mb:g} MB "
                                  "of output"), False

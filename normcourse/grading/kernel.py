@@ -233,6 +233,22 @@ class GradingKernel:
                 pass
         return total / 2**20
 
+    def _asked_to_exit(self, msg_id: str) -> bool:
+        """Whether the execute_reply of ``msg_id`` carries IPython's ask_exit payload."""
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end:
+            try:
+                reply = self.client.get_shell_msg(timeout=0.2)
+            except queue.Empty:
+                if not self.alive():
+                    return False
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                payload = reply["content"].get("payload") or []
+                return any(isinstance(p, dict) and p.get("source") == "ask_exit"
+                           and not p.get("keepkernel") for p in payload)
+        return False
+
     def _drain(self) -> None:
         for get in (self.client.get_shell_msg, self.client.get_iopub_msg):
             while True:
@@ -299,6 +315,10 @@ class GradingKernel:
                 stopping = "flood"
                 self.interrupt()
                 deadline = time.monotonic() + GRACE
+        if self._asked_to_exit(msg_id):
+            self._kill()  # exit()/quit() stop the kernel a moment later: make it definite
+            return RunResult("died", "", "exit() or quit() ends the kernel",
+                             seconds=time.monotonic() - start, output_bytes=out_bytes)
         self._drain()
         if ename == "OutputLimitExceeded" and stopping is None:
             stopping = "flood"
