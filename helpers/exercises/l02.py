@@ -132,6 +132,7 @@ def _transform_judge(case, value):
             raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, whose std is 0: "
                            "(x − mean)/0 is 0/0 = NaN. Map zero-variance features to 0, e.g. "
                            "divide by np.where(std == 0, 1, std)")
+        bad = [j for j in bad if std[j] != 0]
         if X[:, bad].std(axis=0).min() == 0:
             raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, although the std you "
                            "were given is not 0 there: did you recompute the std from X (here "
