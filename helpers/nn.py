@@ -495,22 +495,30 @@ _EXAMPLE_CALLS = {
 
 
 def yours_or_course(fn):
-    """``fn`` if it is written, else the course's function of the same name (with a note).
+    """``fn`` if it is written and runs, else the course's function of the same name.
 
-    Lesson 3's demonstrations call your exercise functions; before you have written
-    one (it still raises NotImplementedError) they use the course's version, so
-    that "Run All" goes to the end.
+    Lesson 3's demonstrations call your exercise functions. Every call prints one
+    line that says whose function the cell uses: yours, or -- while yours still
+    raises NotImplementedError, raises on a small example or returns None -- the
+    course's, so that "Run All" goes to the end and no output passes for yours.
     """
     name = fn.__name__
     try:
-        fn(*_EXAMPLE_CALLS[name]())
+        value = fn(*_EXAMPLE_CALLS[name]())
     except NotImplementedError:
-        print(f"{name} is not written yet: the cells below use the course's version "
-              f"(helpers.nn.{name}) until you write yours.")
+        print(f"[{name} is not written yet: this cell uses the course's version, "
+              f"helpers.nn.{name}. Write yours above, run it, then run this cell again.]")
         return globals()[name]
-    except Exception:  # a bug in the learner's code shows up when it is used
-        pass
-    return fn
+    except Exception as exc:
+        problem = f"raised {type(exc).__name__} on a small example"
+    else:
+        if value is not None:
+            print(f"[this cell uses your {name}]")
+            return fn
+        problem = "returned None (a missing `return`?)"
+    print(f"[your {name} {problem}: this cell uses the course's version, helpers.nn.{name}. "
+          f"Fix yours above (its check says what is wrong), run it, then run this cell again.]")
+    return globals()[name]
 
 
 # --------------------------------------------------------------------------- data

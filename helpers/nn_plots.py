@@ -112,11 +112,12 @@ def plot_layer_histograms(history, records=(0, -1), axes=None, *, bins=40, lim=N
 
 
 def plot_sweep(values, results: dict, ax=None, *, xlabel="learning rate", ylabel="test accuracy",
-               log=True, chance=None, diverged: dict | None = None):
+               log=True, chance=None, diverged: dict | None = None, percent=True):
     """results: {batchnorm (bool): list of y values}; diverged: {batchnorm: list of bools}.
 
     Diverged runs leave a gap in their line and are drawn as a large ✕ at chance level
-    (or at 0). The x ticks are the swept values.
+    (or at 0). The x ticks are the swept values. With ``percent``, y values are
+    fractions shown as percentages (as the lesson prints accuracies).
     """
     ax = get_ax(ax)
     for bn, ys in results.items():
@@ -138,6 +139,10 @@ def plot_sweep(values, results: dict, ax=None, *, xlabel="learning rate", ylabel
         ax.minorticks_off()
     ax.set_xticks(values, [f"{v:g}" for v in values])
     ax.set_xlabel(xlabel)
+    if percent:
+        from matplotlib.ticker import PercentFormatter
+
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     return ax

@@ -232,16 +232,24 @@ def test_yours_or_course(capsys):
     def batchnorm_forward(X, gamma, beta, eps=1e-5):
         raise NotImplementedError()
     assert nn.yours_or_course(batchnorm_forward) is nn.batchnorm_forward
-    assert "not written yet" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "not written yet" in out and "uses the course's version" in out
 
     def batchnorm_eval(X, gamma, beta, running_mean, running_var, eps=1e-5):
         return X
     assert nn.yours_or_course(batchnorm_eval) is batchnorm_eval
+    assert capsys.readouterr().out == "[this cell uses your batchnorm_eval]\n"
 
     def update_running_stats(running_mean, running_var, X, momentum=0.1):
         raise ValueError("a bug")
-    assert nn.yours_or_course(update_running_stats) is update_running_stats
-    assert capsys.readouterr().out == ""
+    assert nn.yours_or_course(update_running_stats) is nn.update_running_stats
+    out = capsys.readouterr().out
+    assert "your update_running_stats raised ValueError" in out and "course's version" in out
+
+    def batchnorm_backward(dout, cache):
+        dX = dout  # noqa: F841 -- forgot to return
+    assert nn.yours_or_course(batchnorm_backward) is nn.batchnorm_backward
+    assert "returned None" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- plots and widgets
