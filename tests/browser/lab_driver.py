@@ -562,7 +562,8 @@ class LabNotebook:
         whole output with every slider masked (the handle and its read-out do not count).
         One ArrowRight (ArrowLeft at the maximum); if the figure did not change, four
         more presses the same way (a single step can legitimately redraw the same
-        picture, e.g. a training record where nothing moves any more)."""
+        picture, e.g. a training record where nothing moves any more). Each slider is put
+        back afterwards, so every slider is tried from the state after Run All."""
         results = []
         handles = self.sliders()
         for i in range(handles.count()):
@@ -615,6 +616,16 @@ class LabNotebook:
             results.append(SliderResult(i, info["cell"], info["label"].strip(), value_before,
                                         value_after, changed, before_png,
                                         output.screenshot(animations="disabled")))
+            # put it back, so that the next slider starts from the state after Run All
+            back = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+            for _ in range(50):
+                if self._slider_value(handle) == value_before:
+                    break
+                handle.focus()
+                self.page.keyboard.press(back)
+                self.page.wait_for_timeout(100)
+            with contextlib.suppress(Exception):
+                self.wait_settled(timeout=60)
         return results
 
     def _wait_changed(self, shot, before: bytes, timeout: float) -> bool:
