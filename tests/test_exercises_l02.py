@@ -304,3 +304,75 @@ def test_transform_wrong_scale_says_how_far_off():
     report = _report("ex2_zscore_transform", lambda X, mean, std: (X - mean) / _safe(std) * 1.01)
     assert "1.01 times the expected value" in _messages(report)
 
+
+
+# (take-away cell id, words in the take-away, what the code cell right above printed);
+# cell id None: the summary, checked against every output of the notebook
+TAKEAWAYS = [
+    ("c5109d85", "becomes −0.901", "= -0.901"),
+    ("cc6cedf3", "income is 6.24", "6.24"),
+    ("39dfd840", "unchanged at 3.27", "skewness before: 3.27, after: 3.27"),
+    ("39dfd840", "9.5 % of people", "|z| > 1: 9.5%"),
+    ("d8d8f08f", "condition number 9.0 × 10⁶, loss still 13.2", "8.98e+06;  loss after 30 steps 13.2"),
+    ("d8d8f08f", "(condition number 1.70)", "condition number        1.7;"),
+    ("8d7efcf5", "(3.3 × 10¹⁰): 2,000 steps leave the loss at 1.23", "3.29e+10"),
+    ("8d7efcf5", "loss at 1.23", "1.2295"),
+    ("a80513a1", "up to 1.8 × 10⁻¹⁰ is stable", "does not diverge for α up to 1.8e-10"),
+    ("a80513a1", "from 0.017 to 0.51 reaches it", "α in: 0.017 to 0.51"),
+    ("60256d26", "(loss 7.0 after 2,000 steps)", "7.0007"),
+    ("60256d26", "κ = 94 and 83 steps", "93.5         12               83"),
+    ("60256d26", "(κ = 76, 239 steps)", "75.8       22.1              239"),
+    ("951f547e", "351,256 USD", "351256"),
+    ("951f547e", "training MSE 0.35 instead of 0.10, test MSE 119.5 instead of 0.54",
+     "0.3541  119.5417"),
+    ("951f547e", "test MSE 0.5412 both times", "train + test  test MSE 0.5412"),
+    ("1d8edaca", "from 0.053 to 0.931", "MSE 0.053 with the training statistics, 0.931 with their own"),
+    ("1d8edaca", "(the bias, 2.48)", "2.48 with its own"),
+    ("74d58aeb", "one NaN makes every prediction", "diverged at step 1"),
+    ("6ca10052", "(0.8253 vs 0.8281 cm)", "population std 0.8253 cm, sample std 0.8281 cm"),
+    ("6ca10052", "(0.71 for n = 2)", "0.7071"),
+    ("f99e234f", "diverges for 11 of the 14 learning rates", "diverged for 11 of 14"),
+    ("f99e234f", "a loss of 12.6", "best final loss 12.636"),
+    ("f99e234f", "reaches 0.117 at α = 0.1", "best final loss 0.117 at α = 1e-01"),
+    ("6e1d8b2f", "(loss 4.4 × 10⁵", "zscore SGD  α = 0.9 × 2/λ_max: loss after 30 updates  4.443e+05"),
+    ("6e1d8b2f", "at 0.1 (0.154 against 0.088)", "0.1543 (minimum 0.0884)"),
+    ("6e1d8b2f", "(loss 8,431)", "none   SGD  α = 0.1 × 2/λ_max: loss after 30 updates       8431"),
+    ("6e1d8b2f", "(loss 7.6, like GD's 13.2)", "7.612"),
+    (None, "skewness stayed 3.27", "skewness before: 3.27"),
+    (None, "z up to 6.24", "largest z: 6.24"),
+    (None, "3.3 × 10¹⁰ into 1.70", "3.29e+10"),
+    (None, "best loss 0.117, against 12.6", "best final loss 12.636"),
+]
+
+
+def test_takeaways_match_printed_numbers():
+    """Each take-away quotes what the code cell right above it printed (re-execute, then
+    update both if a helper changes the numbers)."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "solutions" / "02_standardization.ipynb"
+    nb = nbformat.read(path, as_version=4)
+
+    def text(cell):
+        out = []
+        for o in cell.get("outputs", []):
+            out.append(o.get("text", "") if o.output_type == "stream"
+                       else o.get("data", {}).get("text/plain", ""))
+        return "".join(out)
+
+    above, last_code = {}, None
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            last_code = cell
+        else:
+            above[cell.id] = (re.sub(r"\s+", " ", cell.source), text(last_code) if last_code else "")
+    everything = "".join(text(c) for c in nb.cells if c.cell_type == "code")
+    summary = next(re.sub(r"\s+", " ", c.source) for c in nb.cells
+                   if c.cell_type == "markdown" and c.source.startswith("## Summary"))
+    for cell_id, words, printed in TAKEAWAYS:
+        prose, outputs = (summary, everything) if cell_id is None else above[cell_id]
+        assert words in prose, (cell_id, words)
+        assert printed in outputs, (cell_id, printed)
