@@ -92,7 +92,8 @@ def plot_layer_histograms(history, records=(0, -1), axes=None, *, bins=40, lim=N
     if axes is None:
         import matplotlib.pyplot as plt
 
-        _, axes = plt.subplots(1, n_hidden, figsize=(1.7 * n_hidden + 1, 2.6), sharey=True)
+        _, axes = plt.subplots(1, n_hidden, figsize=(1.7 * n_hidden + 1.8, 2.6), sharey=True,
+                               layout="constrained")
     axes = np.atleast_1d(axes)
     lim = activation_range(history) if lim is None else lim
     styles = [{"color": OKABE_ITO["sky"], "linestyle": "-", "fill": True, "alpha": 0.6},
@@ -107,7 +108,8 @@ def plot_layer_histograms(history, records=(0, -1), axes=None, *, bins=40, lim=N
         ax.set_title(f"layer {i + 1}", fontsize=10)
         ax.set_xlabel("pre-activation")
     axes[0].set_ylabel("density")
-    axes[-1].legend(loc="upper right", fontsize=8)
+    # outside the last panel, so that it covers no histogram peak
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
     return axes
 
 
