@@ -243,6 +243,16 @@ def run_case(fn, case: Case) -> Outcome:
     return Outcome("returned", _plain(value), mutated=mutated)
 
 
+def _advice_for(error: str) -> str:
+    """A short pointer for errors learners often meet."""
+    if error.startswith("NameError"):
+        return (" (a name your code uses is not defined; for a letter answer, put it in "
+                "quotes: return \"b\")")
+    if error.startswith(("ValueError: operands could not be broadcast", "ValueError: shapes")):
+        return " (check the shapes of your arrays, and the axis you reduce over)"
+    return ""
+
+
 def judge(exercise, cases, outcomes) -> Report:
     """Judge the outcomes of ``exercise``'s cases; pure, runs in any process."""
     results = []
@@ -252,12 +262,15 @@ def judge(exercise, cases, outcomes) -> Report:
             not_done += 1
             results.append(CaseResult(case.name, False, "not done yet (NotImplementedError)"))
         elif out.status == "raised":
-            results.append(CaseResult(case.name, False, f"your function raised {out.error}"))
+            results.append(CaseResult(case.name, False, f"your function raised {out.error}"
+                                      + _advice_for(out.error)))
         elif out.mutated:
+            name = out.mutated[0]
             results.append(CaseResult(
                 case.name, False,
-                f"your function changed its input {', '.join(out.mutated)} in place; "
-                "work on a copy (e.g. X = X - mean creates a new array, X -= mean does not)"))
+                f"your function changed its input {', '.join(out.mutated)} in place; work on a "
+                f"copy: `new = {name} - ...` makes a new array, while `{name} -= ...` or "
+                f"`{name}[...] = ...` changes the caller's {name}"))
         else:
             try:
                 exercise.judge(case, out.value)

@@ -175,3 +175,23 @@ def test_exercise_ids_are_unique_and_resolvable():
         assert ex.points > 0 and ex.hint
     with pytest.raises(KeyError, match="no exercise called"):
         get_exercise("nope")
+
+
+def test_common_errors_get_a_pointer():
+    def answer():
+        return b  # noqa: F821 - the learner forgot the quotes
+    ex = Exercise("t_q", "answer", "q", 1, lambda rng: [Case("your answer")],
+                  choice_judge("t_q", "abcd", answer_digest("t_q", "b")))
+    report = judge(ex, ex.cases(None), [run_case(answer, c) for c in ex.cases(None)])
+    assert "put it in quotes" in report.results[0].message
+
+
+def test_mutation_message_names_the_changed_argument():
+    def scale(x, s):
+        s *= 2
+        return x * s
+    ex = Exercise("t_m", "scale", "m", 1, lambda rng: [Case("c", (np.ones(2), np.ones(2)))],
+                  lambda case, value: None)
+    report = judge(ex, ex.cases(None), [run_case(scale, c) for c in ex.cases(None)])
+    assert "changed its input s in place" in report.results[0].message
+    assert "`s -= ...`" in report.results[0].message
