@@ -318,8 +318,12 @@ def check(exercise_id: str, fn, *, seed: int = 0) -> None:
 
 
 def _fmt(x) -> str:
-    return np.array2string(np.asarray(x), precision=4, threshold=6, edgeitems=2) \
-        if np.ndim(x) else f"{float(x):.6g}"
+    """A short, one-line rendering of a number or array (long arrays are elided)."""
+    if not np.ndim(x):
+        return f"{float(x):.6g}"
+    text = np.array2string(np.asarray(x), precision=4, threshold=6, edgeitems=2,
+                           max_line_width=10_000)
+    return " ".join(text.split())
 
 
 def expect_tuple(value, n: int, names: str) -> tuple:
