@@ -10,6 +10,7 @@ Divergence is detected and reported in the returned :class:`Run` (``diverged``,
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,21 +115,24 @@ def gradient_descent(X, y, lr, n_steps=100, w0=None, b0=0.0, fit_bias=False, lr_
     w, b = _start(X.shape[1], w0, b0)
     scale = np.ones_like(w) if lr_per_weight is None else np.asarray(lr_per_weight, float)
     n = len(y)
-    r = predict(X, w, b) - y  # residuals: shared by the loss and the next gradient
+    # the loop does the arithmetic of mse_grad / mse_loss inline, without their argument
+    # checks: sweeps run tens of thousands of steps, and the Python overhead dominated
+    XT, two_n, lr_scale = X.T, 2.0 / n, lr * scale
+    r = X @ w + b - y  # residuals: shared by the loss and the next gradient
     ws, bs, losses = [w.copy()], [b], [float(r @ r / n)]
+    limit = DIVERGENCE_FACTOR * max(losses[0], 1e-12)  # as in _diverging
     diverged_at = None
     with np.errstate(all="ignore"):
         for step in range(1, n_steps + 1):
-            gw, gb = 2.0 / n * (X.T @ r), 2.0 / n * float(r.sum())  # = mse_grad(X, y, w, b)
-            w = w - lr * scale * gw
+            w = w - lr_scale * (two_n * (XT @ r))  # = w - lr * scale * mse_grad(X, y, w, b)[0]
             if fit_bias:
-                b = b - lr * gb
-            r = predict(X, w, b) - y
+                b = b - lr * (two_n * float(r.sum()))
+            r = X @ w + b - y
             loss = float(r @ r / n)  # = mse_loss(X, y, w, b)
-            ws.append(w.copy())
+            ws.append(w)  # a new array every step: no copy needed
             bs.append(b)
             losses.append(loss)
-            if _diverging(loss, losses[0]):
+            if not math.isfinite(loss) or loss > limit:
                 diverged_at = step
                 break
     return Run(np.array(ws), np.array(bs), np.array(losses), lr, diverged_at is not None,

@@ -166,14 +166,45 @@ def plot_contour_trajectories(w1, w2, grid, runs: dict, ax=None, *, xlabel="w_1"
 # --------------------------------------------------------------------------- curves
 
 
+#: unicode superscripts: tick labels such as 10⁻¹² without mathtext
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(value, _pos=None) -> str:
+    """Tick label of a log or symlog axis: "10⁻³" for a power of ten, "0" for 0, else "".
+
+    Plain unicode text, drawn like the default mathtext label 10^{-3} but about three
+    times faster (mathtext labels were most of a log plot's rendering time)."""
+    if value == 0:
+        return "0"
+    exponent = float(np.log10(abs(value)))
+    n = round(exponent)
+    if abs(exponent - n) > 1e-6:
+        return ""
+    return ("−" if value < 0 else "") + "10" + str(n).translate(_SUPERSCRIPTS)
+
+
+def power_of_ten_labels(ax, axis: str = "y"):
+    """Label the decades of a log or symlog axis 10ⁿ in plain text (see :func:`power_of_ten`);
+    call after setting the scale. Lesson 1."""
+    from matplotlib.ticker import FuncFormatter
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(power_of_ten))
+    return ax
+
+
 def _thin_log_ticks(ax, axis="y", decades=4):
     """Drop the minor ticks of a log axis spanning more than ``decades`` decades: they are
-    too dense to read there and cost a third of the figure's rendering time."""
+    too dense to read there and cost a third of the figure's rendering time. An axis
+    spanning two decades or more (so at least two labelled decades) gets plain-text
+    labels 10ⁿ (:func:`power_of_ten_labels`)."""
     lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
     if lo > 0 and hi / lo > 10**decades:
         from matplotlib.ticker import NullLocator
 
         (ax.yaxis if axis == "y" else ax.xaxis).set_minor_locator(NullLocator())
+    if lo > 0 and hi / lo >= 100:
+        power_of_ten_labels(ax, axis)
 
 LOSS_LABEL = "loss: mean squared error ((thousand USD)²)"
 

@@ -116,3 +116,16 @@ def test_functions_draw_on_given_ax_and_return_it(problem):
     assert plots.plot_contours(w1, w2, grid, axes[1]) is axes[1]
     assert plots.get_ax(axes[0]) is axes[0]
     assert plots.plot_trajectory(np.zeros((3, 2)), axes[0]) is axes[0]
+
+
+def test_power_of_ten_labels_are_plain_text():
+    assert plots.power_of_ten(1e-12) == "10⁻¹²" and plots.power_of_ten(100.0) == "10²"
+    assert plots.power_of_ten(0.0) == "0" and plots.power_of_ten(3e5) == ""
+    assert plots.power_of_ten(-1000.0) == "−10³"
+    _, ax = plt.subplots()
+    ax.plot([1, 2, 3], [1e-3, 1.0, 1e3])
+    ax.set_yscale("log")
+    plots.power_of_ten_labels(ax)
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "10⁰" in labels and not any("$" in t for t in labels)
