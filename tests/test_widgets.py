@@ -133,3 +133,42 @@ def test_update_latency_budget():
         e.lr.value = f
         times.append(time.perf_counter() - t)
     assert np.median(times) < 0.05
+
+
+def test_prerender_on_view_waits_for_a_front_end():
+    """The lesson's default: backgrounds are drawn when JupyterLab first shows the image."""
+    e = scale_explorer(income_exp=0)
+    assert e.image._view_count == 0 and len(e._renderer._backgrounds) == 1
+    e.image._view_count = 1  # what the front end reports when it displays the image
+    assert e.prerendered and len(e._renderer._backgrounds) == 6
+    e.image._view_count = 2  # a second view draws nothing again
+    assert len(e._renderer._backgrounds) == 6
+    assert len(scale_explorer(prerender=True)._renderer._backgrounds) == 6
+    assert len(scale_explorer(prerender=False)._renderer._backgrounds) == 1
+
+
+def test_fit_window_and_figure_legend():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from helpers.widgets import draw_state, explore, figure_legend, fit_window
+
+    p = scale_problem(3)
+    sgd_state = explore(p, 0.9, "SGD", n_steps=30, seed=0)
+    view = fit_window(p, sgd_state["ws"])
+    ws = sgd_state["ws"]
+    assert view.w1[0] <= ws[:, 0].min() and ws[:, 0].max() <= view.w1[-1]
+    assert view.w2[0] <= ws[:, 1].min() and ws[:, 1].max() <= view.w2[-1]
+    assert view.w1[-1] - view.w1[0] == pytest.approx(view.w2[-1] - view.w2[0])  # still square
+    np.testing.assert_array_equal(view.w_star, p.w_star)
+    inside = explore(p, 0.5, "GD")
+    assert fit_window(p, inside["ws"]) is p  # already in view: unchanged
+    fig = Figure(layout="constrained")
+    ax = fig.add_subplot()
+    draw_state(sgd_state, ax, legend=False, fit=True)
+    assert ax.get_legend() is None
+    assert ax.get_ylim()[1] >= ws[:, 1].max()
+    legend = figure_legend(fig, methods=["GD", "SGD"])
+    assert [t.get_text() for t in legend.get_texts()] == ["minimum", "GD", "SGD", "start", "end"]
