@@ -66,3 +66,25 @@ def test_broken_stored_figure_is_reported(open_notebook):
     problems = image_problems(nb.cells())
     assert len(problems) == 1 and "cell 2 " in problems[0], problems
     assert "did not load" in problems[0]
+
+
+def test_breaking_a_course_widget_is_reported(lab, open_notebook):
+    """The same on a real course notebook: a temporary copy of solutions/00_start_here
+    whose demo widget shows only its slider (the figure it drives is never displayed)."""
+    import nbformat
+
+    source = lab.root_dir / "solutions" / "00_start_here.ipynb"
+    if not source.exists():
+        pytest.skip("no solutions/00_start_here.ipynb")
+    nb = nbformat.read(source, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and c.source.strip().endswith(
+        "demo_widget()")]
+    if not cells:
+        pytest.skip("solutions/00_start_here.ipynb has no cell ending with demo_widget()")
+    cells[0].source = cells[0].source.rstrip().removesuffix("demo_widget()") + (
+        "demo_widget().children[0]  # only the slider: its figure is never displayed")
+    nbformat.write(nb, lab.root_dir / "_selftest" / "course_figure_not_displayed.ipynb")
+    broken, cells = _run(open_notebook, "course_figure_not_displayed")
+    assert run_problems(cells, "solution") == []
+    problems = slider_problems(broken.exercise_sliders(settle_timeout=4))
+    assert len(problems) == 1 and "did not update" in problems[0], problems
