@@ -16,7 +16,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from lab_driver import SCREENSHOTS, Browser, LabServer, missing_requirement, stage_root  # noqa: E402
+from lab_driver import (  # noqa: E402
+    SCREENSHOTS,
+    TIMINGS,
+    Browser,
+    LabServer,
+    missing_requirement,
+    stage_root,
+)
 from selftest_notebooks import write_all  # noqa: E402
 
 
@@ -25,6 +32,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.browser)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TIMINGS:
+        terminalreporter.section("JupyterLab in Chromium: Run All -> last cell finished")
+        for path, seconds in TIMINGS:
+            terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
+        terminalreporter.write_line(f"screenshots: {SCREENSHOTS}")
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,8 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 # seconds allowed for one Run All (generous: two cores shared by many)
 RUN_TIMEOUT = float(os.environ.get("NORMCOURSE_BROWSER_TIMEOUT", "300"))
+# (notebook, seconds from Run All to the last cell finishing), for the end-of-run summary
+TIMINGS: list[tuple[str, float]] = []
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

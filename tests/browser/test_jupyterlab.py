@@ -15,6 +15,7 @@ import pytest
 from lab_driver import (
     REPO,
     RUN_TIMEOUT,
+    TIMINGS,
     image_notes,
     image_problems,
     run_problems,
@@ -51,6 +52,7 @@ def test_run_all(path, open_notebook, screenshots, record_property):
     nb = open_notebook(path)
     seconds = nb.run_all(timeout=RUN_TIMEOUT)
     record_property("run_all_seconds", round(seconds, 2))
+    TIMINGS.append((path, seconds))
     print(f"{path}: Run All -> last cell finished in {seconds:.1f} s")
     cells = nb.cells()
     nb.screenshot_full(screenshots / f"{stem}.png")
