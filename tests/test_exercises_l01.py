@@ -58,6 +58,7 @@ def test_concept_answer_variants_and_digest():
     assert not wrong.passed and "square" in _messages(wrong)
     assert "one of" in _messages(_report("ex1_concept_scale", lambda: "e"))
     assert "letter" in _messages(_report("ex1_concept_scale", lambda: 2))
+    assert "steeper" in _messages(_report("ex1_concept_scale", lambda: "d"))
 
 
 # --------------------------------------------------------------------------- gradient mistakes
@@ -84,7 +85,7 @@ GRADIENT_MISTAKES = {
     "only grad_w": (lambda X, y, w, b: mse_gradient(X, y, w, b)[0], "expected a tuple"),
     "NaN": (lambda X, y, w, b: (np.full_like(w, np.nan), 0.0), "NaN"),
     "raises": (lambda X, y, w, b: X @ np.ones(len(w) + 1), "raised ValueError"),
-    "forgot the bias": (lambda X, y, w, b: mse_gradient(X, y, w, 0.0), "finite differences"),
+    "forgot the bias": (lambda X, y, w, b: mse_gradient(X, y, w, 0.0), "ŷ = X @ w + b"),
     "string": (lambda X, y, w, b: ("grad", 0.0), "string"),
 }
 
@@ -138,6 +139,9 @@ LR_MISTAKES = {
     "raises": (lambda X: np.linalg.inv(X), "raised"),
     "1% too large": (lambda X: 1.01 * max_stable_learning_rate(X), "diverges below your value"),
     "10% too small": (lambda X: 0.9 * max_stable_learning_rate(X), "still converges above it"),
+    "lambda_max itself": (lambda X: float(_hessian_eigs(X)[-1]), "λ_max itself"),
+    "centered (np.cov)": (lambda X: float(2 / np.linalg.eigvalsh(2 * np.atleast_2d(np.cov(X.T)))[-1]),
+                          "you centered X"),
 }
 
 

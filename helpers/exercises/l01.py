@@ -81,6 +81,11 @@ def _gradient_judge(case, value):
         if np.isclose(k, n, rtol=1e-4):
             raise Mismatch(f"your gradient is n = {n} times too large: the loss is a mean, "
                            "divide the sum by n")
+    if b != 0 and not np.allclose(gw, ref_w, rtol=1e-4, atol=1e-6):
+        at_b0 = _numerical_gradient(X, y, w, 0.0)[0]
+        if np.allclose(gw, at_b0, rtol=1e-4, atol=1e-6):
+            raise Mismatch(f"grad_w is the gradient at b = 0, not at b = {b:.3g}: the "
+                           "prediction includes the bias, ŷ = X @ w + b")
     expect_close(gw, ref_w, "grad_w (compared with finite differences)", rtol=1e-4, atol=1e-6)
     expect_close(gb, ref_b, "grad_b (compared with finite differences)", rtol=1e-4, atol=1e-6)
 
@@ -88,7 +93,9 @@ def _gradient_judge(case, value):
 def _lr_cases(rng):
     X, _ = age_income(n=50, seed=2)
     return [
-        Case("two features on the same scale", (np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]),)),
+        # not symmetric, so that no two known mistakes give the same value
+        Case("two features on the same scale",
+             (np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]]),)),
         Case("age (years) and income (in 10,000 USD)", (X / [1.0, 1e4],)),
         Case("age (years) and income (USD), as in the lecture", (X.copy(),)),
         Case("one feature, 5 examples", (np.array([[1.0], [2.0], [3.0], [4.0], [5.0]]),)),
@@ -135,7 +142,7 @@ def _lr_judge(case, value):
         raise Mismatch(f"a learning rate must be positive, got {lr:.3g}")
     lam = np.linalg.eigvalsh(2.0 / n * (X.T @ X))
     ratio = lr * lam[-1] / 2.0
-    if len(lam) > 1 and np.isclose(lr, 2.0 / lam[0], rtol=1e-4) and lam[0] < lam[-1]:
+    if len(lam) > 1 and np.isclose(lr, 2.0 / lam[0], rtol=1e-4, atol=0) and lam[0] < lam[-1]:
         raise Mismatch("you used the smallest eigenvalue: the steepest direction (λ_max) "
                        "limits the learning rate")
     mistakes = list(_LR_MISTAKES)
@@ -147,6 +154,17 @@ def _lr_judge(case, value):
     for k, message in mistakes:
         if np.isclose(ratio, k, rtol=1e-4):
             raise Mismatch(message)
+    if abs(ratio - 1.0) > 1e-6 and np.isclose(lr, lam[-1], rtol=1e-4, atol=0):
+        raise Mismatch("you returned λ_max itself: the largest stable learning rate is "
+                       "2/λ_max")
+    if abs(ratio - 1.0) > 1e-6 and n > 1:
+        Xc = X - X.mean(axis=0)
+        for ddof in (0, 1):
+            lam_c = np.linalg.eigvalsh(2.0 / (n - ddof) * (Xc.T @ Xc))[-1]
+            if lam_c > 0 and any(np.isclose(lr, f * 2.0 / lam_c, rtol=1e-4, atol=0)
+                                 for f in (1.0, 2.0, 0.5)):
+                raise Mismatch("you centered X (as np.cov does): this loss has no bias, "
+                               "so its Hessian is (2/n) XᵀX with X exactly as given")
     if abs(ratio - 1.0) > 1e-6:
         if ratio > 1 and _gd_blows_up(X, 0.5 * (lr + 2.0 / lam[-1])):
             raise Mismatch(f"gradient descent diverges below your value ({lr:.4g}): it is "
@@ -191,7 +209,9 @@ EXERCISES = [
             wrong={"a": "The gradient grows 1000×, but the curvature grows with the square "
                         "of the scale.",
                    "c": "Rescaling a feature changes the Hessian, so it changes the stable "
-                        "learning rate."}),
+                        "learning rate.",
+                   "d": "A larger feature makes the loss steeper along its weight, not "
+                        "flatter: the stable learning rate shrinks."}),
         hint="Look at your measurement above: how did 2/λ_max change when income was "
              "multiplied by 10 and by 100?",
     ),
