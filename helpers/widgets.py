@@ -142,8 +142,16 @@ def describe(state: dict) -> str:
             f"condition number {state['condition_number']:.3g}; ")
     if state["diverged"]:
         return head + f"diverged at step {state['diverged_at']}."
-    return head + (f"loss after {len(state['losses']) - 1} steps {state['final_loss']:.4g} "
+    text = head + (f"loss after {len(state['losses']) - 1} steps {state['final_loss']:.4g} "
                    f"(minimum {state['loss_star']:.4g}).")
+    p = state.get("problem")
+    if p is not None:  # the explorer's window is fixed: say when the path leaves it
+        ws = np.asarray(state["ws"])
+        inside = ((ws[:, 0] >= p.w1[0]) & (ws[:, 0] <= p.w1[-1])
+                  & (ws[:, 1] >= p.w2[0]) & (ws[:, 1] <= p.w2[-1]))
+        if not inside.all():
+            text += f" {int((~inside).sum())} of {len(ws)} points lie outside the window."
+    return text
 
 
 def draw_background(problem: Problem, ax) -> object:

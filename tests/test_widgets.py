@@ -172,3 +172,9 @@ def test_fit_window_and_figure_legend():
     assert ax.get_ylim()[1] >= ws[:, 1].max()
     legend = figure_legend(fig, methods=["GD", "SGD"])
     assert [t.get_text() for t in legend.get_texts()] == ["minimum", "GD", "SGD", "start", "end"]
+
+
+def test_describe_says_when_the_path_leaves_the_window():
+    sgd_state = explore_scale(3, 0.9, "SGD", seed=0)  # strays above the window (lesson 1)
+    assert "outside the window" in describe(sgd_state)
+    assert "outside the window" not in describe(explore_scale(3, 0.5, "GD"))
