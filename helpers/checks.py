@@ -36,7 +36,7 @@ import numpy as np
 
 __all__ = [
     "Case", "Outcome", "CaseResult", "Report", "Mismatch", "NotDoneYet", "CheckFailed",
-    "check", "run_case", "judge", "expect_array", "expect_close", "expect_number",
+    "check", "evaluate", "failed_messages", "run_case", "judge", "expect_array", "expect_close", "expect_number",
     "expect_tuple", "expect_choice",
 ]
 
@@ -287,6 +287,26 @@ def judge(exercise, cases, outcomes) -> Report:
     return Report(exercise.id, exercise.title, status, results, exercise.hint)
 
 
+def evaluate(exercise_id: str, fn, seed: int = 0) -> Report:
+    """Run and judge one exercise in this process: the report that :func:`check` shows."""
+    from helpers.exercises import get_exercise
+
+    exercise = get_exercise(exercise_id)
+    if not callable(fn):
+        return Report(exercise.id, exercise.title, "failed", [CaseResult(
+            "calling your answer", False,
+            f"expected the function {exercise.function}, got {type(fn).__name__}; "
+            f"pass the function itself: check({exercise_id!r}, {exercise.function})")],
+            exercise.hint)
+    cases = exercise.cases(np.random.default_rng(seed))
+    return judge(exercise, cases, [run_case(fn, c) for c in cases])
+
+
+def failed_messages(report: Report) -> str:
+    """The messages of the failing cases, joined with " | " (for tests and logs)."""
+    return " | ".join(r.message for r in report.results if not r.passed)
+
+
 def check(exercise_id: str, fn, *, seed: int = 0) -> None:
     """Check the learner's function for one exercise; show the verdict.
 
@@ -295,18 +315,7 @@ def check(exercise_id: str, fn, *, seed: int = 0) -> None:
     """
     from IPython.display import display
 
-    from helpers.exercises import get_exercise
-
-    exercise = get_exercise(exercise_id)
-    if not callable(fn):
-        report = Report(exercise.id, exercise.title, "failed", [CaseResult(
-            "calling your answer", False,
-            f"expected the function {exercise.function}, got {type(fn).__name__}; "
-            f"pass the function itself: check({exercise_id!r}, {exercise.function})")],
-            exercise.hint)
-    else:
-        cases = exercise.cases(np.random.default_rng(seed))
-        report = judge(exercise, cases, [run_case(fn, c) for c in cases])
+    report = evaluate(exercise_id, fn, seed=seed)
     display(report)
     if report.status == "not_done":
         raise NotDoneYet(report)

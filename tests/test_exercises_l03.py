@@ -4,18 +4,11 @@ import numpy as np
 import pytest
 
 from helpers import nn
-from helpers.checks import judge, run_case
-from helpers.exercises import get_exercise, lesson_exercises
+from helpers.checks import evaluate, failed_messages
+from helpers.exercises import lesson_exercises
 
-
-def _report(exercise_id, fn, seed=0):
-    ex = get_exercise(exercise_id)
-    cases = ex.cases(np.random.default_rng(seed))
-    return judge(ex, cases, [run_case(fn, c) for c in cases])
-
-
-def _messages(report):
-    return " | ".join(r.message for r in report.results if not r.passed)
+_report = evaluate
+_messages = failed_messages
 
 
 def _fails_with(exercise_id, fn, *phrases):
