@@ -9,11 +9,10 @@ is deterministic.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from helpers.nn_plots import activation_frame, activation_range, layer_style
+from helpers.plots import canvas_png
 
 
 def progress(items, description="running"):
@@ -90,17 +89,10 @@ class HistogramRenderer:
         No text is drawn per update (text rendering is the slow part): the explorer
         shows the step and each layer's mean and std as HTML next to the image.
         """
-        from PIL import Image as PILImage
-
         for i, ax in enumerate(self.axes):
             self.now[i].set_data(frame["density"][i], frame["edges"])
             ax.draw_artist(self.now[i])
-        width, height = self.canvas.get_width_height()
-        image = PILImage.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(),
-                                    "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        image.convert("RGB").save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        return canvas_png(self.canvas)
 
 
 def describe(frame: dict, key, history) -> str:

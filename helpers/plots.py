@@ -291,3 +291,20 @@ def plot_lr_sweep(sweeps: dict, ax=None, *, quantity="steps", n_steps=None, targ
         ax.set_title(title)
     ax.legend(loc="best", framealpha=0.9, fontsize=8)
     return ax
+
+
+def canvas_png(canvas) -> bytes:
+    """The current pixels of an Agg canvas as PNG bytes, fast (for widgets' Image values).
+
+    Reads the buffer directly (no re-draw), so blitted artists are included;
+    ``compress_level=1`` keeps encoding to a few milliseconds.
+    """
+    import io
+
+    from PIL import Image as PILImage
+
+    width, height = canvas.get_width_height()
+    image = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="png", compress_level=1)
+    return buf.getvalue()

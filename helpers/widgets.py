@@ -24,7 +24,6 @@ lessons reuse :class:`ContourExplorer` with their own controls, e.g. a scaling d
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -45,6 +44,7 @@ from helpers.plots import (
     MINIMUM_MARKER,
     OKABE_ITO,
     START_MARKER,
+    canvas_png,
     contour_levels,
     plot_contours,
     plot_trajectory,
@@ -287,8 +287,6 @@ class Renderer:
         self._backgrounds[id(problem)] = (problem, self.canvas.copy_from_bbox(self.fig.bbox))
 
     def png(self, state: dict) -> bytes:
-        from PIL import Image as PILImage
-
         problem = state["problem"]
         for artist in self._artists:
             artist.remove()
@@ -301,12 +299,7 @@ class Renderer:
         for artist in self._artists:
             artist.set_animated(True)
             self.ax.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PILImage.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(),
-                                    "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        image.convert("RGB").save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        return canvas_png(self.canvas)
 
 
 class ContourExplorer:
