@@ -68,6 +68,22 @@ def choice_judge(exercise_id: str, valid: str, digest: str, wrong: dict | None =
     return _judge
 
 
+def concept_question(id: str, function: str, title: str, digest: str, *, hint: str,
+                     wrong: dict | None = None, valid: str = "abcd", points: int = 1) -> Exercise:
+    """A multiple-choice exercise: the learner's ``function()`` returns one letter of ``valid``.
+
+    ``digest`` is :func:`answer_digest` of the right letter; ``wrong`` explains wrong letters.
+    """
+    return Exercise(id=id, function=function, title=title, points=points,
+                    cases=_one_answer, judge=choice_judge(id, valid, digest, wrong), hint=hint)
+
+
+def _one_answer(rng):
+    from helpers.checks import Case
+
+    return [Case("your answer")]
+
+
 def lesson_exercises(lesson: str) -> list[Exercise]:
     """The exercises of one lesson (notebook stem, e.g. "01_feature_scale"), in order."""
     module = importlib.import_module(LESSON_MODULES[lesson])

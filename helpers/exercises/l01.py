@@ -13,7 +13,7 @@ import numpy as np
 
 from helpers.checks import Case, Mismatch, expect_array, expect_close, expect_number, expect_tuple
 from helpers.data import age_income
-from helpers.exercises import Exercise, choice_judge
+from helpers.exercises import Exercise, concept_question
 
 
 def _loss(X, y, w, b):
@@ -197,21 +197,17 @@ EXERCISES = [
         hint="The Hessian of L(w) = (1/n)‖Xw − y‖² is H = (2/n) XᵀX. Gradient descent converges "
              "when lr < 2/λ_max, with λ_max = np.linalg.eigvalsh(H).max().",
     ),
-    Exercise(
+    concept_question(
         id="ex1_concept_scale",
         function="answer_scale_question",
         title="Exercise 3 (concept): a 1000× larger feature",
-        points=1,
-        cases=lambda rng: [Case("your answer")],
-        judge=choice_judge(
-            "ex1_concept_scale", "abcd",
-            "1b0fc77376007250764168d5b3846530638e3237aca965754457636ad07f8f22",
-            wrong={"a": "The gradient grows 1000×, but the curvature grows with the square "
-                        "of the scale.",
-                   "c": "Rescaling a feature changes the Hessian, so it changes the stable "
-                        "learning rate.",
-                   "d": "A larger feature makes the loss steeper along its weight, not "
-                        "flatter: the stable learning rate shrinks."}),
+        digest="1b0fc77376007250764168d5b3846530638e3237aca965754457636ad07f8f22",
+        wrong={"a": "The gradient grows 1000×, but the curvature grows with the square "
+                    "of the scale.",
+               "c": "Rescaling a feature changes the Hessian, so it changes the stable "
+                    "learning rate.",
+               "d": "A larger feature makes the loss steeper along its weight, not "
+                    "flatter: the stable learning rate shrinks."},
         hint="Look at your measurement above: how did 2/λ_max change when income was "
              "multiplied by 10 and by 100?",
     ),

@@ -14,7 +14,7 @@ import numpy as np
 
 from helpers.checks import Case, Mismatch, expect_array, expect_close, expect_number, expect_tuple
 from helpers.data import age_income, load_iris
-from helpers.exercises import Exercise, choice_judge
+from helpers.exercises import Exercise, concept_question
 
 
 def _close(a, b, rtol=1e-7, atol=1e-10) -> bool:
@@ -236,10 +236,6 @@ def _weights_judge(case, value):
 # --------------------------------------------------------------------------- concepts
 
 
-def _one_answer(rng):
-    return [Case("your answer")]
-
-
 EXERCISES = [
     Exercise(
         id="ex2_zscore_fit",
@@ -262,52 +258,40 @@ EXERCISES = [
         hint="Return (X - mean) / std as a new array, using the mean and std you are given. "
              "Where std is 0, divide by 1 instead: np.where(std == 0, 1, std).",
     ),
-    Exercise(
+    concept_question(
         id="ex2_concept_bounded",
         function="answer_bounded_question",
         title="Exercise 3 (concept): the range of z-scores",
-        points=1,
-        cases=_one_answer,
-        judge=choice_judge(
-            "ex2_concept_bounded", "abcd",
-            "e4d9f2d517a89220d4d16fc297134f9998a8beff189e8b2a1303fbc1b9dbbafd",
-            wrong={"a": "A standard deviation of 1 is an average size, not a bound: look at "
-                        "the largest standardized income printed above.",
-                   "b": "The 68–95–99.7 rule describes normal data; skewed data can go much "
-                        "further, and even normal data can exceed 3.",
-                   "d": "That is min–max scaling, not the z-score: z-scores are negative "
-                        "below the mean."}),
+        digest="e4d9f2d517a89220d4d16fc297134f9998a8beff189e8b2a1303fbc1b9dbbafd",
+        wrong={"a": "A standard deviation of 1 is an average size, not a bound: look at "
+                    "the largest standardized income printed above.",
+               "b": "The 68–95–99.7 rule describes normal data; skewed data can go much "
+                    "further, and even normal data can exceed 3.",
+               "d": "That is min–max scaling, not the z-score: z-scores are negative "
+                    "below the mean."},
         hint="Look at the smallest and largest standardized income printed above.",
     ),
-    Exercise(
+    concept_question(
         id="ex2_concept_normal",
         function="answer_normal_question",
         title="Exercise 4 (concept): does standardizing make data normal?",
-        points=1,
-        cases=_one_answer,
-        judge=choice_judge(
-            "ex2_concept_normal", "abcd",
-            "f44fc8bdb204cfd152bb5ac74e4bc1f8e6b0c059ee456d89d77b7dfd6bf949b9",
-            wrong={"a": "Standardizing only shifts and rescales: the skewness printed above "
-                        "is the same before and after.",
-                   "c": "Shifting and rescaling cannot make a skewed histogram symmetric.",
-                   "d": "Shifting and rescaling cannot change the shape of the histogram."}),
+        digest="f44fc8bdb204cfd152bb5ac74e4bc1f8e6b0c059ee456d89d77b7dfd6bf949b9",
+        wrong={"a": "Standardizing only shifts and rescales: the skewness printed above "
+                    "is the same before and after.",
+               "c": "Shifting and rescaling cannot make a skewed histogram symmetric.",
+               "d": "Shifting and rescaling cannot change the shape of the histogram."},
         hint="Compare the two income histograms above and their skewness.",
     ),
-    Exercise(
+    concept_question(
         id="ex2_concept_test_stats",
         function="answer_test_stats_question",
         title="Exercise 5 (concept): statistics at prediction time",
-        points=1,
-        cases=_one_answer,
-        judge=choice_judge(
-            "ex2_concept_test_stats", "abcd",
-            "58509b56b995cde56a86e2b016348c341a841e7304b46b31f75807697accc13c",
-            wrong={"b": "One example has standard deviation 0 and is its own mean: every "
-                        "person would become 0 and get the same prediction.",
-                   "c": "Then the test data shape the model you evaluate: a leak.",
-                   "d": "The test set's own statistics move its examples: a shifted test "
-                        "set would look like the training set, as shown above."}),
+        digest="58509b56b995cde56a86e2b016348c341a841e7304b46b31f75807697accc13c",
+        wrong={"b": "One example has standard deviation 0 and is its own mean: every "
+                    "person would become 0 and get the same prediction.",
+               "c": "Then the test data shape the model you evaluate: a leak.",
+               "d": "The test set's own statistics move its examples: a shifted test "
+                    "set would look like the training set, as shown above."},
         hint="The model learned its weights for inputs scaled in one particular way.",
     ),
     Exercise(

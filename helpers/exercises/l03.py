@@ -25,7 +25,7 @@ from helpers.checks import (
     expect_number,
     expect_tuple,
 )
-from helpers.exercises import Exercise, choice_judge
+from helpers.exercises import Exercise, concept_question
 
 CACHE_NAMES = "(X, x_hat, mean, var, gamma, eps)"
 
@@ -401,20 +401,16 @@ EXERCISES = [
              "x_hat = (X − mean) / np.sqrt(var + eps), out = gamma * x_hat + beta; return "
              f"(out, {CACHE_NAMES}).",
     ),
-    Exercise(
+    concept_question(
         id="ex3_concept_gamma",
         function="answer_gamma_beta_question",
         title="Exercise 2 (concept): what γ and β allow",
-        points=1,
-        cases=lambda rng: [Case("your answer")],
-        judge=choice_judge(
-            "ex3_concept_gamma", "abcd",
-            "2108236574f0e6b1a6c38bfd65e80c7e5371b234f086ca2d04275ec56f903be8",
-            wrong={"a": "They are learned; they equal the batch statistics only in the special "
-                        "identity example.",
-                   "b": "ε prevents the division by zero.",
-                   "d": "The running statistics are updated from the batch mean and variance, "
-                        "not from γ and β."}),
+        digest="2108236574f0e6b1a6c38bfd65e80c7e5371b234f086ca2d04275ec56f903be8",
+        wrong={"a": "They are learned; they equal the batch statistics only in the special "
+                    "identity example.",
+               "b": "ε prevents the division by zero.",
+               "d": "The running statistics are updated from the batch mean and variance, "
+                    "not from γ and β."},
         hint="Look at the identity demonstration: which γ and β give back the layer's input?",
     ),
     Exercise(
@@ -449,35 +445,27 @@ EXERCISES = [
         hint="Same formula as training, with the running statistics in place of the batch's: "
              "gamma * (X − running_mean) / np.sqrt(running_var + eps) + beta.",
     ),
-    Exercise(
+    concept_question(
         id="ex3_concept_mode",
         function="answer_mode_question",
         title="Exercise 6 (concept): forgetting evaluation mode",
-        points=1,
-        cases=lambda rng: [Case("your answer")],
-        judge=choice_judge(
-            "ex3_concept_mode", "abcd",
-            "0b793ab28f7399478bad73b5bcb0d8d6c40cac20af0091b6877c69035385b832",
-            wrong={"a": "The two modes use different statistics: the batch's, or the running "
-                        "estimates.",
-                   "c": "Look at the single-example demonstration above: the output does not "
-                        "depend on the input at all.",
-                   "d": "Training mode never reads the running statistics; it only updates them."}),
+        digest="0b793ab28f7399478bad73b5bcb0d8d6c40cac20af0091b6877c69035385b832",
+        wrong={"a": "The two modes use different statistics: the batch's, or the running "
+                    "estimates.",
+               "c": "Look at the single-example demonstration above: the output does not "
+                    "depend on the input at all.",
+               "d": "Training mode never reads the running statistics; it only updates them."},
         hint="Run batchnorm_forward on one example: what is X − mean?",
     ),
-    Exercise(
+    concept_question(
         id="ex3_concept_batch",
         function="answer_batch_size_question",
         title="Exercise 7 (concept): why batch size matters",
-        points=1,
-        cases=lambda rng: [Case("your answer")],
-        judge=choice_judge(
-            "ex3_concept_batch", "abcd",
-            "2af89a263a251e3d02879c1d052bbe03dd571fdddc4ac418a4cc756fc222adf9",
-            wrong={"b": "The learning rate is the same; the batch statistics are what change.",
-                   "c": "dγ = Σ dout·x_hat is not zero; look at what x_hat is for 2 examples.",
-                   "d": "Batch norm works with batches of 32 in this lesson, far from the "
-                        "whole data set."}),
+        digest="2af89a263a251e3d02879c1d052bbe03dd571fdddc4ac418a4cc756fc222adf9",
+        wrong={"b": "The learning rate is the same; the batch statistics are what change.",
+               "c": "dγ = Σ dout·x_hat is not zero; look at what x_hat is for 2 examples.",
+               "d": "Batch norm works with batches of 32 in this lesson, far from the "
+                    "whole data set."},
         hint="Look at x_hat for a batch of 2 examples, and at the batch-size experiment.",
     ),
 ]
