@@ -108,8 +108,8 @@ class Report:
             return (f"✓ {self.exercise_id}: all {n} test cases pass. Well done!" if n > 1
                     else f"✓ {self.exercise_id}: correct. Well done!")
         if self.status == "not_done":
-            return (f"… {self.exercise_id}: not done yet. Write your code in the exercise "
-                    f"cell above, run it, then run this cell again.")
+            return (f"… {self.exercise_id}: not done yet: write your code above, run it, "
+                    "then run this cell again.")
         return f"✗ {self.exercise_id}: {self.n_passed} of {n} test cases pass. See the table above."
 
     def to_text(self) -> str:
@@ -316,9 +316,9 @@ def check(exercise_id: str, fn, *, seed: int = 0) -> None:
     from IPython.display import display
 
     report = evaluate(exercise_id, fn, seed=seed)
-    display(report)
-    if report.status == "not_done":
+    if report.status == "not_done":  # the one-line verdict says it all: no table to show
         raise NotDoneYet(report)
+    display(report)
     if report.status == "failed":
         raise CheckFailed(report)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from helpers.nn_plots import activation_frame, activation_range, layer_style
 from helpers.plots import canvas_png
+from helpers.widgets import png_image
 
 
 def progress(items, description="running"):
@@ -139,9 +140,9 @@ class ActivationExplorer:
         self.record = W.IntSlider(value=n_records - 1 if record is None else record, min=0, max=n_records - 1, step=1,
                                   description="record (training progress)", style=style,
                                   layout=W.Layout(width="460px"))
-        self.image = W.Image(format="png")
         self.status = W.HTML()
         self._renderer = HistogramRenderer(first.act_samples.shape[1], bins=bins)
+        self.image = png_image(self._renderer.canvas.get_width_height()[0])
         for control in (self.batchnorm, self.lr, self.record):
             control.observe(self._on_change, names="value")
         self.widget = W.VBox([self.batchnorm, self.lr, self.record, self.status, self.image])

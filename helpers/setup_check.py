@@ -90,7 +90,9 @@ def demo_widget(frequency: int = 2):
 
     slider = w.IntSlider(value=frequency, min=1, max=10, description="frequency (Hz)",
                          style={"description_width": "initial"}, continuous_update=False)
-    image = w.Image(value=wave_png(frequency), format="png")
+    from helpers.widgets import png_image
+
+    image = png_image(384, wave_png(frequency))  # the figure is 4.8 in x 80 dpi wide
 
     def redraw(change):
         image.value = wave_png(change["new"])

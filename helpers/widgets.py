@@ -302,6 +302,18 @@ class Renderer:
         return canvas_png(self.canvas)
 
 
+def png_image(width_px: int, value: bytes = b""):
+    """An ``ipywidgets.Image`` shown at its own pixel width (never stretched by its box).
+
+    Without a fixed width a VBox stretches the image to the notebook's width, which
+    enlarges and blurs it; ``max_width`` still lets it shrink in a narrow window.
+    """
+    import ipywidgets as W
+
+    return W.Image(value=value, format="png",
+                   layout=W.Layout(width=f"{width_px}px", max_width="100%", height="auto"))
+
+
 class ContourExplorer:
     """Sliders -> :func:`explore` -> PNG in an ``ipywidgets.Image``, plus a status line.
 
@@ -323,13 +335,13 @@ class ContourExplorer:
         self.lr = W.FloatSlider(value=lr_fraction, min=0.05, max=1.2, step=0.05,
                                 description="learning rate α as a fraction of 2/λ_max",
                                 readout_format=".2f", continuous_update=False, style=style,
-                                layout=W.Layout(width="420px"))
+                                layout=W.Layout(width="560px"))
         self.method = W.ToggleButtons(options=list(METHODS), value=method,
                                       description="method", style=style)
         self.controls = {**problem_controls, "lr_fraction": self.lr, "method": self.method}
-        self.image = W.Image(format="png")
         self.status = W.HTML()
         self._renderer = Renderer(figsize)
+        self.image = png_image(self._renderer.canvas.get_width_height()[0])
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.widget = W.VBox([*self.controls.values(), self.image, self.status])
