@@ -16,11 +16,32 @@ from helpers.plots import canvas_png
 from helpers.widgets import png_image
 
 
+class _Progress:
+    """A progress bar whose text form (untrusted or stored views, nbval) is one short line."""
+
+    def __init__(self, bar, description):
+        self.bar, self.description = bar, description
+
+    def __repr__(self) -> str:  # deterministic: no count (the bar's value changes)
+        return (f"progress: {self.description}, {self.bar.max} runs "
+                f"(open in JupyterLab to see the bar)")
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.bar._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):
+            bundle = bundle[0]
+        bundle = dict(bundle or {})
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+
 def progress(items, description="running"):
     """Iterate over ``items`` while an ``ipywidgets.IntProgress`` bar shows how far we are.
 
     The bar is displayed once, at 0; later values travel as widget updates, not as
-    cell output, so a notebook's stored output stays the same from run to run.
+    cell output, so a notebook's stored output stays the same from run to run. Its
+    text form (untrusted views, nbval) reads
+    "progress: <description>, <n> runs (open in JupyterLab to see the bar)".
     """
     import ipywidgets as W
     from IPython.display import display
@@ -28,11 +49,29 @@ def progress(items, description="running"):
     items = list(items)
     bar = W.IntProgress(value=0, min=0, max=len(items), description=description,
                         style={"description_width": "initial"})
-    display(bar)
+    shown = _Progress(bar, description)
+    display(shown)
     for i, item in enumerate(items):
         yield item
         bar.value = i + 1
     bar.bar_style = "success"
+
+
+def frozen_record(history, atol=1e-6):
+    """First record from which a run's recorded activations no longer change, or None.
+
+    None when the last two records differ (the run was still moving) or when there are
+    fewer than two records. A run whose hidden layers stopped learning (e.g. stuck at
+    chance after a too-large step) shows identical histograms from this record on.
+    """
+    samples = history.act_samples
+    if len(samples) < 2:
+        return None
+    last = samples[-1]
+    r = len(samples) - 1
+    while r > 0 and np.allclose(samples[r - 1], last, rtol=0, atol=atol):
+        r -= 1
+    return None if r == len(samples) - 1 else r
 
 
 class HistogramRenderer:
@@ -96,17 +135,37 @@ class HistogramRenderer:
         return canvas_png(self.canvas)
 
 
-def describe(frame: dict, key, history) -> str:
+def stuck_note(history, record: int, chance_loss=None) -> str:
+    """Why the histograms of a stuck run stop moving ("" for a run that keeps changing)."""
+    r = frozen_record(history)
+    if r is None:
+        return ""
+    step = int(history.steps[r])
+    at_chance = (chance_loss is not None and np.isfinite(history.final_loss)
+                 and abs(history.final_loss - chance_loss) < 0.1 * chance_loss)
+    what = (f"stuck at chance (final loss {history.final_loss:.3f}, guessing gives "
+            f"{chance_loss:.3f})" if at_chance else
+            f"stuck (final loss {history.final_loss:.3f})")
+    if record >= r:
+        return (f"this run is {what}: its activations stop changing at step {step}, "
+                f"so the histograms no longer move from here on")
+    return f"this run gets {what}: its activations stop changing at step {step}"
+
+
+def describe(frame: dict, key, history, chance_loss=None) -> str:
     """HTML shown under the histograms: the run, the step, each layer's mean and std."""
     bn = "with" if key[0] else "without"
     note = f"training {history.message}" if history.diverged else history.message
+    record = int(np.searchsorted(history.steps, frame["step"]))
+    stuck = stuck_note(history, record, chance_loss)
+    stuck_html = f"<br><b style='color:#D55E00'>{stuck}</b>" if stuck else ""
     cells = "".join(f"<td style='padding:0 8px'>{frame['mean'][i]:+.2f}</td>"
                     for i in range(len(frame["mean"])))
     stds = "".join(f"<td style='padding:0 8px'>{frame['std'][i]:.2f}</td>"
                    for i in range(len(frame["std"])))
     heads = "".join(f"<th style='padding:0 8px'>layer {i + 1}</th>"
                     for i in range(len(frame["mean"])))
-    return (f"<b>{bn} batch norm, lr = {key[1]:g}, step {frame['step']}</b> ({note})"
+    return (f"<b>{bn} batch norm, lr = {key[1]:g}, step {frame['step']}</b> ({note}){stuck_html}"
             f"<table><tr><th></th>{heads}</tr><tr><th>mean</th>{cells}</tr>"
             f"<tr><th>std</th>{stds}</tr></table>")
 
@@ -117,12 +176,16 @@ class ActivationExplorer:
     histories: {(batchnorm: bool, lr: float): History recorded with
     ``record_activations=True``}, every history with the same hidden layers and the
     same record steps (a diverged run has fewer: the slider then shows its last record).
-    ``record=None`` starts at the end of training. ``widget`` is the box to display;
-    :meth:`update` redraws.
+    ``record=None`` starts at the end of training. ``chance_loss`` (e.g. ln 3 for
+    three classes) lets the status line say when a stuck run is stuck at chance.
+    ``widget`` is the box to display; :meth:`update` redraws.
     """
 
-    def __init__(self, histories: dict, *, bins=40, batchnorm=False, lr=None, record=None):
+    def __init__(self, histories: dict, *, bins=40, batchnorm=False, lr=None, record=None,
+                 chance_loss=None):
         import ipywidgets as W
+
+        self.chance_loss = chance_loss
 
         self.histories = dict(histories)
         lrs = sorted({lr for _, lr in self.histories})
@@ -168,7 +231,7 @@ class ActivationExplorer:
         self._renderer.view(key, *self._starts[key])
         self.state = self.frame()
         self.image.value = self._renderer.png(self.state)
-        self.status.value = describe(self.state, key, h)
+        self.status.value = describe(self.state, key, h, self.chance_loss)
 
     def _on_change(self, _change) -> None:
         self.update()

@@ -340,6 +340,48 @@ def test_progress_yields_everything_and_fills_the_bar(monkeypatch):
     shown = []
     monkeypatch.setattr(IPython.display, "display", shown.append)
     assert list(nn_widgets.progress(range(4), "sweep")) == [0, 1, 2, 3]
-    bar = shown[0]
+    bar = shown[0].bar
     assert bar.value == bar.max == 4 and bar.bar_style == "success"
-    assert repr(bar).startswith("IntProgress(")
+    text = "progress: sweep, 4 runs (open in JupyterLab to see the bar)"
+    assert repr(shown[0]) == text
+    bundle = shown[0]._repr_mimebundle_()
+    assert bundle["text/plain"] == text
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def _lesson3_history(lr):
+    """Lesson 3's network and data; at lr = 1 without batch norm it gets stuck at chance."""
+    X, y = nn.spirals(n_per_class=100, seed=0)
+    m = nn.mlp([2, 32, 32, 32, 32, 32, 32, 3], seed=0)
+    return nn.train(m, X, y, loss="cross_entropy", lr=lr, n_epochs=30, batch_size=32,
+                    record_activations=True, record_every=10, n_samples=256)
+
+
+def test_stuck_run_is_named_in_the_explorer_status(recorded):
+    from helpers.nn_widgets import ActivationExplorer, frozen_record, stuck_note
+
+    h = _lesson3_history(1.0)
+    r = frozen_record(h)
+    assert r is not None and 0 < r < len(h.steps) - 1
+    np.testing.assert_array_equal(h.act_samples[r], h.act_samples[-1])
+    assert not np.array_equal(h.act_samples[r - 1], h.act_samples[-1])
+    chance = np.log(3)
+    assert abs(h.final_loss - chance) < 0.1 * chance
+    note = stuck_note(h, len(h.steps) - 1, chance)
+    assert "stuck at chance" in note and "stop changing" in note
+    assert f"step {h.steps[r]}" in note
+    assert "stuck" in stuck_note(h, 0, chance) and "from here on" not in stuck_note(h, 0, chance)
+    assert "at chance" not in stuck_note(h, len(h.steps) - 1, None)
+    # runs that keep learning get no note
+    for key, other in recorded.items():
+        if not other.diverged:
+            assert frozen_record(other) is None, key
+            assert stuck_note(other, len(other.steps) - 1, chance) == ""
+
+    e = ActivationExplorer({(False, 0.1): _lesson3_history(0.1), (False, 1.0): h}, lr=1.0,
+                           chance_loss=chance)
+    assert "stuck at chance" in e.status.value and "from here on" in e.status.value
+    e.record.value = 0
+    assert "from here on" not in e.status.value
+    e.lr.value = 0.1
+    assert "stuck" not in e.status.value
