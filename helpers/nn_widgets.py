@@ -13,7 +13,7 @@ import numpy as np
 
 from helpers.nn_plots import activation_frame, activation_range, layer_style
 from helpers.plots import canvas_png
-from helpers.widgets import png_image
+from helpers.widgets import bundle_with_text, png_image
 
 
 class _Progress:
@@ -27,12 +27,7 @@ class _Progress:
                 f"(open in JupyterLab to see the bar)")
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.bar._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
+        return bundle_with_text(self.bar, repr(self), **kwargs)
 
 
 def progress(items, description="running"):
@@ -241,9 +236,4 @@ class ActivationExplorer:
                 f"{self.record.max + 1} records each (open in JupyterLab to use it)")
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
+        return bundle_with_text(self.widget, repr(self), **kwargs)

@@ -85,12 +85,12 @@ def wave_png(frequency: float) -> bytes:
 
 
 def demo_widget(frequency: int = 2):
-    """A frequency slider driving a figure; returns the VBox (slider, image)."""
+    """A frequency slider driving a figure; ``.widget`` is the VBox (slider, image)."""
     import ipywidgets as w
 
     slider = w.IntSlider(value=frequency, min=1, max=10, description="frequency (Hz)",
                          style={"description_width": "initial"}, continuous_update=False)
-    from helpers.widgets import png_image
+    from helpers.widgets import WithText, png_image
 
     image = png_image(384, wave_png(frequency))  # the figure is 4.8 in x 80 dpi wide
 
@@ -98,4 +98,5 @@ def demo_widget(frequency: int = 2):
         image.value = wave_png(change["new"])
 
     slider.observe(redraw, names="value")
-    return w.VBox([slider, image])
+    return WithText(w.VBox([slider, image]),
+                    "demo widget: a frequency slider and its figure (open in JupyterLab to see it)")

@@ -302,6 +302,33 @@ class Renderer:
         return canvas_png(self.canvas)
 
 
+def bundle_with_text(widget, text: str, **kwargs) -> dict:
+    """A widget's display bundle whose plain-text form is ``text``.
+
+    The text is what an untrusted or stored notebook shows instead of the widget,
+    and what nbval compares: one short, deterministic line, not ipywidgets' repr.
+    """
+    bundle = widget._repr_mimebundle_(**kwargs)
+    if isinstance(bundle, tuple):  # (data, metadata)
+        bundle = bundle[0]
+    bundle = dict(bundle or {})
+    bundle["text/plain"] = text
+    return bundle
+
+
+class WithText:
+    """Display ``widget`` with a fixed one-line text form (see :func:`bundle_with_text`)."""
+
+    def __init__(self, widget, text: str):
+        self.widget, self.text = widget, text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_mimebundle_(self, **kwargs):
+        return bundle_with_text(self.widget, self.text, **kwargs)
+
+
 def png_image(width_px: int, value: bytes = b""):
     """An ``ipywidgets.Image`` shown at its own pixel width (never stretched by its box).
 
@@ -402,12 +429,7 @@ class ContourExplorer:
         return f"{type(self).__name__} with controls: {names} (open in JupyterLab to use it)"
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, tuple):  # (data, metadata)
-            bundle = bundle[0]
-        bundle = dict(bundle or {})
-        bundle["text/plain"] = repr(self)
-        return bundle
+        return bundle_with_text(self.widget, repr(self), **kwargs)
 
 
 # --------------------------------------------------------------------------- lesson 1

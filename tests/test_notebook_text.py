@@ -14,8 +14,6 @@ import pytest
 MAX_CHARS = 100
 SOLUTIONS = sorted((Path(__file__).resolve().parents[1] / "solutions").glob("[0-9][0-9]_*.ipynb"))
 WIDGET = "application/vnd.jupyter.widget-view+json"
-# widget text forms not yet short (another owner's notebook): reported, not failing
-WIDGET_TEXT_PENDING = {"00_start_here.ipynb"}
 
 
 def _lines(path, widgets):
@@ -46,9 +44,7 @@ def test_printed_lines_fit_the_notebook_width(path):
     assert _too_long(path, widgets=False) == []
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(reason="widget text form not yet short", strict=False))
-    if p.name in WIDGET_TEXT_PENDING else p for p in SOLUTIONS], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_widget_text_forms_are_short(path):
     assert _too_long(path, widgets=True) == []
 

@@ -25,8 +25,10 @@ def test_wave_and_demo_widget_redraws():
     t, s = wave(3)
     assert t.shape == s.shape == (200,)
     assert np.isclose(s[np.argmin(np.abs(t - 1 / 12))], 1.0, atol=0.02)  # peak at t = 1/(4f)
-    box = demo_widget(2)
-    slider, image = box.children
+    shown = demo_widget(2)
+    assert "open in JupyterLab" in repr(shown)
+    assert shown._repr_mimebundle_()["text/plain"] == repr(shown)
+    slider, image = shown.widget.children
     before = image.value
     slider.value = 7
     assert image.value != before and image.value[:4] == b"\x89PNG"
