@@ -96,19 +96,29 @@ def test_no_solution_text_reaches_lessons():
             assert c.cell_type != "code" or (not c.outputs and c.execution_count is None)
 
 
-def test_every_exercise_has_its_cells_and_points():
-    for lesson, module in LESSON_MODULES.items():
-        nb = nbformat.read(ROOT / "solutions" / f"{lesson}.ipynb", as_version=4)
-        meta = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
-                if "grade_id" in c.metadata.get("nbgrader", {})}
-        for ex in lesson_exercises(lesson):
-            assert ex.id in meta, f"{lesson}: no solution cell {ex.id}"
-            assert f"def {ex.function}(" in meta[ex.id].source
-            check = meta.get(f"{ex.id}_test")
-            assert check is not None, f"{lesson}: no check cell {ex.id}_test"
-            assert check.metadata["nbgrader"]["points"] == ex.points, module
-            assert f'check("{ex.id}", {ex.function})' in check.source
-            assert "raises-exception" in check.metadata.get("tags", [])
+@pytest.mark.parametrize("lesson", list(LESSON_MODULES))
+def test_every_exercise_has_its_cells_and_points(lesson):
+    nb = nbformat.read(ROOT / "solutions" / f"{lesson}.ipynb", as_version=4)
+    for words in ("What you will", "Prerequisites", "Estimated time", "Exercises"):
+        assert words in nb.cells[0].source, f"{lesson}: first cell lacks {words!r}"
+    specs = {ex.id: ex for ex in lesson_exercises(lesson)}
+    solutions, checks = {}, {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta and meta["solution"]:
+            solutions[meta["grade_id"]] = cell
+        elif meta and meta["grade"]:
+            checks[meta["grade_id"].removesuffix("_test")] = cell
+    assert list(solutions) == list(specs) == list(checks), "notebook order = spec order"
+    for number, (ex_id, ex) in enumerate(specs.items(), 1):
+        assert f"def {ex.function}(" in solutions[ex_id].source
+        if lesson != "00_start_here":
+            assert ex.title.startswith(f"Exercise {number}"), ex.title
+        check = checks[ex_id]
+        meta = check.metadata["nbgrader"]
+        assert meta["points"] == ex.points and meta["locked"], ex_id
+        assert check.source.strip().splitlines()[-1] == f'check("{ex_id}", {ex.function})'
+        assert "raises-exception" in check.metadata.get("tags", [])
 
 
 def test_solutions_are_committed_with_outputs_and_light():
