@@ -223,9 +223,6 @@ def test_concept_answers_are_the_intended_ones():
     assert answer_digest("ex2_concept_normal", "b") != answer_digest("ex2_concept_bounded", "b")
 
 
-# --------------------------------------------------------------------------- the notebook
-
-
 # --------------------------------------------------------------------------- more mistakes (review)
 
 
