@@ -82,7 +82,7 @@ def test_breaking_a_course_widget_is_reported(lab, open_notebook):
     if not cells:
         pytest.skip("solutions/00_start_here.ipynb has no cell ending with demo_widget()")
     cells[0].source = cells[0].source.rstrip().removesuffix("demo_widget()") + (
-        "demo_widget().children[0]  # only the slider: its figure is never displayed")
+        "demo_widget().widget.children[0]  # only the slider: its figure is never displayed")
     nbformat.write(nb, lab.root_dir / "_selftest" / "course_figure_not_displayed.ipynb")
     broken, cells = _run(open_notebook, "course_figure_not_displayed")
     assert run_problems(cells, "solution") == []
