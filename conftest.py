@@ -6,11 +6,15 @@ outputs) to lax mode. Notebooks elsewhere (e.g. the grading corpus under
 tests/) are never run by nbval.
 """
 
+import os
 from pathlib import Path
 
 import pytest
 
+from normcourse.execute import REPRODUCIBLE_ENV
+
 ROOT = Path(__file__).parent
+os.environ.update(REPRODUCIBLE_ENV)  # the kernels nbval starts compute as the stored outputs did
 
 
 @pytest.hookimpl(wrapper=True)

@@ -5,7 +5,7 @@
 Prints a Markdown table, median (and min/max) of ``--runs`` runs (at least 5) per row:
 
 - batch norm forward + backward on a (256, 512) batch: the course's layer
-  (``helpers.nn.BatchNorm``) and the lesson's functions (``helpers.nn.batchnorm_forward``
+  (``helpers.core.nn.BatchNorm``) and the lesson's functions (``helpers.answers.l03``
   / ``batchnorm_backward``, what a learner writes);
 - one training run of lesson 3's network (6 hidden layers of 32, 300 SGD steps), with
   and without batch norm;
@@ -22,6 +22,9 @@ import time
 
 import numpy as np
 
+from helpers.answers import l03 as course
+from helpers.core import data, nn, training
+
 BUDGET_MS = 50.0
 SIZES = [2, 32, 32, 32, 32, 32, 32, 3]
 
@@ -37,7 +40,6 @@ def _time(fn, runs, setup=None):
 
 
 def bench_layer(runs):
-    from helpers import nn
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(256, 512))
@@ -51,8 +53,8 @@ def bench_layer(runs):
     gamma, beta = np.ones(512), np.zeros(512)
 
     def functions():
-        _, cache = nn.batchnorm_forward(X, gamma, beta)
-        nn.batchnorm_backward(dout, cache)
+        _, cache = course.batchnorm_forward(X, gamma, beta)
+        course.batchnorm_backward(dout, cache)
 
     layer()  # warm-up
     return [("BatchNorm layer forward + backward, (256, 512)", _time(layer, runs), False),
@@ -61,31 +63,29 @@ def bench_layer(runs):
 
 
 def bench_training(runs):
-    from helpers import nn
 
-    X, y = nn.spirals(100, seed=0)
+    X, y = data.spirals(100, seed=0)
     rows = []
     for bn in (False, True):
         def run(bn=bn):
-            nn.train(nn.mlp(SIZES, batchnorm=bn, seed=0), X, y, loss="cross_entropy", lr=0.1,
-                     n_epochs=30, batch_size=32)
+            training.train(nn.mlp(SIZES, batchnorm=bn, seed=0), X, y, loss="cross_entropy",
+                           lr=0.1, n_epochs=30, batch_size=32)
         label = "with" if bn else "without"
         rows.append((f"training, 300 steps, {label} batch norm", _time(run, runs), False))
     return rows
 
 
 def bench_explorer(runs):
-    from helpers import nn
-    from helpers.nn_widgets import ActivationExplorer
+    from helpers.widgets.activation_explorer import ActivationExplorer
 
-    X, y = nn.spirals(100, seed=0)
+    X, y = data.spirals(100, seed=0)
     histories = {}
     for bn in (False, True):
         for lr in (0.1, 1.0):
-            histories[bn, lr] = nn.train(nn.mlp(SIZES, batchnorm=bn, seed=0), X, y,
-                                         loss="cross_entropy", lr=lr, n_epochs=30,
-                                         batch_size=32, record_activations=True,
-                                         record_every=10, n_samples=1024)
+            histories[bn, lr] = training.train(nn.mlp(SIZES, batchnorm=bn, seed=0), X, y,
+                                               loss="cross_entropy", lr=lr, n_epochs=30,
+                                               batch_size=32, record_activations=True,
+                                               record_every=10, n_samples=1024)
     explorer = ActivationExplorer(histories, lr=0.1)
     n = explorer.record.max + 1
 

@@ -34,7 +34,7 @@ class Entry:
 
 def _lesson1(prerender):
     def make():
-        from helpers.widgets import scale_explorer
+        from helpers.widgets.contour_explorer import scale_explorer
 
         return scale_explorer(income_exp=0, lr_fraction=0.9, prerender=prerender)
 
@@ -50,7 +50,7 @@ def _set(attr, values):
 
 
 def _lesson2():
-    from helpers.widgets import scaling_explorer
+    from helpers.widgets.contour_explorer import scaling_explorer
 
     return scaling_explorer(kind="none", lr_fraction=0.9)
 

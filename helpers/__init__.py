@@ -1,13 +1,38 @@
-"""What the course notebooks import.
+"""What the course notebooks import: small modules of pure, tested functions, in layers.
 
-Small topic modules of pure, tested functions; importing any of them does no
-work and changes no global state:
+Importing any module does no work and changes no global state (call
+``helpers.plots.style.use_course_style()`` for the course's figure style). Each
+folder is a layer; a module imports only from its own folder's lower modules and
+from the layers listed before it (``tests/test_layers.py`` checks it):
 
-- ``helpers.data``          the lecture's data sets (age/income, iris)
-- ``helpers.optimisation``  gradient descent and SGD for linear regression
-- ``helpers.plots``         contours, trajectories, loss curves (colour-blind safe)
-- ``helpers.widgets``       interactive explorers, thin wrappers over the above
-- ``helpers.checks``        the exercise checker used in every check cell
-- ``helpers.exercises``     each exercise's test cases and judge
-- ``helpers.wire``          plain-data encoding shared by checker and grader
+``helpers.answers``   the course's version of every graded function (numpy only)
+    ``l01``, ``l02``, ``l03``  one module per lesson, named as the learner's functions
+    ``fallback``               ``yours_or_course``: lessons run on before an exercise is done
+``helpers.checking``  calling a learner's function and judging it (numpy only)
+    ``calling``   run one test case, record plain data (also sent into the grader's kernel)
+    ``expect``    what judges use: ``Mismatch``, ``expect_array``, ``expect_close``, ...
+    ``verdict``   ``judge`` outcomes into a ``Report``; ``NotDoneYet``, ``CheckFailed``
+``helpers.core``      the course's data and maths (numpy; may use ``answers``)
+    ``data``      the lecture's data sets: age/income, iris, spirals
+    ``linreg``    linear regression: loss, Hessian, gradient descent, SGD
+    ``scaling``   feature scalings fitted on training data
+    ``nn``        neural-network layers (Linear, ReLU, BatchNorm), losses, ``mlp``
+    ``training``  minibatch SGD on a network, with activation records
+    ``gradcheck`` finite-difference gradient checks
+    ``problems``  the two-weight problems the contour explorers show
+``helpers.plots``     matplotlib figures (uses ``core``)
+    ``style``     colour-blind-safe palette, ``use_course_style``, log-axis labels
+    ``linreg``    contours, trajectories, loss curves, learning-rate sweeps
+    ``explorer``  drawing the contour explorer's states
+    ``network``   activation statistics and histograms, sweeps (lesson 3)
+``helpers.widgets``   ipywidgets, thin layers over the above
+    ``display``   image widgets, short text forms, progress bars
+    ``contour_explorer``     lessons 1-2's explorer
+    ``activation_explorer``  lesson 3's explorer
+    ``setup_check``          lesson 00: package report and a demo widget
+``helpers.exercises`` every exercise and ``check`` (uses ``checking``, ``core``, ``answers``)
+    ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
+                  their cases and judges (``l02_zscore``, ``l03_training`` for longer ones)
+
+``helpers`` never imports ``normcourse`` (the instructor tooling).
 """

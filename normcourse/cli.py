@@ -1,4 +1,4 @@
-"""The ``normcourse`` console script."""
+"""The ``normcourse`` console script: instructor tooling (build, execute, grade)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,27 @@ import sys
 from pathlib import Path
 
 ROOT_HELP = "course folder holding solutions/ and lessons/ (default: current folder)"
+#: importable name -> the package to install, for the message when one is missing
+PIP_NAMES = {"nbformat": "nbformat", "nbclient": "nbclient", "jupyter_client": "jupyter-client",
+             "psutil": "psutil", "ipykernel": "ipykernel", "numpy": "numpy",
+             "IPython": "ipython", "zmq": "pyzmq"}
+
+
+class MissingDependency(Exception):
+    def __init__(self, command: str, exc: ModuleNotFoundError):
+        name = (exc.name or "").split(".")[0]
+        super().__init__(
+            f"`normcourse {command}` needs the Python package {name!r}, which is not "
+            f"installed here. Install it (pip install {PIP_NAMES.get(name, name)}), or "
+            "reinstall the course with `pip install normalization-course` so that every "
+            "dependency comes with it.")
 
 
 def _build(args) -> int:
-    from normcourse.build import BuildError, build
+    try:
+        from normcourse.build import BuildError, build
+    except ModuleNotFoundError as exc:
+        raise MissingDependency("build", exc) from None
 
     root = Path(args.root)
     try:
@@ -37,11 +54,62 @@ def _build(args) -> int:
 
 
 def _execute(args) -> int:
-    from normcourse.execute import execute_notebook
+    try:
+        from normcourse.execute import execute_notebook
+    except ModuleNotFoundError as exc:
+        raise MissingDependency("execute", exc) from None
 
     for nb in args.notebooks:
         print(f"{nb}: executed in {execute_notebook(Path(nb), timeout=args.timeout):.1f} s")
     return 0
+
+
+def _grade(args) -> int:
+    try:
+        from normcourse.grade import main as grade_main
+    except ModuleNotFoundError as exc:
+        raise MissingDependency("grade", exc) from None
+
+    return grade_main(args)
+
+
+def _add_grade(sub) -> None:
+    g = sub.add_parser(
+        "grade", help="grade submitted notebooks with the course's own test cases",
+        description="Grade submitted notebooks with the course's own test cases, computed in "
+                    "this process on fresh random cases.")
+    g.add_argument("submissions", nargs="*", metavar="SUBMISSION.ipynb")
+    g.add_argument("--format", choices=("table", "json", "csv", "gradescope"), default="table",
+                   help="table (default), json (per submission and exercise), csv (gradebook: "
+                        "one row per submission) or gradescope (results.json)")
+    g.add_argument("--out", metavar="PATH", help="write the grades here instead of stdout")
+    g.add_argument("--feedback", metavar="DIR",
+                   help="write one Markdown feedback file per submission into DIR")
+    g.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="grade N submissions at a time, one kernel each (default 1)")
+    g.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
+                   help="time allowed to run all cells of one submission (default 600)")
+    g.add_argument("--cell-timeout", type=float, default=120, metavar="SECONDS",
+                   help="time allowed per cell and per graded function call (default 120)")
+    g.add_argument("--memory", type=int, default=2048, metavar="MB",
+                   help="memory limit of each submission's kernel and the processes it "
+                        "starts (resident memory; default 2048)")
+    g.add_argument("--max-output", type=float, default=5, metavar="MB",
+                   help="output allowed per cell before it is stopped (default 5)")
+    g.add_argument("--lesson", metavar="NN_slug",
+                   help="grade as this lesson when a notebook has lost its lesson metadata")
+    g.add_argument("--exercise", action="append", metavar="ID",
+                   help="grade only this exercise (repeatable), e.g. ex1_gradient")
+    g.add_argument("--seed", type=int, help="seed of the test cases (default: a fresh random one)")
+    g.add_argument("--require-full", action="store_true",
+                   help="exit with status 3 unless every submission gets full points "
+                        "(for pass/fail autograders such as GitHub Classroom)")
+    g.add_argument("--github-classroom", metavar="NN_slug",
+                   help="print a GitHub Classroom autograding workflow for this lesson "
+                        "(one step per exercise, with its points) and exit")
+    g.add_argument("--install", default='pip install "normalization-course @ git+https://github.com/YOUR-ORG/normalization-course"',
+                   help="install command used in the --github-classroom workflow")
+    g.set_defaults(func=_grade)
 
 
 def main(argv=None) -> int:
@@ -59,14 +127,13 @@ def main(argv=None) -> int:
     e.add_argument("notebooks", nargs="+")
     e.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     e.set_defaults(func=_execute)
-    try:
-        from normcourse.grade import add_parser as add_grade_parser
-    except ImportError:
-        add_grade_parser = None
-    if add_grade_parser is not None:
-        add_grade_parser(sub)
+    _add_grade(sub)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except MissingDependency as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

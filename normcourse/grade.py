@@ -14,7 +14,7 @@ For each submission the grader
 3. for each exercise of the lesson, builds test cases from a fresh random
    generator *in this process*, sends only their inputs into the kernel,
    calls the learner's function there, gets back only plain values, and
-   judges them here with ``helpers.checks.judge``. Nothing the submission
+   judges them here with ``helpers.checking.verdict.judge``. Nothing the submission
    does in its kernel (redefining ``check``, patching numpy or the helpers,
    editing test cells, printing fake results) can award it a point.
 
@@ -24,7 +24,6 @@ course's exercise specs, never from the submission.
 
 from __future__ import annotations
 
-import argparse
 import atexit
 import secrets
 import shutil
@@ -38,13 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.checks import CaseResult, Outcome, Report, judge
+from helpers.checking.calling import Outcome
+from helpers.checking.verdict import CaseResult, Report, judge
 from helpers.exercises import lesson_exercises
 from normcourse.grading import probe
 from normcourse.grading.kernel import GradingKernel, KernelStartError
 from normcourse.grading.load import SubmissionError, load
 
-FORMATS = ("table", "json", "csv", "gradescope")
 QUIET_ERRORS = {"NotDoneYet", "CheckFailed", "NotImplementedError"}  # expected in check cells
 MAX_RESTARTS = 3
 
@@ -348,53 +347,14 @@ def _progress(r: SubmissionResult) -> None:
     print(f"{r.submission}: {what} ({r.seconds:.1f} s)", file=sys.stderr, flush=True)
 
 
-def add_parser(subparsers) -> None:
-    g = subparsers.add_parser(
-        "grade", help="grade submitted notebooks with the course's own test cases",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    g.add_argument("submissions", nargs="*", metavar="SUBMISSION.ipynb")
-    g.add_argument("--format", choices=FORMATS, default="table",
-                   help="table (default), json (per submission and exercise), csv (gradebook: "
-                        "one row per submission) or gradescope (results.json)")
-    g.add_argument("--out", metavar="PATH", help="write the grades here instead of stdout")
-    g.add_argument("--feedback", metavar="DIR",
-                   help="write one Markdown feedback file per submission into DIR")
-    g.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="grade N submissions at a time, one kernel each (default 1)")
-    g.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
-                   help="time allowed to run all cells of one submission (default 600)")
-    g.add_argument("--cell-timeout", type=float, default=120, metavar="SECONDS",
-                   help="time allowed per cell and per graded function call (default 120)")
-    g.add_argument("--memory", type=int, default=2048, metavar="MB",
-                   help="memory limit of each submission's kernel and the processes it "
-                        "starts (resident memory; default 2048)")
-    g.add_argument("--max-output", type=float, default=5, metavar="MB",
-                   help="output allowed per cell before it is stopped (default 5)")
-    g.add_argument("--lesson", metavar="NN_slug",
-                   help="grade as this lesson when a notebook has lost its lesson metadata")
-    g.add_argument("--exercise", action="append", metavar="ID",
-                   help="grade only this exercise (repeatable), e.g. ex1_gradient")
-    g.add_argument("--seed", type=int, help="seed of the test cases (default: a fresh random one)")
-    g.add_argument("--require-full", action="store_true",
-                   help="exit with status 3 unless every submission gets full points "
-                        "(for pass/fail autograders such as GitHub Classroom)")
-    g.add_argument("--github-classroom", metavar="NN_slug",
-                   help="print a GitHub Classroom autograding workflow for this lesson "
-                        "(one step per exercise, with its points) and exit")
-    g.add_argument("--install", default='pip install "normalization-course @ git+https://github.com/YOUR-ORG/normalization-course"',
-                   help="install command used in the --github-classroom workflow")
-    g.set_defaults(func=main)
-
-
 def main(args) -> int:
-    from helpers.exercises import LESSON_MODULES, all_exercises
+    from helpers.exercises import LESSONS, all_exercises
     from normcourse.grading import report
 
     if args.github_classroom:
-        if args.github_classroom not in LESSON_MODULES:
+        if args.github_classroom not in LESSONS:
             print(f"error: unknown lesson {args.github_classroom!r} (known: "
-                  f"{', '.join(LESSON_MODULES)})", file=sys.stderr)
+                  f"{', '.join(LESSONS)})", file=sys.stderr)
             return 2
         sys.stdout.write(report.classroom_workflow(args.github_classroom, args.install))
         return 0

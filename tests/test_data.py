@@ -1,9 +1,9 @@
-"""helpers.data: the lecture's data sets have the documented ranges, skew and determinism."""
+"""helpers.core.data: the lecture's data sets have the documented ranges, skew and determinism."""
 
 import numpy as np
 import pytest
 
-from helpers.data import AGE_INCOME_FEATURES, age_income, load_iris
+from helpers.core.data import AGE_INCOME_FEATURES, age_income, load_iris
 
 
 def test_age_income_shapes_and_ranges():

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from helpers.checks import CheckFailed, NotDoneYet, check, evaluate, failed_messages
-from helpers.exercises import answer_digest, lesson_exercises
+from helpers.checking.verdict import CheckFailed, NotDoneYet, failed_messages
+from helpers.exercises import check, evaluate, lesson_exercises
+from helpers.exercises.spec import answer_digest
 
 _report = evaluate
 _messages = failed_messages

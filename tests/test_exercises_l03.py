@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from helpers import nn
-from helpers.checks import evaluate, failed_messages
-from helpers.exercises import lesson_exercises
-from helpers.nn import (
+from helpers.answers.l03 import (
     batchnorm_backward,
     batchnorm_eval,
     batchnorm_forward,
     update_running_stats,
 )
+from helpers.checking.verdict import failed_messages
+from helpers.core import nn
+from helpers.exercises import evaluate, lesson_exercises
 
 _report = evaluate
 _messages = failed_messages
@@ -53,7 +53,7 @@ def test_right_answers_pass_for_any_seed(seed):
         assert report.status == "passed", report.to_text()
 
 
-def test_exercises_agree_with_helpers_nn():
+def test_the_batchnorm_layer_computes_with_the_course_functions():
     X = np.random.default_rng(0).normal(3.0, 2.0, size=(10, 4))
     gamma, beta = np.array([1.0, 2.0, 0.5, 1.5]), np.array([0.0, 1.0, -1.0, 0.5])
     bn = nn.BatchNorm(4)

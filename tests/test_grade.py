@@ -18,10 +18,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
 import corpus  # noqa: E402
 
-from helpers import wire  # noqa: E402
-from helpers.checks import Case  # noqa: E402
+from helpers.checking import calling  # noqa: E402
+from helpers.checking.calling import Case  # noqa: E402
 from normcourse.grade import ExerciseResult, SubmissionResult  # noqa: E402
-from normcourse.grading import load, probe, report  # noqa: E402
+from normcourse.grading import inkernel, load, probe, report, wire  # noqa: E402
 
 NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
 
@@ -119,11 +119,21 @@ def test_snippet_sends_inputs_but_never_the_expected_values():
     assert "from helpers" not in code and "import helpers" not in code  # self-contained
 
 
+def test_the_kernel_runs_the_learner_checks_own_module_sent_whole():
+    """What runs in the grading kernel is calling.py itself (the learner's check uses it),
+    with wire.py and inkernel.py: whole files, so the two paths cannot drift apart."""
+    sources = dict(probe._sources())
+    for module in (calling, wire, inkernel):
+        name = module.__name__.rsplit(".", 1)[-1]
+        assert sources[name] == Path(module.__file__).read_text(encoding="utf-8")
+
+
 def test_parse_reply_takes_the_marked_reply_and_refuses_code():
     nonce = probe.new_nonce()
     begin, end = probe.markers(nonce)
     good = wire.encode({"status": "ok", "outcomes": [{"status": "returned", "value": 1.5,
-                                                      "error": "", "mutated": []}]})
+                                                      "error": "", "inputs_after": [],
+                                                      "arg_names": []}]})
     out = probe.parse_reply(f"noise {begin}{good}{end}\n", nonce, 1)
     assert out[0].status == "returned" and out[0].value == 1.5
     with pytest.raises(probe.ProbeError):  # another nonce
@@ -245,10 +255,10 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "teachers.md"
 def _grade_parser():
     import argparse
 
-    from normcourse.grade import add_parser
+    from normcourse.cli import _add_grade
 
     parser = argparse.ArgumentParser(prog="normcourse")
-    add_parser(parser.add_subparsers())
+    _add_grade(parser.add_subparsers())
     return parser
 
 

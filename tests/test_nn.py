@@ -1,4 +1,4 @@
-"""helpers.nn: every layer's backward pass against finite differences, PyTorch's batch-norm
+"""helpers.core.nn, training, gradcheck: every layer's backward pass against finite differences, PyTorch's batch-norm
 convention, losses, the training loop's divergence report and activation records."""
 
 import warnings
@@ -6,7 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import nn
+from helpers.answers import fallback
+from helpers.answers import l03 as course
+from helpers.core import data, gradcheck, nn, training
 
 TOL = 1e-6
 
@@ -14,7 +16,7 @@ TOL = 1e-6
 def test_linear_gradients():
     layer = nn.Linear(4, 3, rng=np.random.default_rng(1))
     layer.params["b"][:] = [0.1, -0.2, 0.3]
-    errors = nn.gradient_check(layer, np.random.default_rng(2).normal(size=(5, 4)))
+    errors = gradcheck.gradient_check(layer, np.random.default_rng(2).normal(size=(5, 4)))
     assert set(errors) == {"x", "W", "b"}
     assert max(errors.values()) < TOL, errors
 
@@ -22,13 +24,13 @@ def test_linear_gradients():
 def test_linear_without_bias():
     layer = nn.Linear(4, 3, bias=False)
     assert set(layer.params) == {"W"}
-    assert max(nn.gradient_check(layer, np.ones((2, 4))).values()) < TOL
+    assert max(gradcheck.gradient_check(layer, np.ones((2, 4))).values()) < TOL
 
 
 def test_relu_gradient_away_from_kink():
     x = np.random.default_rng(3).normal(size=(6, 5))
     x[np.abs(x) < 0.05] = 0.5  # finite differences are wrong across the kink at 0
-    assert nn.gradient_check(nn.ReLU(), x)["x"] < TOL
+    assert gradcheck.gradient_check(nn.ReLU(), x)["x"] < TOL
 
 
 @pytest.mark.parametrize("n", [2, 3, 16])
@@ -37,7 +39,7 @@ def test_batchnorm_training_gradients(n):
     rng = np.random.default_rng(n)
     bn.params["gamma"][:] = rng.normal(size=4)
     bn.params["beta"][:] = rng.normal(size=4)
-    errors = nn.gradient_check(bn, rng.normal(2.0, 3.0, size=(n, 4)))
+    errors = gradcheck.gradient_check(bn, rng.normal(2.0, 3.0, size=(n, 4)))
     assert set(errors) == {"x", "gamma", "beta"}
     assert max(errors.values()) < 1e-5, errors
 
@@ -47,7 +49,7 @@ def test_batchnorm_eval_gradients():
     bn.running_mean[:] = [1.0, -1.0, 0.5]
     bn.running_var[:] = [4.0, 0.25, 1.0]
     bn.training = False
-    errors = nn.gradient_check(bn, np.random.default_rng(0).normal(size=(5, 3)))
+    errors = gradcheck.gradient_check(bn, np.random.default_rng(0).normal(size=(5, 3)))
     assert max(errors.values()) < TOL, errors
 
 
@@ -93,7 +95,7 @@ def test_batchnorm_refuses_one_example_in_training_mode():
 def test_whole_model_gradients_with_batchnorm():
     model = nn.mlp([3, 5, 4, 2], batchnorm=True, seed=1)
     x = np.random.default_rng(4).normal(size=(6, 3))
-    errors = nn.gradient_check(model, x)
+    errors = gradcheck.gradient_check(model, x)
     assert max(errors.values()) < 1e-5, errors
 
 
@@ -103,8 +105,8 @@ def test_loss_gradients(loss):
     logits = rng.normal(size=(6, 3))
     y = rng.integers(0, 3, size=6) if loss == "cross_entropy" else rng.normal(size=(6, 3))
     value, grad = nn.LOSSES[loss](logits, y)
-    num = nn.numerical_gradient(lambda: nn.LOSSES[loss](logits, y)[0], logits)
-    assert nn.rel_error(grad, num) < TOL
+    num = gradcheck.numerical_gradient(lambda: nn.LOSSES[loss](logits, y)[0], logits)
+    assert gradcheck.rel_error(grad, num) < TOL
 
 
 def test_cross_entropy_values_and_stability():
@@ -117,7 +119,7 @@ def test_cross_entropy_values_and_stability():
 
 
 def test_mse_accepts_flat_targets():
-    loss, grad = nn.mse_loss(np.array([[1.0], [3.0]]), np.array([0.0, 1.0]))
+    loss, grad = nn.mse(np.array([[1.0], [3.0]]), np.array([0.0, 1.0]))
     assert loss == pytest.approx(2.5)
     np.testing.assert_allclose(grad, [[1.0], [2.0]])
 
@@ -135,16 +137,16 @@ def test_mlp_structure():
 
 
 def test_train_learns_spirals_and_is_reproducible():
-    X, y = nn.spirals(60, seed=0)
+    X, y = data.spirals(60, seed=0)
     runs = []
     for _ in range(2):
         model = nn.mlp([2, 32, 32, 3], seed=0)
-        h = nn.train(model, X, y, loss="cross_entropy", lr=0.1, n_epochs=30, batch_size=20)
+        h = training.train(model, X, y, loss="cross_entropy", lr=0.1, n_epochs=30, batch_size=20)
         runs.append(h.loss)
     assert not h.diverged and h.loss.shape == (30,)
     np.testing.assert_array_equal(runs[0], runs[1])
     assert h.loss[-1] < 0.5 * h.loss[0]
-    assert nn.accuracy(model, X, y) > 0.8
+    assert training.accuracy(model, X, y) > 0.8
     assert model.training  # accuracy() restores the mode
 
 
@@ -152,24 +154,24 @@ def test_train_mse_regression():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 2))
     y = X @ [1.0, -2.0] + 0.5
-    h = nn.train(nn.mlp([2, 1]), X, y, loss="mse", lr=0.05, n_epochs=40, batch_size=10)
+    h = training.train(nn.mlp([2, 1]), X, y, loss="mse", lr=0.05, n_epochs=40, batch_size=10)
     assert h.final_loss < 1e-3
 
 
 def test_divergence_is_reported_without_warnings():
-    X, y = nn.spirals(50, seed=0)
+    X, y = data.spirals(50, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        h = nn.train(nn.mlp([2, 32, 32, 3], init_scale=3.0), X, y, loss="cross_entropy",
+        h = training.train(nn.mlp([2, 32, 32, 3], init_scale=3.0), X, y, loss="cross_entropy",
                      lr=5.0, n_epochs=5, batch_size=10)
     assert h.diverged and "diverged at step" in h.message
     assert np.isnan(h.loss[-1]) and np.isnan(h.final_loss)
 
 
 def test_activation_records():
-    X, y = nn.spirals(40, seed=0)
+    X, y = data.spirals(40, seed=0)
     model = nn.mlp([2, 16, 16, 3], batchnorm=True)
-    h = nn.train(model, X, y, loss="cross_entropy", lr=0.1, n_epochs=2, batch_size=30,
+    h = training.train(model, X, y, loss="cross_entropy", lr=0.1, n_epochs=2, batch_size=30,
                  record_activations=True, record_every=2, n_samples=100)
     assert list(h.steps) == [0, 2, 4, 6, 8]  # 4 batches per epoch
     assert h.act_mean.shape == h.act_std.shape == (5, 2)
@@ -181,32 +183,32 @@ def test_activation_records():
 def test_hidden_preactivations_leave_model_untouched():
     model = nn.mlp([2, 4, 3], batchnorm=True).eval()
     before = model.batchnorms()[0].running_mean.copy()
-    acts = nn.hidden_preactivations(model, np.random.default_rng(0).normal(size=(10, 2)))
+    acts = training.hidden_preactivations(model, np.random.default_rng(0).normal(size=(10, 2)))
     assert len(acts) == 1 and acts[0].shape == (10, 4)
     assert not model.training
     np.testing.assert_array_equal(model.batchnorms()[0].running_mean, before)
 
 
 def test_batches_of_one_are_skipped_with_batchnorm():
-    X, y = nn.spirals(7, seed=0)  # 21 examples, batch 4: the last batch has 1 example
-    h = nn.train(nn.mlp([2, 4, 3], batchnorm=True), X, y, loss="cross_entropy", lr=0.1,
+    X, y = data.spirals(7, seed=0)  # 21 examples, batch 4: the last batch has 1 example
+    h = training.train(nn.mlp([2, 4, 3], batchnorm=True), X, y, loss="cross_entropy", lr=0.1,
                  n_epochs=1, batch_size=4)
     assert len(h.step_loss) == 5 and not h.diverged
 
 
 def test_spirals():
-    X, y = nn.spirals(50, n_classes=3, seed=0)
+    X, y = data.spirals(50, n_classes=3, seed=0)
     assert X.shape == (150, 2) and np.bincount(y).tolist() == [50, 50, 50]
     assert np.abs(X).max() <= 1.0
-    assert not np.array_equal(X, nn.spirals(50, seed=1)[0])
+    assert not np.array_equal(X, data.spirals(50, seed=1)[0])
 
 
 def test_rel_error_and_numerical_gradient():
     x = np.array([1.0, 2.0])
-    np.testing.assert_allclose(nn.numerical_gradient(lambda: float(np.sum(x**3)), x),
+    np.testing.assert_allclose(gradcheck.numerical_gradient(lambda: float(np.sum(x**3)), x),
                                3 * x**2, rtol=1e-8)
     np.testing.assert_array_equal(x, [1.0, 2.0])
-    assert nn.rel_error([1.0], [1.0]) == 0.0
+    assert gradcheck.rel_error([1.0], [1.0]) == 0.0
 
 
 def test_lesson3_functions_agree_with_the_layer():
@@ -214,41 +216,41 @@ def test_lesson3_functions_agree_with_the_layer():
     gamma, beta = np.array([1.0, 2.0, 0.5, 1.5]), np.array([0.0, 1.0, -1.0, 0.5])
     bn = nn.BatchNorm(4)
     bn.params["gamma"][:], bn.params["beta"][:] = gamma, beta
-    out, cache = nn.batchnorm_forward(X, gamma, beta)
+    out, cache = course.batchnorm_forward(X, gamma, beta)
     np.testing.assert_allclose(bn.forward(X), out)
     dout = np.random.default_rng(1).normal(size=X.shape)
-    dX, dgamma, dbeta = nn.batchnorm_backward(dout, cache)
+    dX, dgamma, dbeta = course.batchnorm_backward(dout, cache)
     np.testing.assert_allclose(bn.backward(dout), dX)
     np.testing.assert_allclose(bn.grads["gamma"], dgamma)
     np.testing.assert_allclose(bn.grads["beta"], dbeta)
-    rm, rv = nn.update_running_stats(np.zeros(4), np.ones(4), X)
+    rm, rv = course.update_running_stats(np.zeros(4), np.ones(4), X)
     np.testing.assert_allclose(bn.running_mean, rm)
     np.testing.assert_allclose(bn.running_var, rv)
     bn.training = False
-    np.testing.assert_allclose(bn.forward(X), nn.batchnorm_eval(X, gamma, beta, rm, rv))
+    np.testing.assert_allclose(bn.forward(X), course.batchnorm_eval(X, gamma, beta, rm, rv))
 
 
 def test_yours_or_course(capsys):
     def batchnorm_forward(X, gamma, beta, eps=1e-5):
         raise NotImplementedError()
-    assert nn.yours_or_course(batchnorm_forward) is nn.batchnorm_forward
+    assert fallback.yours_or_course(batchnorm_forward) is course.batchnorm_forward
     out = capsys.readouterr().out
     assert "not written yet" in out and "uses the course's version" in out
 
     def batchnorm_eval(X, gamma, beta, running_mean, running_var, eps=1e-5):
         return X
-    assert nn.yours_or_course(batchnorm_eval) is batchnorm_eval
+    assert fallback.yours_or_course(batchnorm_eval) is batchnorm_eval
     assert capsys.readouterr().out == "[this cell uses your batchnorm_eval]\n"
 
     def update_running_stats(running_mean, running_var, X, momentum=0.1):
         raise ValueError("a bug")
-    assert nn.yours_or_course(update_running_stats) is nn.update_running_stats
+    assert fallback.yours_or_course(update_running_stats) is course.update_running_stats
     out = capsys.readouterr().out
     assert "your update_running_stats raised ValueError" in out and "course's version" in out
 
     def batchnorm_backward(dout, cache):
         dX = dout  # noqa: F841 -- forgot to return
-    assert nn.yours_or_course(batchnorm_backward) is nn.batchnorm_backward
+    assert fallback.yours_or_course(batchnorm_backward) is course.batchnorm_backward
     assert "returned None" in capsys.readouterr().out
 
 
@@ -257,18 +259,18 @@ def test_yours_or_course(capsys):
 
 @pytest.fixture(scope="module")
 def recorded():
-    X, y = nn.spirals(40, seed=0)
+    X, y = data.spirals(40, seed=0)
     out = {}
     for bn in (False, True):
         for lr in (0.1, 50.0):
-            out[bn, lr] = nn.train(nn.mlp([2, 8, 8, 8, 3], batchnorm=bn, seed=0), X, y,
+            out[bn, lr] = training.train(nn.mlp([2, 8, 8, 8, 3], batchnorm=bn, seed=0), X, y,
                                    loss="cross_entropy", lr=lr, n_epochs=3, batch_size=20,
                                    record_activations=True, record_every=2, n_samples=64)
     return out
 
 
 def test_activation_frame(recorded):
-    from helpers.nn_plots import activation_frame, activation_range
+    from helpers.plots.network import activation_frame, activation_range
 
     h = recorded[False, 0.1]
     frame = activation_frame(h, 2, bins=10, lim=3.0)
@@ -286,7 +288,7 @@ def test_plots_draw_what_they_are_given(recorded):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from helpers.nn_plots import (
+    from helpers.plots.network import (
         plot_activation_stats,
         plot_data,
         plot_layer_histograms,
@@ -306,13 +308,13 @@ def test_plots_draw_what_they_are_given(recorded):
     assert np.isnan(line.get_ydata()[2])  # diverged: a gap, not a value
     assert any(ln.get_marker() == "X" for ln in ax.lines)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "1", "10"]
-    X, y = nn.spirals(10, seed=0)
+    X, y = data.spirals(10, seed=0)
     assert len(plot_data(X, y).collections) == 3
     plt.close("all")
 
 
 def test_explorer_callbacks_redraw(recorded):
-    from helpers.nn_widgets import ActivationExplorer
+    from helpers.widgets.activation_explorer import ActivationExplorer
 
     e = ActivationExplorer(recorded, lr=0.1)
     assert e.record.value == e.record.max  # opens at the end of training
@@ -335,7 +337,7 @@ def test_explorer_callbacks_redraw(recorded):
 def test_progress_yields_everything_and_fills_the_bar(monkeypatch):
     import IPython.display
 
-    from helpers import nn_widgets
+    from helpers.widgets import display as nn_widgets
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", shown.append)
@@ -351,14 +353,14 @@ def test_progress_yields_everything_and_fills_the_bar(monkeypatch):
 
 def _lesson3_history(lr):
     """Lesson 3's network and data; at lr = 1 without batch norm it gets stuck at chance."""
-    X, y = nn.spirals(n_per_class=100, seed=0)
+    X, y = data.spirals(n_per_class=100, seed=0)
     m = nn.mlp([2, 32, 32, 32, 32, 32, 32, 3], seed=0)
-    return nn.train(m, X, y, loss="cross_entropy", lr=lr, n_epochs=30, batch_size=32,
+    return training.train(m, X, y, loss="cross_entropy", lr=lr, n_epochs=30, batch_size=32,
                     record_activations=True, record_every=10, n_samples=256)
 
 
 def test_stuck_run_is_named_in_the_explorer_status(recorded):
-    from helpers.nn_widgets import ActivationExplorer, frozen_record, stuck_note
+    from helpers.widgets.activation_explorer import ActivationExplorer, frozen_record, stuck_note
 
     h = _lesson3_history(1.0)
     r = frozen_record(h)

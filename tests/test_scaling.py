@@ -1,17 +1,18 @@
-"""helpers.scaling: fit on training data, apply anywhere, map weights back."""
+"""helpers.core.scaling (and lesson 2's answers): fit on training data, apply anywhere, map weights back."""
 
 import numpy as np
 import pytest
 
-from helpers import scaling
-from helpers.data import age_income, load_iris
-from helpers.optimisation import least_squares
+from helpers.answers import l02 as course
+from helpers.core import problems, scaling
+from helpers.core.data import age_income, load_iris
+from helpers.core.linreg import least_squares
 
 
 def test_zscore_gives_zero_mean_unit_population_std():
     X = load_iris().X
-    mean, std = scaling.zscore_fit(X)
-    Z = scaling.zscore_transform(X, mean, std)
+    mean, std = course.zscore_fit(X)
+    Z = course.zscore_transform(X, mean, std)
     assert np.allclose(Z.mean(axis=0), 0, atol=1e-12)
     assert np.allclose(Z.std(axis=0), 1)  # population std (ddof=0)
     assert not np.allclose(Z.std(axis=0, ddof=1), 1)
@@ -19,23 +20,23 @@ def test_zscore_gives_zero_mean_unit_population_std():
 
 def test_sample_std_option():
     X = np.array([[1.0], [2.0], [6.0]])
-    assert scaling.zscore_fit(X, ddof=1)[1][0] == pytest.approx(np.std(X, ddof=1))
-    assert scaling.zscore_fit(X)[1][0] == pytest.approx(np.sqrt(14 / 3))
+    assert course.zscore_fit(X, ddof=1)[1][0] == pytest.approx(np.std(X, ddof=1))
+    assert course.zscore_fit(X)[1][0] == pytest.approx(np.sqrt(14 / 3))
 
 
 def test_transform_does_not_mutate_and_returns_new_array():
     X = load_iris().X
     before = X.copy()
-    Z = scaling.zscore_transform(X, *scaling.zscore_fit(X))
+    Z = course.zscore_transform(X, *course.zscore_fit(X))
     assert np.array_equal(X, before) and Z is not X
 
 
 def test_constant_feature_maps_to_zero_without_nan():
     X = np.column_stack([np.arange(5.0), np.full(5, 3.0)])
-    mean, std = scaling.zscore_fit(X)
+    mean, std = course.zscore_fit(X)
     assert std[1] == 0
     with np.errstate(all="raise"):  # no division by zero anywhere
-        Z = scaling.zscore_transform(X, mean, std)
+        Z = course.zscore_transform(X, mean, std)
         for kind in scaling.SCALINGS:
             S = scaling.apply_scaling(X, *scaling.fit_scaling(X, kind))
             assert np.isfinite(S).all()
@@ -67,7 +68,7 @@ def test_unknown_kind_and_bad_shape_raise():
     with pytest.raises(ValueError, match="unknown scaling"):
         scaling.fit_scaling(np.ones((3, 2)), "robust")
     with pytest.raises(ValueError, match="n_samples, n_features"):
-        scaling.zscore_fit(np.ones(3))
+        course.zscore_fit(np.ones(3))
 
 
 def test_scale_features_uses_training_statistics_only():
@@ -85,7 +86,7 @@ def test_weights_to_raw_gives_identical_predictions(kind):
     shift, scale = scaling.fit_scaling(X, kind)
     S = scaling.apply_scaling(X, shift, scale)
     w, b = least_squares(S, y, fit_bias=True)
-    w_raw, b_raw = scaling.weights_to_raw(w, b, shift, scale)
+    w_raw, b_raw = course.weights_to_raw(w, b, shift, scale)
     assert np.allclose(X @ w_raw + b_raw, S @ w + b, rtol=1e-10)
     w_back, b_back = scaling.weights_to_scaled(w_raw, b_raw, shift, scale)
     assert np.allclose(w_back, w) and b_back == pytest.approx(b)
@@ -93,9 +94,9 @@ def test_weights_to_raw_gives_identical_predictions(kind):
 
 def test_weights_to_raw_recovers_raw_least_squares():
     X, y = age_income(n=200)
-    mean, std = scaling.zscore_fit(X)
-    w, b = least_squares(scaling.zscore_transform(X, mean, std), y, fit_bias=True)
-    w_raw, b_raw = scaling.weights_to_raw(w, b, mean, std)
+    mean, std = course.zscore_fit(X)
+    w, b = least_squares(course.zscore_transform(X, mean, std), y, fit_bias=True)
+    w_raw, b_raw = course.weights_to_raw(w, b, mean, std)
     w_ref, b_ref = least_squares(X, y, fit_bias=True)
     assert np.allclose(w_raw, w_ref, rtol=1e-6) and b_raw == pytest.approx(b_ref, rel=1e-6)
 
@@ -103,7 +104,7 @@ def test_weights_to_raw_recovers_raw_least_squares():
 def test_skewness_is_unchanged_by_standardizing():
     X, _ = age_income()
     income = X[:, 1]
-    z = scaling.zscore_transform(X, *scaling.zscore_fit(X))[:, 1]
+    z = course.zscore_transform(X, *course.zscore_fit(X))[:, 1]
     assert scaling.skewness(income) > 1
     assert scaling.skewness(z) == pytest.approx(scaling.skewness(income))
     assert scaling.skewness(np.array([-1.0, 0.0, 1.0])) == 0.0
@@ -126,34 +127,30 @@ def test_compare_scalings_table():
 
 
 def test_scaling_problem_matches_the_scalings():
-    from helpers import widgets
-
-    raw = widgets.scaling_problem("none")
-    assert raw.condition_number == pytest.approx(widgets.scale_problem(0).condition_number)
-    z = widgets.scaling_problem("zscore")
+    raw = problems.scaling_problem("none")
+    assert raw.condition_number == pytest.approx(problems.scale_problem(0).condition_number)
+    z = problems.scaling_problem("zscore")
     assert z.condition_number < 2 < raw.condition_number
     assert "std of income" in z.labels[1] and "bias b = ȳ" in z.title
-    assert "no bias" in widgets.scaling_problem("minmax").title
+    assert "no bias" in problems.scaling_problem("minmax").title
 
 
 def test_explore_scaling_is_pure_data():
-    from helpers import widgets
-
-    state = widgets.explore_scaling("zscore", 0.5, "GD", n_steps=20)
+    state = problems.explore_scaling("zscore", 0.5, "GD", n_steps=20)
     assert state["ws"].shape == (21, 2) and not state["diverged"]
     assert state["final_loss"] == pytest.approx(state["loss_star"], rel=1e-3)
-    unstable = widgets.explore_scaling("none", 1.15, "GD", n_steps=30)  # above 2/λ_max
+    unstable = problems.explore_scaling("none", 1.15, "GD", n_steps=30)  # above 2/λ_max
     assert unstable["losses"][-1] > 100 * unstable["losses"][0]
 
 
 def test_scaling_explorer_callbacks_redraw():
-    from helpers import widgets
+    from helpers.widgets.contour_explorer import scaling_explorer
 
-    explorer = widgets.scaling_explorer(kind="none", lr_fraction=0.9)
+    explorer = scaling_explorer(kind="none", lr_fraction=0.9)
     first = explorer.image.value
     assert first[:4] == b"\x89PNG" and "8.98e+06" in explorer.status.value
     explorer.controls["kind"].value = "zscore"
-    assert explorer.state["problem"] is widgets.scaling_problem("zscore")
+    assert explorer.state["problem"] is problems.scaling_problem("zscore")
     assert explorer.image.value != first and "1.7" in explorer.status.value
     explorer.lr.value = 1.15
     assert explorer.state["lr_fraction"] == 1.15

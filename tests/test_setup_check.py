@@ -1,8 +1,14 @@
 import numpy as np
 
-from helpers.checks import judge, run_case
+from helpers.checking.calling import run_case
+from helpers.checking.verdict import judge
 from helpers.exercises import get_exercise
-from helpers.setup_check import demo_widget, environment_report, print_environment_report, wave
+from helpers.widgets.setup_check import (
+    demo_widget,
+    environment_report,
+    print_environment_report,
+    wave,
+)
 
 
 def test_environment_report_flags_missing_and_old_packages(capsys):

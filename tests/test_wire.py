@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers.wire import WireError, decode, encode
+from normcourse.grading.wire import WireError, decode, encode
 
 
 @pytest.mark.parametrize("value", [

@@ -1,100 +1,50 @@
-"""Every exercise of the course: its test cases, its judge and its hint.
+"""Every exercise of the course, and the check that runs in each exercise's check cell.
 
-An :class:`Exercise` names the function the learner writes, builds its test
-cases from a random generator (so a grader can draw fresh ones), and judges a
-returned value in whatever process holds the cases. Exercises of lesson NN
-live in ``helpers/exercises/lNN.py``; :func:`get_exercise` finds them by id.
+    from helpers.exercises import check
+    check("ex1_gradient", mse_gradient)
 
-Multiple-choice answers are stored as salted SHA-256 digests, not in clear.
+A check runs the exercise's test cases against the learner's function, shows a
+table of which cases passed, how far off a wrong answer is, and a hint. It never
+shows a traceback from inside the helpers: every learner mistake (wrong shape,
+NaN, a list, ``None``, mutating an input, raising) becomes a sentence. When the
+exercise is not passed yet it raises :class:`~helpers.checking.verdict.NotDoneYet`
+or :class:`~helpers.checking.verdict.CheckFailed`, one-line exceptions, so that an
+nbgrader test cell scores zero while "Run All" goes on (check cells carry the
+``raises-exception`` tag).
+
+Exercises of lesson NN are in ``helpers/exercises/lNN.py`` (what an exercise is:
+:mod:`helpers.exercises.spec`). The same cases and judges run in the grader's own
+process in ``normcourse grade``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import numpy as np
 
-from helpers.checks import Mismatch, expect_choice
+from helpers.checking.calling import run_case
+from helpers.checking.verdict import CaseResult, CheckFailed, NotDoneYet, Report, judge
+from helpers.exercises import l00, l01, l02, l03
+from helpers.exercises.spec import Exercise
 
-#: lesson notebook stem -> module holding its exercises, in course order
-LESSON_MODULES = {
-    "00_start_here": "helpers.exercises.l00",
-    "01_feature_scale": "helpers.exercises.l01",
-    "02_standardization": "helpers.exercises.l02",
-    "03_batch_norm": "helpers.exercises.l03",
+#: lesson notebook stem -> its exercises, in course order
+LESSONS = {
+    "00_start_here": l00.EXERCISES,
+    "01_feature_scale": l01.EXERCISES,
+    "02_standardization": l02.EXERCISES,
+    "03_batch_norm": l03.EXERCISES,
 }
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One graded exercise.
-
-    id        stable nbgrader ``grade_id`` of its solution cell, e.g. "ex1_gradient"
-    function  name of the function the learner writes
-    title     one line shown above the verdict
-    points    points in the autograded test cell
-    cases     rng -> list[Case]; the in-notebook check uses rng seed 0
-    judge     (case, value) -> None, raising checks.Mismatch with a readable reason
-    hint      shown when a case fails
-    """
-
-    id: str
-    function: str
-    title: str
-    points: int
-    cases: Callable
-    judge: Callable
-    hint: str = ""
-
-
-def answer_digest(exercise_id: str, letter: str) -> str:
-    """Salted digest of a multiple-choice answer (the salt is the exercise id)."""
-    return hashlib.sha256(f"{exercise_id}:{letter.strip().lower()}".encode()).hexdigest()
-
-
-def choice_judge(exercise_id: str, valid: str, digest: str, wrong: dict | None = None):
-    """A judge for a multiple-choice question whose right letter has this digest.
-
-    ``wrong`` maps a wrong letter to a sentence explaining why it is wrong.
-    """
-    wrong = wrong or {}
-
-    def _judge(case, value):
-        letter = expect_choice(value, valid)
-        if answer_digest(exercise_id, letter) != digest:
-            raise Mismatch(f"{letter!r} is not right. {wrong.get(letter, '')}".strip())
-
-    return _judge
-
-
-def concept_question(id: str, function: str, title: str, digest: str, *, hint: str,
-                     wrong: dict | None = None, valid: str = "abcd", points: int = 1) -> Exercise:
-    """A multiple-choice exercise: the learner's ``function()`` returns one letter of ``valid``.
-
-    ``digest`` is :func:`answer_digest` of the right letter; ``wrong`` explains wrong letters.
-    """
-    return Exercise(id=id, function=function, title=title, points=points,
-                    cases=_one_answer, judge=choice_judge(id, valid, digest, wrong), hint=hint)
-
-
-def _one_answer(rng):
-    from helpers.checks import Case
-
-    return [Case("your answer")]
 
 
 def lesson_exercises(lesson: str) -> list[Exercise]:
     """The exercises of one lesson (notebook stem, e.g. "01_feature_scale"), in order."""
-    module = importlib.import_module(LESSON_MODULES[lesson])
-    return list(module.EXERCISES)
+    return list(LESSONS[lesson])
 
 
 def all_exercises() -> dict[str, Exercise]:
     """Every exercise of the course by id."""
     out = {}
-    for lesson in LESSON_MODULES:
-        for ex in lesson_exercises(lesson):
+    for exercises in LESSONS.values():
+        for ex in exercises:
             if ex.id in out:
                 raise ValueError(f"duplicate exercise id {ex.id}")
             out[ex.id] = ex
@@ -106,3 +56,32 @@ def get_exercise(exercise_id: str) -> Exercise:
     if exercise_id not in exercises:
         raise KeyError(f"no exercise called {exercise_id!r}; known: {', '.join(exercises)}")
     return exercises[exercise_id]
+
+
+def evaluate(exercise_id: str, fn, seed: int = 0) -> Report:
+    """Run and judge one exercise in this process: the report that :func:`check` shows."""
+    exercise = get_exercise(exercise_id)
+    if not callable(fn):
+        return Report(exercise.id, exercise.title, "failed", [CaseResult(
+            "calling your answer", False,
+            f"expected the function {exercise.function}, got {type(fn).__name__}; "
+            f"pass the function itself: check({exercise_id!r}, {exercise.function})")],
+            exercise.hint)
+    cases = exercise.cases(np.random.default_rng(seed))
+    return judge(exercise, cases, [run_case(fn, c) for c in cases])
+
+
+def check(exercise_id: str, fn, *, seed: int = 0) -> None:
+    """Check the learner's function for one exercise; show the verdict.
+
+    Raises NotDoneYet / CheckFailed (one-line message, no traceback) unless the
+    exercise passes, so that an autograded cell scores zero when it fails.
+    """
+    from IPython.display import display
+
+    report = evaluate(exercise_id, fn, seed=seed)
+    if report.status == "not_done":  # the one-line verdict says it all: no table to show
+        raise NotDoneYet(report)
+    display(report)
+    if report.status == "failed":
+        raise CheckFailed(report)

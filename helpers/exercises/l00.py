@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks import Case, Mismatch, expect_array, expect_close
-from helpers.data import age_income
-from helpers.exercises import Exercise
+from helpers.checking.calling import Case
+from helpers.checking.expect import Mismatch, expect_array, expect_close
+from helpers.core.data import age_income
+from helpers.exercises.spec import Exercise
 
 
 def _cases(rng):

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks import Case, Mismatch, expect_array, expect_close, expect_number, expect_tuple
-from helpers.data import age_income
-from helpers.exercises import Exercise, concept_question
+from helpers.checking.calling import Case
+from helpers.checking.expect import (
+    Mismatch,
+    expect_array,
+    expect_close,
+    expect_number,
+    expect_tuple,
+)
+from helpers.core.data import age_income
+from helpers.exercises.spec import Exercise, concept_question
 
 
 def _loss(X, y, w, b):

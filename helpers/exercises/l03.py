@@ -3,266 +3,28 @@
 Convention (PyTorch's ``BatchNorm1d``): training mode normalizes each feature
 (column) with the batch mean and the *biased* batch variance, ε inside the
 square root; running = (1 − momentum)·running + momentum·batch with momentum
-0.1 and the *unbiased* batch variance for running_var.
-
-The cache passed between ``batchnorm_forward`` and ``batchnorm_backward`` has
-a documented format, ``(X, x_hat, mean, var, gamma, eps)``, so that the backward
-cases are plain data. The backward judge compares with central finite
-differences of the forward pass; the others recompute the convention's formula
-and name the classic mistakes (wrong axis, unbiased variance in the forward
-pass, missing ε, momentum on the wrong side, batch statistics at evaluation).
+0.1 and the *unbiased* batch variance for running_var. The forward and backward
+passes' cases and judges are in :mod:`helpers.exercises.l03_training`; the
+running statistics' and evaluation mode's are here, with the exercise list.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from helpers.checks import (
-    Case,
-    Mismatch,
-    expect_array,
-    expect_close,
-    expect_number,
-    expect_tuple,
+from helpers.checking.calling import Case
+from helpers.checking.expect import Mismatch, expect_array, expect_close, expect_tuple
+from helpers.exercises.l03_training import (
+    CACHE_NAMES,
+    backward_cases,
+    backward_judge,
+    close,
+    course_forward,
+    forward_cases,
+    forward_judge,
+    with_mistake,
 )
-from helpers.exercises import Exercise, concept_question
-
-CACHE_NAMES = "(X, x_hat, mean, var, gamma, eps)"
-
-
-# --------------------------------------------------------------------------- references
-
-
-def _normalize(X, eps, axis=0, ddof=0):
-    mean = X.mean(axis=axis, keepdims=True)
-    var = X.var(axis=axis, ddof=ddof, keepdims=True)
-    return (X - mean) / np.sqrt(var + eps)
-
-
-def _forward(X, gamma, beta, eps, **kw):
-    return gamma * _normalize(X, eps, **kw) + beta
-
-
-def _close(a, b, rtol=1e-6, atol=1e-8):
-    try:
-        return np.asarray(a).shape == np.asarray(b).shape and np.allclose(a, b, rtol=rtol,
-                                                                          atol=atol)
-    except (TypeError, ValueError):
-        return False
-
-
-# --------------------------------------------------------------------------- forward
-
-
-def _forward_cases(rng):
-    tiny = np.column_stack([1.0 + 1e-3 * np.array([-1.0, 1.0, -1.0, 1.0, 0.0, 0.0]),
-                            np.arange(6.0)])
-    const = np.column_stack([np.arange(5.0), np.full(5, 3.0), np.array([1.0, 4, 2, 8, 5])])
-    return [
-        Case("4 examples × 3 features, γ = 1, β = 0",
-             (np.array([[1.0, 2.0, 0.0], [3.0, 6.0, 1.0], [5.0, 4.0, 0.0], [7.0, 0.0, 3.0]]),
-              np.ones(3), np.zeros(3))),
-        Case("8 examples × 5 features on very different scales, random γ and β",
-             (rng.normal(size=(8, 5)) * [0.01, 1, 10, 100, 1000] + [0, 5, -3, 50, 1e4],
-              rng.uniform(0.5, 2, size=5), rng.normal(size=5))),
-        Case("2 examples × 4 features (the smallest batch)",
-             (rng.normal(size=(2, 4)), np.ones(4), np.zeros(4))),
-        Case("a feature whose variance (1e-6 × ⅔) is below ε",
-             (tiny, np.ones(2), np.zeros(2))),
-        Case("a constant feature (variance 0), γ = 2, β = 1",
-             (const, np.full(3, 2.0), np.ones(3))),
-        Case("ε = 0.1 passed explicitly",
-             (np.array([[0.0, 1.0], [1.0, 3.0], [2.0, 2.0]]), np.ones(2), np.zeros(2)),
-             {"eps": 0.1}),
-    ]
-
-
-def _forward_judge(case, value):
-    with np.errstate(all="ignore"):
-        _forward_judge_quiet(case, value)
-
-
-def _forward_judge_quiet(case, value):
-    X, gamma, beta = case.args
-    eps = case.kwargs.get("eps", 1e-5)
-    out, cache = expect_tuple(value, 2, "(out, cache)")
-    try:
-        raw = np.asarray(out, dtype=float)
-    except (TypeError, ValueError):
-        raw = None
-    if raw is not None and raw.shape == X.shape and not np.isfinite(raw).all():
-        if (X.var(axis=0) == 0).any():
-            raise Mismatch("out contains NaN or inf for a constant feature: its variance is 0, "
-                           "so without ε you divide 0 by 0. Divide by np.sqrt(var + eps)")
-    out = expect_array(out, X.shape, "out")
-    ref = _forward(X, gamma, beta, eps)
-    if _close(out, ref):
-        _check_cache(cache, X, gamma, eps)
-        return
-    if _close(out, _forward(X, gamma, beta, eps, axis=1)):
-        raise Mismatch("you normalized each row (one example's features); batch norm normalizes "
-                       "each column (one feature over the batch): use axis=0")
-    if _close(out, _forward(X, gamma, beta, eps, axis=None)):
-        raise Mismatch("you normalized with one mean and variance for the whole array; batch norm "
-                       "uses one per feature (column): use axis=0")
-    if _close(out, _forward(X, gamma, beta, eps, ddof=1)):
-        raise Mismatch("you used the unbiased variance (divide by N − 1); the forward pass "
-                       "normalizes with the biased batch variance (divide by N), as PyTorch does: "
-                       "X.var(axis=0)")
-    if _close(out, _forward(X, gamma, beta, 0.0)):
-        raise Mismatch(f"you forgot ε (here eps={eps:g}): divide by np.sqrt(var + eps), not by "
-                       "np.sqrt(var); it matters when a feature's variance is tiny")
-    if _close(out, _forward(X, gamma, beta, 0.0, ddof=1)):
-        raise Mismatch(f"two mistakes: you forgot ε (here eps={eps:g}) and used the unbiased "
-                       "variance (divide by N − 1). Normalize with np.sqrt(X.var(axis=0) + eps): "
-                       "biased variance, ε inside the square root")
-    x_hat = _normalize(X, eps)
-    if _close(out, gamma * x_hat) and not np.allclose(beta, 0):
-        raise Mismatch("out is missing β: out = γ·x_hat + β")
-    if _close(out, x_hat) and not np.allclose(gamma, 1):
-        raise Mismatch("out is missing γ and β: out = γ·x_hat + β")
-    if _close(out, x_hat + beta) and not np.allclose(gamma, 1):
-        raise Mismatch("out is missing γ: out = γ·x_hat + β")
-    if _close(out, beta * x_hat + gamma) and not np.allclose(beta, gamma):
-        raise Mismatch("γ and β are swapped: γ multiplies x_hat and β is added, out = γ·x_hat + β")
-    if eps != 1e-5 and _close(out, _forward(X, gamma, beta, 1e-5)):
-        raise Mismatch(f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
-                       "parameter eps in your formula")
-    if _close(out, gamma * (X - X.mean(0)) / (np.sqrt(X.var(0)) + eps) + beta):
-        raise Mismatch("ε goes inside the square root: np.sqrt(var + eps)")
-    expect_close(out, ref, "out", rtol=1e-6, atol=1e-8)
-
-
-def _check_cache(cache, X, gamma, eps):
-    items = expect_tuple(cache, 6, f"cache = {CACHE_NAMES} (the format batchnorm_backward "
-                                   "receives in its checks)")
-    names = CACHE_NAMES.strip("()").split(", ")
-    expected = (X, _normalize(X, eps), X.mean(axis=0), X.var(axis=0), gamma, eps)
-    for name, got, want in zip(names, items, expected, strict=True):
-        if name == "eps":
-            if not np.isclose(expect_number(got, "the cache's eps"), eps):
-                raise Mismatch(f"the cache's eps is {got}, expected {eps:g}")
-            continue
-        arr = expect_array(got, np.shape(want), f"the cache's {name}")
-        if _close(arr, want):
-            continue
-        if name == "var" and _close(arr, X.var(axis=0, ddof=1)):
-            raise Mismatch("out is right, but the cache's var is the unbiased variance; keep the "
-                           "biased one that you normalized with")
-        if name == "var" and (_close(arr, np.sqrt(want + eps)) or _close(arr, np.sqrt(want))):
-            raise Mismatch("the cache's var holds the standard deviation; store the variance "
-                           "itself, var = X.var(axis=0) (the backward pass computes "
-                           "np.sqrt(var + eps) from it)")
-        for other, value in zip(names, expected, strict=True):
-            if other not in (name, "eps") and np.shape(value) == arr.shape and _close(arr, value):
-                raise Mismatch(f"the cache's {name} holds {other}: keep the order "
-                               f"{CACHE_NAMES}, which batchnorm_backward unpacks")
-        expect_close(arr, want, f"the cache's {name}", rtol=1e-6, atol=1e-8)
-
-
-# --------------------------------------------------------------------------- backward
-
-
-def _backward_case(name, X, gamma, dout, eps=1e-5):
-    mean, var = X.mean(axis=0), X.var(axis=0)
-    x_hat = (X - mean) / np.sqrt(var + eps)
-    return Case(name, (dout, (X, x_hat, mean, var, gamma, eps)))
-
-
-def _backward_cases(rng):
-    return [
-        _backward_case("2 examples × 3 features",
-                       np.array([[1.0, -2.0, 0.5], [3.0, 1.0, 2.0]]), np.array([1.0, 0.5, 2.0]),
-                       np.array([[0.3, -1.0, 0.2], [1.5, 0.4, -0.7]])),
-        _backward_case("5 examples × 4 features, γ = 1",
-                       rng.normal(2.0, 3.0, size=(5, 4)), np.ones(4), rng.normal(size=(5, 4))),
-        _backward_case("16 examples × 3 features, random γ",
-                       rng.normal(size=(16, 3)) * [1, 5, 0.2], rng.uniform(0.5, 2.0, size=3),
-                       rng.normal(size=(16, 3))),
-        _backward_case("dout = 1 everywhere (the gradient with respect to X is then 0)",
-                       rng.normal(size=(6, 2)), np.array([1.5, -0.5]), np.ones((6, 2))),
-        _backward_case("a feature whose variance (1e-6 × ⅔) is below ε (ε matters)",
-                       np.column_stack([1.0 + 1e-3 * np.array([-1.0, 1.0, -1.0, 1.0, 0.0, 0.0]),
-                                        np.arange(6.0)]),
-                       np.array([1.0, 2.0]), rng.normal(size=(6, 2))),
-    ]
-
-
-def _numerical_backward(dout, X, gamma, eps, h=1e-6):
-    """Central differences of L = sum(dout * batchnorm(X)) in X and gamma."""
-    def loss(X_, g_):
-        return float(np.sum(dout * _forward(X_, g_, 0.0, eps)))
-
-    dX = np.zeros_like(X)
-    for i in np.ndindex(X.shape):
-        e = np.zeros_like(X)
-        e[i] = h
-        dX[i] = (loss(X + e, gamma) - loss(X - e, gamma)) / (2 * h)
-    dgamma = np.array([(loss(X, gamma + h * e) - loss(X, gamma - h * e)) / (2 * h)
-                       for e in np.eye(len(gamma))])
-    return dX, dgamma, dout.sum(axis=0)
-
-
-def _backward_judge(case, value):
-    dout, (X, x_hat, mean, var, gamma, eps) = case.args
-    dX, dgamma, dbeta = expect_tuple(value, 3, "(dX, dgamma, dbeta)")
-    try:
-        raw = np.asarray(dX, dtype=float)
-    except (TypeError, ValueError):
-        raw = None
-    if raw is not None and raw.shape == X.shape and np.isnan(raw).any():
-        raise Mismatch("dX contains NaN. Unpack the cache in its order, "
-                       "X, x_hat, mean, var, gamma, eps = cache: np.sqrt of a negative number "
-                       "(the mean where var should be, say) gives NaN")
-    dX = expect_array(dX, X.shape, "dX")
-    dgamma = expect_array(dgamma, gamma.shape, "dgamma")
-    dbeta = expect_array(dbeta, gamma.shape, "dbeta")
-    ref_dX, ref_dgamma, ref_dbeta = _numerical_backward(dout, X, gamma, eps)
-    if (_close(dgamma, ref_dbeta, rtol=1e-5, atol=1e-7) and _close(dbeta, ref_dgamma, rtol=1e-5,
-                                                                    atol=1e-6)
-            and not _close(ref_dgamma, ref_dbeta, rtol=1e-5, atol=1e-6)):
-        raise Mismatch("dgamma and dbeta are swapped: return (dX, dgamma, dbeta), with "
-                       "dgamma = Σ dout·x_hat and dbeta = Σ dout")
-    expect_close(dbeta, ref_dbeta, "dbeta (compared with finite differences)", rtol=1e-5,
-                 atol=1e-7)
-    expect_close(dgamma, ref_dgamma, "dgamma (compared with finite differences)", rtol=1e-5,
-                 atol=1e-6)
-    std = np.sqrt(var + eps)
-    dx_hat = dout * gamma
-    if not _close(dX, ref_dX, rtol=1e-4, atol=1e-6):
-        def full(d, s=std, reduce=np.mean, axis=0):
-            return (d - reduce(d, axis=axis, keepdims=True)
-                    - x_hat * reduce(d * x_hat, axis=axis, keepdims=True)) / s
-
-        mistakes = [
-            (dx_hat / std, "dX = dout·γ/√(var+ε) treats the mean and variance as constants, but "
-                           "they are computed from X: every example moves them. Add the two terms "
-                           "that flow through the mean and through the variance"),
-            (dout / std, "dX = dout/√(var+ε) treats the mean and variance as constants (and "
-                         "forgets γ): they are computed from X, every example moves them. Start "
-                         "from dx_hat = dout·γ and add the terms through the mean and the "
-                         "variance"),
-            ((dx_hat - dx_hat.mean(axis=0)) / std,
-             "dX includes the path through the mean but not the one through the variance: add "
-             "the term −x_hat·mean(dx_hat·x_hat)/√(var+ε)"),
-            ((dx_hat - x_hat * (dx_hat * x_hat).mean(axis=0)) / std,
-             "dX includes the path through the variance but not the one through the mean: "
-             "subtract mean(dx_hat) too"),
-            (full(dout), "you forgot γ in dX: dx_hat = dout·γ, then "
-                         "dX = (dx_hat − mean(dx_hat) − x_hat·mean(dx_hat·x_hat)) / √(var+ε)"),
-            (full(dx_hat, reduce=np.sum),
-             "the two extra terms use means over the batch (sum ÷ N), not sums"),
-            (full(dx_hat, axis=1), "you took the means over each row (axis=1); the batch "
-                                   "statistics are per feature, so average over the batch: "
-                                   "axis=0"),
-            (full(dx_hat, s=np.sqrt(var)), "you forgot ε: divide by √(var + ε), the same "
-                                           "standard deviation as in the forward pass"),
-        ]
-        for wrong, message in mistakes:
-            if _close(dX, wrong) and not _close(wrong, ref_dX, rtol=1e-4, atol=1e-6):
-                raise Mismatch(message)
-    expect_close(dX, ref_dX, "dX (compared with finite differences)", rtol=1e-4, atol=1e-6)
-
+from helpers.exercises.spec import Exercise, concept_question
 
 # --------------------------------------------------------------------------- running stats
 
@@ -296,28 +58,28 @@ def _running_judge(case, value):
     mean, var_u, var_b = X.mean(axis=0), X.var(axis=0, ddof=1), X.var(axis=0)
     ref_mean = (1 - m) * running_mean + m * mean
     ref_var = (1 - m) * running_var + m * var_u
-    if not _close(new_mean, ref_mean):
-        if _close(new_mean, m * running_mean + (1 - m) * mean):
+    if not close(new_mean, ref_mean):
+        if close(new_mean, m * running_mean + (1 - m) * mean):
             raise Mismatch(f"momentum is on the wrong side: in PyTorch's convention the *new batch* "
                            f"gets weight momentum ({m:g}) and the old running value 1 − momentum")
-        if m != 0.1 and _close(new_mean, 0.9 * running_mean + 0.1 * mean):
+        if m != 0.1 and close(new_mean, 0.9 * running_mean + 0.1 * mean):
             raise Mismatch(f"you used momentum 0.1 instead of the momentum argument ({m:g}): use "
                            "the parameter momentum in your formula")
-        if _close(new_mean, mean):
+        if close(new_mean, mean):
             raise Mismatch("new_mean is just this batch's mean; the running estimate blends it "
                            "with the old value: (1 − momentum)·running_mean + momentum·batch mean")
         expect_close(new_mean, ref_mean, "new_mean", rtol=1e-6, atol=1e-9)
-    if not _close(new_var, ref_var):
-        if _close(new_var, (1 - m) * running_var + m * var_b):
+    if not close(new_var, ref_var):
+        if close(new_var, (1 - m) * running_var + m * var_b):
             raise Mismatch("running_var uses the unbiased batch variance (divide by N − 1, "
                            "X.var(axis=0, ddof=1)), as PyTorch does; the biased one is only for "
                            "normalizing")
-        if _close(new_var, m * running_var + (1 - m) * var_u):
+        if close(new_var, m * running_var + (1 - m) * var_u):
             raise Mismatch(f"momentum is on the wrong side for the variance: the new batch gets "
                            f"weight momentum ({m:g})")
-        if _close(new_var, (1 - m) * running_var + m * np.sqrt(var_u)):
+        if close(new_var, (1 - m) * running_var + m * np.sqrt(var_u)):
             raise Mismatch("running_var tracks the variance, not the standard deviation")
-        if any(_close(new_var, ref_var + e) for e in (m * 1e-5, 1e-5)):
+        if any(close(new_var, ref_var + e) for e in (m * 1e-5, 1e-5)):
             raise Mismatch("do not add ε to the running variance: ε is added only inside the "
                            "square root when normalizing")
         expect_close(new_var, ref_var, "new_var", rtol=1e-6, atol=1e-9)
@@ -351,7 +113,7 @@ def _eval_judge(case, value):
             raw = np.asarray(value, dtype=float)
             ref = gamma * (X - running_mean) / np.sqrt(running_var + eps) + beta
             if raw.shape == X.shape and (not np.isfinite(raw).all() or (
-                    _close(raw, beta[None]) and not _close(raw, ref))):
+                    close(raw, beta[None]) and not close(raw, ref))):
                 raise Mismatch("with one example, the batch mean is the example itself: you used "
                                "the batch's statistics. Evaluation mode uses running_mean and "
                                "running_var")
@@ -363,23 +125,23 @@ def _eval_judge(case, value):
     out = expect_array(value, X.shape, "out")
     std = np.sqrt(running_var + eps)
     ref = gamma * (X - running_mean) / std + beta
-    if _close(out, ref):
+    if close(out, ref):
         return
-    if len(X) > 1 and (_close(out, _forward(X, gamma, beta, eps))
-                       or _close(out, _forward(X, gamma, beta, eps, ddof=1))):
+    if len(X) > 1 and (close(out, course_forward(X, gamma, beta, eps))
+                       or close(out, with_mistake(X, gamma, beta, eps, ddof=1))):
         raise Mismatch("you used this batch's mean and variance; evaluation mode uses "
                        "running_mean and running_var")
-    if eps != 1e-5 and _close(out, gamma * (X - running_mean) / np.sqrt(running_var + 1e-5)
+    if eps != 1e-5 and close(out, gamma * (X - running_mean) / np.sqrt(running_var + 1e-5)
                               + beta):
         raise Mismatch(f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
                        "parameter eps in your formula")
-    if _close(out, gamma * (X - running_mean) / std) and not np.allclose(beta, 0):
+    if close(out, gamma * (X - running_mean) / std) and not np.allclose(beta, 0):
         raise Mismatch("out is missing β: out = γ·(X − running_mean)/√(running_var + ε) + β")
-    if _close(out, (X - running_mean) / std + beta) and not np.allclose(gamma, 1):
+    if close(out, (X - running_mean) / std + beta) and not np.allclose(gamma, 1):
         raise Mismatch("out is missing γ: out = γ·(X − running_mean)/√(running_var + ε) + β")
-    if _close(out, gamma * (X - running_mean) / np.sqrt(running_var) + beta):
+    if close(out, gamma * (X - running_mean) / np.sqrt(running_var) + beta):
         raise Mismatch(f"you forgot ε (here eps={eps:g}): divide by np.sqrt(running_var + eps)")
-    if _close(out, gamma * (X - running_mean) / running_var + beta) or _close(
+    if close(out, gamma * (X - running_mean) / running_var + beta) or close(
             out, gamma * (X - running_mean) / (running_var + eps) + beta):
         raise Mismatch("divide by the standard deviation np.sqrt(running_var + eps), not by the "
                        "variance")
@@ -395,8 +157,8 @@ EXERCISES = [
         function="batchnorm_forward",
         title="Exercise 1: batch norm, forward pass (training mode)",
         points=2,
-        cases=_forward_cases,
-        judge=_forward_judge,
+        cases=forward_cases,
+        judge=forward_judge,
         hint="Per feature (axis=0): mean = X.mean(axis=0), var = X.var(axis=0) (biased), "
              "x_hat = (X − mean) / np.sqrt(var + eps), out = gamma * x_hat + beta; return "
              f"(out, {CACHE_NAMES}).",
@@ -418,8 +180,8 @@ EXERCISES = [
         function="batchnorm_backward",
         title="Exercise 3: batch norm, backward pass",
         points=3,
-        cases=_backward_cases,
-        judge=_backward_judge,
+        cases=backward_cases,
+        judge=backward_judge,
         hint="dbeta = Σ_i dout, dgamma = Σ_i dout·x_hat, and with dx_hat = dout·γ: "
              "dX = (dx_hat − mean(dx_hat) − x_hat·mean(dx_hat·x_hat)) / √(var+ε), means over "
              "the batch (axis=0).",

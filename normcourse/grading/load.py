@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.exercises import LESSON_MODULES, lesson_exercises
+from helpers.exercises import LESSONS, lesson_exercises
 
 MAX_FILE_BYTES = 50_000_000
 CELL_TYPES = ("code", "markdown", "raw")
@@ -106,7 +106,7 @@ def identify(nb: dict, lesson: str | None = None) -> str:
     ``lesson`` (given by the teacher) overrides missing metadata; the exercise
     ids must still agree. Raises SubmissionError.
     """
-    known = {name: [ex.id for ex in lesson_exercises(name)] for name in LESSON_MODULES}
+    known = {name: [ex.id for ex in lesson_exercises(name)] for name in LESSONS}
     owner = {}
     for name, ids in known.items():
         for ex_id in ids:

@@ -1,89 +1,45 @@
-"""The code the grader sends into a learner's kernel to call one function on its test cases.
+"""The code the grader sends into a learner's kernel to call one function, and its reply.
 
-The snippet is self-contained: it carries its own copy of the course's
-call-and-record logic (``helpers.checks.run_case`` and the plain-data encoder of
-``helpers.wire``, copied from the grader's source files), so a submission that
-patched ``helpers`` in its kernel changes nothing. Test inputs go in as
-wire-encoded JSON (never the stored expected values); what comes back is only
-wire-encoded :class:`~helpers.checks.Outcome` values between two markers made
-from a per-run random nonce, read from the reply to this very request.
-Anything the kernel sends is decoded by :func:`helpers.wire.decode`, which
+:func:`snippet` returns one statement that builds three fresh modules from their
+whole source files -- :mod:`helpers.checking.calling` (the learner's check calls
+functions with the same code), :mod:`normcourse.grading.wire` and
+:mod:`normcourse.grading.inkernel` -- and runs ``inkernel.main``. Test inputs go in
+wire-encoded (never the stored expected values); :func:`parse_reply` reads the
+marked reply to this very request and decodes it with :func:`wire.decode`, which
 refuses everything but plain data.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import secrets
+from pathlib import Path
 
-from helpers import checks, wire
-from helpers.checks import Outcome
+from helpers.checking import calling
+from helpers.checking.calling import Opaque, Outcome
+from normcourse.grading import inkernel, wire
 
-_CHECKS_PARTS = ("Outcome", "_snapshot", "_same", "_arg_names", "_plain", "run_case")
-_WIRE_PARTS = ("WireError", "_to_plain", "_from_plain", "encode", "decode")
+KERNEL_MODULES = (calling, wire, inkernel)
 
-_MAIN = '''
-class _Case:
-    def __init__(self, args, kwargs):
-        self.args, self.kwargs = tuple(args), dict(kwargs)
-
-
-def _reply(obj):
-    out = sys.stdout
-    try:  # the kernel's own stdout, even when a cell replaced sys.stdout
-        stream = sys.modules["ipykernel.iostream"].OutStream._nc_stdout
-        if stream is not out:
-            stream.set_parent(sys.modules["IPython"].get_ipython().parent_header)
-        out = stream
-    except Exception:
-        pass
-    write = getattr(type(out), "_nc_write_unlimited", type(out).write)  # past the output cap
-    write(out, BEGIN + encode(obj) + END + "\\n")
-    out.flush()
-
-
-def _main(user_ns):
-    fn = user_ns.get(FUNCTION)
-    if fn is None:
-        return _reply({"status": "missing"})
-    if not callable(fn):
-        return _reply({"status": "not_callable", "type": type(fn).__name__})
-    outcomes = []
-    cases = decode(PAYLOAD)
-    for i, case in enumerate(cases):
-        try:
-            out = run_case(fn, _Case(case["args"], case["kwargs"])).to_plain()
-        except KeyboardInterrupt:
-            out = {"status": "raised", "error": "TIMEOUT"}
-            outcomes.append(out)
-            outcomes.extend([{"status": "raised", "error": "SKIPPED"}] * (len(cases) - i - 1))
-            break
-        except BaseException as exc:  # SystemExit and friends from the learner's code
-            out = {"status": "raised", "error": (type(exc).__name__ + ": " + str(exc))[:300]}
-        try:
-            encode(out)
-        except Exception as exc:
-            out = {"status": "raised",
-                   "error": "returned a value that cannot be sent back for grading (" +
-                            str(exc)[:200] + ")"}
-        outcomes.append(out)
-    _reply({"status": "ok", "outcomes": outcomes})
+_BOOT = '''
+import sys as _sys, types as _types
+def _module(name, source):
+    module = _types.ModuleType(name)
+    _sys.modules[name] = module  # dataclasses look their module up while the class is made
+    try:
+        exec(compile(source, "<normcourse grader: " + name + ">", "exec"), module.__dict__)
+    finally:
+        del _sys.modules[name]
+    return module
+_mods = [_module("_normcourse_" + n, s) for n, s in SOURCES]
+_mods[2].main(USER_NS, FUNCTION, PAYLOAD, BEGIN, END, _mods[0], _mods[1])
 '''
 
 
 @functools.lru_cache(maxsize=1)
-def _library() -> str:
-    parts = ["import base64, copy, json, math, sys, warnings",
-             "from dataclasses import dataclass, field",
-             "import numpy as np",
-             f"ALLOWED_DTYPES = {wire.ALLOWED_DTYPES!r}",
-             f"MAX_BYTES = {wire.MAX_BYTES!r}",
-             f"MAX_DEPTH = {wire.MAX_DEPTH!r}"]
-    parts += [inspect.getsource(getattr(wire, name)) for name in _WIRE_PARTS]
-    parts += [inspect.getsource(getattr(checks, name)) for name in _CHECKS_PARTS]
-    parts.append(_MAIN)
-    return "\n\n".join(parts)
+def _sources() -> tuple:
+    return tuple((m.__name__.rsplit(".", 1)[-1], Path(m.__file__).read_text(encoding="utf-8"))
+                 for m in KERNEL_MODULES)
 
 
 def new_nonce() -> str:
@@ -101,15 +57,28 @@ def snippet(function: str, cases, nonce: str) -> str:
     """
     payload = wire.encode([{"args": tuple(c.args), "kwargs": dict(c.kwargs)} for c in cases])
     begin, end = markers(nonce)
-    header = (f"FUNCTION = {function!r}\nPAYLOAD = {payload!r}\n"
+    header = (f"SOURCES = {_sources()!r}\nFUNCTION = {function!r}\nPAYLOAD = {payload!r}\n"
               f"BEGIN = {begin!r}\nEND = {end!r}\n")
-    source = "from __future__ import annotations\n" + header + _library() + "\n_main(USER_NS)\n"
     # one statement; runs in a fresh namespace that sees the learner's only through USER_NS
-    return f"exec(compile({source!r}, '<normcourse grader>', 'exec'), {{'USER_NS': globals()}})"
+    return (f"exec(compile({header + _BOOT!r}, '<normcourse grader>', 'exec'), "
+            "{'USER_NS': globals()})")
 
 
 class ProbeError(ValueError):
     """The kernel's reply could not be read; the message is learner-facing."""
+
+
+def _outcome(d) -> Outcome:
+    status = d.get("status") if isinstance(d, dict) else None
+    if status == "unsendable":
+        return Outcome("unsendable", error=str(d.get("error", ""))[:200])
+    if status not in ("returned", "not_done", "raised"):
+        return Outcome("unreadable")
+    inputs, names = d.get("inputs_after", []), d.get("arg_names", [])
+    if not isinstance(inputs, list) or not isinstance(names, list):
+        return Outcome("unreadable")
+    return Outcome(status, d.get("value"), str(d.get("error", ""))[:500], tuple(inputs),
+                   tuple(str(n)[:40] for n in names))
 
 
 def parse_reply(stdout: str, nonce: str, n_cases: int) -> list[Outcome]:
@@ -124,7 +93,7 @@ def parse_reply(stdout: str, nonce: str, n_cases: int) -> list[Outcome]:
     if start < 0:
         raise ProbeError("the grader got no answer from your notebook for this exercise")
     try:
-        reply = wire.decode(stdout[start + len(begin):stop])
+        reply = wire.decode(stdout[start + len(begin):stop], Opaque)
     except wire.WireError as exc:
         raise ProbeError(f"the grader could not read the answer ({exc})") from None
     if not isinstance(reply, dict):
@@ -137,4 +106,4 @@ def parse_reply(stdout: str, nonce: str, n_cases: int) -> list[Outcome]:
     outcomes = reply.get("outcomes")
     if status != "ok" or not isinstance(outcomes, list) or len(outcomes) != n_cases:
         raise ProbeError("the grader could not read the answer")
-    return [Outcome.from_plain(o) for o in outcomes]
+    return [_outcome(o) for o in outcomes]

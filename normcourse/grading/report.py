@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from helpers.exercises import LESSON_MODULES, lesson_exercises
+from helpers.exercises import LESSONS, lesson_exercises
 
 JSON_VERSION = 1
 
@@ -64,7 +64,7 @@ def to_json(results) -> str:
 def _exercise_columns(results) -> list[str]:
     lessons = {r.lesson for r in results if r.lesson}
     cols = []
-    for lesson in LESSON_MODULES:  # course order
+    for lesson in LESSONS:  # course order
         if lesson in lessons:
             cols += [ex.id for ex in lesson_exercises(lesson)]
     graded = {e.id for r in results for e in r.exercises}

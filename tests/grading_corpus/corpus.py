@@ -59,7 +59,7 @@ def _nbg(**kw) -> dict:
 
 def solution_notebook() -> nbformat.NotebookNode:
     cells = [new_markdown_cell("# Feature scale (grading-corpus copy)\n\nThree exercises."),
-             new_code_cell("import numpy as np\n\nfrom helpers.checks import check\n\n"
+             new_code_cell("import numpy as np\n\nfrom helpers.exercises import check\n\n"
                            "rng = np.random.default_rng(0)")]
     for ex_id, (fn, src) in SOLUTIONS.items():
         cells.append(new_code_cell(src, metadata=_nbg(grade=False, solution=True, locked=False,
@@ -217,12 +217,12 @@ def _truncated():
 FORGE = '''def answer_scale_question():
     import sys
     f = sys._getframe(1)
-    while f is not None and "BEGIN" not in f.f_globals:
+    while f is not None and "begin" not in f.f_locals:  # the grader's main() in the kernel
         f = f.f_back
-    g = f.f_globals
-    fake = {"status": "ok", "outcomes": [{"status": "returned", "value": "a", "error": "",
-                                          "mutated": []}]}
-    sys.stdout.write(g["BEGIN"] + g["encode"](fake) + g["END"] + "\\n")
+    g = f.f_locals
+    fake = {"status": "ok", "outcomes": [{"status": "returned", "value": "b", "error": "",
+                                          "inputs_after": [], "arg_names": []}]}
+    sys.stdout.write(g["begin"] + g["wire"].encode(fake) + g["end"] + "\\n")
     sys.stdout = open("/dev/null", "w")  # hide the real reply
     return "a"
 '''
@@ -282,12 +282,13 @@ CASES = [
         statuses={"ex1_gradient": "failed"}),
     # ---------------------------------------------------------------- cheating
     CorpusCase("redefine_check", "stubs, plus check() and helpers' check/judge redefined to pass",
-               _les(lambda nb: _append(nb, '''import helpers.checks as hc
-from helpers.checks import Report
+               _les(lambda nb: _append(nb, '''import helpers.exercises as hc
+import helpers.checking.verdict as hv
+from helpers.checking.verdict import Report
 def check(*args, **kwargs):
     print("✓ all test cases pass. Well done!")
 hc.check = check
-hc.judge = lambda exercise, cases, outcomes: Report(exercise.id, exercise.title, "passed", [])
+hv.judge = lambda exercise, cases, outcomes: Report(exercise.id, exercise.title, "passed", [])
 ''', 'check("ex1_gradient", mse_gradient)')), 0),
     CorpusCase("patch_numpy", "wrong answers, numpy comparisons patched to always agree",
                _les(lambda nb: _append(nb, ZEROS, '''import numpy as np
@@ -308,12 +309,14 @@ builtins.print = lambda *a, **k: None''')), 0),
     CorpusCase("patch_helpers", "wrong answers; exercise specs patched to accept anything",
                _les(lambda nb: _append(nb, ZEROS, '''import helpers.exercises as he
 import helpers.exercises.l01 as l01
-import helpers.wire as wire
+import helpers.checking.calling as calling
+import normcourse.grading.wire as wire
 for ex in l01.EXERCISES:
     object.__setattr__(ex, "judge", lambda case, value: None)
     object.__setattr__(ex, "points", 100)
 he.get_exercise = lambda i: l01.EXERCISES[0]
-wire.decode = lambda text: {"status": "ok"}''')), 0),
+calling.run_case = lambda fn, case: calling.Outcome("returned", 0.0)
+wire.decode = lambda text, opaque=None: {"status": "ok"}''')), 0),
     CorpusCase("fake_test_cells", "stubs; check cells replaced by prints of success, points 100",
                _les(_fake_checks), 0),
     CorpusCase("fake_markers", "prints things that look like grader replies and grade files",

@@ -55,7 +55,25 @@ class Iris:
 
 
 def load_iris() -> Iris:
-    """Fisher's iris flowers from the CSV shipped in ``helpers/datasets``. Used in lesson 2."""
+    """Fisher's iris flowers from the CSV shipped in ``helpers/core/datasets``. Used in lesson 2."""
     path = Path(__file__).parent / "datasets" / "iris.csv"
     table = np.loadtxt(path, delimiter=",", skiprows=2)
     return Iris(X=table[:, :4].copy(), y=table[:, 4].astype(int))
+
+
+def spirals(n_per_class=100, n_classes=3, noise=0.2, seed=0):
+    """Interleaved spiral arms, one class per arm: a task a linear model cannot solve.
+
+    Generating process: for arm c, radius r ~ Uniform(0, 1) and angle
+    t = 4·r + 2π·c / n_classes + noise·N(0, 1); x = r·(sin t, cos t).
+    Returns X (n, 2), roughly zero-mean with both features in [-1, 1], and
+    y (n,) class indices. Used in lesson 3 (use another seed for a test set).
+    """
+    rng = np.random.default_rng(seed)
+    r = rng.uniform(0, 1, size=(n_classes, n_per_class))
+    t = 4.0 * r + 2 * np.pi * np.arange(n_classes)[:, None] / n_classes
+    t = t + noise * rng.standard_normal(t.shape)
+    X = np.stack([r * np.sin(t), r * np.cos(t)], axis=-1).reshape(-1, 2)
+    y = np.repeat(np.arange(n_classes), n_per_class)
+    order = rng.permutation(len(y))
+    return X[order], y[order]

@@ -25,6 +25,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.answers.l02 import zscore_fit
+from helpers.core.linreg import (
+    condition_number,
+    gradient_descent,
+    hessian_eigenvalues,
+    least_squares,
+    mse_loss,
+)
+
 #: the scalings compared in lesson 2, in display order
 SCALINGS = ("none", "center", "scale", "zscore", "minmax")
 #: human-readable names for tables, legends and the widget
@@ -51,22 +60,6 @@ def safe_scale(scale) -> np.ndarray:
     return scale
 
 
-def zscore_fit(X, ddof: int = 0):
-    """Per-feature mean and standard deviation; X (n, d) -> (mean (d,), std (d,)).
-
-    ``ddof=0`` (default) is the population standard deviation (divide by n);
-    ``ddof=1`` the sample one (divide by n - 1), shown for comparison only.
-    """
-    X = _as_2d(X)
-    return X.mean(axis=0), X.std(axis=0, ddof=ddof)
-
-
-def zscore_transform(X, mean, std) -> np.ndarray:
-    """A standardized copy ``(X - mean) / std``; zero-std features map to ``X - mean`` (0 on
-    the training data). X (n, d), mean (d,), std (d,) -> (n, d). X is not changed."""
-    return (_as_2d(X) - np.asarray(mean, float)) / safe_scale(std)
-
-
 def fit_scaling(X, kind: str = "zscore"):
     """``(shift, scale)``, each (d,), of the scaling ``kind`` (see :data:`SCALINGS`) fitted on X.
 
@@ -80,8 +73,9 @@ def fit_scaling(X, kind: str = "zscore"):
         return X.mean(axis=0), np.ones(d)
     if kind == "scale":
         return np.zeros(d), safe_scale(X.std(axis=0))
-    if kind == "zscore":
-        return X.mean(axis=0), safe_scale(X.std(axis=0))
+    if kind == "zscore":  # lesson 2's exercise: the course's own z-score
+        mean, std = zscore_fit(X)
+        return mean, safe_scale(std)
     if kind == "minmax":
         lo = X.min(axis=0)
         return lo, safe_scale(X.max(axis=0) - lo)
@@ -104,18 +98,9 @@ def scale_features(X_train, *others, kind: str = "zscore"):
             *(apply_scaling(X, shift, scale) for X in others), shift, scale)
 
 
-def weights_to_raw(w, b, shift, scale):
-    """Weights for raw inputs giving the same predictions as ``(w, b)`` on scaled inputs.
-
-    From ``w · (x - shift) / scale + b = (w / scale) · x + (b - Σ_j w_j shift_j / scale_j)``:
-    ``w_raw = w / scale`` and ``b_raw = b - w_raw · shift``. w (d,), b scalar -> (w_raw (d,), b_raw).
-    """
-    w_raw = np.asarray(w, float) / safe_scale(scale)
-    return w_raw, float(b - w_raw @ np.asarray(shift, float))
-
-
 def weights_to_scaled(w_raw, b_raw, shift, scale):
-    """Inverse of :func:`weights_to_raw`: raw-space (w, b) -> scaled-space (w, b)."""
+    """Raw-space weights (w_raw, b_raw) -> the (w, b) giving the same predictions on
+    inputs scaled as (x - shift) / scale: w = w_raw * scale, b = b_raw + w_raw · shift."""
     scale = safe_scale(scale)
     w_raw = np.asarray(w_raw, float)
     return w_raw * scale, float(b_raw + w_raw @ np.asarray(shift, float))
@@ -142,14 +127,6 @@ def compare_scalings(X, y, kinds=SCALINGS, *, target_factor=1.01, n_steps=2000):
     steps (None if not reached in n_steps), final_loss, target, estimated_steps (from the
     slowest direction, which shrinks by 1 - 1/κ per step). Used in lesson 2.
     """
-    from helpers.optimisation import (
-        condition_number,
-        gradient_descent,
-        hessian_eigenvalues,
-        least_squares,
-        mse_loss,
-    )
-
     X = _as_2d(X)
     y = np.asarray(y, dtype=float)
     best = mse_loss(X, y, *least_squares(X, y, fit_bias=True))

@@ -70,7 +70,7 @@ def wave_png(frequency: float) -> bytes:
     """The demo figure for one frequency, rendered to PNG bytes (no pyplot state touched)."""
     from matplotlib.figure import Figure
 
-    from helpers.plots import OKABE_ITO
+    from helpers.plots.style import OKABE_ITO
 
     fig = Figure(figsize=(4.8, 2.4), dpi=80)
     ax = fig.add_subplot()
@@ -90,7 +90,7 @@ def demo_widget(frequency: int = 2):
 
     slider = w.IntSlider(value=frequency, min=1, max=10, description="frequency (Hz)",
                          style={"description_width": "initial"}, continuous_update=False)
-    from helpers.widgets import WithText, png_image
+    from helpers.widgets.display import WithText, png_image
 
     image = png_image(384, wave_png(frequency))  # the figure is 4.8 in x 80 dpi wide
 

@@ -3,22 +3,20 @@
 import numpy as np
 import pytest
 
-from helpers import checks
-from helpers.checks import (
-    Case,
-    CheckFailed,
+import helpers.exercises as checks
+from helpers.checking.calling import Case, Opaque, Outcome, run_case, to_plain
+from helpers.checking.expect import (
     Mismatch,
-    NotDoneYet,
-    Outcome,
     expect_array,
     expect_choice,
     expect_close,
     expect_number,
     expect_tuple,
-    judge,
-    run_case,
 )
-from helpers.exercises import Exercise, all_exercises, answer_digest, choice_judge, get_exercise
+from helpers.checking.verdict import CheckFailed, NotDoneYet, judge
+from helpers.exercises import all_exercises, get_exercise
+from helpers.exercises.spec import Exercise, answer_digest, choice_judge
+from normcourse.grading import inkernel, probe, wire
 
 
 def _square_judge(case, value):
@@ -96,13 +94,17 @@ def test_case_inputs_are_never_mutated_by_the_learner():
 
 
 def test_outcome_survives_the_wire_and_hostile_dicts():
-    from helpers.wire import decode, encode
     out = run_case(lambda x: x * x, SQUARE.cases(None)[0])
-    back = Outcome.from_plain(decode(encode(out.to_plain())))
-    assert back.status == "returned"
+    text = wire.encode(inkernel.outcome_to_plain(out), Opaque)
+    back = probe._outcome(wire.decode(text, Opaque))
+    assert back.status == "returned" and back.arg_names == ("x",)
     np.testing.assert_array_equal(back.value, [1.0, 4.0])
-    assert Outcome.from_plain({"status": "passed!!"}).status == "raised"
-    assert Outcome.from_plain("junk").status == "raised"
+    np.testing.assert_array_equal(back.inputs_after[0], [1.0, 2.0])
+    assert probe._outcome({"status": "passed!!"}).status == "unreadable"
+    assert probe._outcome("junk").status == "unreadable"
+    assert probe._outcome({"status": "returned", "inputs_after": 3}).status == "unreadable"
+    report = judge(SQUARE, SQUARE.cases(None)[:1], [probe._outcome("junk")])
+    assert report.results[0].message == "the grader could not read what your function returned"
 
 
 def test_judge_that_crashes_on_odd_value_still_gives_verdict():
@@ -114,7 +116,7 @@ def test_judge_that_crashes_on_odd_value_still_gives_verdict():
 
 
 def test_check_raises_friendly_exceptions(monkeypatch):
-    monkeypatch.setattr("helpers.exercises.get_exercise", lambda i: SQUARE)
+    monkeypatch.setattr(checks, "get_exercise", lambda i: SQUARE)
     shown = []
     monkeypatch.setattr("IPython.display.display", shown.append)
     checks.check("t_square", lambda x: x * x)
@@ -203,3 +205,50 @@ def test_mutation_message_names_the_changed_argument():
     report = judge(ex, ex.cases(None), [run_case(scale, c) for c in ex.cases(None)])
     assert "changed its input s in place" in report.results[0].message
     assert "`s -= ...`" in report.results[0].message
+
+
+def test_mutation_is_judged_from_the_copies_sent_back():
+    """The outcome carries the inputs after the call; the judging process compares them."""
+    def grad(x):
+        x += 1  # changes the caller's array
+        return x * 0 + np.array([1.0, 4.0])
+    case = SQUARE.cases(None)[0]
+    out = run_case(grad, case)
+    np.testing.assert_array_equal(out.inputs_after[0], [2.0, 3.0])
+    assert "changed its input x in place" in judge(SQUARE, [case], [out]).results[0].message
+    # a kernel that claims nothing changed, but sends back changed copies, is caught
+    forged = Outcome("returned", np.array([1.0, 4.0]), inputs_after=(np.array([9.0, 9.0]),),
+                     arg_names=("x",))
+    assert not judge(SQUARE, [case], [forged]).passed
+
+
+@pytest.mark.parametrize("value, message", [
+    ((i for i in range(2)), "is an object of type generator, not an array of numbers"),
+    (object(), "is an object of type object, not an array of numbers"),
+])
+def test_objects_are_named_by_their_type(value, message):
+    report = judge(SQUARE, SQUARE.cases(None)[:1], [run_case(lambda x: value, SQUARE.cases(None)[0])])
+    assert message in report.results[0].message
+
+
+def test_a_value_whose_repr_raises_is_read_without_calling_it():
+    class Weird:
+        def __repr__(self):
+            raise RuntimeError("no")
+        __str__ = __repr__
+    assert to_plain(Weird()) == Opaque("an object of type Weird")
+    assert to_plain([Weird()]) == [Opaque("an object of type Weird")]
+
+
+def test_to_plain_normalises_arrays_and_limits_size_and_depth():
+    big_endian = np.array([1.5, 2.5], dtype=">f8")
+    out = to_plain(big_endian)
+    assert out.dtype == np.float64 and out.dtype.isnative and out.tolist() == [1.5, 2.5]
+    assert to_plain(np.array([1, 2], dtype=np.longdouble)).dtype == np.float64
+    assert to_plain(np.float32(0.5)) == 0.5 and type(to_plain(np.float32(0.5))) is float
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert "nested more than" in to_plain(deep).description
+    assert "larger than" in to_plain(np.zeros(3_000_000)).description
+    assert to_plain(np.array(["a"])).description.startswith("an array of dtype")

@@ -1,15 +1,15 @@
 """Lesson 3's figures: hidden-activation statistics, histograms per layer, sweeps.
 
-Pure data first (:func:`activation_frame`, :func:`sweep_table`), then functions that
+Pure data first (:func:`activation_frame`), then functions that
 draw on the axes they are given and return them. Colours and line styles come from
-:mod:`helpers.plots`, so curves differ by more than colour.
+:mod:`helpers.plots.style`, so curves differ by more than colour.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from helpers.plots import CYCLE, LINESTYLES, OKABE_ITO, get_ax
+from helpers.plots.style import CYCLE, LINESTYLES, OKABE_ITO, get_ax
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 BN_STYLE = {False: {"color": OKABE_ITO["vermillion"], "linestyle": "--", "marker": "s",
@@ -48,16 +48,6 @@ def activation_frame(history, record: int, *, bins: int = 40, lim: float | None 
     return {"step": int(history.steps[record]), "edges": edges, "density": density,
             "mean": history.act_mean[record].copy(), "std": history.act_std[record].copy(),
             "outside": outside}
-
-
-def sweep_table(values, histories_by_bn: dict, accuracies_by_bn: dict, name="lr") -> list[dict]:
-    """Rows {name, "batchnorm", "diverged", "final_loss", "accuracy"} of a sweep, for printing."""
-    rows = []
-    for bn, histories in histories_by_bn.items():
-        for v, h, acc in zip(values, histories, accuracies_by_bn[bn], strict=True):
-            rows.append({name: v, "batchnorm": bn, "diverged": h.diverged,
-                         "final_loss": h.final_loss, "accuracy": acc})
-    return rows
 
 
 # --------------------------------------------------------------------------- drawing

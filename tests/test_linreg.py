@@ -1,12 +1,14 @@
-"""helpers.optimisation: gradients, Hessian, 2/lambda_max boundary, divergence, SGD."""
+"""helpers.core.linreg (and lesson 1's answers): gradients, Hessian, 2/lambda_max boundary,
+divergence, SGD."""
 
 import warnings
 
 import numpy as np
 import pytest
 
-from helpers.data import age_income
-from helpers.optimisation import (
+from helpers.answers.l01 import max_stable_learning_rate, mse_gradient
+from helpers.core.data import age_income
+from helpers.core.linreg import (
     condition_number,
     design,
     gradient_descent,
@@ -15,8 +17,6 @@ from helpers.optimisation import (
     least_squares,
     loss_grid,
     lr_sweep,
-    max_stable_lr,
-    mse_grad,
     mse_loss,
     predict,
     sgd,
@@ -41,7 +41,7 @@ def test_gradient_matches_finite_differences(data, scale):
     X, y = data
     X = X / [1.0, scale]
     w, b = np.array([0.01, 3e-5 * scale]), 0.4
-    gw, gb = mse_grad(X, y, w, b)
+    gw, gb = mse_gradient(X, y, w, b)
     nw, nb = _numeric_grad(X, y, w, b)
     np.testing.assert_allclose(gw, nw, rtol=1e-7)
     assert gb == pytest.approx(nb, rel=1e-7)
@@ -49,8 +49,8 @@ def test_gradient_matches_finite_differences(data, scale):
 
 def test_gradient_component_scales_with_its_feature(data):
     X, y = data
-    g1 = mse_grad(X, y, np.zeros(2))[0]
-    g2 = mse_grad(X * [1, 1000], y, np.zeros(2))[0]
+    g1 = mse_gradient(X, y, np.zeros(2))[0]
+    g2 = mse_gradient(X * [1, 1000], y, np.zeros(2))[0]
     np.testing.assert_allclose(g2, g1 * [1, 1000])
 
 
@@ -69,8 +69,8 @@ def test_hessian_is_second_derivative(data):
     h = 1e-3
     for j in range(3):
         e = np.eye(3)[j] * h
-        g_plus = np.append(*mse_grad(X, y, (theta + e)[:2], (theta + e)[2]))
-        g_minus = np.append(*mse_grad(X, y, (theta - e)[:2], (theta - e)[2]))
+        g_plus = np.append(*mse_gradient(X, y, (theta + e)[:2], (theta + e)[2]))
+        g_minus = np.append(*mse_gradient(X, y, (theta - e)[:2], (theta - e)[2]))
         np.testing.assert_allclose((g_plus - g_minus) / (2 * h), H[:, j], rtol=1e-6)
     assert design(X, True).shape == (len(X), 3)
 
@@ -80,7 +80,7 @@ def test_condition_number_and_max_lr(data):
     lam = hessian_eigenvalues(X)
     assert lam[0] <= lam[1]
     assert condition_number(X) == pytest.approx(lam[1] / lam[0])
-    assert max_stable_lr(X) == pytest.approx(2 / lam[1])
+    assert max_stable_learning_rate(X) == pytest.approx(2 / lam[1])
     Xz = (X - X.mean(0)) / X.std(0)
     assert condition_number(Xz) < 3 < 1e6 < condition_number(X)
 
@@ -89,7 +89,7 @@ def test_condition_number_and_max_lr(data):
 def test_two_over_lambda_max_is_the_boundary(data, scale):
     X, y = data
     X = X / [1.0, scale]
-    lr = max_stable_lr(X)
+    lr = max_stable_learning_rate(X)
     below = gradient_descent(X, y, 0.95 * lr, n_steps=2000)
     above = gradient_descent(X, y, 1.05 * lr, n_steps=2000)
     assert not below.diverged and below.losses[-1] < below.losses[0]
@@ -122,7 +122,7 @@ def test_gd_converges_to_least_squares(data):
 def test_per_weight_rates_equal_rescaling(data):
     X, y = data
     s = X.std(axis=0)
-    lr = 0.9 * max_stable_lr(X / s)
+    lr = 0.9 * max_stable_learning_rate(X / s)
     a = gradient_descent(X / s, y, lr, 40)
     b = gradient_descent(X, y, lr, 40, lr_per_weight=1 / s**2)
     np.testing.assert_allclose(a.ws / s, b.ws, rtol=1e-10, atol=1e-20)

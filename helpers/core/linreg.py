@@ -1,9 +1,10 @@
-"""Gradient descent and SGD for linear regression with squared error.
+"""Linear regression with squared error: loss, curvature, gradient descent and SGD.
 
 Loss (lessons 1-2): L(w, b) = (1/n) * sum_i (x_i . w + b - y_i)^2, for
 ``X`` of shape (n, d), ``y`` of shape (n,), ``w`` of shape (d,) and a scalar ``b``.
 With ``fit_bias=False`` (the lecture's setting) b stays 0.
 
+The gradient itself is lesson 1's exercise; the loops here compute it inline.
 Divergence is detected and reported in the returned :class:`Run` (``diverged``,
 ``diverged_at``) instead of a wall of overflow warnings.
 """
@@ -60,13 +61,6 @@ def mse_loss(X, y, w, b=0.0) -> float:
     return float(r @ r / len(y))
 
 
-def mse_grad(X, y, w, b=0.0):
-    """Gradient of :func:`mse_loss`: ((2/n) X^T (y_hat - y), (2/n) sum (y_hat - y))."""
-    r = predict(X, w, b) - y
-    n = len(y)
-    return 2.0 / n * (X.T @ r), 2.0 / n * float(r.sum())
-
-
 def design(X, fit_bias: bool = False) -> np.ndarray:
     """X with a column of ones appended when the model has a bias; (n, d) -> (n, d[+1])."""
     X = np.asarray(X, dtype=float)
@@ -90,11 +84,6 @@ def condition_number(X, fit_bias: bool = False) -> float:
     return float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
 
 
-def max_stable_lr(X, fit_bias: bool = False) -> float:
-    """Largest learning rate for which full-batch GD converges: 2 / lambda_max."""
-    return float(2.0 / hessian_eigenvalues(X, fit_bias)[-1])
-
-
 def _start(d, w0, b0):
     w = np.zeros(d) if w0 is None else np.array(w0, dtype=float)
     return w, float(b0 or 0.0)
@@ -115,8 +104,8 @@ def gradient_descent(X, y, lr, n_steps=100, w0=None, b0=0.0, fit_bias=False, lr_
     w, b = _start(X.shape[1], w0, b0)
     scale = np.ones_like(w) if lr_per_weight is None else np.asarray(lr_per_weight, float)
     n = len(y)
-    # the loop does the arithmetic of mse_grad / mse_loss inline, without their argument
-    # checks: sweeps run tens of thousands of steps, and the Python overhead dominated
+    # the loop computes the loss and its gradient inline, sharing the residuals: sweeps
+    # run tens of thousands of steps, and the Python overhead of calls dominated
     XT, two_n, lr_scale = X.T, 2.0 / n, lr * scale
     r = X @ w + b - y  # residuals: shared by the loss and the next gradient
     ws, bs, losses = [w.copy()], [b], [float(r @ r / n)]
@@ -124,7 +113,7 @@ def gradient_descent(X, y, lr, n_steps=100, w0=None, b0=0.0, fit_bias=False, lr_
     diverged_at = None
     with np.errstate(all="ignore"):
         for step in range(1, n_steps + 1):
-            w = w - lr_scale * (two_n * (XT @ r))  # = w - lr * scale * mse_grad(X, y, w, b)[0]
+            w = w - lr_scale * (two_n * (XT @ r))  # gradient (2/n) Xᵀr, lesson 1's formula
             if fit_bias:
                 b = b - lr * (two_n * float(r.sum()))
             r = X @ w + b - y
@@ -158,10 +147,10 @@ def sgd(X, y, lr, n_epochs=5, batch_size=1, w0=None, b0=0.0, fit_bias=False, see
             order = rng.permutation(len(y))
             for start in range(0, len(y), batch_size):
                 idx = order[start:start + batch_size]
-                gw, gb = mse_grad(X[idx], y[idx], w, b)
-                w = w - lr * gw
+                r = X[idx] @ w + b - y[idx]  # the minibatch's residuals and gradient
+                w = w - lr * (2.0 / len(idx) * (X[idx].T @ r))
                 if fit_bias:
-                    b = b - lr * gb
+                    b = b - lr * (2.0 / len(idx) * float(r.sum()))
                 step += 1
                 loss = mse_loss(X, y, w, b)
                 ws.append(w.copy())

@@ -1,109 +1,34 @@
-"""Plotting helpers shared by every lesson: colour-blind-safe, labelled, small.
+"""Lesson 1-2's figures: loss contours, weight trajectories, loss curves, learning-rate sweeps.
 
-Nothing changes at import time; call :func:`use_course_style` once in a
-notebook to apply the course's matplotlib style. Every function draws on the
-``ax`` it is given (or a new one) and returns it, so widgets and tests can
-reuse it.
+Every function draws on the ``ax`` it is given (or a new one) and returns it.
 """
 
 from __future__ import annotations
 
-import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 
-#: Okabe-Ito palette: distinguishable with every common colour-vision deficiency
-OKABE_ITO = {
-    "blue": "#0072B2",
-    "orange": "#E69F00",
-    "green": "#009E73",
-    "vermillion": "#D55E00",
-    "sky": "#56B4E9",
-    "purple": "#CC79A7",
-    "yellow": "#F0E442",
-    "black": "#000000",
-}
-CYCLE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "sky", "purple", "black")]
-#: line styles to pair with colours, so curves differ by more than colour
-LINESTYLES = ["-", "--", ":", "-."]
-#: perceptually uniform, colour-blind-safe colormap for contour fills
-CMAP = "viridis"
+from helpers.core.problems import contour_levels
+from helpers.plots.style import (
+    CYCLE,
+    END_MARKER,
+    LINESTYLES,
+    MINIMUM_MARKER,
+    OKABE_ITO,
+    START_MARKER,
+    get_ax,
+    style,
+    thin_log_ticks,
+)
 
-COURSE_STYLE = {
-    "figure.figsize": (6.4, 4.0),
-    "figure.dpi": 80,
-    "savefig.dpi": 80,
-    "axes.prop_cycle": mpl.cycler(color=CYCLE),
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.titlesize": 12,
-    "axes.labelsize": 11,
-    "legend.fontsize": 9,
-    "lines.linewidth": 2.0,
-    "image.cmap": CMAP,
-}
-
-
-def use_course_style() -> None:
-    """Apply the course's matplotlib style (call once, at the top of a notebook)."""
-    mpl.rcParams.update(COURSE_STYLE)
-
-
-def get_ax(ax=None, figsize=None):
-    """The given axes, or a new figure's axes."""
-    if ax is not None:
-        return ax
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
-# --------------------------------------------------------------------------- labels
-
-#: start / end markers of a trajectory (shape differs, not only colour)
-START_MARKER = "o"
-END_MARKER = "X"
-MINIMUM_MARKER = "*"
 #: contour lines are grey so that the coloured trajectories stand out
 CONTOUR_COLOUR = "#9a9a9a"
+
+
 #: one (colour, linestyle, marker) per method so GD and SGD differ by more than colour
 METHOD_STYLE = {
     "GD": (OKABE_ITO["vermillion"], "-", "."),
     "SGD": (OKABE_ITO["blue"], "--", None),
 }
-
-
-def weight_label(feature: str, unit: str) -> str:
-    """Axis label of a weight with its unit, e.g. weight_label("age", "thousand USD per year")
-    gives "w_age (thousand USD per year)". Lessons 1-2."""
-    return f"w_{feature} ({unit})"
-
-
-def style(i: int) -> dict:
-    """The i-th (colour, linestyle) pair of the course cycle, as plot() keyword arguments,
-    so that neighbouring curves differ by colour *and* line style."""
-    return {"color": CYCLE[i % len(CYCLE)], "linestyle": LINESTYLES[i % len(LINESTYLES)]}
-
-
-def subplots(ncols: int = 2, nrows: int = 1, width: float = 4.2, height: float = 3.6, **kw):
-    """Side-by-side axes for comparisons (constrained layout, so labels never overlap):
-    returns (fig, axes) with axes a flat array of nrows * ncols axes. Lessons 1-2."""
-    kw.setdefault("layout", "constrained")
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
-                             squeeze=False, **kw)
-    return fig, axes.ravel()
-
-
-# --------------------------------------------------------------------------- contours
-
-
-def contour_levels(grid, n: int = 12, floor=None):
-    """Contour levels spaced geometrically above the minimum, so both the narrow valley
-    and the far walls of a badly scaled bowl get lines. grid: (k, m) loss values."""
-    lo = float(np.min(grid)) if floor is None else float(floor)
-    span = float(np.max(grid)) - lo
-    if not np.isfinite(span) or span <= 0:
-        return np.array([lo, lo + 1.0])
-    return lo + span * np.geomspace(1e-3, 1.0, n)
 
 
 def plot_contours(w1, w2, grid, ax=None, *, xlabel="w_1", ylabel="w_2", levels=12,
@@ -163,49 +88,6 @@ def plot_contour_trajectories(w1, w2, grid, runs: dict, ax=None, *, xlabel="w_1"
     return ax
 
 
-# --------------------------------------------------------------------------- curves
-
-
-#: unicode superscripts: tick labels such as 10⁻¹² without mathtext
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def power_of_ten(value, _pos=None) -> str:
-    """Tick label of a log or symlog axis: "10⁻³" for a power of ten, "0" for 0, else "".
-
-    Plain unicode text, drawn like the default mathtext label 10^{-3} but about three
-    times faster (mathtext labels were most of a log plot's rendering time)."""
-    if value == 0:
-        return "0"
-    exponent = float(np.log10(abs(value)))
-    n = round(exponent)
-    if abs(exponent - n) > 1e-6:
-        return ""
-    return ("−" if value < 0 else "") + "10" + str(n).translate(_SUPERSCRIPTS)
-
-
-def power_of_ten_labels(ax, axis: str = "y"):
-    """Label the decades of a log or symlog axis 10ⁿ in plain text (see :func:`power_of_ten`);
-    call after setting the scale. Lesson 1."""
-    from matplotlib.ticker import FuncFormatter
-
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(power_of_ten))
-    return ax
-
-
-def _thin_log_ticks(ax, axis="y", decades=4):
-    """Drop the minor ticks of a log axis spanning more than ``decades`` decades: they are
-    too dense to read there and cost a third of the figure's rendering time. An axis
-    spanning two decades or more (so at least two labelled decades) gets plain-text
-    labels 10ⁿ (:func:`power_of_ten_labels`)."""
-    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
-    if lo > 0 and hi / lo > 10**decades:
-        from matplotlib.ticker import NullLocator
-
-        (ax.yaxis if axis == "y" else ax.xaxis).set_minor_locator(NullLocator())
-    if lo > 0 and hi / lo >= 100:
-        power_of_ten_labels(ax, axis)
-
 LOSS_LABEL = "loss: mean squared error ((thousand USD)²)"
 
 
@@ -230,7 +112,7 @@ def plot_loss_curves(runs: dict, ax=None, *, ylabel=LOSS_LABEL, target=None, tit
         ax.axhline(target, color=OKABE_ITO["black"], linestyle=":", linewidth=1,
                    label=f"target loss {target:.3g}")
     ax.set_yscale("log")
-    _thin_log_ticks(ax)
+    thin_log_ticks(ax)
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
     if title:
@@ -282,8 +164,8 @@ def plot_lr_sweep(sweeps: dict, ax=None, *, quantity="steps", n_steps=None, targ
                    label="target loss")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _thin_log_ticks(ax, "x")
-    _thin_log_ticks(ax)
+    thin_log_ticks(ax, "x")
+    thin_log_ticks(ax)
     ax.set_xlabel("learning rate α (log scale)")
     ax.set_ylabel(ylabel or ("steps to reach the target loss" if quantity == "steps"
                              else "loss after the last step ((thousand USD)²)"))
@@ -291,20 +173,3 @@ def plot_lr_sweep(sweeps: dict, ax=None, *, quantity="steps", n_steps=None, targ
         ax.set_title(title)
     ax.legend(loc="best", framealpha=0.9, fontsize=8)
     return ax
-
-
-def canvas_png(canvas) -> bytes:
-    """The current pixels of an Agg canvas as PNG bytes, fast (for widgets' Image values).
-
-    Reads the buffer directly (no re-draw), so blitted artists are included;
-    ``compress_level=1`` keeps encoding to a few milliseconds.
-    """
-    import io
-
-    from PIL import Image as PILImage
-
-    width, height = canvas.get_width_height()
-    image = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    buf = io.BytesIO()
-    image.convert("RGB").save(buf, format="png", compress_level=1)
-    return buf.getvalue()

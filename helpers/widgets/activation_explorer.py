@@ -1,55 +1,16 @@
-"""Lesson 3's widgets: a progress bar for slow loops and the activation explorer.
+"""Lesson 3's widget: histograms of each hidden layer's pre-activations, step by step.
 
-Both are thin layers over plain functions: :class:`HistogramRenderer` turns an
-:func:`helpers.nn_plots.activation_frame` into PNG bytes (no pyplot state, no
-Output widget), and :class:`ActivationExplorer` wires three controls to it and
-shows the PNG in an ``ipywidgets.Image``. Their text form (what nbval compares)
-is deterministic.
+A thin layer over :mod:`helpers.plots.network` (pure frames and drawing) and the
+histories of :func:`helpers.core.training.train`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from helpers.nn_plots import activation_frame, activation_range, layer_style
-from helpers.plots import canvas_png
-from helpers.widgets import bundle_with_text, png_image
-
-
-class _Progress:
-    """A progress bar whose text form (untrusted or stored views, nbval) is one short line."""
-
-    def __init__(self, bar, description):
-        self.bar, self.description = bar, description
-
-    def __repr__(self) -> str:  # deterministic: no count (the bar's value changes)
-        return (f"progress: {self.description}, {self.bar.max} runs "
-                f"(open in JupyterLab to see the bar)")
-
-    def _repr_mimebundle_(self, **kwargs):
-        return bundle_with_text(self.bar, repr(self), **kwargs)
-
-
-def progress(items, description="running"):
-    """Iterate over ``items`` while an ``ipywidgets.IntProgress`` bar shows how far we are.
-
-    The bar is displayed once, at 0; later values travel as widget updates, not as
-    cell output, so a notebook's stored output stays the same from run to run. Its
-    text form (untrusted views, nbval) reads
-    "progress: <description>, <n> runs (open in JupyterLab to see the bar)".
-    """
-    import ipywidgets as W
-    from IPython.display import display
-
-    items = list(items)
-    bar = W.IntProgress(value=0, min=0, max=len(items), description=description,
-                        style={"description_width": "initial"})
-    shown = _Progress(bar, description)
-    display(shown)
-    for i, item in enumerate(items):
-        yield item
-        bar.value = i + 1
-    bar.bar_style = "success"
+from helpers.plots.network import activation_frame, activation_range, layer_style
+from helpers.plots.style import canvas_png
+from helpers.widgets.display import bundle_with_text, png_image
 
 
 def frozen_record(history, atol=1e-6):

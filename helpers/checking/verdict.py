@@ -1,0 +1,186 @@
+"""Turn the outcomes of a learner's function into a verdict, in any process.
+
+:func:`judge` compares each :class:`~helpers.checking.calling.Outcome` with its
+case: in the learner's kernel for the check cell, in the grader's own process for
+``normcourse grade``. It decides everything there, including whether the function
+changed an input in place (from the copies of the inputs the outcome carries).
+A :class:`Report` shows itself as a table in a notebook; :class:`NotDoneYet` and
+:class:`CheckFailed` are the one-line exceptions a check cell raises.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers.checking.calling import to_plain
+from helpers.checking.expect import Mismatch
+
+
+@dataclass
+class CaseResult:
+    case: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class Report:
+    exercise_id: str
+    title: str
+    status: str  # "passed", "not_done", "failed"
+    results: list
+    hint: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def n_passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    def summary(self) -> str:
+        n = len(self.results)
+        if self.status == "passed":
+            return (f"✓ {self.exercise_id}: all {n} test cases pass. Well done!" if n > 1
+                    else f"✓ {self.exercise_id}: correct. Well done!")
+        if self.status == "not_done":
+            return (f"… {self.exercise_id}: not done yet: write your code above, run it, "
+                    "then run this cell again.")
+        return f"✗ {self.exercise_id}: {self.n_passed} of {n} test cases pass. See the table above."
+
+    def to_text(self) -> str:
+        lines = [f"{self.title}  [{self.exercise_id}]"]
+        if self.status != "not_done":
+            for r in self.results:
+                mark = "✓" if r.passed else "✗"
+                lines.append(f"  {mark} {r.case}" + (f": {r.message}" if r.message else ""))
+        lines.append(self.summary())
+        if self.status == "failed" and self.hint:
+            lines.append(f"Hint: {self.hint}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        colour = {"passed": "#0072B2", "not_done": "#555555", "failed": "#D55E00"}[self.status]
+        rows = ""
+        if self.status != "not_done":
+            for r in self.results:
+                mark = "✓ pass" if r.passed else "✗ fail"
+                c = "#0072B2" if r.passed else "#D55E00"
+                rows += (f"<tr><td style='text-align:left'>{html.escape(r.case)}</td>"
+                         f"<td style='color:{c};font-weight:bold;text-align:left'>{mark}</td>"
+                         f"<td style='text-align:left'>{html.escape(r.message)}</td></tr>")
+            rows = ("<table><tr><th style='text-align:left'>test case</th><th>result</th>"
+                    f"<th style='text-align:left'>details</th></tr>{rows}</table>")
+        hint = ""
+        if self.status == "failed" and self.hint:
+            hint = f"<p><b>Hint:</b> {html.escape(self.hint)}</p>"
+        return (f"<div style='border-left:4px solid {colour};padding-left:8px'>"
+                f"<b>{html.escape(self.title)}</b> <code>[{self.exercise_id}]</code>{rows}"
+                f"<p style='color:{colour};font-weight:bold'>{html.escape(self.summary())}</p>"
+                f"{hint}</div>")
+
+    def __repr__(self) -> str:  # plain-text fallback, also what nbval compares
+        return self.to_text()
+
+
+class _Verdict(AssertionError):
+    """Base of the check exceptions: shows one line instead of a traceback."""
+
+    def __init__(self, report: Report):
+        super().__init__(report.summary())
+        self.report = report
+
+    def _render_traceback_(self):  # IPython shows these lines instead of a traceback
+        return [f"{type(self).__name__}: {self.report.summary()}"]
+
+
+class NotDoneYet(_Verdict):
+    """The exercise still raises NotImplementedError: nothing to check yet."""
+
+
+class CheckFailed(_Verdict):
+    """The exercise runs but at least one test case fails."""
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+                and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if type(a) is not type(b):
+        return False
+    return bool(a == b) or (a != a and b != b)
+
+
+def mutated_inputs(case, outcome) -> list:
+    """Names of the inputs whose copy after the call differs from the case's input."""
+    before = [*case.args, *case.kwargs.values()]
+    after = list(outcome.inputs_after)
+    if len(after) != len(before):
+        return []
+    names = list(outcome.arg_names) + [f"argument {i + 1}" for i in range(len(before))]
+    return [str(names[i])[:40] for i, (b, a) in enumerate(zip(before, after, strict=True))
+            if not _same(to_plain(b), a)]
+
+
+def _advice_for(error: str) -> str:
+    """A short pointer for errors learners often meet."""
+    if error.startswith("NameError"):
+        return (" (a name your code uses is not defined; for a letter answer, put it in "
+                "quotes: return \"b\")")
+    if error.startswith(("ValueError: operands could not be broadcast", "ValueError: shapes")):
+        return " (check the shapes of your arrays, and the axis you reduce over)"
+    return ""
+
+
+def judge(exercise, cases, outcomes) -> Report:
+    """Judge the outcomes of ``exercise``'s cases; pure, runs in any process."""
+    results = []
+    not_done = 0
+    for case, out in zip(cases, outcomes, strict=True):
+        changed = mutated_inputs(case, out) if out.status == "returned" else []
+        if out.status == "not_done":
+            not_done += 1
+            results.append(CaseResult(case.name, False, "not done yet (NotImplementedError)"))
+        elif out.status == "raised":
+            results.append(CaseResult(case.name, False, f"your function raised {out.error}"
+                                      + _advice_for(out.error)))
+        elif out.status == "unsendable":
+            results.append(CaseResult(case.name, False, "your function returned a value that "
+                                      f"could not be sent back for grading ({out.error})"))
+        elif out.status != "returned":
+            results.append(CaseResult(case.name, False, "the grader could not read what your "
+                                      "function returned"))
+        elif changed:
+            name = changed[0]
+            results.append(CaseResult(
+                case.name, False,
+                f"your function changed its input {', '.join(changed)} in place; work on a "
+                f"copy: `new = {name} - ...` makes a new array, while `{name} -= ...` or "
+                f"`{name}[...] = ...` changes the caller's {name}"))
+        else:
+            try:
+                exercise.judge(case, out.value)
+                results.append(CaseResult(case.name, True))
+            except Mismatch as m:
+                results.append(CaseResult(case.name, False, str(m)))
+            except Exception as exc:  # a value so odd that the judge could not read it
+                results.append(CaseResult(case.name, False,
+                                          f"could not read the returned value ({type(exc).__name__})"))
+    if results and not_done == len(results):
+        status = "not_done"
+    else:
+        status = "passed" if results and all(r.passed for r in results) else "failed"
+    return Report(exercise.id, exercise.title, status, results, exercise.hint)
+
+
+def failed_messages(report: Report) -> str:
+    """The messages of the failing cases, joined with " | " (for tests and logs)."""
+    return " | ".join(r.message for r in report.results if not r.passed)

@@ -1,0 +1,72 @@
+"""What an exercise is: the function the learner writes, its test cases, its judge, its hint.
+
+An :class:`Exercise` builds its test cases from a random generator (so a grader
+can draw fresh ones) and judges a returned value in whatever process holds the
+cases. Multiple-choice answers are stored as salted SHA-256 digests, not in clear
+(:func:`concept_question`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from helpers.checking.calling import Case
+from helpers.checking.expect import Mismatch, expect_choice
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded exercise.
+
+    id        stable nbgrader ``grade_id`` of its solution cell, e.g. "ex1_gradient"
+    function  name of the function the learner writes
+    title     one line shown above the verdict
+    points    points in the autograded test cell
+    cases     rng -> list[Case]; the in-notebook check uses rng seed 0
+    judge     (case, value) -> None, raising checks.Mismatch with a readable reason
+    hint      shown when a case fails
+    """
+
+    id: str
+    function: str
+    title: str
+    points: int
+    cases: Callable
+    judge: Callable
+    hint: str = ""
+
+
+def answer_digest(exercise_id: str, letter: str) -> str:
+    """Salted digest of a multiple-choice answer (the salt is the exercise id)."""
+    return hashlib.sha256(f"{exercise_id}:{letter.strip().lower()}".encode()).hexdigest()
+
+
+def choice_judge(exercise_id: str, valid: str, digest: str, wrong: dict | None = None):
+    """A judge for a multiple-choice question whose right letter has this digest.
+
+    ``wrong`` maps a wrong letter to a sentence explaining why it is wrong.
+    """
+    wrong = wrong or {}
+
+    def _judge(case, value):
+        letter = expect_choice(value, valid)
+        if answer_digest(exercise_id, letter) != digest:
+            raise Mismatch(f"{letter!r} is not right. {wrong.get(letter, '')}".strip())
+
+    return _judge
+
+
+def concept_question(id: str, function: str, title: str, digest: str, *, hint: str,
+                     wrong: dict | None = None, valid: str = "abcd", points: int = 1) -> Exercise:
+    """A multiple-choice exercise: the learner's ``function()`` returns one letter of ``valid``.
+
+    ``digest`` is :func:`answer_digest` of the right letter; ``wrong`` explains wrong letters.
+    """
+    return Exercise(id=id, function=function, title=title, points=points,
+                    cases=_one_answer, judge=choice_judge(id, valid, digest, wrong), hint=hint)
+
+
+def _one_answer(rng):
+    return [Case("your answer")]

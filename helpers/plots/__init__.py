@@ -1,0 +1,1 @@
+"""The course's figures (matplotlib; pyplot only when a figure is made). See :mod:`helpers`."""
