@@ -210,12 +210,12 @@ def _exercise_result(ex, report: Report) -> ExerciseResult:
     return ExerciseResult(ex.id, ex.title, ex.function, points, ex.points, report.status,
                           summary,
                           [{"name": r.case, "passed": r.passed, "message": r.message}
-                           for r in report.results], ex.hint)
+                           for r in report.results], ex.hints[0])
 
 
 def _error_result(ex, message: str) -> ExerciseResult:
     return ExerciseResult(ex.id, ex.title, ex.function, 0, ex.points, "error",
-                          f"✗ {ex.id}: {message}", [], ex.hint)
+                          f"✗ {ex.id}: {message}", [], ex.hints[0])
 
 
 def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResult, bool]:

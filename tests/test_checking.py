@@ -252,3 +252,23 @@ def test_to_plain_normalises_arrays_and_limits_size_and_depth():
     assert "nested more than" in to_plain(deep).description
     assert "larger than" in to_plain(np.zeros(3_000_000)).description
     assert to_plain(np.array(["a"])).description.startswith("an array of dtype")
+
+
+def test_each_failed_run_of_a_check_shows_the_next_hint_tier(monkeypatch):
+    tiered = Exercise("t_tier", "square", "square it", 1, SQUARE.cases, _square_judge,
+                      hint=("nudge: think of a product", "formula: x·x", "code: x * x"))
+    monkeypatch.setattr(checks, "get_exercise", lambda i: tiered)
+    monkeypatch.setattr(checks, "FAILED_RUNS", {})
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    for expected in ("Hint 1 of 3 (run this cell again", "Hint 2 of 3", "Hint 3 of 3: code",
+                     "Hint 3 of 3: code"):
+        with pytest.raises(CheckFailed):
+            checks.check("t_tier", lambda x: x)
+        assert expected in shown[-1].to_text(), shown[-1].to_text()
+        assert "x²" in shown[-1].results[0].message  # the case's own message stays
+    # a report judged elsewhere (the grader) shows the first tier, the nudge
+    graded = judge(tiered, SQUARE.cases(None), [run_case(lambda x: x, c)
+                                                for c in SQUARE.cases(None)])
+    assert "Hint 1 of 3 (run this cell again after your next try" in graded.to_text()
+    assert graded.hint == "nudge: think of a product"

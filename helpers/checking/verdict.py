@@ -28,11 +28,28 @@ class CaseResult:
 
 @dataclass
 class Report:
+    """The verdict on one exercise. ``hints`` are its hint tiers (a nudge, then the
+    formula, then near-code); a failed report shows tier ``tier`` (0-based)."""
+
     exercise_id: str
     title: str
     status: str  # "passed", "not_done", "failed"
     results: list
-    hint: str = ""
+    hints: tuple = ()
+    tier: int = 0
+
+    @property
+    def hint(self) -> str:
+        """The hint this report shows (empty when there is none)."""
+        return self.hints[min(self.tier, len(self.hints) - 1)] if self.hints else ""
+
+    def hint_label(self) -> str:
+        if len(self.hints) < 2:
+            return "Hint"
+        tier = min(self.tier, len(self.hints) - 1) + 1
+        more = " (run this cell again after your next try for a more detailed one)" \
+            if tier < len(self.hints) else ""
+        return f"Hint {tier} of {len(self.hints)}{more}"
 
     @property
     def passed(self) -> bool:
@@ -60,7 +77,7 @@ class Report:
                 lines.append(f"  {mark} {r.case}" + (f": {r.message}" if r.message else ""))
         lines.append(self.summary())
         if self.status == "failed" and self.hint:
-            lines.append(f"Hint: {self.hint}")
+            lines.append(f"{self.hint_label()}: {self.hint}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -77,7 +94,7 @@ class Report:
                     f"<th style='text-align:left'>details</th></tr>{rows}</table>")
         hint = ""
         if self.status == "failed" and self.hint:
-            hint = f"<p><b>Hint:</b> {html.escape(self.hint)}</p>"
+            hint = f"<p><b>{html.escape(self.hint_label())}:</b> {html.escape(self.hint)}</p>"
         return (f"<div style='border-left:4px solid {colour};padding-left:8px'>"
                 f"<b>{html.escape(self.title)}</b> <code>[{self.exercise_id}]</code>{rows}"
                 f"<p style='color:{colour};font-weight:bold'>{html.escape(self.summary())}</p>"
@@ -178,7 +195,7 @@ def judge(exercise, cases, outcomes) -> Report:
         status = "not_done"
     else:
         status = "passed" if results and all(r.passed for r in results) else "failed"
-    return Report(exercise.id, exercise.title, status, results, exercise.hint)
+    return Report(exercise.id, exercise.title, status, results, exercise.hints)
 
 
 def failed_messages(report: Report) -> str:

@@ -66,22 +66,30 @@ def evaluate(exercise_id: str, fn, seed: int = 0) -> Report:
             "calling your answer", False,
             f"expected the function {exercise.function}, got {type(fn).__name__}; "
             f"pass the function itself: check({exercise_id!r}, {exercise.function})")],
-            exercise.hint)
+            exercise.hints)
     cases = exercise.cases(np.random.default_rng(seed))
     return judge(exercise, cases, [run_case(fn, c) for c in cases])
+
+
+#: exercise id -> how many times its check failed in this kernel (picks the hint tier)
+FAILED_RUNS: dict[str, int] = {}
 
 
 def check(exercise_id: str, fn, *, seed: int = 0) -> None:
     """Check the learner's function for one exercise; show the verdict.
 
     Raises NotDoneYet / CheckFailed (one-line message, no traceback) unless the
-    exercise passes, so that an autograded cell scores zero when it fails.
+    exercise passes, so that an autograded cell scores zero when it fails. Each
+    failed run of the same check shows the next tier of the exercise's hint.
     """
     from IPython.display import display
 
     report = evaluate(exercise_id, fn, seed=seed)
     if report.status == "not_done":  # the one-line verdict says it all: no table to show
         raise NotDoneYet(report)
+    if report.status == "failed":
+        report.tier = FAILED_RUNS.get(exercise_id, 0)
+        FAILED_RUNS[exercise_id] = report.tier + 1
     display(report)
     if report.status == "failed":
         raise CheckFailed(report)

@@ -26,7 +26,8 @@ class Exercise:
     points    points in the autograded test cell
     cases     rng -> list[Case]; the in-notebook check uses rng seed 0
     judge     (case, value) -> None, raising checks.Mismatch with a readable reason
-    hint      shown when a case fails
+    hint      shown when a case fails: one text, or tiers shown one more per failed run
+              of the check cell -- a nudge (the idea, no formula), the formula, near-code
     """
 
     id: str
@@ -35,7 +36,12 @@ class Exercise:
     points: int
     cases: Callable
     judge: Callable
-    hint: str = ""
+    hint: str | tuple = ""
+
+    @property
+    def hints(self) -> tuple:
+        """The hint tiers, in the order they are shown."""
+        return (self.hint,) if isinstance(self.hint, str) else tuple(self.hint)
 
 
 def answer_digest(exercise_id: str, letter: str) -> str:
@@ -58,7 +64,7 @@ def choice_judge(exercise_id: str, valid: str, digest: str, wrong: dict | None =
     return _judge
 
 
-def concept_question(id: str, function: str, title: str, digest: str, *, hint: str,
+def concept_question(id: str, function: str, title: str, digest: str, *, hint,
                      wrong: dict | None = None, valid: str = "abcd", points: int = 1) -> Exercise:
     """A multiple-choice exercise: the learner's ``function()`` returns one letter of ``valid``.
 
