@@ -138,6 +138,7 @@ class CorpusCase:
     error: str = ""  # substring of the error message of a refused file
     statuses: dict = field(default_factory=dict)  # exercise id -> expected status
     note: str = ""  # substring expected in the notes
+    messages: dict = field(default_factory=dict)  # exercise id -> substring of its messages
     slow: bool = False
 
 
@@ -346,6 +347,28 @@ def max_stable_learning_rate(X):
     return Anything()
 answer_scale_question = "b"  # not a function''')), 0,
         statuses={"ex1_concept_scale": "error"}),
+    CorpusCase("returns_an_object", "the gradient returns an object, not numbers", _sol(
+        lambda nb: _answer(nb, "ex1_gradient", "class Grad:\n    pass\n\n"
+                                               "def mse_gradient(X, y, w, b):\n"
+                                               "    return Grad()")), 3,
+        statuses={"ex1_gradient": "failed"},
+        messages={"ex1_gradient": "expected a tuple (grad_w, grad_b), got an object of type "
+                                  "Grad"}),
+    CorpusCase("returns_a_generator", "the learning rate is returned as a generator", _sol(
+        lambda nb: _answer(nb, "ex1_max_lr", "def max_stable_learning_rate(X):\n"
+                                             "    return (x for x in [1.0])")), 3,
+        statuses={"ex1_max_lr": "failed"},
+        messages={"ex1_max_lr": "should be a number, got an object of type generator"}),
+    CorpusCase("repr_raises", "returns an object whose repr and str raise", _sol(
+        lambda nb: _answer(nb, "ex1_concept_scale", '''class Letter:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+    __str__ = __repr__
+
+def answer_scale_question():
+    return Letter()''')), 4,
+        statuses={"ex1_concept_scale": "failed"},
+        messages={"ex1_concept_scale": "got an object of type Letter"}),
     # ---------------------------------------------------------------- accidents / sabotage
     CorpusCase("os_exit_cell", "solution with a cell calling os._exit(1) in the middle",
                _sol(lambda nb: _insert_after(nb, "ex1_gradient_test", "import os\nos._exit(1)")),
