@@ -1,9 +1,10 @@
 """Collect notebooks for nbval: solutions/ strictly (outputs compared), lessons/ laxly.
 
-The README's single ``pytest`` command passes ``--nbval``; this hook keeps
-outputs compared for ``solutions/`` and switches ``lessons/`` (no stored
-outputs) to lax mode. Notebooks elsewhere (e.g. the grading corpus under
-tests/) are never run by nbval.
+The README's single ``pytest`` command passes ``--nbval`` and collects ``solutions/``
+(``testpaths``): their stored outputs are compared. ``pytest lessons/`` runs the
+learner notebooks in lax mode (no stored outputs); the test suite runs them from a
+wheel install instead (tests/test_wheel.py). Notebooks elsewhere (e.g. the grading
+corpus under tests/) are never run by nbval.
 """
 
 import os

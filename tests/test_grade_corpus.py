@@ -2,8 +2,8 @@
 
 - the corpus (tests/grading_corpus/corpus.py): honest, cheating, crashing,
   looping, flooding and broken submissions, graded in one batch with two jobs;
-- the course's own notebooks: each solutions/*.ipynb gets full points, each
-  untouched lessons/*.ipynb gets zero and no crash.
+- the course's own notebooks are graded in tests/test_wheel.py, from a wheel install (each
+  solution gets full points, each untouched lesson zero); here, each has its specs.
 """
 
 from __future__ import annotations
@@ -94,21 +94,6 @@ def test_every_lesson_notebook_has_exercise_specs():
     from helpers.exercises import LESSONS
 
     assert [p.stem for p in _notebooks("solutions")] == list(LESSONS)
-
-
-@pytest.mark.parametrize("path", _notebooks("solutions"), ids=lambda p: p.name)
-def test_solution_gets_full_points(path):
-    r = grade_submission(path, Limits(timeout=900, cell_timeout=300))
-    assert r.graded, r.error
-    assert r.score == r.max_score > 0, [(e.id, e.summary, e.cases) for e in r.exercises]
-
-
-@pytest.mark.parametrize("path", _notebooks("lessons"), ids=lambda p: p.name)
-def test_untouched_lesson_gets_zero(path):
-    r = grade_submission(path, Limits(timeout=900, cell_timeout=300))
-    assert r.graded, r.error
-    assert r.score == 0 and r.max_score > 0
-    assert {e.status for e in r.exercises} <= {"not_done", "failed"}
 
 
 def test_total_time_limit_keeps_the_points_earned_before(tmp_path):
