@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-AGE_INCOME_FEATURES = ("age (years)", "income (USD)")
 IRIS_FEATURES = ("sepal length (cm)", "sepal width (cm)", "petal length (cm)",
                  "petal width (cm)")
 IRIS_SPECIES = ("setosa", "versicolor", "virginica")

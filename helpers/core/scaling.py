@@ -98,14 +98,6 @@ def scale_features(X_train, *others, kind: str = "zscore"):
             *(apply_scaling(X, shift, scale) for X in others), shift, scale)
 
 
-def weights_to_scaled(w_raw, b_raw, shift, scale):
-    """Raw-space weights (w_raw, b_raw) -> the (w, b) giving the same predictions on
-    inputs scaled as (x - shift) / scale: w = w_raw * scale, b = b_raw + w_raw · shift."""
-    scale = safe_scale(scale)
-    w_raw = np.asarray(w_raw, float)
-    return w_raw * scale, float(b_raw + w_raw @ np.asarray(shift, float))
-
-
 def skewness(x) -> float:
     """Sample skewness E[(x - mean)^3] / std^3 of a 1-d array (0 for a symmetric distribution).
 
