@@ -16,8 +16,8 @@ question two (a nudge, then the reasoning).
 
 from __future__ import annotations
 
-from helpers.exercises import l03_modes as modes
-from helpers.exercises import l03_nodes as nodes
+import helpers.exercises.l03_modes as modes
+import helpers.exercises.l03_nodes as nodes
 from helpers.exercises.l03_training import (
     CACHE_NAMES,
     backward_cases,
