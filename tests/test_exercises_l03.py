@@ -422,6 +422,10 @@ def test_node_std_mistakes():
         return dstd * np.sqrt(var + eps) / 2
     _fails_with("ex3_node_std", times, "do not multiply")
 
+    def squared(dstd, var, eps):
+        return 0.5 * dstd / (var + eps)
+    _fails_with("ex3_node_std", squared, "you divided by 2·(var + ε)")
+
 
 def test_node_var_mistakes():
     def no_n(dvar, xc):

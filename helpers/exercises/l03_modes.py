@@ -150,13 +150,13 @@ def _normalized(Z, mean, var, eps=1e-5):
     return (Z - mean) / np.sqrt(var + eps)
 
 
-def _gap(Z, batch_size, ddof=0, rows=False):
-    """The measured gap; with the classic mistakes on request (unbiased variance, rows)."""
+def _gap(Z, batch_size, ddof=0, rows=False, eval_ddof=0, eps=1e-5):
+    """The measured gap; with the classic mistakes on request (unbiased variance, rows, no ε)."""
     B = Z.reshape(-1, batch_size, Z.shape[1])
     axis = 2 if rows else 1
     train = _normalized(B, B.mean(axis=axis, keepdims=True),
-                        B.var(axis=axis, ddof=ddof, keepdims=True)).reshape(Z.shape)
-    return np.abs(train - _normalized(Z, Z.mean(axis=0), Z.var(axis=0)))
+                        B.var(axis=axis, ddof=ddof, keepdims=True), eps).reshape(Z.shape)
+    return np.abs(train - _normalized(Z, Z.mean(axis=0), Z.var(axis=0, ddof=eval_ddof), eps))
 
 
 def gap_cases(rng):
@@ -193,6 +193,10 @@ def gap_judge(case, value):
          "batches; batch norm's training mode normalizes with the biased one (divide by N)"),
         (_gap(Z, batch_size, rows=True).mean(), "you normalized each row (example) of a "
          "batch; normalize each unit (column) over the examples of the batch"),
+        (_gap(Z, batch_size, eval_ddof=1).mean(), "evaluation mode here uses the biased "
+         "variance of all of Z (divide by n), the value the running statistics settle near"),
+        (_gap(Z, batch_size, eps=0.0).mean(), "you forgot ε: both modes divide by "
+         "√(variance + eps)"),
         (np.sqrt((ref**2).mean()), "you returned the root-mean-square difference; the gap is "
          "the mean of the absolute differences"),
         ((ref**2).mean(), "you returned the mean squared difference; the gap is the mean of "

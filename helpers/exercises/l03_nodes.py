@@ -46,7 +46,8 @@ def _grad(value, ref, name, mistakes=(), shared=""):
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
             arr = None
-        if arr is not None and arr.ndim == 2 and arr.shape[1] == ref.shape[0]:
+        if arr is not None and arr.ndim == 2 and arr.shape[0] > 1 \
+                and arr.shape[1] == ref.shape[0]:
             raise Mismatch(f"{name} has one row per example (shape {arr.shape}); {shared} is "
                            "one number per unit, shared by every example of the batch, so its "
                            "gradient adds up the contributions of all the examples")
@@ -151,6 +152,8 @@ def sqrt_judge(case, value):
     _grad(value, ref, "dvar", [
         (dstd / std, "dvar is missing a factor ½: the derivative of √u is 1/(2√u)"),
         (dstd * std / 2, "the derivative of √u is 1/(2√u): divide by 2·std, do not multiply"),
+        (dstd / (2 * std**2), "you divided by 2·(var + ε); the derivative of √u is 1/(2√u): "
+                              "divide by 2·std"),
         (dstd / (2 * np.sqrt(var)), f"you forgot ε (here eps={eps:g}): std = √(var + ε), so "
                                     "the derivative is 1/(2√(var + ε))"),
         (dstd / (2 * np.sqrt(var + 1e-5)), f"you used ε = 1e-5 instead of the eps argument "
@@ -177,6 +180,8 @@ def variance_judge(case, value):
         (ref / 2, "dxc is missing a factor 2: the derivative of u² is 2u"),
         (ref * n / 2, "dxc is missing the factor 2/n: var is the *mean* of xc², and the "
                       "derivative of u² is 2u"),
+        (ref * n / xc.shape[1], "you divided by the number of units; var is a mean over the "
+                                f"batch, so divide by the number of examples, n = {n}"),
         (2 * dvar / n + 0 * xc, "the derivative of xc² is 2·xc: dxc depends on each "
                                 "example's xc")])
 
