@@ -6,7 +6,8 @@ Prints a Markdown table, median (and min/max) of ``--runs`` runs (at least 5) pe
 
 - batch norm forward + backward on a (256, 512) batch: the course's layer
   (``helpers.core.nn.BatchNorm``) and the lesson's functions (``helpers.answers.l03``
-  / ``batchnorm_backward``, what a learner writes);
+  / ``batchnorm_backward``, what a learner writes); the backward pass alone, staged node
+  by node and in the compact form (the lesson's exercises 9 and 10);
 - one training run of lesson 3's network (6 hidden layers of 32, 300 SGD steps), with
   and without batch norm;
 - the activation explorer's update: a new step on the slider -> new PNG in the widget.
@@ -56,9 +57,21 @@ def bench_layer(runs):
         _, cache = course.batchnorm_forward(X, gamma, beta)
         course.batchnorm_backward(dout, cache)
 
+    _, cache = course.batchnorm_forward(X, gamma, beta)
+
+    def staged():
+        course.batchnorm_backward_staged(dout, cache)
+
+    def compact():
+        course.batchnorm_backward(dout, cache)
+
     layer()  # warm-up
     return [("BatchNorm layer forward + backward, (256, 512)", _time(layer, runs), False),
             ("batchnorm_forward + batchnorm_backward, (256, 512)", _time(functions, runs),
+             False),
+            ("backward only, staged node by node (lesson 3, ex. 9), (256, 512)",
+             _time(staged, runs), False),
+            ("backward only, compact form (lesson 3, ex. 10), (256, 512)", _time(compact, runs),
              False)]
 
 

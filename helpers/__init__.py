@@ -32,7 +32,8 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``setup_check``          lesson 00: package report and a demo widget
 ``helpers.exercises`` every exercise and ``check`` (uses ``checking``, ``core``, ``answers``)
     ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
-                  their cases and judges (``l02_zscore``, ``l03_training`` for longer ones)
+                  their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
+                  ``l03_modes`` for longer ones)
 
 ``helpers`` never imports ``normcourse`` (the instructor tooling).
 """

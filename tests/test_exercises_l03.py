@@ -3,10 +3,13 @@
 import numpy as np
 import pytest
 
+from helpers.answers import l03 as course
 from helpers.answers.l03 import (
     batchnorm_backward,
+    batchnorm_backward_staged,
     batchnorm_eval,
     batchnorm_forward,
+    train_eval_gap,
     update_running_stats,
 )
 from helpers.checking.verdict import failed_messages
@@ -43,7 +46,14 @@ def batchnorm_backward_by_steps(dout, cache):
 
 RIGHT = [("ex3_bn_forward", batchnorm_forward), ("ex3_bn_backward", batchnorm_backward),
          ("ex3_bn_backward", batchnorm_backward_by_steps),
-         ("ex3_running_stats", update_running_stats), ("ex3_bn_eval", batchnorm_eval)]
+         ("ex3_bn_backward_staged", batchnorm_backward_staged),
+         ("ex3_bn_backward_staged", batchnorm_backward_by_steps),
+         ("ex3_bn_backward_staged", batchnorm_backward),
+         ("ex3_node_out", course.scale_shift_backward), ("ex3_node_xhat", course.divide_backward),
+         ("ex3_node_std", course.sqrt_backward), ("ex3_node_var", course.variance_backward),
+         ("ex3_node_center", course.center_backward), ("ex3_node_mean", course.mean_backward),
+         ("ex3_running_stats", update_running_stats), ("ex3_bn_eval", batchnorm_eval),
+         ("ex3_train_eval_gap", train_eval_gap)]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7])
@@ -74,11 +84,17 @@ def test_the_batchnorm_layer_computes_with_the_course_functions():
 def test_exercise_list_points_and_concept_answers():
     exercises = lesson_exercises("03_batch_norm")
     assert [e.function for e in exercises] == [
-        "batchnorm_forward", "answer_gamma_beta_question", "batchnorm_backward",
-        "update_running_stats", "batchnorm_eval", "answer_mode_question",
-        "answer_batch_size_question"]
-    assert sum(e.points for e in exercises) == 11
-    for ex_id, letter in [("ex3_concept_mode", "b"), ("ex3_concept_gamma", "c"),
+        "batchnorm_forward", "answer_gamma_beta_question", "scale_shift_backward",
+        "divide_backward", "sqrt_backward", "variance_backward", "center_backward",
+        "mean_backward", "batchnorm_backward_staged", "batchnorm_backward",
+        "answer_mode_question", "update_running_stats", "batchnorm_eval",
+        "answer_batch_size_question", "train_eval_gap"]
+    assert sum(e.points for e in exercises) == 21
+    for number, ex in enumerate(exercises, 1):  # point values in every title
+        unit = "point" if ex.points == 1 else "points"
+        assert ex.title.startswith(f"Exercise {number} ({ex.points} {unit}"), ex.title
+        assert len(ex.hints) == (2 if ex.id.startswith("ex3_concept") else 3), ex.id
+    for ex_id, letter in [("ex3_concept_mode", "b"), ("ex3_concept_gamma", "b"),
                           ("ex3_concept_batch", "a")]:
         assert _report(ex_id, lambda letter=letter: letter).status == "passed"
         assert _report(ex_id, lambda letter=letter: f" ({letter.upper()}) ").status == "passed"
@@ -340,3 +356,160 @@ def test_eval_named_mistakes():
     def unbiased_batch(X, gamma, beta, running_mean, running_var, eps=1e-5):
         return gamma * (X - X.mean(0)) / np.sqrt(X.var(0, ddof=1) + eps) + beta
     _fails_with("ex3_bn_eval", unbiased_batch, "you used this batch's mean and variance")
+
+
+# --------------------------------------------------------------------------- node by node
+
+
+def test_node_judges_use_finite_differences_of_the_node():
+    from helpers.exercises.l03_nodes import numerical_gradient
+    rng = np.random.default_rng(3)
+    xc, std, up = rng.normal(size=(4, 3)), rng.uniform(0.5, 2, 3), rng.normal(size=(4, 3))
+    num = numerical_gradient(lambda a, s: a / s, (xc, std), 1, up)
+    np.testing.assert_allclose(num, course.divide_backward(up, xc, std)[1], rtol=1e-7)
+
+
+def test_node_out_mistakes():
+    def no_gamma(dout, x_hat, gamma):
+        return dout, (dout * x_hat).sum(0), dout.sum(0)
+    _fails_with("ex3_node_out", no_gamma, "dx_hat is dout itself")
+
+    def unsummed(dout, x_hat, gamma):
+        return dout * gamma, dout * x_hat, dout.sum(0)
+    _fails_with("ex3_node_out", unsummed, "dgamma has one row per example")
+
+    def means(dout, x_hat, gamma):
+        return dout * gamma, (dout * x_hat).mean(0), dout.mean(0)
+    _fails_with("ex3_node_out", means, "a sum, not a mean")
+
+    def swapped(dout, x_hat, gamma):
+        return dout * gamma, dout.sum(0), (dout * x_hat).sum(0)
+    _fails_with("ex3_node_out", swapped, "swapped")
+
+
+def test_node_xhat_mistakes():
+    def sign(dx_hat, xc, std):
+        return dx_hat / std, (dx_hat * xc).sum(0) / std**2
+    _fails_with("ex3_node_xhat", sign, "wrong sign")
+
+    def one_power(dx_hat, xc, std):
+        return dx_hat / std, -(dx_hat * xc).sum(0) / std
+    _fails_with("ex3_node_xhat", one_power, "−1/s², not −1/s")
+
+    def unsummed(dx_hat, xc, std):
+        return dx_hat / std, -dx_hat * xc / std**2
+    _fails_with("ex3_node_xhat", unsummed, "dstd has one row per example")
+
+    def times(dx_hat, xc, std):
+        return dx_hat * std, -(dx_hat * xc).sum(0) / std**2
+    _fails_with("ex3_node_xhat", times, "divided by std, not multiplied")
+
+
+def test_node_std_mistakes():
+    def no_half(dstd, var, eps):
+        return dstd / np.sqrt(var + eps)
+    _fails_with("ex3_node_std", no_half, "factor ½")
+
+    def no_eps(dstd, var, eps):
+        return dstd / (2 * np.sqrt(var))
+    _fails_with("ex3_node_std", no_eps, "you forgot ε")
+
+    def fixed_eps(dstd, var, eps):
+        return dstd / (2 * np.sqrt(var + 1e-5))
+    _fails_with("ex3_node_std", fixed_eps, "instead of the eps argument")
+
+    def times(dstd, var, eps):
+        return dstd * np.sqrt(var + eps) / 2
+    _fails_with("ex3_node_std", times, "do not multiply")
+
+    def squared(dstd, var, eps):
+        return 0.5 * dstd / (var + eps)
+    _fails_with("ex3_node_std", squared, "you divided by 2·(var + ε)")
+
+
+def test_node_var_mistakes():
+    def no_n(dvar, xc):
+        return 2 * xc * dvar
+    _fails_with("ex3_node_var", no_n, "left out the 1/n")
+
+    def no_two(dvar, xc):
+        return xc * dvar / len(xc)
+    _fails_with("ex3_node_var", no_two, "missing a factor 2")
+
+    def summed(dvar, xc):
+        return (2 * xc * dvar / len(xc)).sum(0)
+    _fails_with("ex3_node_var", summed, "one value per example and unit")
+
+
+def test_node_center_and_mean_mistakes():
+    def plus(dxc):
+        return dxc, dxc.sum(0)
+    _fails_with("ex3_node_center", plus, "dmean has the wrong sign")
+
+    def unsummed(dxc):
+        return dxc, -dxc
+    _fails_with("ex3_node_center", unsummed, "dmean has one row per example")
+
+    def per_unit(dmean, n):
+        return dmean / n
+    _fails_with("ex3_node_mean", per_unit, "one value per example and unit")
+
+    def no_n(dmean, n):
+        return np.tile(dmean, (n, 1))
+    _fails_with("ex3_node_mean", no_n, "left out the 1/n")
+
+
+def _staged(skip):
+    """The staged backward pass with one path left out."""
+    def staged(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        xc, std = X - mean, np.sqrt(var + eps)
+        dx_hat, dgamma, dbeta = course.scale_shift_backward(dout, x_hat, gamma)
+        dxc, dstd = course.divide_backward(dx_hat, xc, std)
+        if "var" not in skip.split("+"):
+            dxc = dxc + course.variance_backward(course.sqrt_backward(dstd, var, eps), xc)
+        dX, dmean = course.center_backward(dxc)
+        if "mean" not in skip.split("+"):
+            dX = dX + course.mean_backward(dmean, len(X))
+        return dX, dgamma, dbeta
+    return staged
+
+
+def test_staged_forks_are_named():
+    _fails_with("ex3_bn_backward_staged", _staged("var"), "not the one through the variance",
+                "variance_backward")
+    _fails_with("ex3_bn_backward_staged", _staged("mean"), "not the one through the mean",
+                "mean_backward")
+    _fails_with("ex3_bn_backward_staged", _staged("var+mean"), "add up the gradients")
+
+
+# --------------------------------------------------------------------------- the experiment
+
+
+def test_train_eval_gap_is_a_property_of_batch_statistics():
+    rng = np.random.default_rng(5)
+    Z = rng.normal(2.0, 3.0, size=(240, 4))
+    gaps = [train_eval_gap(Z, b) for b in (2, 4, 8, 24, 60, 240)]
+    assert gaps[-1] < 1e-9 and all(a > b for a, b in zip(gaps, gaps[1:], strict=False))  # shrinks with N
+    # batches of 2, closed form: a pair (a, b) has x_hat = ±d / √(d² + ε), d = (a − b) / 2
+    B = Z.reshape(-1, 2, 4)
+    d = (B - B[:, ::-1]) / 2
+    sign = d / np.sqrt(d**2 + 1e-5)
+    x_eval = (Z - Z.mean(0)) / np.sqrt(Z.var(0) + 1e-5)
+    assert np.isclose(gaps[0], np.abs(sign.reshape(Z.shape) - x_eval).mean(), rtol=1e-9)
+
+
+def test_train_eval_gap_mistakes():
+    def one_batch(Z, batch_size, eps=1e-5):
+        return 0.0
+    _fails_with("ex3_train_eval_gap", one_batch, "one batch")
+
+    def unbiased(Z, batch_size, eps=1e-5):
+        B = Z.reshape(-1, batch_size, Z.shape[1])
+        t = (B - B.mean(1, keepdims=True)) / np.sqrt(B.var(1, ddof=1, keepdims=True) + eps)
+        return float(np.abs(t.reshape(Z.shape) - (Z - Z.mean(0)) / np.sqrt(Z.var(0) + eps)).mean())
+    _fails_with("ex3_train_eval_gap", unbiased, "unbiased variance")
+
+    def per_unit(Z, batch_size, eps=1e-5):
+        return np.full(Z.shape[1], train_eval_gap(Z, batch_size))
+    _fails_with("ex3_train_eval_gap", per_unit, "one value per unit")

@@ -387,3 +387,69 @@ def test_stuck_run_is_named_in_the_explorer_status(recorded):
     assert "from here on" not in e.status.value
     e.lr.value = 0.1
     assert "stuck" not in e.status.value
+
+
+# --------------------------------------------------------------------------- lesson 3's second edition
+
+
+def test_repeat_runs_median_spread_and_divergence():
+    X, y = data.spirals(30, seed=0)
+    seeds = [0, 1, 2]
+    r = training.repeat_runs(lambda s: nn.mlp([2, 8, 3], seed=s), X, y, X, y, seeds,
+                             loss="cross_entropy", lr=0.1, n_epochs=2, batch_size=30,
+                             record_first=dict(record_activations=True, record_every=1))
+    # each run is the same as a run made by hand with that seed
+    by_hand = []
+    for s in seeds:
+        m = nn.mlp([2, 8, 3], seed=s)
+        training.train(m, X, y, loss="cross_entropy", lr=0.1, n_epochs=2, batch_size=30, seed=s)
+        by_hand.append(training.accuracy(m, X, y))
+    np.testing.assert_allclose(r.accuracy, by_hand)
+    assert r.histories[0].act_std.shape[0] == 7 and r.histories[1].act_std.size == 0
+    assert r.median() == np.median(by_hand) and r.spread() == (min(by_hand), max(by_hand))
+    assert not r.diverged and r.n_diverged == 0
+    two_bad = training.Repeats(np.array([0.5, np.nan, np.nan]), [])
+    assert two_bad.diverged and two_bad.median() == 0.5
+    assert two_bad.describe() == "50.0% (50.0–50.0%), 2 of 3 diverged"
+    assert training.Repeats(np.array([0.9, 0.8, 0.95]), []).describe() == "90.0% (80.0–95.0%)"
+    all_bad = training.Repeats(np.full(3, np.nan), [])
+    assert all_bad.describe() == "3 of 3 diverged" and np.isnan(all_bad.median())
+
+
+def test_sweep_spread_and_unit_spread_plots():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.plots.network import plot_sweep, plot_unit_spread
+
+    ax = plot_sweep([1, 2, 4], {True: [0.5, 0.7, 0.9]},
+                    spread={True: ([0.4, 0.6, 0.9], [0.6, 0.75, 0.95])})
+    bars = ax.containers[0]  # the error bars: from each low to each high
+    segments = bars.lines[2][0].get_segments()
+    np.testing.assert_allclose([s[:, 1] for s in segments], [[0.4, 0.6], [0.6, 0.75], [0.9, 0.95]])
+    before = [np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0])]
+    after = [np.array([0.5, 0.5]), np.array([6.0, 7.0, 8.0])]
+    ax = plot_unit_spread(before, after, pooled=([1.5, 4.0], [0.5, 7.0]))
+    dots = [ln for ln in ax.lines if ln.get_linestyle() == "None"]
+    assert sorted(np.concatenate([d.get_ydata() for d in dots])) == sorted(
+        np.concatenate(before + after))
+    bars = [ln for ln in ax.lines if ln.get_linestyle() != "None"]
+    assert sorted(b.get_ydata()[0] for b in bars) == [0.5, 1.5, 4.0, 7.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["layer 1", "layer 2"]
+    plt.close("all")
+
+
+def test_node_by_node_backward_matches_finite_differences():
+    rng = np.random.default_rng(4)
+    X, gamma, dout = rng.normal(1, 2, size=(7, 3)), rng.uniform(0.5, 2, 3), rng.normal(size=(7, 3))
+    _, cache = course.batchnorm_forward(X, gamma, np.zeros(3))
+    staged = course.batchnorm_backward_staged(dout, cache)
+
+    def loss():  # numerical_gradient nudges X in place
+        return float(np.sum(dout * course.batchnorm_forward(X, gamma, np.zeros(3))[0]))
+
+    assert gradcheck.rel_error(staged[0], gradcheck.numerical_gradient(loss, X)) < 1e-7
+    for a, b in zip(staged, course.batchnorm_backward(dout, cache), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)

@@ -169,3 +169,60 @@ def predict_eval(model, X):
 def accuracy(model, X, y) -> float:
     """Fraction of examples whose largest output is the true class (evaluation mode)."""
     return float(np.mean(predict_eval(model, X).argmax(axis=1) == np.asarray(y)))
+
+
+# --------------------------------------------------------------------------- repeated runs (lesson 3)
+
+
+@dataclass
+class Repeats:
+    """One setting trained with several seeds: each run's test accuracy (NaN where the run
+    diverged) and its history."""
+
+    accuracy: np.ndarray
+    histories: list
+
+    @property
+    def n_diverged(self) -> int:
+        return int(np.isnan(self.accuracy).sum())
+
+    @property
+    def diverged(self) -> bool:
+        """True when most runs diverged."""
+        return self.n_diverged > len(self.accuracy) / 2
+
+    def median(self) -> float:
+        """Median accuracy of the runs that did not diverge (NaN if none)."""
+        done = self.accuracy[np.isfinite(self.accuracy)]
+        return float(np.median(done)) if done.size else float("nan")
+
+    def spread(self) -> tuple[float, float]:
+        """Lowest and highest accuracy of the runs that did not diverge."""
+        done = self.accuracy[np.isfinite(self.accuracy)]
+        return (float(done.min()), float(done.max())) if done.size else (np.nan, np.nan)
+
+    def describe(self) -> str:
+        """Median (lowest–highest), e.g. "96.3% (95.0–97.0%)", "33.3% (33.3–33.3%), 2 of 3
+        diverged", "3 of 3 diverged"."""
+        n, k = len(self.accuracy), self.n_diverged
+        if k == n:
+            return f"{n} of {n} diverged"
+        lo, hi = self.spread()
+        text = f"{self.median():.1%} ({100 * lo:.1f}–{hi:.1%})"
+        return text + (f", {k} of {n} diverged" if k else "")
+
+
+def repeat_runs(build, X, y, X_test, y_test, seeds, *, record_first=None, **train_kw) -> Repeats:
+    """Train ``build(seed)`` on (X, y) once per seed (the seed also shuffles the batches).
+
+    ``record_first``: keyword arguments of :func:`train` that record activations, used for
+    the first seed only (e.g. ``dict(record_activations=True, record_every=10)``).
+    """
+    scores, histories = [], []
+    for i, seed in enumerate(seeds):
+        model = build(seed)
+        extra = record_first if (record_first and i == 0) else {}
+        history = train(model, X, y, seed=seed, **train_kw, **extra)
+        histories.append(history)
+        scores.append(np.nan if history.diverged else accuracy(model, X_test, y_test))
+    return Repeats(np.array(scores, dtype=float), histories)

@@ -3,231 +3,200 @@
 Convention (PyTorch's ``BatchNorm1d``): training mode normalizes each feature
 (column) with the batch mean and the *biased* batch variance, ε inside the
 square root; running = (1 − momentum)·running + momentum·batch with momentum
-0.1 and the *unbiased* batch variance for running_var. The forward and backward
-passes' cases and judges are in :mod:`helpers.exercises.l03_training`; the
-running statistics' and evaluation mode's are here, with the exercise list.
+0.1 and the *unbiased* batch variance for running_var.
+
+The backward pass is derived node by node through the forward graph
+X → mean → xc = X − mean → var → std → x_hat → out (:mod:`helpers.exercises.l03_nodes`),
+assembled (staged), then simplified to the compact form ``batchnorm_backward``
+(:mod:`helpers.exercises.l03_training`, with the forward pass). Running statistics,
+evaluation mode and the batch-size experiment: :mod:`helpers.exercises.l03_modes`.
+Every exercise has three hint tiers (a nudge, the formula, near-code); each concept
+question two (a nudge, then the reasoning).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from helpers.checking.calling import Case
-from helpers.checking.expect import Mismatch, expect_array, expect_close, expect_tuple
+import helpers.exercises.l03_modes as modes
+import helpers.exercises.l03_nodes as nodes
 from helpers.exercises.l03_training import (
     CACHE_NAMES,
     backward_cases,
     backward_judge,
-    close,
-    course_forward,
     forward_cases,
     forward_judge,
-    with_mistake,
 )
 from helpers.exercises.spec import Exercise, concept_question
 
-# --------------------------------------------------------------------------- running stats
 
-
-def _running_cases(rng):
-    return [
-        Case("first update from the starting values (mean 0, var 1), 4 examples × 2 features",
-             (np.zeros(2), np.ones(2), np.array([[1.0, 10.0], [2.0, 14.0], [4.0, 12.0],
-                                                 [5.0, 8.0]]))),
-        Case("running values already away from the start, 2 examples × 3 features",
-             (np.array([0.5, -1.0, 2.0]), np.array([2.0, 0.5, 1.0]),
-              np.array([[1.0, 0.0, 3.0], [3.0, -4.0, 2.0]]))),
-        Case("momentum = 0.5 passed explicitly",
-             (np.array([1.0, 1.0]), np.array([1.0, 4.0]), rng.normal(size=(6, 2))),
-             {"momentum": 0.5}),
-        Case("random: 32 examples × 5 features",
-             (rng.normal(size=5), rng.uniform(0.5, 2, size=5),
-              rng.normal(3.0, 2.0, size=(32, 5)))),
-    ]
-
-
-def _running_judge(case, value):
-    running_mean, running_var, X = case.args
-    m = case.kwargs.get("momentum", 0.1)
-    new_mean, new_var = expect_tuple(value, 2, "(new_mean, new_var)")
-    if np.shape(new_mean) == (len(X),) != running_mean.shape:
-        raise Mismatch(f"new_mean has one value per example (shape {np.shape(new_mean)}); take "
-                       "the mean of each feature over the batch: X.mean(axis=0)")
-    new_mean = expect_array(new_mean, running_mean.shape, "new_mean")
-    new_var = expect_array(new_var, running_var.shape, "new_var")
-    mean, var_u, var_b = X.mean(axis=0), X.var(axis=0, ddof=1), X.var(axis=0)
-    ref_mean = (1 - m) * running_mean + m * mean
-    ref_var = (1 - m) * running_var + m * var_u
-    if not close(new_mean, ref_mean):
-        if close(new_mean, m * running_mean + (1 - m) * mean):
-            raise Mismatch(f"momentum is on the wrong side: in PyTorch's convention the *new batch* "
-                           f"gets weight momentum ({m:g}) and the old running value 1 − momentum")
-        if m != 0.1 and close(new_mean, 0.9 * running_mean + 0.1 * mean):
-            raise Mismatch(f"you used momentum 0.1 instead of the momentum argument ({m:g}): use "
-                           "the parameter momentum in your formula")
-        if close(new_mean, mean):
-            raise Mismatch("new_mean is just this batch's mean; the running estimate blends it "
-                           "with the old value: (1 − momentum)·running_mean + momentum·batch mean")
-        expect_close(new_mean, ref_mean, "new_mean", rtol=1e-6, atol=1e-9)
-    if not close(new_var, ref_var):
-        if close(new_var, (1 - m) * running_var + m * var_b):
-            raise Mismatch("running_var uses the unbiased batch variance (divide by N − 1, "
-                           "X.var(axis=0, ddof=1)), as PyTorch does; the biased one is only for "
-                           "normalizing")
-        if close(new_var, m * running_var + (1 - m) * var_u):
-            raise Mismatch(f"momentum is on the wrong side for the variance: the new batch gets "
-                           f"weight momentum ({m:g})")
-        if close(new_var, (1 - m) * running_var + m * np.sqrt(var_u)):
-            raise Mismatch("running_var tracks the variance, not the standard deviation")
-        if any(close(new_var, ref_var + e) for e in (m * 1e-5, 1e-5)):
-            raise Mismatch("do not add ε to the running variance: ε is added only inside the "
-                           "square root when normalizing")
-        expect_close(new_var, ref_var, "new_var", rtol=1e-6, atol=1e-9)
-
-
-# --------------------------------------------------------------------------- evaluation mode
-
-
-def _eval_cases(rng):
-    return [
-        Case("one example (evaluation mode must work for a single input)",
-             (np.array([[2.0, -1.0, 0.5]]), np.ones(3), np.zeros(3), np.array([1.0, 0.0, 0.5]),
-              np.array([4.0, 1.0, 0.25]))),
-        Case("5 examples × 2 features, random γ and β",
-             (rng.normal(size=(5, 2)) * 3 + 1, rng.uniform(0.5, 2, size=2), rng.normal(size=2),
-              np.array([1.0, -0.5]), np.array([9.0, 2.0]))),
-        Case("a running variance of 1e-5 (ε matters)",
-             (np.array([[0.01, 1.0], [0.02, 2.0], [0.0, 3.0]]), np.ones(2), np.zeros(2),
-              np.array([0.0, 2.0]), np.array([1e-5, 1.0]))),
-        Case("ε = 0.5 passed explicitly",
-             (np.array([[1.0], [2.0]]), np.array([2.0]), np.array([1.0]), np.array([0.5]),
-              np.array([1.5])), {"eps": 0.5}),
-    ]
-
-
-def _eval_judge(case, value):
-    X, gamma, beta, running_mean, running_var = case.args
-    eps = case.kwargs.get("eps", 1e-5)
-    if value is not None and len(X) == 1 and not isinstance(value, (str, tuple)):
-        try:
-            raw = np.asarray(value, dtype=float)
-            ref = gamma * (X - running_mean) / np.sqrt(running_var + eps) + beta
-            if raw.shape == X.shape and (not np.isfinite(raw).all() or (
-                    close(raw, beta[None]) and not close(raw, ref))):
-                raise Mismatch("with one example, the batch mean is the example itself: you used "
-                               "the batch's statistics. Evaluation mode uses running_mean and "
-                               "running_var")
-        except (TypeError, ValueError):
-            pass
-    if isinstance(value, tuple):
-        raise Mismatch(f"expected only out, an array of shape {X.shape}; got a tuple of "
-                       f"{len(value)} values (unlike batchnorm_forward, there is no cache)")
-    out = expect_array(value, X.shape, "out")
-    std = np.sqrt(running_var + eps)
-    ref = gamma * (X - running_mean) / std + beta
-    if close(out, ref):
-        return
-    if len(X) > 1 and (close(out, course_forward(X, gamma, beta, eps))
-                       or close(out, with_mistake(X, gamma, beta, eps, ddof=1))):
-        raise Mismatch("you used this batch's mean and variance; evaluation mode uses "
-                       "running_mean and running_var")
-    if eps != 1e-5 and close(out, gamma * (X - running_mean) / np.sqrt(running_var + 1e-5)
-                              + beta):
-        raise Mismatch(f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
-                       "parameter eps in your formula")
-    if close(out, gamma * (X - running_mean) / std) and not np.allclose(beta, 0):
-        raise Mismatch("out is missing β: out = γ·(X − running_mean)/√(running_var + ε) + β")
-    if close(out, (X - running_mean) / std + beta) and not np.allclose(gamma, 1):
-        raise Mismatch("out is missing γ: out = γ·(X − running_mean)/√(running_var + ε) + β")
-    if close(out, gamma * (X - running_mean) / np.sqrt(running_var) + beta):
-        raise Mismatch(f"you forgot ε (here eps={eps:g}): divide by np.sqrt(running_var + eps)")
-    if close(out, gamma * (X - running_mean) / running_var + beta) or close(
-            out, gamma * (X - running_mean) / (running_var + eps) + beta):
-        raise Mismatch("divide by the standard deviation np.sqrt(running_var + eps), not by the "
-                       "variance")
-    expect_close(out, ref, "out", rtol=1e-6, atol=1e-9)
-
-
-# --------------------------------------------------------------------------- exercises
+def _node(id, function, number, node, cases, judge, hint):
+    return Exercise(id=id, function=function, cases=cases, judge=judge, points=1, hint=hint,
+                    title=f"Exercise {number} (1 point): backward through the node {node}")
 
 
 EXERCISES = [
     Exercise(
         id="ex3_bn_forward",
         function="batchnorm_forward",
-        title="Exercise 1: batch norm, forward pass (training mode)",
+        title="Exercise 1 (2 points): batch norm, forward pass (training mode)",
         points=2,
         cases=forward_cases,
         judge=forward_judge,
-        hint="Per feature (axis=0): mean = X.mean(axis=0), var = X.var(axis=0) (biased), "
-             "x_hat = (X − mean) / np.sqrt(var + eps), out = gamma * x_hat + beta; return "
-             f"(out, {CACHE_NAMES}).",
+        hint=("It is lesson 2's z-score, per unit (column) over the batch (rows), followed by "
+              "a scale and a shift. Which axis holds the batch?",
+              "Per column: mean, biased variance (divide by N), x_hat = (X − mean) / "
+              "√(var + ε), out = γ·x_hat + β.",
+              "mean = X.mean(axis=0); var = X.var(axis=0); x_hat = (X - mean) / "
+              f"np.sqrt(var + eps); return gamma * x_hat + beta, {CACHE_NAMES}"),
     ),
     concept_question(
         id="ex3_concept_gamma",
         function="answer_gamma_beta_question",
-        title="Exercise 2 (concept): what γ and β allow",
-        digest="2108236574f0e6b1a6c38bfd65e80c7e5371b234f086ca2d04275ec56f903be8",
-        wrong={"a": "They are learned; they equal the batch statistics only in the special "
-                    "identity example.",
-               "b": "ε prevents the division by zero.",
-               "d": "The running statistics are updated from the batch mean and variance, "
-                    "not from γ and β."},
-        hint="Look at the identity demonstration: which γ and β give back the layer's input?",
+        title="Exercise 2 (1 point, predict): which γ and β give back the input?",
+        digest="2a7133295e908d1eba83b8f167865778fed5ffd3f9ef8a9da4eafe4878584799",
+        wrong={"a": "γ = 1, β = 0 leave x_hat as it is: mean 0 and variance 1, whatever the "
+                    "input's mean and scale were.",
+               "c": "That is the normalization itself, written as a scale and a shift of x. "
+                    "You need its inverse.",
+               "d": "x_hat = (x − μ)/σ can be solved for x, and γ, β are free parameters."},
+        hint=("Write out = γ·(x − μ)/σ + β, with σ = √(σ² + ε), and ask which γ and β make "
+              "out equal to x for every x.",
+              "out = (γ/σ)·x + (β − γμ/σ) equals x for every x when γ/σ = 1 and β − γμ/σ = 0."),
+    ),
+    _node("ex3_node_out", "scale_shift_backward", 3, "out = γ·x_hat + β",
+          nodes.scale_shift_cases, nodes.scale_shift_judge,
+          ("Treat each entry as a scalar product and sum: a parameter of one unit (γ_j, "
+           "β_j) is used by every example of the batch.",
+           "dx_hat = dout·γ; dγ_j = Σ_i dout_ij·x_hat_ij; dβ_j = Σ_i dout_ij.",
+           "return dout * gamma, (dout * x_hat).sum(axis=0), dout.sum(axis=0)")),
+    _node("ex3_node_xhat", "divide_backward", 4, "x_hat = xc / std",
+          nodes.divide_cases, nodes.divide_judge,
+          ("Scalar case first: for q = a/s, what are ∂q/∂a and ∂q/∂s? Then remember that "
+           "one std serves the whole column.",
+           "∂(a/s)/∂a = 1/s and ∂(a/s)/∂s = −a/s²; so dxc = dx_hat/std and "
+           "dstd_j = −Σ_i dx_hat_ij·xc_ij / std_j².",
+           "return dx_hat / std, -(dx_hat * xc).sum(axis=0) / std**2")),
+    _node("ex3_node_std", "sqrt_backward", 5, "std = √(var + ε)",
+          nodes.sqrt_cases, nodes.sqrt_judge,
+          ("One number per unit, no sum needed: what is the derivative of √u, and what is u "
+           "here?",
+           "d√u/du = 1/(2√u) with u = var + ε: dvar = dstd / (2·√(var + ε)).",
+           "return dstd / (2 * np.sqrt(var + eps))")),
+    _node("ex3_node_var", "variance_backward", 6, "var = mean(xc²)",
+          nodes.variance_cases, nodes.variance_judge,
+          ("var_j = (1/N)·Σ_i xc_ij²: how much does var_j move when one xc_ij moves?",
+           "∂var_j/∂xc_ij = 2·xc_ij / N, so dxc_ij = dvar_j · 2·xc_ij / N.",
+           "return 2 * xc * dvar / len(xc)")),
+    _node("ex3_node_center", "center_backward", 7, "xc = X − mean",
+          nodes.center_cases, nodes.center_judge,
+          ("A difference passes the gradient on with a sign: +1 for X, −1 for the mean. The "
+           "mean of a unit is subtracted from every example.",
+           "dX = dxc; dmean_j = −Σ_i dxc_ij.",
+           "return dxc.copy(), -dxc.sum(axis=0)")),
+    _node("ex3_node_mean", "mean_backward", 8, "mean = X.mean(axis=0)",
+          nodes.mean_cases, nodes.mean_judge,
+          ("mean_j = (1/n)·Σ_i X_ij: how much does mean_j move when one X_ij moves? Every "
+           "example gets a share.",
+           "∂mean_j/∂X_ij = 1/n, so dX_ij = dmean_j / n for every example i.",
+           "return np.tile(dmean / n, (n, 1))  # or np.ones((n, 1)) * dmean / n")),
+    Exercise(
+        id="ex3_bn_backward_staged",
+        function="batchnorm_backward_staged",
+        title="Exercise 9 (2 points): the backward pass, assembled node by node",
+        points=2,
+        cases=backward_cases,
+        judge=nodes.staged_judge,
+        hint=("Call your six node functions from out back to X. Two values feed two nodes: "
+              "xc (x_hat and var) and X (xc and mean).",
+              "Where a value feeds two nodes, its gradient is the sum of the two: "
+              "dxc = (dxc through x_hat) + (dxc through var), dX = (dX through xc) + "
+              "(dX through mean).",
+              "dx_hat, dgamma, dbeta = scale_shift_backward(dout, x_hat, gamma); "
+              "dxc1, dstd = divide_backward(dx_hat, xc, std); dvar = sqrt_backward(dstd, var, "
+              "eps); dX1, dmean = center_backward(dxc1 + variance_backward(dvar, xc)); "
+              "return dX1 + mean_backward(dmean, len(X)), dgamma, dbeta"),
     ),
     Exercise(
         id="ex3_bn_backward",
         function="batchnorm_backward",
-        title="Exercise 3: batch norm, backward pass",
+        title="Exercise 10 (3 points): the compact backward pass",
         points=3,
         cases=backward_cases,
         judge=backward_judge,
-        hint="dbeta = Σ_i dout, dgamma = Σ_i dout·x_hat, and with dx_hat = dout·γ: "
-             "dX = (dx_hat − mean(dx_hat) − x_hat·mean(dx_hat·x_hat)) / √(var+ε), means over "
-             "the batch (axis=0).",
-    ),
-    Exercise(
-        id="ex3_running_stats",
-        function="update_running_stats",
-        title="Exercise 4: running statistics (PyTorch's convention)",
-        points=2,
-        cases=_running_cases,
-        judge=_running_judge,
-        hint="new = (1 − momentum)·running + momentum·batch, with batch mean X.mean(axis=0) and "
-             "the unbiased batch variance X.var(axis=0, ddof=1). Return new arrays; do not "
-             "change the inputs in place.",
-    ),
-    Exercise(
-        id="ex3_bn_eval",
-        function="batchnorm_eval",
-        title="Exercise 5: batch norm in evaluation mode",
-        points=1,
-        cases=_eval_cases,
-        judge=_eval_judge,
-        hint="Same formula as training, with the running statistics in place of the batch's: "
-             "gamma * (X − running_mean) / np.sqrt(running_var + eps) + beta.",
+        hint=("Write each node's gradient with x_hat = xc/σ and dx_hat = dout·γ, and use "
+              "Σ_i xc_i = 0: the path var → mean contributes nothing.",
+              "Through x_hat: dx_hat/σ. Through var: −x_hat·mean_i(dx_hat·x_hat)/σ. Through "
+              "the mean: −mean_i(dx_hat)/σ (means over the batch, per unit).",
+              "dx_hat = dout * gamma; dX = (dx_hat - dx_hat.mean(axis=0) - x_hat * "
+              "(dx_hat * x_hat).mean(axis=0)) / np.sqrt(var + eps)"),
     ),
     concept_question(
         id="ex3_concept_mode",
         function="answer_mode_question",
-        title="Exercise 6 (concept): forgetting evaluation mode",
+        title="Exercise 11 (1 point, predict): forgetting evaluation mode",
         digest="0b793ab28f7399478bad73b5bcb0d8d6c40cac20af0091b6877c69035385b832",
-        wrong={"a": "The two modes use different statistics: the batch's, or the running "
-                    "estimates.",
-               "c": "Look at the single-example demonstration above: the output does not "
-                    "depend on the input at all.",
+        wrong={"a": "In training mode batch norm uses the batch's statistics; what is the "
+                    "mean of a batch of one example?",
+               "c": "Work it out for one example: the batch mean is the example itself.",
                "d": "Training mode never reads the running statistics; it only updates them."},
-        hint="Run batchnorm_forward on one example: what is X − mean?",
+        hint=("Run your batchnorm_forward in your head on a batch of one example: what is "
+              "X − mean?",
+              "With N = 1 the batch mean is the example, so x_hat = 0 for every input and "
+              "out = β: the output no longer depends on the input."),
+    ),
+    Exercise(
+        id="ex3_running_stats",
+        function="update_running_stats",
+        title="Exercise 12 (2 points): running statistics (PyTorch's convention)",
+        points=2,
+        cases=modes.running_cases,
+        judge=modes.running_judge,
+        hint=("An exponential moving average of each unit's batch mean and batch variance; "
+              "read the convention above: which value gets weight momentum, which variance?",
+              "new = (1 − momentum)·running + momentum·(batch statistic), with the batch mean "
+              "and the unbiased batch variance (divide by N − 1).",
+              "return ((1 - momentum) * running_mean + momentum * X.mean(axis=0), "
+              "(1 - momentum) * running_var + momentum * X.var(axis=0, ddof=1))"),
+    ),
+    Exercise(
+        id="ex3_bn_eval",
+        function="batchnorm_eval",
+        title="Exercise 13 (1 point): batch norm in evaluation mode",
+        points=1,
+        cases=modes.eval_cases,
+        judge=modes.eval_judge,
+        hint=("The training-mode formula, with fixed statistics in place of the batch's.",
+              "out = γ·(X − running_mean)/√(running_var + ε) + β.",
+              "return gamma * (X - running_mean) / np.sqrt(running_var + eps) + beta"),
     ),
     concept_question(
         id="ex3_concept_batch",
         function="answer_batch_size_question",
-        title="Exercise 7 (concept): why batch size matters",
+        title="Exercise 14 (1 point, predict): batches of 2 examples",
         digest="2af89a263a251e3d02879c1d052bbe03dd571fdddc4ac418a4cc756fc222adf9",
-        wrong={"b": "The learning rate is the same; the batch statistics are what change.",
-               "c": "dγ = Σ dout·x_hat is not zero; look at what x_hat is for 2 examples.",
-               "d": "Batch norm works with batches of 32 in this lesson, far from the "
-                    "whole data set."},
-        hint="Look at x_hat for a batch of 2 examples, and at the batch-size experiment.",
+        wrong={"b": "The learning rate is the same for every batch size; the batch "
+                    "statistics are what change.",
+               "c": "dγ = Σ dout·x_hat is not zero; think about what x_hat is for 2 examples.",
+               "d": "Batch norm's statistics come from the batch: the batch size enters "
+                    "every forward pass in training mode."},
+        hint=("Normalize a batch of 2 numbers, a and b, in your head: what are their x_hat?",
+              "Two examples give x_hat = ±1 whatever their values: a unit's output depends on "
+              "its batch partner, and the running statistics used at test time are estimated "
+              "from such noisy batches."),
+    ),
+    Exercise(
+        id="ex3_train_eval_gap",
+        function="train_eval_gap",
+        title="Exercise 15 (2 points, experiment): measure the train/eval gap",
+        points=2,
+        cases=modes.gap_cases,
+        judge=modes.gap_judge,
+        hint=("Two normalizations of the same Z: one per batch of consecutive rows, one with "
+              "statistics of all of Z; compare them entry by entry.",
+              "x_hat_train: each block of batch_size rows, (block − its mean)/√(its biased "
+              "var + ε); x_hat_eval = (Z − Z's mean)/√(Z's biased var + ε); gap = mean of "
+              "|x_hat_train − x_hat_eval| over all entries.",
+              "B = Z.reshape(-1, batch_size, Z.shape[1]); train = (B - B.mean(axis=1, "
+              "keepdims=True)) / np.sqrt(B.var(axis=1, keepdims=True) + eps); then reshape "
+              "train to Z.shape and compare with the evaluation-mode x_hat"),
     ),
 ]

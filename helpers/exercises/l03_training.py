@@ -250,13 +250,13 @@ def backward_judge(case, value):
                          "from dx_hat = dout·γ and add the terms through the mean and the "
                          "variance"),
             ((dx_hat - dx_hat.mean(axis=0)) / std,
-             "dX includes the path through the mean but not the one through the variance: add "
-             "the term −x_hat·mean(dx_hat·x_hat)/√(var+ε)"),
+             "dX includes the path through the mean but not the one through the variance: "
+             "the variance path adds a term proportional to x_hat"),
             ((dx_hat - x_hat * (dx_hat * x_hat).mean(axis=0)) / std,
              "dX includes the path through the variance but not the one through the mean: "
-             "subtract mean(dx_hat) too"),
-            (full(dout), "you forgot γ in dX: dx_hat = dout·γ, then "
-                         "dX = (dx_hat − mean(dx_hat) − x_hat·mean(dx_hat·x_hat)) / √(var+ε)"),
+             "the mean path adds a term that is the same for every example of the batch"),
+            (full(dout), "you forgot γ in dX: the gradient that reaches x_hat is dout·γ, and "
+                         "every term of dX is built from it"),
             (full(dx_hat, reduce=np.sum),
              "the two extra terms use means over the batch (sum ÷ N), not sums"),
             (full(dx_hat, axis=1), "you took the means over each row (axis=1); the batch "

@@ -104,12 +104,15 @@ def plot_layer_histograms(history, records=(0, -1), axes=None, *, bins=40, lim=N
 
 
 def plot_sweep(values, results: dict, ax=None, *, xlabel="learning rate", ylabel="test accuracy",
-               log=True, chance=None, diverged: dict | None = None, percent=True):
+               log=True, chance=None, diverged: dict | None = None, percent=True,
+               spread: dict | None = None):
     """results: {batchnorm (bool): list of y values}; diverged: {batchnorm: list of bools}.
 
     Diverged runs leave a gap in their line and are drawn as a large ✕ at chance level
     (or at 0). The x ticks are the swept values. With ``percent``, y values are
-    fractions shown as percentages (as the lesson prints accuracies).
+    fractions shown as percentages (as the lesson prints accuracies). ``spread``
+    {batchnorm: (lows, highs)} draws a bar from low to high at each value (e.g. the
+    range over several seeds around their median).
     """
     ax = get_ax(ax)
     for bn, ys in results.items():
@@ -117,6 +120,12 @@ def plot_sweep(values, results: dict, ax=None, *, xlabel="learning rate", ylabel
         ys = np.array(ys, dtype=float)
         if diverged:  # a diverged run has no meaningful accuracy: leave a gap in the line
             ys[np.array(diverged[bn], dtype=bool)] = np.nan
+        if spread:
+            lo, hi = (np.array(v, dtype=float) for v in spread[bn])
+            keep = np.isfinite(ys)
+            ax.errorbar(np.asarray(values)[keep], ys[keep], linestyle="none", capsize=4,
+                        yerr=[ys[keep] - lo[keep], hi[keep] - ys[keep]], color=style["color"],
+                        linewidth=1.2, alpha=0.8)
         ax.plot(values, ys, **style)
         if diverged:
             bad = [v for v, d in zip(values, diverged[bn], strict=True) if d]
@@ -152,4 +161,30 @@ def plot_data(X, y, ax=None, title=""):
     ax.legend(fontsize=8, loc="upper right")
     if title:
         ax.set_title(title)
+    return ax
+
+
+def plot_unit_spread(before, after, ax=None, *, pooled=None, what="standard deviation"):
+    """One column of dots per hidden layer: each unit's statistic at step 0 and at the end.
+
+    before, after: lists (one per layer) of arrays, one value per unit. ``pooled``
+    (pooled_before, pooled_after), one number per layer each, draws the statistic pooled
+    over all units as a black bar across that layer's dots, for comparison.
+    """
+    ax = get_ax(ax, figsize=(8.0, 3.2))
+    styles = [("each unit, step 0", OKABE_ITO["sky"], "o", -0.2),
+              ("each unit, end of training", OKABE_ITO["vermillion"], "s", 0.2)]
+    for k, (values, (label, color, marker, shift)) in enumerate(
+            zip((before, after), styles, strict=True)):
+        for i, v in enumerate(values):
+            x = i + 1 + shift + np.linspace(-0.12, 0.12, len(v))
+            ax.plot(x, v, linestyle="none", marker=marker, markersize=3.5, color=color,
+                    alpha=0.75, label=label if i == 0 else None)
+            if pooled is not None:
+                ax.plot([i + 1 + shift - 0.16, i + 1 + shift + 0.16], [pooled[k][i]] * 2,
+                        color="black", linewidth=2.2,
+                        label="pooled over all units" if i == 0 and k == 0 else None)
+    ax.set_xticks(range(1, len(before) + 1), [f"layer {i + 1}" for i in range(len(before))])
+    ax.set_ylabel(f"{what} of each unit")
+    ax.legend(fontsize=8, loc="upper left")
     return ax
