@@ -33,6 +33,7 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
 ``helpers.exercises`` every exercise and ``check`` (uses ``checking``, ``core``, ``answers``)
     ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
                   their cases and judges (``l02_zscore``, ``l03_training`` for longer ones)
+    ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
 
 ``helpers`` never imports ``normcourse`` (the instructor tooling).
 """

@@ -36,7 +36,11 @@ EXERCISES = [
         points=1,
         cases=_cases,
         judge=_judge,
-        hint="X has one row per example and one column per feature: "
-             "X.max(axis=0) - X.min(axis=0) gives one number per column.",
+        hint=("The range of a feature is its largest value minus its smallest. X has one "
+              "row per example and one column per feature: you want one number per column.",
+              "range_j = max_i X[i, j] − min_i X[i, j]: the maximum and the minimum are "
+              "taken down each column, over the rows (NumPy calls that axis 0).",
+              "X.max(axis=0) gives the largest value of every column at once; do the same "
+              "with X.min and subtract."),
     ),
 ]
