@@ -287,3 +287,27 @@ def test_check_shows_the_next_hint_tier_and_keeps_the_mistake_message(monkeypatc
     hints = get_exercise("ex1_gradient").hints
     assert [r.hint for r in shown] == [hints[0], hints[1], hints[2], hints[2]]
     assert all("keep the factor 2" in _messages(r) for r in shown)
+
+
+# --------------------------------------------------------------------------- lesson 0's warm-up
+
+RANGE_MISTAKES = {
+    "one per example (axis=1)": (lambda X: X.max(axis=1) - X.min(axis=1), "one per example (row)"),
+    "one number for all": (lambda X: X.max() - X.min(), "one number, the range of all"),
+    "only the maximum": (lambda X: X.max(axis=0), "the array of ranges is off by up to"),
+    "None": (lambda X: None, "forget `return`"),
+}
+
+
+@pytest.mark.parametrize("name", list(RANGE_MISTAKES))
+def test_range_mistake_is_named(name):
+    fn, phrase = RANGE_MISTAKES[name]
+    report = _report("ex0_ranges", fn)
+    assert report.status == "failed" and phrase in _messages(report), _messages(report)
+    assert _report("ex0_ranges", lambda X: np.ptp(X, axis=0)).passed
+
+
+def test_range_non_numbers_are_not_called_one_number():
+    for value in ("abc", True, object()):
+        msg = _messages(_report("ex0_ranges", lambda X, v=value: v))
+        assert "one number" not in msg, msg
