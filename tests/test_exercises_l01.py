@@ -311,3 +311,31 @@ def test_range_non_numbers_are_not_called_one_number():
     for value in ("abc", True, object()):
         msg = _messages(_report("ex0_ranges", lambda X, v=value: v))
         assert "one number" not in msg, msg
+
+
+# --------------------------------------------------------------------------- the lesson's fallbacks
+
+
+def test_lesson_1_demonstrations_fall_back_on_the_course_and_use_yours(capsys):
+    from helpers.answers import fallback
+
+    def stub(X, y, lo, hi, rtol=1e-3, n_steps=500):
+        raise NotImplementedError()
+
+    stub.__name__ = "measure_max_lr"
+    assert fallback.yours_or_course(stub) is course.measure_max_lr
+    assert "not written yet" in capsys.readouterr().out
+    assert fallback.yours_or_course(measure_max_lr) is measure_max_lr
+    assert "your measure_max_lr" in capsys.readouterr().out
+    for fn in (mse_gradient, max_stable_learning_rate):
+        assert fallback.yours_or_course(fn) is fn
+
+
+def test_course_bisection_finds_the_edge_of_the_course_gradient_descent():
+    """The course's numpy-only bisection and the lesson's gradient_descent agree on where
+    gradient descent starts to diverge (same test: loss above 10^6 times its start)."""
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(40, 3)) * [1, 5, 50], rng.normal(size=40)
+    ours = course.measure_max_lr(X, y, 1e-9, 10.0, rtol=1e-6)
+    assert not gradient_descent(X, y, ours, 500).diverged
+    assert gradient_descent(X, y, ours * (1 + 2e-6), 500).diverged
