@@ -34,6 +34,7 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
                   their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
                   ``l03_modes`` for longer ones)
+    ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
 
 ``helpers`` never imports ``normcourse`` (the instructor tooling).
 """

@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
+from helpers.answers import l01 as course
 from helpers.checking.verdict import CheckFailed, NotDoneYet, failed_messages
-from helpers.exercises import check, evaluate, lesson_exercises
+from helpers.core.data import age_income
+from helpers.core.linreg import gradient_descent
+from helpers.exercises import check, evaluate, get_exercise, lesson_exercises
 from helpers.exercises.spec import answer_digest
 
 _report = evaluate
@@ -23,20 +26,52 @@ def max_stable_learning_rate(X):
     return float(2 / np.linalg.eigvalsh(2 * X.T @ X / len(X))[-1])
 
 
+def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
+    while hi > lo * (1 + rtol):
+        mid = np.sqrt(lo * hi)
+        if gradient_descent(X, y, mid, n_steps).diverged:
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
 def _hessian_eigs(X, n=None):
     return np.linalg.eigvalsh(2 * X.T @ X / (n or len(X)))
 
 
 def test_ids_points_and_order_are_stable():
     exs = lesson_exercises("01_feature_scale")
-    assert [e.id for e in exs] == ["ex1_gradient", "ex1_max_lr", "ex1_concept_scale"]
-    assert [e.points for e in exs] == [2, 2, 1]
-    assert [e.function for e in exs] == ["mse_gradient", "max_stable_learning_rate",
-                                         "answer_scale_question"]
+    assert [e.id for e in exs] == ["ex1_gradient", "ex1_measure_lr", "ex1_max_lr",
+                                   "ex1_concept_scale"]
+    assert [e.points for e in exs] == [2, 2, 2, 1]
+    assert [e.function for e in exs] == ["mse_gradient", "measure_max_lr",
+                                         "max_stable_learning_rate", "answer_scale_question"]
+    for number, e in enumerate(exs, 1):
+        points = f"{e.points} point{'s' if e.points > 1 else ''}"
+        assert e.title.startswith(f"Exercise {number} ({points}"), e.title
+
+
+@pytest.mark.parametrize("exercise_id", ["ex0_ranges", "ex1_gradient", "ex1_measure_lr",
+                                         "ex1_max_lr", "ex1_concept_scale"])
+def test_hints_come_in_tiers_and_the_first_gives_no_formula(exercise_id):
+    hints = get_exercise(exercise_id).hints
+    assert len(hints) == (2 if exercise_id == "ex1_concept_scale" else 3)
+    for code in ("@", "axis=", "X.T", "eigvalsh", "np.", "sqrt", "= 2", "(2/n)", "√"):
+        assert code not in hints[0], (exercise_id, code)
+    assert len(set(hints)) == len(hints)
+
+
+def test_ranges_hint_no_longer_hands_out_the_code_first():
+    ex = get_exercise("ex0_ranges")
+    assert "X.max(axis=0) - X.min(axis=0)" not in " ".join(ex.hints)
+    assert "axis" not in ex.hints[0] and "axis 0" in ex.hints[1]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("exercise_id,fn", [("ex1_gradient", mse_gradient),
+                                            ("ex1_measure_lr", measure_max_lr),
+                                            ("ex1_measure_lr", course.measure_max_lr),
                                             ("ex1_max_lr", max_stable_learning_rate),
                                             ("ex1_concept_scale", lambda: "b")])
 def test_solutions_pass(exercise_id, fn, seed):
@@ -155,6 +190,75 @@ def test_lr_mutation_is_caught():
     assert "changed its input" in _messages(_report("ex1_max_lr", mutating))
 
 
+# --------------------------------------------------------------------------- the experiment
+
+
+def _bisect(midpoint=np.sqrt, swapped=False, relative=True, n_steps=500, returns="lo",
+            diverged=lambda run: run.diverged):
+    """A bisection with one knob turned the wrong way (or none)."""
+    def fn(X, y, lo, hi, rtol=1e-3):
+        while (hi > lo * (1 + rtol)) if relative else (hi - lo > rtol):
+            mid = midpoint(lo * hi) if midpoint is np.sqrt else midpoint(lo, hi)
+            if diverged(gradient_descent(X, y, mid, n_steps)) != swapped:
+                hi = mid
+            else:
+                lo = mid
+        return {"lo": lo, "hi": hi}[returns]
+    return fn
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("arithmetic midpoint", _bisect(midpoint=lambda lo, hi: (lo + hi) / 2)),
+    ("loss above its start counts as diverged",
+     _bisect(diverged=lambda run: run.diverged or run.losses[-1] > run.losses[0])),
+    ("300 steps per run", _bisect(n_steps=300)),
+    ("returns hi", _bisect(returns="hi")),
+])
+def test_other_honest_bisections_pass(name, fn):
+    for seed in range(4):
+        report = _report("ex1_measure_lr", fn, seed)
+        assert report.passed, (name, _messages(report))
+
+
+BISECT_MISTAKES = {
+    "branches swapped": (_bisect(swapped=True), "lo = 1e-06 unchanged"),
+    "absolute stopping rule": (_bisect(relative=False), "relative (hi / lo > 1 + rtol)"),
+    "never counts a run as diverged": (_bisect(diverged=lambda run: not np.isfinite(
+        run.losses[-1])), "sets run.diverged = True"),
+    "runs too short": (_bisect(n_steps=60), "are your runs n_steps = 500 steps long"),
+    "stops too early": (_bisect(midpoint=lambda lo, hi: (lo + hi) / 2, relative=False),
+                        "unchanged"),
+    "formula instead of an experiment": (lambda X, y, lo, hi: max_stable_learning_rate(X),
+                                         "a formula, not a measurement"),
+    "returns hi unchanged": (lambda X, y, lo, hi: hi, "hi = 10 unchanged"),
+    "outside the interval": (lambda X, y, lo, hi: 2 * hi, "outside the interval"),
+    "half the edge": (lambda X, y, lo, hi: 0.5 * max_stable_learning_rate(X),
+                      "still converges above your value"),
+    "None": (lambda X, y, lo, hi: None, "forget `return`"),
+    "both ends": (lambda X, y, lo, hi: (lo, hi), "one number"),
+}
+
+
+@pytest.mark.parametrize("name", list(BISECT_MISTAKES))
+def test_bisect_mistake_is_named(name):
+    fn, phrase = BISECT_MISTAKES[name]
+    report = _report("ex1_measure_lr", fn)
+    assert report.status == "failed"
+    assert phrase in _messages(report), _messages(report)
+
+
+def test_bisect_judge_band_is_the_theory_and_a_real_run():
+    """The accepted band brackets 2/λ_max (from an independent eigen-solve), and GD really
+    converges at the band's low end and diverges just above its high end."""
+    from helpers.exercises.l01_bisect import HIGH, LOW
+
+    X, y = age_income(n=50, seed=2)
+    edge = 2 / np.linalg.eigvals(2 * X.T @ X / len(X)).real.max()
+    assert not gradient_descent(X, y, LOW * edge, 3000).diverged
+    assert gradient_descent(X, y, 1.05 * HIGH * edge, 3000).diverged
+    assert LOW < course.measure_max_lr(X, y, 1e-13, 1.0) / edge < HIGH
+
+
 # --------------------------------------------------------------------------- the check cell
 
 
@@ -167,5 +271,71 @@ def test_check_raises_not_done_and_failed_and_passes(capsys):
     with pytest.raises(CheckFailed):
         check("ex1_gradient", _scaled(0.5))
     check("ex1_gradient", mse_gradient)
+    check("ex1_measure_lr", measure_max_lr)
     check("ex1_max_lr", max_stable_learning_rate)
     check("ex1_concept_scale", lambda: "b")
+
+
+def test_check_shows_the_next_hint_tier_and_keeps_the_mistake_message(monkeypatch):
+    """Each failed run shows the next tier; the specific message stays at every tier."""
+    monkeypatch.setattr("helpers.exercises.FAILED_RUNS", {})
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda report: shown.append(report))
+    for _ in range(4):
+        with pytest.raises(CheckFailed):
+            check("ex1_gradient", _scaled(0.5))
+    hints = get_exercise("ex1_gradient").hints
+    assert [r.hint for r in shown] == [hints[0], hints[1], hints[2], hints[2]]
+    assert all("keep the factor 2" in _messages(r) for r in shown)
+
+
+# --------------------------------------------------------------------------- lesson 0's warm-up
+
+RANGE_MISTAKES = {
+    "one per example (axis=1)": (lambda X: X.max(axis=1) - X.min(axis=1), "one per example (row)"),
+    "one number for all": (lambda X: X.max() - X.min(), "one number, the range of all"),
+    "only the maximum": (lambda X: X.max(axis=0), "the array of ranges is off by up to"),
+    "None": (lambda X: None, "forget `return`"),
+}
+
+
+@pytest.mark.parametrize("name", list(RANGE_MISTAKES))
+def test_range_mistake_is_named(name):
+    fn, phrase = RANGE_MISTAKES[name]
+    report = _report("ex0_ranges", fn)
+    assert report.status == "failed" and phrase in _messages(report), _messages(report)
+    assert _report("ex0_ranges", lambda X: np.ptp(X, axis=0)).passed
+
+
+def test_range_non_numbers_are_not_called_one_number():
+    for value in ("abc", True, object()):
+        msg = _messages(_report("ex0_ranges", lambda X, v=value: v))
+        assert "one number" not in msg, msg
+
+
+# --------------------------------------------------------------------------- the lesson's fallbacks
+
+
+def test_lesson_1_demonstrations_fall_back_on_the_course_and_use_yours(capsys):
+    from helpers.answers import fallback
+
+    def stub(X, y, lo, hi, rtol=1e-3, n_steps=500):
+        raise NotImplementedError()
+
+    stub.__name__ = "measure_max_lr"
+    assert fallback.yours_or_course(stub) is course.measure_max_lr
+    assert "not written yet" in capsys.readouterr().out
+    assert fallback.yours_or_course(measure_max_lr) is measure_max_lr
+    assert "your measure_max_lr" in capsys.readouterr().out
+    for fn in (mse_gradient, max_stable_learning_rate):
+        assert fallback.yours_or_course(fn) is fn
+
+
+def test_course_bisection_finds_the_edge_of_the_course_gradient_descent():
+    """The course's numpy-only bisection and the lesson's gradient_descent agree on where
+    gradient descent starts to diverge (same test: loss above 10^6 times its start)."""
+    rng = np.random.default_rng(7)
+    X, y = rng.normal(size=(40, 3)) * [1, 5, 50], rng.normal(size=40)
+    ours = course.measure_max_lr(X, y, 1e-9, 10.0, rtol=1e-6)
+    assert not gradient_descent(X, y, ours, 500).diverged
+    assert gradient_descent(X, y, ours * (1 + 2e-6), 500).diverged

@@ -3,7 +3,7 @@
 One module per lesson (``l01`` ... ``l03``), each function named exactly as the
 function the learner writes in that lesson, with the same signature:
 
-- ``l01``: ``mse_gradient``, ``max_stable_learning_rate``
+- ``l01``: ``mse_gradient``, ``measure_max_lr``, ``max_stable_learning_rate``
 - ``l02``: ``zscore_fit``, ``zscore_transform``, ``weights_to_raw``
 - ``l03``: ``batchnorm_forward``, ``batchnorm_backward``, ``update_running_stats``,
   ``batchnorm_eval``

@@ -22,3 +22,33 @@ def max_stable_learning_rate(X, fit_bias: bool = False) -> float:
     if fit_bias:
         A = np.column_stack([A, np.ones(len(A))])
     return float(2.0 / np.linalg.eigvalsh(2.0 / len(A) * (A.T @ A))[-1])
+
+
+def _diverges(X, y, lr, n_steps):
+    """Full-batch GD on the bias-free MSE from w = 0 blows up within ``n_steps``: its loss
+    passes 10^6 times the start or stops being finite (the test of
+    ``helpers.core.linreg.gradient_descent``, which this layer may not import)."""
+    w, two_n = np.zeros(X.shape[1]), 2.0 / len(y)
+    r = -y
+    limit = 1e6 * max(float(r @ r) / len(y), 1e-12)
+    with np.errstate(all="ignore"):
+        for _ in range(n_steps):
+            w = w - lr * two_n * (X.T @ r)
+            r = X @ w - y
+            loss = float(r @ r) / len(y)
+            if not np.isfinite(loss) or loss > limit:
+                return True
+    return False
+
+
+def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
+    """Bisection between ``lo`` (GD converges) and ``hi`` (GD diverges), halving the interval
+    on a log scale until hi/lo < 1 + rtol: the largest learning rate found to converge."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    while hi > lo * (1 + rtol):
+        mid = float(np.sqrt(lo * hi))  # lo and hi may be many powers of ten apart
+        if _diverges(X, y, mid, n_steps):
+            hi = mid
+        else:
+            lo = mid
+    return float(lo)

@@ -24,19 +24,27 @@ def _judge(case, value):
     if np.shape(value) == (X.shape[0],):
         raise Mismatch(f"you returned {X.shape[0]} values, one per example (row); "
                        "use axis=0 to get one per feature (column)")
-    got = expect_array(value, (X.shape[1],), "the ranges")
-    expect_close(got, X.max(axis=0) - X.min(axis=0), "the ranges", rtol=1e-9)
+    if (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)) or (
+            isinstance(value, np.ndarray) and value.ndim == 0):
+        raise Mismatch("you returned one number, the range of all the values together: "
+                       "take the maximum and minimum of each feature (column) separately")
+    got = expect_array(value, (X.shape[1],), "the array of ranges")
+    expect_close(got, X.max(axis=0) - X.min(axis=0), "the array of ranges", rtol=1e-9)
 
 
 EXERCISES = [
     Exercise(
         id="ex0_ranges",
         function="feature_ranges",
-        title="Warm-up: how far apart are the scales?",
+        title="Warm-up (1 point, practice): how far apart are the scales?",
         points=1,
         cases=_cases,
         judge=_judge,
-        hint="X has one row per example and one column per feature: "
-             "X.max(axis=0) - X.min(axis=0) gives one number per column.",
+        hint=("The range of a feature is its largest value minus its smallest. X has one "
+              "row per example and one column per feature: you want one number per column.",
+              "range_j = max_i X[i, j] − min_i X[i, j]: the maximum and the minimum are "
+              "taken down each column, over the rows (NumPy calls that axis 0).",
+              "X.max(axis=0) gives the largest value of every column at once; do the same "
+              "with X.min and subtract."),
     ),
 ]

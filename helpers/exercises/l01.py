@@ -3,7 +3,8 @@
 The judges verify without shipping the answer: gradients against central finite
 differences of the loss; the stable learning rate against the Hessian's largest
 eigenvalue computed in the judge's own process (and, when too large, by running
-gradient descent below it). Known mistakes (missing factor 2, n − 1, wrong sign,
+gradient descent below it); the bisection experiment against 2/λ_max
+(:mod:`helpers.exercises.l01_bisect`). Known mistakes (missing factor 2, n − 1, wrong sign,
 1/λ_max, averaging over the wrong axis) get their own sentence.
 """
 
@@ -20,6 +21,7 @@ from helpers.checking.expect import (
     expect_tuple,
 )
 from helpers.core.data import age_income
+from helpers.exercises.l01_bisect import BISECT_HINT, bisect_cases, bisect_judge
 from helpers.exercises.spec import Exercise, concept_question
 
 
@@ -187,27 +189,48 @@ EXERCISES = [
     Exercise(
         id="ex1_gradient",
         function="mse_gradient",
-        title="Exercise 1: the gradient of the squared error",
+        title="Exercise 1 (2 points): the gradient of the squared error",
         points=2,
         cases=_gradient_cases,
         judge=_gradient_judge,
-        hint="With r = X @ w + b - y (shape (n,)): grad_w = (2/n) Xᵀr and grad_b = (2/n) Σ r. "
-             "Each grad_w[j] contains the factor x_j: the feature scales its own gradient.",
+        hint=("The chain rule, one example at a time: how does one squared error "
+              "(ŷ_i − y_i)² change when w_j moves, given how ŷ_i depends on w_j? Then "
+              "average over the n examples, as L does; b works the same way.",
+              "∂L/∂w_j = (2/n) Σ_i (ŷ_i − y_i)·x_ij and ∂L/∂b = (2/n) Σ_i (ŷ_i − y_i). "
+              "With the residual vector r = ŷ − y, the sums over i for every j at once are "
+              "one matrix–vector product.",
+              "r = X @ w + b - y  (shape (n,));  grad_w = 2 * X.T @ r / n  (shape (d,));  "
+              "grad_b = 2 * r.sum() / n  (a number)."),
+    ),
+    Exercise(
+        id="ex1_measure_lr",
+        function="measure_max_lr",
+        title="Exercise 2 (2 points): find the largest stable learning rate by experiment",
+        points=2,
+        cases=bisect_cases,
+        judge=bisect_judge,
+        hint=BISECT_HINT,
     ),
     Exercise(
         id="ex1_max_lr",
         function="max_stable_learning_rate",
-        title="Exercise 2: the largest stable learning rate",
+        title="Exercise 3 (2 points): the largest stable learning rate, from the curvature",
         points=2,
         cases=_lr_cases,
         judge=_lr_judge,
-        hint="The Hessian of L(w) = (1/n)‖Xw − y‖² is H = (2/n) XᵀX. Gradient descent converges "
-             "when lr < 2/λ_max, with λ_max = np.linalg.eigvalsh(H).max().",
+        hint=("Differentiate your gradient from Exercise 1 once more with respect to w: that "
+              "is the Hessian H. Its largest eigenvalue plays the part of L'' in the "
+              "one-weight case.",
+              "grad_w = (2/n) Xᵀ(Xw + b − y), so H = (2/n) XᵀX: it depends on neither w nor "
+              "y. Every axis of the bowl shrinks only if α < 2/λ for its curvature λ, so the "
+              "largest stable rate is 2/λ_max.",
+              "H = 2 * X.T @ X / len(X);  lam_max = np.linalg.eigvalsh(H)[-1]  (ascending "
+              "order: the last is the largest);  return float(2 / lam_max)."),
     ),
     concept_question(
         id="ex1_concept_scale",
         function="answer_scale_question",
-        title="Exercise 3 (concept): a 1000× larger feature",
+        title="Exercise 4 (1 point, concept): a 1000× larger feature",
         digest="1b0fc77376007250764168d5b3846530638e3237aca965754457636ad07f8f22",
         wrong={"a": "The gradient grows 1000×, but the curvature grows with the square "
                     "of the scale.",
@@ -215,7 +238,11 @@ EXERCISES = [
                     "learning rate.",
                "d": "A larger feature makes the loss steeper along its weight, not "
                     "flatter: the stable learning rate shrinks."},
-        hint="Look at your measurement above: how did 2/λ_max change when income was "
-             "multiplied by 10 and by 100?",
+        hint=("What sets the largest stable learning rate, and how is it built from the "
+              "columns of X? Follow one column multiplied by 1000 through it.",
+              "The rate is 2/λ_max of H = (2/n) XᵀX, and the entry Σ_i x_ij² of XᵀX is "
+              "multiplied by 1000² = 10⁶. Once the scaled feature dominates "
+              "the curvature, λ_max grows like the square of the scale, so 2/λ_max shrinks "
+              "like 1/scale²."),
     ),
 ]

@@ -27,8 +27,8 @@ from normcourse.build import lesson_from_solution
 
 LESSON = "01_feature_scale"
 NAME = f"{LESSON}.ipynb"
-MAX = 5
-IDS = ("ex1_gradient", "ex1_max_lr", "ex1_concept_scale")
+MAX = 7
+IDS = ("ex1_gradient", "ex1_measure_lr", "ex1_max_lr", "ex1_concept_scale")
 
 SOLUTIONS = {
     "ex1_gradient": ("mse_gradient", '''def mse_gradient(X, y, w, b):
@@ -36,6 +36,17 @@ SOLUTIONS = {
     ### BEGIN SOLUTION
     r = X @ w + b - y
     return 2 * X.T @ r / len(y), 2 * float(r.mean())
+    ### END SOLUTION'''),
+    "ex1_measure_lr": ("measure_max_lr", '''def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
+    """The edge of stability by bisection: lo converges, hi diverges."""
+    ### BEGIN SOLUTION
+    while hi > lo * (1 + rtol):
+        mid = np.sqrt(lo * hi)
+        if gradient_descent(X, y, mid, n_steps).diverged:
+            hi = mid
+        else:
+            lo = mid
+    return float(lo)
     ### END SOLUTION'''),
     "ex1_max_lr": ("max_stable_learning_rate", '''def max_stable_learning_rate(X):
     """Largest stable learning rate of gradient descent on the MSE loss, X (n, d)."""
@@ -50,7 +61,7 @@ SOLUTIONS = {
     ### END SOLUTION'''),
 }
 
-POINTS = {"ex1_gradient": 2, "ex1_max_lr": 2, "ex1_concept_scale": 1}
+POINTS = {"ex1_gradient": 2, "ex1_measure_lr": 2, "ex1_max_lr": 2, "ex1_concept_scale": 1}
 
 
 def _nbg(**kw) -> dict:
@@ -58,8 +69,9 @@ def _nbg(**kw) -> dict:
 
 
 def solution_notebook() -> nbformat.NotebookNode:
-    cells = [new_markdown_cell("# Feature scale (grading-corpus copy)\n\nThree exercises."),
-             new_code_cell("import numpy as np\n\nfrom helpers.exercises import check\n\n"
+    cells = [new_markdown_cell("# Feature scale (grading-corpus copy)\n\nFour exercises."),
+             new_code_cell("import numpy as np\n\nfrom helpers.core.linreg import gradient_descent\n"
+                           "from helpers.exercises import check\n\n"
                            "rng = np.random.default_rng(0)")]
     for ex_id, (fn, src) in SOLUTIONS.items():
         cells.append(new_code_cell(src, metadata=_nbg(grade=False, solution=True, locked=False,
@@ -268,6 +280,8 @@ CASES = [
         statuses={"ex1_gradient": "passed", "ex1_max_lr": "not_done"}),
     CorpusCase("wrong_answers", "every answer wrong (gradient missing the factor 2)", _les(
         lambda nb: _answer(nb, "ex1_gradient", WRONG_GRADIENT),
+        lambda nb: _answer(nb, "ex1_measure_lr", "def measure_max_lr(X, y, lo, hi):\n"
+                                                 "    return lo"),
         lambda nb: _answer(nb, "ex1_max_lr", "def max_stable_learning_rate(X):\n    return 1e6"),
         lambda nb: _answer(nb, "ex1_concept_scale", "def answer_scale_question():\n"
                                                     "    return 'a'")), 0,
@@ -279,7 +293,7 @@ CASES = [
     X -= 0  # harmless...
     X *= 1.0000001  # ...not harmless: changes the caller's array
     r = X @ w + b - y
-    return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), 3,
+    return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), MAX - 2,
         statuses={"ex1_gradient": "failed"}),
     # ---------------------------------------------------------------- cheating
     CorpusCase("redefine_check", "stubs, plus check() and helpers' check/judge redefined to pass",
@@ -329,7 +343,7 @@ open("results.json", "w").write(json.dumps({"score": 100}))
 open("grades.csv", "w").write("submission,score\\nme,100\\n")''')), 0),
     CorpusCase("forged_reply", "finds the reply markers from the call stack, forges a reply and "
                "hides the real one", _sol(lambda nb: _answer(nb, "ex1_concept_scale", FORGE)),
-               4, statuses={"ex1_concept_scale": "failed"}),
+               MAX - 1, statuses={"ex1_concept_scale": "failed"}),
     CorpusCase("memorised_cases", "answers memorised for the in-notebook (seed 0) cases only",
                _les(lambda nb: _append(nb, LOOKUP)), 1,
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "failed",
@@ -350,13 +364,13 @@ answer_scale_question = "b"  # not a function''')), 0,
     CorpusCase("returns_an_object", "the gradient returns an object, not numbers", _sol(
         lambda nb: _answer(nb, "ex1_gradient", "class Grad:\n    pass\n\n"
                                                "def mse_gradient(X, y, w, b):\n"
-                                               "    return Grad()")), 3,
+                                               "    return Grad()")), MAX - 2,
         statuses={"ex1_gradient": "failed"},
         messages={"ex1_gradient": "expected a tuple (grad_w, grad_b), got an object of type "
                                   "Grad"}),
     CorpusCase("returns_a_generator", "the learning rate is returned as a generator", _sol(
         lambda nb: _answer(nb, "ex1_max_lr", "def max_stable_learning_rate(X):\n"
-                                             "    return (x for x in [1.0])")), 3,
+                                             "    return (x for x in [1.0])")), MAX - 2,
         statuses={"ex1_max_lr": "failed"},
         messages={"ex1_max_lr": "should be a number, got an object of type generator"}),
     CorpusCase("repr_raises", "returns an object whose repr and str raise", _sol(
@@ -366,7 +380,7 @@ answer_scale_question = "b"  # not a function''')), 0,
     __str__ = __repr__
 
 def answer_scale_question():
-    return Letter()''')), 4,
+    return Letter()''')), MAX - 1,
         statuses={"ex1_concept_scale": "failed"},
         messages={"ex1_concept_scale": "got an object of type Letter"}),
     # ---------------------------------------------------------------- accidents / sabotage
@@ -383,7 +397,7 @@ def answer_scale_question():
                MAX, note="kernel stopped"),
     CorpusCase("exit_in_function", "the gradient calls os._exit; the others are right", _sol(
         lambda nb: _answer(nb, "ex1_gradient", "def mse_gradient(X, y, w, b):\n"
-                                               "    import os\n    os._exit(0)")), 3,
+                                               "    import os\n    os._exit(0)")), MAX - 2,
         statuses={"ex1_gradient": "error", "ex1_max_lr": "passed"}),
     CorpusCase("endless_cell", "solution with an endless loop in a cell", _sol(
         lambda nb: _insert_after(nb, "ex1_gradient_test", "while True:\n    pass")), MAX,
@@ -391,7 +405,7 @@ def answer_scale_question():
     CorpusCase("endless_function", "the learning rate loops forever", _sol(
         lambda nb: _drop_checks(nb),
         lambda nb: _answer(nb, "ex1_max_lr", "def max_stable_learning_rate(X):\n"
-                                             "    while True:\n        pass")), 3,
+                                             "    while True:\n        pass")), MAX - 2,
         slow=True),  # "failed" (timed out) or, on a very slow machine, "error"
     CorpusCase("unstoppable_function", "a function that ignores interrupts and loops forever",
                _sol(lambda nb: _drop_checks(nb),
@@ -401,7 +415,7 @@ def answer_scale_question():
         try:
             time.sleep(0.05)
         except BaseException:
-            pass''')), 3, statuses={"ex1_gradient": "error", "ex1_concept_scale": "passed"},
+            pass''')), MAX - 2, statuses={"ex1_gradient": "error", "ex1_concept_scale": "passed"},
                slow=True),
     CorpusCase("memory_cell", "solution with a cell that eats memory until it fails",
                _sol(lambda nb: _insert_after(nb, "ex1_gradient_test",
@@ -417,7 +431,7 @@ def answer_scale_question():
                _sol(lambda nb: _answer(nb, "ex1_concept_scale", '''def answer_scale_question():
     import numpy as np
     np.ones(10**10 * 1.0 if False else 12_500_000_000)
-    return "b"''')), 4, statuses={"ex1_concept_scale": "failed"}),
+    return "b"''')), MAX - 1, statuses={"ex1_concept_scale": "failed"}),
     CorpusCase("flood_cell", "solution with a cell that prints forever", _sol(
         lambda nb: _insert_after(nb, "ex1_gradient_test", "while True:\n    print('x' * 10000)")),
         MAX, note="printed more than"),
@@ -426,7 +440,7 @@ def answer_scale_question():
         lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
     print("x" * 20_000_000)
     r = X @ w + b - y
-    return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), 3,
+    return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), MAX - 2,
         statuses={"ex1_gradient": "failed"}),
     CorpusCase("leftover_processes", "starts a background process, a new session and a fork",
                _sol(lambda nb: _append(nb, '''import os, subprocess
