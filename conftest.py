@@ -30,8 +30,10 @@ def pytest_collect_file(file_path, parent):
         if type(node).__name__ != "IPyNbFile":
             kept.append(node)
         elif top == "solutions":
+            node.add_marker(pytest.mark.slow)  # executing a lesson is not inner-loop work
             kept.append(node)
         elif top == "lessons":
             node.compare_outputs = False
+            node.add_marker(pytest.mark.slow)
             kept.append(node)
     return kept
