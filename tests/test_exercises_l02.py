@@ -51,8 +51,23 @@ def test_exercise_list_and_points():
     exercises = lesson_exercises("02_standardization")
     assert [e.function for e in exercises] == [
         "zscore_fit", "zscore_transform", "answer_bounded_question", "answer_normal_question",
-        "answer_test_stats_question", "weights_to_raw"]
-    assert sum(e.points for e in exercises) == 9
+        "answer_test_stats_question", "weights_to_raw", "answer_sgd_question", "outlier_shift"]
+    assert [e.points for e in exercises] == [2, 2, 1, 1, 1, 2, 1, 2]
+    for number, e in enumerate(exercises, 1):
+        points = f"{e.points} point{'s' if e.points > 1 else ''}"
+        assert e.title.startswith(f"Exercise {number} ({points}"), e.title
+
+
+@pytest.mark.parametrize("ex_id", ["ex2_zscore_fit", "ex2_zscore_transform",
+                                   "ex2_concept_bounded", "ex2_concept_normal",
+                                   "ex2_concept_test_stats", "ex2_weights_to_raw",
+                                   "ex2_concept_sgd", "ex2_outlier_shift"])
+def test_hints_come_in_tiers_and_the_first_gives_no_formula(ex_id):
+    hints = get_exercise(ex_id).hints
+    assert len(hints) == (2 if "concept" in ex_id else 3)
+    for code in ("@", "axis=", "np.", "sqrt", "√", "w_j/σ", "/ std", "percentile", "mean("):
+        assert code not in hints[0], (ex_id, code)
+    assert len(set(hints)) == len(hints)
 
 
 def test_not_done_yet():
@@ -204,7 +219,7 @@ def test_weights_mutating_input_is_named():
 
 
 @pytest.mark.parametrize("ex_id", ["ex2_concept_bounded", "ex2_concept_normal",
-                                   "ex2_concept_test_stats"])
+                                   "ex2_concept_test_stats", "ex2_concept_sgd"])
 def test_concept_questions_have_one_right_letter_with_explained_wrong_ones(ex_id):
     verdicts = {letter: _report(ex_id, lambda letter=letter: letter) for letter in "abcd"}
     right = [letter for letter, r in verdicts.items() if r.passed]
@@ -221,7 +236,69 @@ def test_concept_answers_are_the_intended_ones():
     assert _report("ex2_concept_bounded", lambda: "c").passed
     assert _report("ex2_concept_normal", lambda: " B ").passed
     assert _report("ex2_concept_test_stats", lambda: "(a)").passed
+    assert _report("ex2_concept_sgd", lambda: "b").passed
     assert answer_digest("ex2_concept_normal", "b") != answer_digest("ex2_concept_bounded", "b")
+
+
+# --------------------------------------------------------------------------- outlier_shift
+
+
+def _by_loops(X, extra, center, spread):
+    """The experiment with Python loops over features and people (an independent reference)."""
+    both = np.vstack([X, extra])
+    worst = 0.0
+    for j in range(X.shape[1]):
+        c0, s0, c1, s1 = center(X[:, j]), spread(X[:, j]), center(both[:, j]), spread(both[:, j])
+        before = [(v - c0) / s0 for v in X[:, j]]
+        sd = np.std(before)
+        for v, b0 in zip(X[:, j], before, strict=True):
+            worst = max(worst, abs((v - c1) / s1 - b0) / sd)
+    return worst
+
+
+def _iqr(x):
+    return np.percentile(x, 75) - np.percentile(x, 25)
+
+
+def outlier_shift(X, extra):
+    return _by_loops(X, extra, np.mean, np.std), _by_loops(X, extra, np.median, _iqr)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_outlier_shift_right_answers_pass(seed):
+    assert _report("ex2_outlier_shift", outlier_shift, seed).status == "passed"
+    assert _report("ex2_outlier_shift", course.outlier_shift, seed).status == "passed"
+
+
+def test_outlier_shift_measures_what_the_lesson_says():
+    from helpers.core.data import age_income
+    from helpers.exercises.l02_robust import RICH
+
+    X, _ = age_income(n=200, seed=0)
+    z, r = outlier_shift(X, RICH)
+    assert z > 5 and r < 0.5  # three rich people move z-scores more than 10x as far
+
+
+def _robust_in_iqr_units(X, extra):
+    both = np.vstack([X, extra])
+    med, iqr = (lambda A: np.median(A, 0)), (lambda A: np.subtract(*np.percentile(A, [75, 25], 0)))
+    return (outlier_shift(X, extra)[0],
+            float(np.abs((X - med(both)) / iqr(both) - (X - med(X)) / iqr(X)).max()))
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (lambda X, e: outlier_shift(X, e)[::-1], "order"),
+    (lambda X, e: (outlier_shift(X, e)[0],) * 2, "median"),
+    (_robust_in_iqr_units, "IQR units"),
+    (lambda X, e: (_by_loops(np.vstack([X, e]), np.zeros((0, X.shape[1])), np.mean, np.std),
+                   outlier_shift(X, e)[1]), "z-score shift is"),
+    (lambda X, e: 1.0, "expected a tuple"),
+    (lambda X, e: None, "None"),
+])
+def test_outlier_shift_mistakes_are_named(wrong, words):
+    report = _report("ex2_outlier_shift", wrong)
+    assert report.status == "failed"
+    assert words in _messages(report), _messages(report)
 
 
 # --------------------------------------------------------------------------- more mistakes (review)

@@ -33,9 +33,9 @@ Used in lesson 2 (02_standardization).
 
 from __future__ import annotations
 
-import numpy as np
-
 from typing import NamedTuple
+
+import numpy as np
 
 from helpers.answers.l02 import robust_fit, zscore_fit
 from helpers.core.linreg import (
