@@ -176,10 +176,19 @@ EXERCISES = [
               "w_raw = w / np.where(std == 0, 1.0, std);  b_raw = b - w_raw @ mean;  "
               "return w_raw, float(b_raw)"),
     ),
+    Exercise(
+        id="ex2_outlier_shift",
+        function="outlier_shift",
+        title="Exercise 7 (2 points, experiment): three rich people, two scalings",
+        points=2,
+        cases=outlier_cases,
+        judge=outlier_judge,
+        hint=OUTLIER_HINT,
+    ),
     concept_question(
         id="ex2_concept_sgd",
         function="answer_sgd_question",
-        title="Exercise 7 (1 point, prediction): SGD at GD's learning rate",
+        title="Exercise 8 (1 point, prediction): SGD at GD's learning rate",
         digest="f9472f846bb3e444c0cc161e7a93b9975e6d5379e0bd4c0411d8818d68472418",
         wrong={"a": "The single-example gradients do average to the full gradient, but "
                     "each update uses one of them, with its own curvature.",
@@ -193,14 +202,5 @@ EXERCISES = [
               "ℓ_i has Hessian 2 x_i x_iᵀ, whose only non-zero eigenvalue is 2‖x_i‖². An "
               "update on example i is stable along x_i only if α < 2 / (2‖x_i‖²). How does "
               "2‖x_i‖² compare with λ_max, the average curvature's largest eigenvalue?"),
-    ),
-    Exercise(
-        id="ex2_outlier_shift",
-        function="outlier_shift",
-        title="Exercise 8 (2 points, experiment): three rich people, two scalings",
-        points=2,
-        cases=outlier_cases,
-        judge=outlier_judge,
-        hint=OUTLIER_HINT,
     ),
 ]
