@@ -441,3 +441,18 @@ def test_takeaways_match_printed_numbers():
         prose, outputs = (summary, everything) if cell_id is None else above[cell_id]
         assert words in prose, (cell_id, words)
         assert printed in outputs, (cell_id, printed)
+
+
+def test_the_outlier_demo_falls_back_on_the_course_and_uses_yours(capsys):
+    from helpers.answers.fallback import yours_or_course
+    from helpers.exercises.l02_robust import RICH
+
+    def outlier_shift(X, extra):
+        raise NotImplementedError()
+
+    fn = yours_or_course(outlier_shift)
+    assert fn is course.outlier_shift and "not written yet" in capsys.readouterr().out
+    X = np.arange(12.0).reshape(6, 2)
+    mine = globals()["outlier_shift"]
+    assert yours_or_course(mine) is mine and "your outlier_shift" in capsys.readouterr().out
+    assert fn(X, RICH) == pytest.approx(mine(X, RICH))

@@ -237,3 +237,21 @@ def test_scaling_explorer_callbacks_redraw():
     assert explorer.state["lr_fraction"] == 1.15
     assert explorer.state["losses"][-1] > 100 * explorer.state["losses"][0]
     assert "kind" in repr(explorer)
+
+
+def test_scaling_explorer_offers_robust_and_log():
+    from helpers.widgets.contour_explorer import scaling_explorer
+
+    explorer = scaling_explorer(kind="zscore", prerender=False)
+    options = [value for _, value in explorer.controls["kind"].options]
+    assert options == list(scaling.SCALINGS) and {"robust", "log"} <= set(options)
+    X, _ = age_income()
+    for kind in ("robust", "log"):
+        explorer.controls["kind"].value = kind
+        problem = problems.scaling_problem(kind)
+        assert explorer.state["problem"] is problem
+        S = scaling.apply_scaling(X, *scaling.fit_scaling(X, kind))
+        assert np.allclose(problem.X, S)  # the widget shows the scaling of helpers.core.scaling
+    assert "bias b = ȳ" in problems.scaling_problem("log").title  # log-z-scored: centred
+    assert "no bias" in problems.scaling_problem("robust").title  # median ≠ mean
+    assert "IQR of income" in problems.scaling_problem("robust").labels[1]
