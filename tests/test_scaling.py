@@ -245,13 +245,17 @@ def test_scaling_explorer_offers_robust_and_log():
     explorer = scaling_explorer(kind="zscore", prerender=False)
     options = [value for _, value in explorer.controls["kind"].options]
     assert options == list(scaling.SCALINGS) and {"robust", "log"} <= set(options)
-    X, _ = age_income()
+    X, y = age_income()
     for kind in ("robust", "log"):
         explorer.controls["kind"].value = kind
         problem = problems.scaling_problem(kind)
         assert explorer.state["problem"] is problem
         S = scaling.apply_scaling(X, *scaling.fit_scaling(X, kind))
-        assert np.allclose(problem.X, S)  # the widget shows the scaling of helpers.core.scaling
+        # the widget shows the scaling of helpers.core.scaling, bias at its best value
+        assert np.allclose(problem.X, S - S.mean(axis=0))
+        w, b = least_squares(S, y, fit_bias=True)
+        assert np.allclose(problem.w_star, w)  # same weights as the full model with a bias
+        assert problem.loss_star == pytest.approx(np.mean((S @ w + b - y) ** 2))
     assert "bias b = ȳ" in problems.scaling_problem("log").title  # log-z-scored: centred
-    assert "no bias" in problems.scaling_problem("robust").title  # median ≠ mean
+    assert "bias b = ȳ − x̄·w" in problems.scaling_problem("robust").title  # median ≠ mean
     assert "IQR of income" in problems.scaling_problem("robust").labels[1]
