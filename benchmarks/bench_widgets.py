@@ -52,7 +52,7 @@ def _set(attr, values):
 def _lesson2():
     from helpers.widgets.contour_explorer import scaling_explorer
 
-    return scaling_explorer(kind="none", lr_fraction=0.9)
+    return scaling_explorer(kind="none", lr_fraction=0.9, prerender=True)  # as when shown
 
 
 LR_VALUES = [0.3, 0.5, 0.7, 0.9, 1.1, 0.4, 0.6, 0.8, 1.0, 0.2]
@@ -73,7 +73,7 @@ ENTRIES = [
           rebuild=True),
     # lesson 2 reuses the same ContourExplorer with a scaling dropdown (prerendered)
     Entry("L2 scaling explorer: scaling dropdown", _lesson2,
-          _set("kind", ["center", "scale", "zscore", "minmax", "none"])),
+          _set("kind", ["center", "scale", "zscore", "minmax", "robust", "log", "none"])),
     Entry("L2 scaling explorer: learning-rate slider", _lesson2,
           _set("lr_fraction", LR_VALUES)),
 ]

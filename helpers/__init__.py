@@ -35,6 +35,7 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
                   their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
                   ``l03_modes`` for longer ones)
     ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
+    ``l02_robust``  lesson 2's experiment exercise: how far outliers move scaled values
 
 ``helpers`` never imports ``normcourse`` (the instructor tooling).
 """

@@ -51,8 +51,23 @@ def test_exercise_list_and_points():
     exercises = lesson_exercises("02_standardization")
     assert [e.function for e in exercises] == [
         "zscore_fit", "zscore_transform", "answer_bounded_question", "answer_normal_question",
-        "answer_test_stats_question", "weights_to_raw"]
-    assert sum(e.points for e in exercises) == 9
+        "answer_test_stats_question", "weights_to_raw", "outlier_shift", "answer_sgd_question"]
+    assert [e.points for e in exercises] == [2, 2, 1, 1, 1, 2, 2, 1]
+    for number, e in enumerate(exercises, 1):
+        points = f"{e.points} point{'s' if e.points > 1 else ''}"
+        assert e.title.startswith(f"Exercise {number} ({points}"), e.title
+
+
+@pytest.mark.parametrize("ex_id", ["ex2_zscore_fit", "ex2_zscore_transform",
+                                   "ex2_concept_bounded", "ex2_concept_normal",
+                                   "ex2_concept_test_stats", "ex2_weights_to_raw",
+                                   "ex2_concept_sgd", "ex2_outlier_shift"])
+def test_hints_come_in_tiers_and_the_first_gives_no_formula(ex_id):
+    hints = get_exercise(ex_id).hints
+    assert len(hints) == (2 if "concept" in ex_id else 3)
+    for code in ("@", "axis=", "np.", "sqrt", "√", "w_j/σ", "/ std", "percentile", "mean("):
+        assert code not in hints[0], (ex_id, code)
+    assert len(set(hints)) == len(hints)
 
 
 def test_not_done_yet():
@@ -204,7 +219,7 @@ def test_weights_mutating_input_is_named():
 
 
 @pytest.mark.parametrize("ex_id", ["ex2_concept_bounded", "ex2_concept_normal",
-                                   "ex2_concept_test_stats"])
+                                   "ex2_concept_test_stats", "ex2_concept_sgd"])
 def test_concept_questions_have_one_right_letter_with_explained_wrong_ones(ex_id):
     verdicts = {letter: _report(ex_id, lambda letter=letter: letter) for letter in "abcd"}
     right = [letter for letter, r in verdicts.items() if r.passed]
@@ -221,7 +236,69 @@ def test_concept_answers_are_the_intended_ones():
     assert _report("ex2_concept_bounded", lambda: "c").passed
     assert _report("ex2_concept_normal", lambda: " B ").passed
     assert _report("ex2_concept_test_stats", lambda: "(a)").passed
+    assert _report("ex2_concept_sgd", lambda: "b").passed
     assert answer_digest("ex2_concept_normal", "b") != answer_digest("ex2_concept_bounded", "b")
+
+
+# --------------------------------------------------------------------------- outlier_shift
+
+
+def _by_loops(X, extra, center, spread):
+    """The experiment with Python loops over features and people (an independent reference)."""
+    both = np.vstack([X, extra])
+    worst = 0.0
+    for j in range(X.shape[1]):
+        c0, s0, c1, s1 = center(X[:, j]), spread(X[:, j]), center(both[:, j]), spread(both[:, j])
+        before = [(v - c0) / s0 for v in X[:, j]]
+        sd = np.std(before)
+        for v, b0 in zip(X[:, j], before, strict=True):
+            worst = max(worst, abs((v - c1) / s1 - b0) / sd)
+    return worst
+
+
+def _iqr(x):
+    return np.percentile(x, 75) - np.percentile(x, 25)
+
+
+def outlier_shift(X, extra):
+    return _by_loops(X, extra, np.mean, np.std), _by_loops(X, extra, np.median, _iqr)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_outlier_shift_right_answers_pass(seed):
+    assert _report("ex2_outlier_shift", outlier_shift, seed).status == "passed"
+    assert _report("ex2_outlier_shift", course.outlier_shift, seed).status == "passed"
+
+
+def test_outlier_shift_measures_what_the_lesson_says():
+    from helpers.core.data import age_income
+    from helpers.exercises.l02_robust import RICH
+
+    X, _ = age_income(n=200, seed=0)
+    z, r = outlier_shift(X, RICH)
+    assert z > 5 and r < 0.5  # three rich people move z-scores more than 10x as far
+
+
+def _robust_in_iqr_units(X, extra):
+    both = np.vstack([X, extra])
+    med, iqr = (lambda A: np.median(A, 0)), (lambda A: np.subtract(*np.percentile(A, [75, 25], 0)))
+    return (outlier_shift(X, extra)[0],
+            float(np.abs((X - med(both)) / iqr(both) - (X - med(X)) / iqr(X)).max()))
+
+
+@pytest.mark.parametrize("wrong,words", [
+    (lambda X, e: outlier_shift(X, e)[::-1], "order"),
+    (lambda X, e: (outlier_shift(X, e)[0],) * 2, "median"),
+    (_robust_in_iqr_units, "IQR units"),
+    (lambda X, e: (_by_loops(np.vstack([X, e]), np.zeros((0, X.shape[1])), np.mean, np.std),
+                   outlier_shift(X, e)[1]), "z-score shift is"),
+    (lambda X, e: 1.0, "expected a tuple"),
+    (lambda X, e: None, "None"),
+])
+def test_outlier_shift_mistakes_are_named(wrong, words):
+    report = _report("ex2_outlier_shift", wrong)
+    assert report.status == "failed"
+    assert words in _messages(report), _messages(report)
 
 
 # --------------------------------------------------------------------------- more mistakes (review)
@@ -299,6 +376,33 @@ TAKEAWAYS = [
     ("6e1d8b2f", "at 0.1 (0.154 against 0.088)", "0.1543 (minimum 0.0884)"),
     ("6e1d8b2f", "(loss 8,431)", "none   SGD  α = 0.1 × 2/λ_max: loss after 30 updates       8431"),
     ("6e1d8b2f", "(loss 7.6, like GD's 13.2)", "7.612"),
+    ("6e1d8b2f", "48.5 % of the", "for 48.5% of the examples"),
+    ("6e1d8b2f", "from 0.010 to 81.7 (median 2.61)", "from 0.010 to 81.7 (median 2.61)"),
+    ("6e1d8b2f", "only 2.0 %", "for 2.0% of the examples"),
+    ("l2-whiten-take", "is 0.261 before and after", "0.261 after standardizing, 0.261 before"),
+    ("l2-whiten-take", "(1 + ρ)/(1 − ρ) = 1.705", "(1 + ρ)/(1 − ρ) = 1.705"),
+    ("l2-whiten-take", "condition number 1.000", "whitened  condition number (with bias) 1.000"),
+    ("l2-whiten-take", "in 1 step instead of 3", "to the target: 1"),
+    ("l2-leak-take", "test MSE of 0.09091", "0.09091"),
+    ("l2-leak-take", "0.09142 on future people", "0.09142"),
+    ("l2-leak-take", "−0.00051 ± 0.00091", "-0.00051 ± 0.00091"),
+    ("l2-leak-take", "more than 3.8e-06", "over 200 splits: 3.8e-06"),
+    ("951f547e", "(425,391 USD)", "425391"),
+    ("951f547e", "test MSE 0.0954", "0.1036    0.0954"),
+    ("l2-nn-take", "−4,450 ± 3,673", "-4449.7 ±  3673.1"),
+    ("l2-nn-take", "(loss 3.332e+07)", "3.332e+07"),
+    ("l2-nn-take", "diverges for 9 of the 14", "diverged for 9 of 14"),
+    ("l2-nn-take", "best final loss is 0.466", "best final loss 0.466"),
+    ("l2-sec9-take", "0.37 standard deviations against 5.77", "5.77 std (z-score) and 0.37 std"),
+    ("l2-sec9-take", "(κ = 6.23, 18 steps", "6.23         0.37 std     18"),
+    ("l2-sec9-take", "skewness 0.52, κ = 1.89", "0.52   1.89         0.85 std      3"),
+    ("l2-sec9-take", "best loss is 0.1887", "0.1887"),
+    (None, "κ = 1.70 from ρ = 0.26", "0.261 after standardizing"),
+    (None, "at most 3.8e-06", "3.8e-06"),
+    (None, "0.466 when started", "best final loss 0.466"),
+    (None, "48.5 % of them", "48.5% of the examples"),
+    (None, "0.37 std against 5.77", "0.37 std (robust)"),
+    (None, "(best loss 0.1887)", "0.1887"),
     (None, "skewness stayed 3.27", "skewness before: 3.27"),
     (None, "z up to 6.24", "largest z: 6.24"),
     (None, "3.3 × 10¹⁰ into 1.70", "3.29e+10"),
@@ -337,3 +441,18 @@ def test_takeaways_match_printed_numbers():
         prose, outputs = (summary, everything) if cell_id is None else above[cell_id]
         assert words in prose, (cell_id, words)
         assert printed in outputs, (cell_id, printed)
+
+
+def test_the_outlier_demo_falls_back_on_the_course_and_uses_yours(capsys):
+    from helpers.answers.fallback import yours_or_course
+    from helpers.exercises.l02_robust import RICH
+
+    def outlier_shift(X, extra):
+        raise NotImplementedError()
+
+    fn = yours_or_course(outlier_shift)
+    assert fn is course.outlier_shift and "not written yet" in capsys.readouterr().out
+    X = np.arange(12.0).reshape(6, 2)
+    mine = globals()["outlier_shift"]
+    assert yours_or_course(mine) is mine and "your outlier_shift" in capsys.readouterr().out
+    assert fn(X, RICH) == pytest.approx(mine(X, RICH))

@@ -62,11 +62,19 @@ def test_fit_scaling_kinds(kind):
         assert np.allclose(S.min(axis=0), 0) and np.allclose(S.max(axis=0), 1)
     if kind == "none":
         assert np.array_equal(S, X)
+    if kind == "robust":  # half of the values on each side of 0, middle half spans 1
+        assert np.allclose(np.median(S, axis=0), 0, atol=1e-12)
+        assert np.allclose(np.subtract(*np.percentile(S, [75, 25], axis=0)), 1)
+    if kind == "log":  # income (skewed) is logged, age (uniform) is not; then z-scored
+        assert np.allclose(S.mean(axis=0), 0, atol=1e-9) and np.allclose(S.std(axis=0), 1)
+        log_income = np.log(X[:, 1])
+        assert np.allclose(S[:, 1], (log_income - log_income.mean()) / log_income.std())
+        assert np.allclose(S[:, 0], (X[:, 0] - X[:, 0].mean()) / X[:, 0].std())
 
 
 def test_unknown_kind_and_bad_shape_raise():
     with pytest.raises(ValueError, match="unknown scaling"):
-        scaling.fit_scaling(np.ones((3, 2)), "robust")
+        scaling.fit_scaling(np.ones((3, 2)), "whiten")
     with pytest.raises(ValueError, match="n_samples, n_features"):
         course.zscore_fit(np.ones(3))
 
@@ -80,10 +88,78 @@ def test_scale_features_uses_training_statistics_only():
     assert not np.allclose(S_test.mean(axis=0), 0)
 
 
-@pytest.mark.parametrize("kind", scaling.SCALINGS)
+def test_log_scaling_needs_positive_values_and_is_fitted_on_training_data():
+    X, _ = age_income(n=100, seed=3)
+    fitted = scaling.fit_scaling(X, "log")
+    assert list(fitted.log) == [False, True]
+    with pytest.raises(ValueError, match="log is undefined"):
+        scaling.apply_scaling(np.array([[30.0, -5.0]]), *fitted)
+    one = scaling.apply_scaling(np.array([[30.0, 40_000.0]]), *fitted)
+    assert one[0, 1] == pytest.approx((np.log(40_000) - np.log(X[:, 1]).mean())
+                                      / np.log(X[:, 1]).std())
+
+
+def _percentile_by_hand(x, q):
+    """NumPy's default (linear) percentile from its definition, for one column."""
+    x = np.sort(x)
+    pos = q / 100 * (len(x) - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, len(x) - 1)
+    return x[lo] + (pos - lo) * (x[hi] - x[lo])
+
+
+def test_robust_fit_matches_its_definition():
+    rng = np.random.default_rng(5)
+    X = rng.lognormal(size=(11, 3))
+    median, iqr = course.robust_fit(X)
+    for j in range(3):
+        assert median[j] == np.sort(X[:, j])[5]  # odd n: the middle value
+        assert iqr[j] == pytest.approx(_percentile_by_hand(X[:, j], 75)
+                                       - _percentile_by_hand(X[:, j], 25))
+    assert course.robust_fit(np.array([[1.0], [2.0], [3.0], [10.0]]))[0][0] == 2.5
+
+
+def _shift_by_hand(X, extra, center, spread):
+    """Largest change of X's scaled values, in std of the first scaled feature, by loops."""
+    both = np.vstack([X, extra])
+    worst = 0.0
+    for j in range(X.shape[1]):
+        before = [(v - center(X[:, j])) / spread(X[:, j]) for v in X[:, j]]
+        after = [(v - center(both[:, j])) / spread(both[:, j]) for v in X[:, j]]
+        sd = np.std(before)
+        worst = max(worst, max(abs(a - b) / sd for a, b in zip(after, before, strict=True)))
+    return worst
+
+
+def test_outlier_shift_against_loops():
+    X, _ = age_income(n=60, seed=4)
+    rich = np.array([[40.0, 2e6], [45.0, 3e6], [50.0, 5e6]])
+    z_ref = _shift_by_hand(X, rich, np.mean, np.std)
+    iqr = lambda x: _percentile_by_hand(x, 75) - _percentile_by_hand(x, 25)  # noqa: E731
+    r_ref = _shift_by_hand(X, rich, np.median, iqr)
+    assert scaling.outlier_shift(X, rich, "zscore") == pytest.approx(z_ref)
+    assert scaling.outlier_shift(X, rich, "robust") == pytest.approx(r_ref)
+    assert course.outlier_shift(X, rich) == pytest.approx((z_ref, r_ref))
+    assert r_ref < 1 < z_ref  # three rich people move the z-scores far more
+    assert scaling.outlier_shift(X, X[:3], "none") == 0.0
+
+
+def test_whitening_gives_identity_covariance():
+    X, _ = age_income(n=200)
+    mean, W = scaling.fit_whitening(X)
+    Wh = (X - mean) @ W
+    assert np.allclose(Wh.T @ Wh / len(X), np.eye(2), atol=1e-9)
+    assert np.allclose(W, W.T)  # ZCA: symmetric, the closest whitening to the data
+    Z = course.zscore_transform(X, *course.zscore_fit(X))
+    assert np.corrcoef(Z.T)[0, 1] == pytest.approx(np.corrcoef(X.T)[0, 1])  # z-score keeps it
+    with pytest.raises(ValueError, match="singular"):
+        scaling.fit_whitening(np.column_stack([X[:, 0], 2 * X[:, 0]]))
+
+
+@pytest.mark.parametrize("kind", scaling.AFFINE)
 def test_weights_to_raw_gives_identical_predictions(kind):
     X, y = age_income(n=80, seed=2)
-    shift, scale = scaling.fit_scaling(X, kind)
+    shift, scale, _ = scaling.fit_scaling(X, kind)
     S = scaling.apply_scaling(X, shift, scale)
     w, b = least_squares(S, y, fit_bias=True)
     w_raw, b_raw = course.weights_to_raw(w, b, shift, scale)
@@ -116,8 +192,15 @@ def test_compare_scalings_table():
     assert rows["none"]["cond"] > 1e9 and rows["zscore"]["cond"] < 2
     assert rows["zscore"]["steps"] is not None and rows["zscore"]["steps"] <= 5
     assert rows["none"]["steps"] is None and rows["center"]["steps"] is None
-    assert rows["zscore"]["steps"] < rows["scale"]["steps"] < rows["minmax"]["steps"]
-    assert all(r["target"] == rows["none"]["target"] for r in rows.values())
+    assert rows["zscore"]["steps"] < rows["robust"]["steps"] < rows["scale"]["steps"]
+    assert rows["scale"]["steps"] < rows["minmax"]["steps"]
+    assert all(rows[k]["target"] == rows["none"]["target"] for k in scaling.AFFINE)
+    # log income changes the model (spending is linear in income): a worse best loss
+    S = scaling.apply_scaling(X, *scaling.fit_scaling(X, "log"))
+    log_best = np.mean((S @ least_squares(S, y, fit_bias=True)[0]
+                        + least_squares(S, y, fit_bias=True)[1] - y) ** 2)
+    assert rows["log"]["best_loss"] == pytest.approx(log_best)
+    assert rows["log"]["best_loss"] > 1.5 * rows["none"]["best_loss"]
     assert rows["zscore"]["cond_no_bias"] == pytest.approx(rows["zscore"]["cond"])
 
 
@@ -154,3 +237,25 @@ def test_scaling_explorer_callbacks_redraw():
     assert explorer.state["lr_fraction"] == 1.15
     assert explorer.state["losses"][-1] > 100 * explorer.state["losses"][0]
     assert "kind" in repr(explorer)
+
+
+def test_scaling_explorer_offers_robust_and_log():
+    from helpers.widgets.contour_explorer import scaling_explorer
+
+    explorer = scaling_explorer(kind="zscore", prerender=False)
+    options = [value for _, value in explorer.controls["kind"].options]
+    assert options == list(scaling.SCALINGS) and {"robust", "log"} <= set(options)
+    X, y = age_income()
+    for kind in ("robust", "log"):
+        explorer.controls["kind"].value = kind
+        problem = problems.scaling_problem(kind)
+        assert explorer.state["problem"] is problem
+        S = scaling.apply_scaling(X, *scaling.fit_scaling(X, kind))
+        # the widget shows the scaling of helpers.core.scaling, bias at its best value
+        assert np.allclose(problem.X, S - S.mean(axis=0))
+        w, b = least_squares(S, y, fit_bias=True)
+        assert np.allclose(problem.w_star, w)  # same weights as the full model with a bias
+        assert problem.loss_star == pytest.approx(np.mean((S @ w + b - y) ** 2))
+    assert "bias b = ȳ" in problems.scaling_problem("log").title  # log-z-scored: centred
+    assert "bias b = ȳ − x̄·w" in problems.scaling_problem("robust").title  # median ≠ mean
+    assert "IQR of income" in problems.scaling_problem("robust").labels[1]

@@ -37,6 +37,31 @@ def zscore_transform(X, mean, std) -> np.ndarray:
     return (_as_2d(X) - np.asarray(mean, dtype=float)) / _nonzero(std)
 
 
+def robust_fit(X):
+    """Per-feature median and interquartile range (75th − 25th percentile, NumPy's default
+    linear interpolation); X (n, d) -> (median (d,), iqr (d,)). Robust scaling's statistics."""
+    X = _as_2d(X)
+    q1, median, q3 = np.percentile(X, [25, 50, 75], axis=0)
+    return median, q3 - q1
+
+
+def outlier_shift(X, extra):
+    """How far the rows ``extra`` move X's scaled values when added to the fitting data.
+
+    Returns (z-score shift, robust shift): for each scaling, the largest |change| of any
+    scaled value of X (n, d) when the statistics are fitted on X plus ``extra`` (k, d)
+    instead of X alone, in standard deviations of that scaled feature (as first fitted).
+    """
+    X, both = _as_2d(X), np.vstack([_as_2d(X), _as_2d(extra)])
+    shifts = []
+    for fit in (zscore_fit, robust_fit):
+        (c0, s0), (c1, s1) = fit(X), fit(both)
+        before = (X - c0) / _nonzero(s0)
+        change = np.abs((X - c1) / _nonzero(s1) - before)
+        shifts.append(float((change / _nonzero(before.std(axis=0))).max()))
+    return tuple(shifts)
+
+
 def weights_to_raw(w, b, mean, std):
     """Weights for raw inputs that give the same predictions as (w, b) on standardized ones.
 

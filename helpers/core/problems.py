@@ -188,6 +188,8 @@ SCALING_WEIGHT_UNITS = {
     "scale": ("thousand USD per std of age", "thousand USD per std of income"),
     "zscore": ("thousand USD per std of age", "thousand USD per std of income"),
     "minmax": ("thousand USD per age range", "thousand USD per income range"),
+    "robust": ("thousand USD per IQR of age", "thousand USD per IQR of income"),
+    "log": ("thousand USD per std of age", "thousand USD per std of log income"),
 }
 
 
@@ -195,17 +197,23 @@ SCALING_WEIGHT_UNITS = {
 def scaling_problem(kind: str, n: int = 200, seed: int = 0) -> Problem:
     """Lesson 2's problem: the age/income data after the scaling ``kind`` of helpers.scaling.
 
-    The explorer has two weights. With centred inputs ("center", "zscore") the best bias
-    is exactly the mean spending ȳ whatever the weights, so y - ȳ is used (bias fixed at
-    its optimum); otherwise there is no bias, as in the lecture and lesson 1.
+    The explorer has two weights. With inputs centred at their mean ("center", "zscore",
+    "log") the best bias is exactly the mean spending ȳ whatever the weights, so y - ȳ is
+    used (bias fixed at its optimum). "robust" centres at the median, near the mean: its
+    bias is kept at its best value for each w, b = ȳ - x̄·w, which is the same as centring
+    the scaled inputs at their mean. Otherwise there is no bias, as in the lecture and
+    lesson 1.
     """
     X, y = age_income(n=n, seed=seed)
     S = apply_scaling(X, *fit_scaling(X, kind))
-    centred = kind in ("center", "zscore")
     units = SCALING_WEIGHT_UNITS[kind]
     labels = (weight_label("age", units[0]), weight_label("income", units[1]))
-    title = f"{SCALING_LABELS[kind]}, " + ("bias b = ȳ" if centred else "no bias")
-    return make_problem(S, y - y.mean() if centred else y, labels, title=title)
+    if kind in ("center", "zscore", "log"):
+        return make_problem(S, y - y.mean(), labels, title=f"{SCALING_LABELS[kind]}, bias b = ȳ")
+    if kind == "robust":
+        return make_problem(S - S.mean(axis=0), y - y.mean(), labels,
+                            title=f"{SCALING_LABELS[kind]}, bias b = ȳ − x̄·w")
+    return make_problem(S, y, labels, title=f"{SCALING_LABELS[kind]}, no bias")
 
 
 def explore_scaling(kind: str, lr_fraction: float, method: str = "GD", n_steps: int = 30,

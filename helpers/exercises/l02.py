@@ -3,7 +3,8 @@
 The judges check defining properties instead of comparing with a stored answer
 (see :mod:`helpers.exercises.l02_zscore` for ``zscore_fit`` and ``zscore_transform``);
 ``weights_to_raw``'s judge checks that raw-space weights predict what the
-standardized model predicts, after naming the likely mistakes.
+standardized model predicts, after naming the likely mistakes; the experiment
+``outlier_shift`` is measured again by its judge (:mod:`helpers.exercises.l02_robust`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from helpers.checking.expect import (
     expect_tuple,
 )
 from helpers.core.data import age_income
+from helpers.exercises.l02_robust import OUTLIER_HINT, outlier_cases, outlier_judge
 from helpers.exercises.l02_zscore import (
     close,
     fit_cases,
@@ -85,75 +87,120 @@ def _weights_judge(case, value):
                  rtol=1e-7, atol=1e-9)
 
 
-# --------------------------------------------------------------------------- concepts
-
-
 EXERCISES = [
     Exercise(
         id="ex2_zscore_fit",
         function="zscore_fit",
-        title="Exercise 1: fit the z-score statistics",
+        title="Exercise 1 (2 points): fit the z-score statistics",
         points=2,
         cases=fit_cases,
         judge=fit_judge,
-        hint="X has shape (n_samples, n_features): one mean and one std per column, "
-             "X.mean(axis=0) and X.std(axis=0). np.std divides by n by default (ddof=0), "
-             "as the lecture's formula does.",
+        hint=("Shift a feature by a and its mean moves by a; divide it by s and its standard "
+              "deviation is divided by s. Which a and s give mean 0 and standard deviation "
+              "1? One pair per feature, i.e. per column of X.",
+              "a_j = μ_j = (1/n) Σ_i x_ij and s_j = σ_j = √((1/n) Σ_i (x_ij − μ_j)²): the "
+              "population standard deviation, which divides by n (not n − 1).",
+              "return X.mean(axis=0), X.std(axis=0)  (axis=0 goes down the columns; np.std "
+              "divides by n by default, ddof=0)"),
     ),
     Exercise(
         id="ex2_zscore_transform",
         function="zscore_transform",
-        title="Exercise 2: apply the z-score",
+        title="Exercise 2 (2 points): apply the z-score",
         points=2,
         cases=transform_cases,
         judge=transform_judge,
-        hint="Return (X - mean) / std as a new array, using the mean and std you are given. "
-             "Where std is 0, divide by 1 instead: np.where(std == 0, 1, std).",
+        hint=("Use only the statistics you are given, never ones recomputed from X; think "
+              "about what a feature with standard deviation 0 should become.",
+              "x' = (x − mean) / std per feature, as a new array; where std is 0 divide by 1, "
+              "so that the constant feature becomes 0.",
+              "return (X - mean) / np.where(std == 0, 1.0, std)"),
     ),
     concept_question(
         id="ex2_concept_bounded",
         function="answer_bounded_question",
-        title="Exercise 3 (concept): the range of z-scores",
+        title="Exercise 3 (1 point, prediction): the range of z-scores",
         digest="e4d9f2d517a89220d4d16fc297134f9998a8beff189e8b2a1303fbc1b9dbbafd",
         wrong={"a": "A standard deviation of 1 is an average size, not a bound: look at "
-                    "the largest standardized income printed above.",
+                    "the largest standardized income printed below.",
                "b": "The 68–95–99.7 rule describes normal data; skewed data can go much "
                     "further, and even normal data can exceed 3.",
                "d": "That is min–max scaling, not the z-score: z-scores are negative "
                     "below the mean."},
-        hint="Look at the smallest and largest standardized income printed above.",
+        hint=("Is a standard deviation a bound or an average size? Think of one person "
+              "far richer than everyone else.",
+              "z = (x − μ)/σ: how large is z for an income of μ + 6σ? Then run the table "
+              "below and look at the largest standardized income."),
     ),
     concept_question(
         id="ex2_concept_normal",
         function="answer_normal_question",
-        title="Exercise 4 (concept): does standardizing make data normal?",
+        title="Exercise 4 (1 point, prediction): does standardizing make data normal?",
         digest="f44fc8bdb204cfd152bb5ac74e4bc1f8e6b0c059ee456d89d77b7dfd6bf949b9",
-        wrong={"a": "Standardizing only shifts and rescales: the skewness printed above "
+        wrong={"a": "Standardizing only shifts and rescales: the skewness printed below "
                     "is the same before and after.",
                "c": "Shifting and rescaling cannot make a skewed histogram symmetric.",
                "d": "Shifting and rescaling cannot change the shape of the histogram."},
-        hint="Compare the two income histograms above and their skewness.",
+        hint=("What can subtracting a number and dividing by a positive number do to the "
+              "shape of a histogram?",
+              "Every value moves by the same affine map x → (x − μ)/σ: the bars keep their "
+              "heights and order. Compare the two histograms and their skewness below."),
     ),
     concept_question(
         id="ex2_concept_test_stats",
         function="answer_test_stats_question",
-        title="Exercise 5 (concept): statistics at prediction time",
+        title="Exercise 5 (1 point, prediction): statistics at prediction time",
         digest="58509b56b995cde56a86e2b016348c341a841e7304b46b31f75807697accc13c",
         wrong={"b": "One example has standard deviation 0 and is its own mean: every "
                     "person would become 0 and get the same prediction.",
                "c": "Then the test data shape the model you evaluate: a leak.",
                "d": "The test set's own statistics move its examples: a shifted test "
-                    "set would look like the training set, as shown above."},
-        hint="The model learned its weights for inputs scaled in one particular way.",
+                    "set would look like the training set, as shown below."},
+        hint=("The model learned its weights for inputs scaled in one particular way.",
+              "A weight multiplies (x − μ)/σ for the μ and σ used in training: the same "
+              "person must get the same input at prediction time. What would a single new "
+              "person's own σ be?"),
     ),
     Exercise(
         id="ex2_weights_to_raw",
         function="weights_to_raw",
-        title="Exercise 6: weights for raw inputs",
+        title="Exercise 6 (2 points): weights for raw inputs",
         points=2,
         cases=_weights_cases,
         judge=_weights_judge,
-        hint="Expand w · (x − μ)/σ + b = (w/σ) · x + (b − Σ_j w_j μ_j/σ_j). A feature with "
-             "σ = 0 is always 0 after scaling: divide by 1 there.",
+        hint=("Write the standardized model's prediction with x_j itself instead of "
+              "(x_j − μ_j)/σ_j, and collect what multiplies each x_j and what is left over.",
+              "w · (x − μ)/σ + b = Σ_j (w_j/σ_j) x_j + (b − Σ_j w_j μ_j/σ_j), so w_raw_j = "
+              "w_j/σ_j and b_raw = b − Σ_j w_raw_j μ_j. A feature with σ = 0 was divided "
+              "by 1: use 1 there.",
+              "w_raw = w / np.where(std == 0, 1.0, std);  b_raw = b - w_raw @ mean;  "
+              "return w_raw, float(b_raw)"),
+    ),
+    Exercise(
+        id="ex2_outlier_shift",
+        function="outlier_shift",
+        title="Exercise 7 (2 points, experiment): three rich people, two scalings",
+        points=2,
+        cases=outlier_cases,
+        judge=outlier_judge,
+        hint=OUTLIER_HINT,
+    ),
+    concept_question(
+        id="ex2_concept_sgd",
+        function="answer_sgd_question",
+        title="Exercise 8 (1 point, prediction): SGD at GD's learning rate",
+        digest="f9472f846bb3e444c0cc161e7a93b9975e6d5379e0bd4c0411d8818d68472418",
+        wrong={"a": "The single-example gradients do average to the full gradient, but "
+                    "each update uses one of them, with its own curvature.",
+               "c": "Count, in the cell below, the examples for which α is above their "
+                    "own stable limit.",
+               "d": "Noise alone makes SGD wander around the minimum, it does not make it "
+                    "blow up: blowing up needs a step that overshoots by more than it "
+                    "corrects, i.e. curvature."},
+        hint=("Apply lesson 1's one-weight argument to the loss of a single example, "
+              "ℓ_i(w) = (x_i · w − y_i)², instead of the average loss.",
+              "ℓ_i has Hessian 2 x_i x_iᵀ, whose only non-zero eigenvalue is 2‖x_i‖². An "
+              "update on example i is stable along x_i only if α < 2 / (2‖x_i‖²). How does "
+              "2‖x_i‖² compare with λ_max, the average curvature's largest eigenvalue?"),
     ),
 ]

@@ -134,9 +134,11 @@ def scale_explorer(income_exp: int = 0, lr_fraction: float = 0.9, method: str = 
 
 
 def scaling_explorer(kind: str = "none", lr_fraction: float = 0.9, method: str = "GD",
-                     n_steps: int = 30) -> ContourExplorer:
+                     n_steps: int = 30, prerender: bool | str = "on_view") -> ContourExplorer:
     """Lesson 2's widget: a dropdown for the scaling (none, centering, scaling, z-score,
-    min–max), the learning rate as a fraction of 2/λ_max and GD vs SGD."""
+    min–max, robust, log income), the learning rate as a fraction of 2/λ_max and GD vs
+    SGD. ``prerender`` as in :func:`scale_explorer` (seven backgrounds, drawn when
+    JupyterLab first shows the widget by default)."""
     import ipywidgets as W
 
     dropdown = W.Dropdown(options=[(SCALING_LABELS[k], k) for k in SCALINGS], value=kind,
@@ -145,4 +147,4 @@ def scaling_explorer(kind: str = "none", lr_fraction: float = 0.9, method: str =
                           layout=W.Layout(width="420px"))
     return ContourExplorer(lambda kind: scaling_problem(kind), {"kind": dropdown},
                            lr_fraction=lr_fraction, method=method, n_steps=n_steps,
-                           prerender=True)
+                           prerender=prerender)
