@@ -6,7 +6,7 @@ folder is a layer; a module imports only from its own folder's lower modules and
 from the layers listed before it (``tests/test_layers.py`` checks it):
 
 ``helpers.answers``   the course's version of every graded function (numpy only)
-    ``l01`` ... ``l04``  one module per lesson, named as the learner's functions
+    ``l01`` ... ``l04``  one module per lesson (``l02``, ``l03`` too), named as the learner's functions
     ``fallback``               ``yours_or_course``: lessons run on before an exercise is done
 ``helpers.checking``  calling a learner's function and judging it (numpy only)
     ``calling``   run one test case, record plain data (also sent into the grader's kernel)

@@ -98,7 +98,8 @@ def probe_direction(model, X, y, step_sizes, loss="cross_entropy"):
 def diagnose(model, X, y, *, lr, n_epochs, batch_size, seed=0, loss="cross_entropy",
              record_every=10, step_sizes=(0.05, 0.1, 0.2, 0.4)) -> Diagnostics:
     """Train ``model`` like :func:`helpers.core.training.train` and record diagnostics
-    at step 1 and every ``record_every`` steps (see the module's docstring)."""
+    at step 1 and every ``record_every`` steps (see the module's docstring). With
+    ``step_sizes=()`` the loss landscape is not probed (faster)."""
     rows = []
     step_sizes = np.asarray(step_sizes, dtype=float)
 
@@ -108,7 +109,8 @@ def diagnose(model, X, y, *, lr, n_epochs, batch_size, seed=0, loss="cross_entro
         lin = linear_layers(model)
         dW = [layer.grads["W"] for layer in lin]
         W = [layer.params["W"] for layer in lin]
-        losses, changes, gnorm = probe_direction(model, xb, yb, step_sizes, loss)
+        losses, changes, gnorm = (probe_direction(model, xb, yb, step_sizes, loss)
+                                  if len(step_sizes) else ([], [], np.nan))
         rows.append((step, [d.std() for d in dW], [w.std() for w in W],
                      [np.linalg.norm(w) for w in W],
                      [lr * np.linalg.norm(d) / np.linalg.norm(w) for d, w in zip(dW, W, strict=True)],

@@ -238,6 +238,28 @@ def mlp(sizes, *, batchnorm=False, init_scale=1.0, seed=0, norm=None, norm_after
     return Sequential(*layers)
 
 
+def fold_batchnorms(model, fold):
+    """An evaluation-mode copy of ``model`` in which each Linear -> BatchNorm pair is one
+    Linear layer, made by ``fold`` (a ``fold_batchnorm`` function, lesson 4)."""
+    import copy
+
+    layers, src, i = [], model.layers, 0
+    while i < len(src):
+        if isinstance(src[i], Linear) and i + 1 < len(src) and isinstance(src[i + 1], BatchNorm):
+            W, bn = src[i].params["W"], src[i + 1]
+            b = src[i].params.get("b", np.zeros(W.shape[1]))
+            W_f, b_f = fold(W, b, bn.params["gamma"], bn.params["beta"], bn.running_mean,
+                            bn.running_var, bn.eps)
+            layer = Linear(*W.shape)
+            layer.params = {"W": np.array(W_f, dtype=float), "b": np.array(b_f, dtype=float)}
+            layers.append(layer)
+            i += 2
+        else:
+            layers.append(copy.deepcopy(src[i]))
+            i += 1
+    return Sequential(*layers).eval()
+
+
 # --------------------------------------------------------------------------- losses
 
 
