@@ -38,7 +38,7 @@ def describe(f: dict, norm, lr, layer, n_layers) -> str:
     return (f"<b>{norm_label(norm)}, lr = {lr:g}, Linear layer {layer} ({where})</b><br>"
             f"median update-to-data ratio {f['median_ratio']:.1e} ({verdict}); std of dL/dW "
             f"{f['first_grad']:.1e} at step 1, {f['last_grad']:.1e} at the last record<br>"
-            f"<span{warn}>training {f['message']}</span>")
+            f"<span{warn}>{'training ' if f['diverged'] else ''}{f['message']}</span>")
 
 
 class Renderer:
@@ -62,9 +62,12 @@ class Renderer:
                               for _ in range(n_layers)])
             self.now.append(ax.plot([], [], linewidth=2.5, marker="o", markersize=3,
                                     animated=True)[0])
-        self.axes[0].axhline(UPDATE_RATIO_GUIDE, color="#555555", linestyle=(0, (1, 3)))
+        self.axes[0].axhline(UPDATE_RATIO_GUIDE, color="#555555", linestyle=(0, (1, 3)),
+                             label=f"{UPDATE_RATIO_GUIDE:g} (rule of thumb)")
         self.axes[0].plot([], [], color="#AAAAAA", label="other layers")
-        self.axes[0].legend(fontsize=8, loc="lower left")
+        self.axes[0].plot([], [], color="#555555", linewidth=2.5, marker="o", markersize=3,
+                          label="the selected layer")
+        self.axes[0].legend(fontsize=7, loc="lower left")
         self.fig.tight_layout()
         self._views: dict = {}
 
@@ -94,7 +97,7 @@ def _limits(diags) -> dict:
     for name, _ in FIELDS:
         values = np.concatenate([getattr(d, name).ravel() for d in diags.values()])
         values = values[np.isfinite(values) & (values > 0)]
-        out[name] = (values.min() / 1.5, values.max() * 1.5)
+        out[name] = (np.percentile(values, 1) / 2, values.max() * 1.5)  # no stuck-run tail
     return out
 
 
