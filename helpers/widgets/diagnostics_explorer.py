@@ -3,8 +3,8 @@ by normalization and learning rate.
 
 A thin layer over :func:`helpers.core.diagnostics.diagnose` (the runs, made in the
 notebook under a progress bar) and :func:`frame` (pure data, tested). Drawing reuses
-one Agg figure: each run's static part (axes, every layer in grey) is rendered once and
-restored from a bitmap; only the selected layer's two lines are redrawn per update.
+one Agg figure whose axes are rendered once and restored from a bitmap; each update
+draws only the lines.
 """
 
 from __future__ import annotations
@@ -42,7 +42,12 @@ def describe(f: dict, norm, lr, layer, n_layers) -> str:
 
 
 class Renderer:
-    """Two log-scale panels (update ratio, gradient std) over training steps -> PNG bytes."""
+    """Two log-scale panels (update ratio, gradient std) over training steps -> PNG bytes.
+
+    The axes, ticks and legend (the slow part: text) are drawn once and kept as a bitmap;
+    each update restores it and draws only the lines (matplotlib "blitting"), so a new
+    run costs no more than a new layer.
+    """
 
     def __init__(self, n_layers, limits: dict, max_step: int, dpi=80):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -58,7 +63,7 @@ class Renderer:
             ax.set_xlim(0, max_step)
             ax.set_xlabel("training step")
             ax.set_ylabel(label)
-            self.grey.append([ax.plot([], [], color="#AAAAAA", linewidth=1)[0]
+            self.grey.append([ax.plot([], [], color="#AAAAAA", linewidth=1, animated=True)[0]
                               for _ in range(n_layers)])
             self.now.append(ax.plot([], [], linewidth=2.5, marker="o", markersize=3,
                                     animated=True)[0])
@@ -69,22 +74,19 @@ class Renderer:
                           label="the selected layer")
         self.axes[0].legend(fontsize=7, loc="lower left")
         self.fig.tight_layout()
-        self._views: dict = {}
-
-    def view(self, key, diag) -> None:
-        if key in self._views:
-            self.canvas.restore_region(self._views[key])
-            return
-        for lines, (name, _) in zip(self.grey, FIELDS, strict=True):
-            values = getattr(diag, name)
-            for j, line in enumerate(lines):
-                line.set_data(diag.steps, values[:, j])
         self.canvas.draw()
-        self._views[key] = self.canvas.copy_from_bbox(self.fig.bbox)
+        self._background = self.canvas.copy_from_bbox(self.fig.bbox)
 
-    def png(self, f: dict, norm) -> bytes:
+    def png(self, diag, f: dict, norm) -> bytes:
+        """Draw every layer of ``diag`` in grey and the frame's layer in the run's style."""
+        self.canvas.restore_region(self._background)
         style = NORM_STYLE[norm]
-        for ax, line, (name, _) in zip(self.axes, self.now, FIELDS, strict=True):
+        for ax, grey, line, (name, _) in zip(self.axes, self.grey, self.now, FIELDS,
+                                             strict=True):
+            values = getattr(diag, name)
+            for j, g in enumerate(grey):
+                g.set_data(diag.steps, values[:, j])
+                ax.draw_artist(g)
             line.set_data(f["steps"], f[name])
             line.set_color(style["color"])
             line.set_linestyle(style["linestyle"])
@@ -140,8 +142,7 @@ class DiagnosticsExplorer:
         key = self.key()
         diag = self.diags[key]
         self.state = frame(diag, self.layer.value)
-        self._renderer.view(key, diag)
-        self.image.value = self._renderer.png(self.state, key[0])
+        self.image.value = self._renderer.png(diag, self.state, key[0])
         self.status.value = describe(self.state, key[0], key[1], self.layer.value, self.n_layers)
 
     def _on_change(self, _change) -> None:
