@@ -36,7 +36,7 @@ def describe(f: dict, norm, lr, layer, n_layers) -> str:
                "below the rule of thumb: this layer learns slowly")
     warn = " style='color:#D55E00'" if f["diverged"] else ""
     return (f"<b>{norm_label(norm)}, lr = {lr:g}, Linear layer {layer} ({where})</b><br>"
-            f"median update-to-data ratio {f['median_ratio']:.1e} ({verdict}); std of dL/dW "
+            f"median update-to-data ratio {f['median_ratio']:.1e} ({verdict})<br>std of dL/dW "
             f"{f['first_grad']:.1e} at step 1, {f['last_grad']:.1e} at the last record<br>"
             f"<span{warn}>{'training ' if f['diverged'] else ''}{f['message']}</span>")
 
