@@ -155,6 +155,15 @@ def test_fold_mistakes_are_named():
     _fails_with("ex4_fold", transposed, "keep W's shape")
 
 
+def test_bad_values_get_a_sentence():
+    _fails_with("ex4_fold", lambda W, b, gamma, beta, rm, rv, eps=1e-5: None, "forget `return`")
+    _fails_with("ex4_ln_forward", lambda X, gamma, beta, eps=1e-5: X.tolist(), "expected a tuple")
+    _fails_with("ex4_scale_invariance", lambda X, W, gamma, beta, dout, c: (np.nan, 1 / c),
+                "output_change is NaN")
+    _fails_with("ex4_ln_backward", lambda dout, cache: (dout, None, dout.sum(0)),
+                "dgamma is None")
+
+
 def test_fold_judge_checks_the_defining_property():
     """A folded layer that differs from Linear -> BN(eval) on some input fails; the course's
     version reproduces it on random inputs (an independent check of the judge's reference)."""

@@ -48,6 +48,27 @@ def test_fold_reproduces_pytorch(case):
     np.testing.assert_allclose(case["X"] @ W_f + b_f, case["out_eval"], rtol=1e-10, atol=1e-12)
 
 
+def test_reference_file_is_what_the_script_makes():
+    """Skipped without PyTorch (not a course dependency): the committed numbers are what
+    tools/make_torch_reference.py computes now, up to the last digits."""
+    pytest.importorskip("torch")
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "make_torch_reference.py"
+    spec = importlib.util.spec_from_file_location("make_torch_reference", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    fresh = script.reference()
+    for kind in ("layernorm", "batchnorm1d", "fold"):
+        for new, old in zip(fresh[kind], REF[kind], strict=True):
+            assert new["name"] == old["name"]
+            for key, value in new.items():
+                if isinstance(value, list):
+                    np.testing.assert_allclose(value, old[key], rtol=1e-12, atol=1e-14,
+                                               err_msg=f"{kind}: {key}")
+
+
 def test_reference_file_says_which_pytorch_made_it():
     assert REF["torch_version"].startswith("2.")
     assert {len(REF[k]) for k in ("layernorm", "batchnorm1d", "fold")} == {2, 3}

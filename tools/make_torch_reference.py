@@ -81,7 +81,8 @@ def fold_case(name, rng, d_in, d_out, eps=1e-5):
             "W_folded": arr(W_f.T), "b_folded": arr(b_f)}
 
 
-def main():
+def reference() -> dict:
+    """Every case, computed now with the installed PyTorch."""
     torch.manual_seed(0)
     rng = np.random.default_rng(2024)
     data = {
@@ -95,8 +96,12 @@ def main():
         "fold": [fold_case("Linear(3, 4) -> BatchNorm1d(4)", rng, 3, 4),
                  fold_case("Linear(5, 2) -> BatchNorm1d(2), eps 0.1", rng, 5, 2, eps=0.1)],
     }
-    OUT.write_text(json.dumps(data, indent=1) + "\n")
-    print(f"wrote {OUT} (torch {torch.__version__})")
+    return data
+
+
+def main(out: Path = OUT):
+    out.write_text(json.dumps(reference(), indent=1) + "\n")
+    print(f"wrote {out} (torch {torch.__version__})")
 
 
 if __name__ == "__main__":
