@@ -2,7 +2,7 @@
 
     python benchmarks/bench_notebooks.py [--runs 5] [NOTEBOOK ...]
 
-Prints a Markdown table. Budgets (issue text): lessons 1 and 2 <= 5 s, lesson 3 <= 15 s,
+Prints a Markdown table. Budgets (issue text): lessons 1 and 2 <= 5 s, lessons 3 and 4 <= 15 s,
 on the course's 2-core machine. Each run executes a copy in a temporary folder,
 so the committed notebooks are not touched.
 """

@@ -6,7 +6,7 @@ folder is a layer; a module imports only from its own folder's lower modules and
 from the layers listed before it (``tests/test_layers.py`` checks it):
 
 ``helpers.answers``   the course's version of every graded function (numpy only)
-    ``l01``, ``l02``, ``l03``  one module per lesson, named as the learner's functions
+    ``l01`` ... ``l04``  one module per lesson (``l02``, ``l03`` too), named as the learner's functions
     ``fallback``               ``yours_or_course``: lessons run on before an exercise is done
 ``helpers.checking``  calling a learner's function and judging it (numpy only)
     ``calling``   run one test case, record plain data (also sent into the grader's kernel)
@@ -16,8 +16,9 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``data``      the lecture's data sets: age/income, iris, spirals
     ``linreg``    linear regression: loss, Hessian, gradient descent, SGD
     ``scaling``   feature scalings fitted on training data
-    ``nn``        neural-network layers (Linear, ReLU, BatchNorm), losses, ``mlp``
+    ``nn``        neural-network layers (Linear, ReLU, BatchNorm, LayerNorm), losses, ``mlp``
     ``training``  minibatch SGD on a network, with activation records
+    ``diagnostics``  gradient statistics, update-to-data ratio, loss along the gradient (lesson 4)
     ``gradcheck`` finite-difference gradient checks
     ``problems``  the two-weight problems the contour explorers show
 ``helpers.plots``     matplotlib figures (uses ``core``)
@@ -25,15 +26,17 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``linreg``    contours, trajectories, loss curves, learning-rate sweeps
     ``explorer``  drawing the contour explorer's states
     ``network``   activation statistics and histograms, sweeps (lesson 3)
+    ``norms``     lesson 4's figures: sweeps by normalization, diagnostics, loss landscape
 ``helpers.widgets``   ipywidgets, thin layers over the above
     ``display``   image widgets, short text forms, progress bars
     ``contour_explorer``     lessons 1-2's explorer
     ``activation_explorer``  lesson 3's explorer
+    ``diagnostics_explorer`` lesson 4's explorer: update-to-data ratio by layer, lr and norm
     ``setup_check``          lesson 00: package report and a demo widget
 ``helpers.exercises`` every exercise and ``check`` (uses ``checking``, ``core``, ``answers``)
     ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
                   their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
-                  ``l03_modes`` for longer ones)
+                  ``l03_modes``, ``l04_layernorm``, ``l04_fold`` for longer ones)
     ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
     ``l02_robust``  lesson 2's experiment exercise: how far outliers move scaled values
 

@@ -82,6 +82,32 @@ def test_fresh_cases_each_run(graded):
     assert len(seeds) == sum(r.graded for r in graded.values())
 
 
+# --------------------------------------------------------------------------- lesson 4
+
+
+@pytest.fixture(scope="module")
+def graded_l4(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus_l4")
+    names = corpus.write_l4(folder)
+    results = grade_many([folder / f"{n}.ipynb" for n in names], LIMITS, jobs=2)
+    return {Path(r.submission).stem: r for r in results}
+
+
+@pytest.mark.parametrize("case", corpus.L4_CASES, ids=lambda c: c.name)
+def test_lesson4_corpus_grade(case, graded_l4):
+    r = graded_l4[case.name]
+    assert r.graded, r.error
+    assert r.lesson == corpus.L4_LESSON
+    got = {e.id: e.status for e in r.exercises}
+    assert (r.score, r.max_score) == (case.score, corpus.L4_MAX), (got, r.notes)
+    for ex_id, status in case.statuses.items():
+        assert got[ex_id] == status, (ex_id, r.exercises)
+    for ex_id, text in case.messages.items():
+        ex = next(e for e in r.exercises if e.id == ex_id)
+        said = " | ".join([ex.summary] + [c["message"] for c in ex.cases])
+        assert text in said, said
+
+
 # --------------------------------------------------------------------------- real notebooks
 
 

@@ -1,12 +1,14 @@
 """The course's own implementation of every graded function, in one place.
 
-One module per lesson (``l01`` ... ``l03``), each function named exactly as the
+One module per lesson (``l01`` ... ``l04``), each function named exactly as the
 function the learner writes in that lesson, with the same signature:
 
 - ``l01``: ``mse_gradient``, ``measure_max_lr``, ``max_stable_learning_rate``
 - ``l02``: ``zscore_fit``, ``zscore_transform``, ``weights_to_raw``
 - ``l03``: ``batchnorm_forward``, ``batchnorm_backward``, ``update_running_stats``,
   ``batchnorm_eval``
+- ``l04``: ``layernorm_forward``, ``layernorm_backward``, ``fold_batchnorm``,
+  ``scale_invariance``
 
 They are what the course's layers and demonstrations build on (the batch-norm
 layer of :mod:`helpers.core.nn`, the "zscore" scaling of

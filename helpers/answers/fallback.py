@@ -32,6 +32,14 @@ _EXAMPLES = {
     "update_running_stats": ("l03", lambda: (np.zeros(2), np.ones(2), np.eye(2))),
     "batchnorm_eval": ("l03", lambda: (np.eye(2), np.ones(2), np.zeros(2), np.zeros(2),
                                        np.ones(2))),
+    "layernorm_forward": ("l04", lambda: (np.eye(2), np.ones(2), np.zeros(2))),
+    "layernorm_backward": ("l04", lambda: (np.ones((2, 2)), (
+        np.eye(2), np.array([[1.0, -1.0], [-1.0, 1.0]]), np.full((2, 1), 0.5),
+        np.full((2, 1), 0.25), np.ones(2), 1e-5))),
+    "fold_batchnorm": ("l04", lambda: (np.eye(2), np.zeros(2), np.ones(2), np.zeros(2),
+                                       np.zeros(2), np.ones(2))),
+    "scale_invariance": ("l04", lambda: (np.eye(2), np.array([[1.0, 2.0], [3.0, -1.0]]),
+                                         np.ones(2), np.zeros(2), np.eye(2), 2.0)),
 }
 
 

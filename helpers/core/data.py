@@ -76,3 +76,20 @@ def spirals(n_per_class=100, n_classes=3, noise=0.2, seed=0):
     y = np.repeat(np.arange(n_classes), n_per_class)
     order = rng.permutation(len(y))
     return X[order], y[order]
+
+
+def torch_reference() -> dict:
+    """PyTorch's numbers for lesson 4, from ``helpers/core/datasets/torch_reference.json``.
+
+    Keys "layernorm", "batchnorm1d", "fold": lists of cases (dicts of arrays and numbers),
+    made by ``tools/make_torch_reference.py`` with PyTorch (float64), which the course
+    does not need to run. Weights follow the course: W (d_in, d_out) for y = X @ W + b.
+    """
+    import json
+
+    raw = json.loads((Path(__file__).parent / "datasets" / "torch_reference.json").read_text())
+
+    def arrays(case):
+        return {k: np.array(v, dtype=float) if isinstance(v, list) else v for k, v in case.items()}
+
+    return {k: [arrays(c) for c in v] if isinstance(v, list) else v for k, v in raw.items()}

@@ -1,4 +1,4 @@
-"""Neural-network layers in NumPy (lessons 2 and 3), short enough to read in one sitting.
+"""Neural-network layers in NumPy (lessons 2 to 4), short enough to read in one sitting.
 
 Every layer has ``forward(x)`` and ``backward(dout) -> dx``; a layer with
 parameters keeps them in ``layer.params`` (name -> array) and, after
@@ -25,6 +25,7 @@ from helpers.answers.l03 import (
     batchnorm_forward,
     update_running_stats,
 )
+from helpers.answers.l04 import layernorm_backward, layernorm_forward
 
 # --------------------------------------------------------------------------- layers
 
@@ -129,6 +130,38 @@ class BatchNorm:
         return f"BatchNorm({len(self.params['gamma'])}, momentum={self.momentum}, eps={self.eps})"
 
 
+class LayerNorm:
+    """Layer normalization of each example (row) over its features, PyTorch's ``LayerNorm``.
+
+    x_hat = (x - mean of the row) / sqrt(biased variance of the row + eps), then
+    out = gamma * x_hat + beta (one gamma and beta per feature). The same in training
+    and evaluation mode, and fine on a batch of one: no running statistics (lesson 4).
+    """
+
+    training = True
+
+    def __init__(self, n_features, *, eps=1e-5):
+        self.params = {"gamma": np.ones(n_features), "beta": np.zeros(n_features)}
+        self.grads = {}
+        self.eps = eps
+
+    def forward(self, x):
+        out, self.cache = layernorm_forward(x, self.params["gamma"], self.params["beta"], self.eps)
+        return out
+
+    def backward(self, dout):
+        dx, dgamma, dbeta = layernorm_backward(dout, self.cache)
+        self.grads = {"gamma": dgamma, "beta": dbeta}
+        return dx
+
+    def __repr__(self):
+        return f"LayerNorm({len(self.params['gamma'])}, eps={self.eps})"
+
+
+#: the normalization layers mlp() can insert, by name
+NORMS = {"batch": BatchNorm, "layer": LayerNorm}
+
+
 class Sequential:
     """Layers applied in order; ``outputs`` holds each layer's output from the last forward."""
 
@@ -177,24 +210,54 @@ class Sequential:
         return "Sequential(\n" + "".join(f"  {layer!r},\n" for layer in self.layers) + ")"
 
 
-def mlp(sizes, *, batchnorm=False, init_scale=1.0, seed=0):
+def mlp(sizes, *, batchnorm=False, init_scale=1.0, seed=0, norm=None, norm_after_relu=False,
+        bias=None):
     """A multilayer perceptron: sizes [d_in, h1, ..., d_out] -> Sequential.
 
-    Each hidden layer is Linear -> (BatchNorm) -> ReLU; the last layer is a
-    Linear layer with no activation. With batch norm, the Linear layers before
-    it have no bias (beta plays that role). Weights: see :class:`Linear`.
+    Each hidden layer is Linear -> (norm) -> ReLU; the last layer is a Linear layer
+    with no activation. ``norm`` is None, "batch" or "layer" (``batchnorm=True`` means
+    "batch"); ``norm_after_relu`` puts it after the ReLU instead (Linear -> ReLU -> norm).
+    ``bias`` (default: all but the Linear layers directly before a batch norm, whose
+    bias beta replaces) sets whether the hidden Linear layers have one. Weights: see
+    :class:`Linear`.
     """
     if len(sizes) < 2:
         raise ValueError("sizes needs at least an input and an output size")
+    norm = "batch" if batchnorm else norm
+    if norm not in (None, *NORMS):
+        raise ValueError(f"norm must be None, 'batch' or 'layer', not {norm!r}")
+    if bias is None:
+        bias = not (norm == "batch" and not norm_after_relu)
     rng = np.random.default_rng(seed)
     layers = []
     for n_in, n_out in zip(sizes[:-2], sizes[1:-1], strict=True):
-        layers.append(Linear(n_in, n_out, bias=not batchnorm, init_scale=init_scale, rng=rng))
-        if batchnorm:
-            layers.append(BatchNorm(n_out))
-        layers.append(ReLU())
+        layers.append(Linear(n_in, n_out, bias=bias, init_scale=init_scale, rng=rng))
+        block = [ReLU()] if norm is None else [NORMS[norm](n_out), ReLU()]
+        layers.extend(block[::-1] if norm_after_relu else block)
     layers.append(Linear(sizes[-2], sizes[-1], init_scale=init_scale, rng=rng))
     return Sequential(*layers)
+
+
+def fold_batchnorms(model, fold):
+    """An evaluation-mode copy of ``model`` in which each Linear -> BatchNorm pair is one
+    Linear layer, made by ``fold`` (a ``fold_batchnorm`` function, lesson 4)."""
+    import copy
+
+    layers, src, i = [], model.layers, 0
+    while i < len(src):
+        if isinstance(src[i], Linear) and i + 1 < len(src) and isinstance(src[i + 1], BatchNorm):
+            W, bn = src[i].params["W"], src[i + 1]
+            b = src[i].params.get("b", np.zeros(W.shape[1]))
+            W_f, b_f = fold(W, b, bn.params["gamma"], bn.params["beta"], bn.running_mean,
+                            bn.running_var, bn.eps)
+            layer = Linear(*W.shape)
+            layer.params = {"W": np.array(W_f, dtype=float), "b": np.array(b_f, dtype=float)}
+            layers.append(layer)
+            i += 2
+        else:
+            layers.append(copy.deepcopy(src[i]))
+            i += 1
+    return Sequential(*layers).eval()
 
 
 # --------------------------------------------------------------------------- losses

@@ -90,7 +90,7 @@ def hidden_preactivations(model, X):
 
 
 def train(model, X, y, *, loss="mse", lr, n_epochs, batch_size, seed=0,
-          record_activations=False, record_every=1, probe=None, n_samples=2048):
+          record_activations=False, record_every=1, probe=None, n_samples=2048, on_step=None):
     """Train ``model`` in place with minibatch SGD; returns a :class:`History`.
 
     Examples are shuffled each epoch with ``np.random.default_rng(seed)``; the
@@ -98,7 +98,9 @@ def train(model, X, y, *, loss="mse", lr, n_epochs, batch_size, seed=0,
     the model has batch norm, as PyTorch users do with ``drop_last``).
     ``loss`` is "mse" or "cross_entropy". Divergence stops training and is
     reported in the history, without overflow warnings. ``probe`` (default: the
-    first 256 rows of X) is the batch whose activations are recorded.
+    first 256 rows of X) is the batch whose activations are recorded. ``on_step(step,
+    X_batch, y_batch)``, if given, is called after each backward pass, before the update
+    (each layer's ``grads`` then hold this batch's gradients; lesson 4's diagnostics).
     """
     loss_fn = LOSSES[loss]
     X = np.asarray(X, dtype=float)
@@ -136,6 +138,8 @@ def train(model, X, y, *, loss="mse", lr, n_epochs, batch_size, seed=0,
                                f"{value:.3g}, first batch loss {step_loss[0]:.3g}")
                     break
                 model.backward(dout)
+                if on_step is not None:
+                    on_step(step, X[idx], y[idx])
                 opt.step()
                 batch_losses.append(value)
                 if record_activations and step % record_every == 0:

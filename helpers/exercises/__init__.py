@@ -23,7 +23,7 @@ import numpy as np
 
 from helpers.checking.calling import run_case
 from helpers.checking.verdict import CaseResult, CheckFailed, NotDoneYet, Report, judge
-from helpers.exercises import l00, l01, l02, l03
+from helpers.exercises import l00, l01, l02, l03, l04
 from helpers.exercises.spec import Exercise
 
 #: lesson notebook stem -> its exercises, in course order
@@ -32,6 +32,7 @@ LESSONS = {
     "01_feature_scale": l01.EXERCISES,
     "02_standardization": l02.EXERCISES,
     "03_batch_norm": l03.EXERCISES,
+    "04_norm_in_practice": l04.EXERCISES,
 }
 
 

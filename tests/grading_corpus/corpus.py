@@ -493,6 +493,125 @@ open("../elsewhere/note.txt", "w").write("hello")''')), MAX),
 ]
 
 
+# --------------------------------------------------------------------------- lesson 4
+# A small lesson-4 notebook made the same way (its own solutions, the course's cell
+# conventions), graded in its own batch: the honest cases, each with its expected score.
+
+L4_LESSON = "04_norm_in_practice"
+L4_MAX = 12
+L4_POINTS = {"ex4_ln_forward": 2, "ex4_ln_backward": 3, "ex4_concept_batch": 1,
+             "ex4_concept_bias": 1, "ex4_fold": 2, "ex4_concept_scale": 1,
+             "ex4_scale_invariance": 2}
+L4_SOLUTIONS = {
+    "ex4_ln_forward": ("layernorm_forward", '''def layernorm_forward(X, gamma, beta, eps=1e-5):
+    """Layer norm: X (N, D) -> (out, (X, x_hat, mean (N, 1), var (N, 1), gamma, eps))."""
+    ### BEGIN SOLUTION
+    mean, var = X.mean(axis=1, keepdims=True), X.var(axis=1, keepdims=True)
+    x_hat = (X - mean) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (X, x_hat, mean, var, gamma, eps)
+    ### END SOLUTION'''),
+    "ex4_ln_backward": ("layernorm_backward", '''def layernorm_backward(dout, cache):
+    """Backward pass of layernorm_forward -> (dX, dgamma, dbeta)."""
+    X, x_hat, mean, var, gamma, eps = cache
+    ### BEGIN SOLUTION
+    d = dout * gamma
+    dX = (d - d.mean(axis=1, keepdims=True)
+          - x_hat * (d * x_hat).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+    ### END SOLUTION'''),
+    "ex4_concept_batch": ("answer_batch_size_question", '''def answer_batch_size_question():
+    """Return one letter."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION'''),
+    "ex4_concept_bias": ("answer_bias_question", '''def answer_bias_question():
+    """Return one letter."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION'''),
+    "ex4_fold": ("fold_batchnorm", '''def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+    """Fold an evaluation-mode batch norm into y = X @ W + b."""
+    ### BEGIN SOLUTION
+    scale = gamma / np.sqrt(running_var + eps)
+    return W * scale, (b - running_mean) * scale + beta
+    ### END SOLUTION'''),
+    "ex4_concept_scale": ("answer_scale_question", '''def answer_scale_question():
+    """Return one letter."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION'''),
+    "ex4_scale_invariance": ("scale_invariance", '''def scale_invariance(X, W, gamma, beta, dout, c):
+    """(largest output change, gradient-norm ratio) for weights W and c * W."""
+    ### BEGIN SOLUTION
+    outs, grads = [], []
+    for V in (W, c * W):
+        out, cache = layernorm_forward(X @ V, gamma, beta)
+        outs.append(out)
+        grads.append(X.T @ layernorm_backward(dout, cache)[0])
+    return (float(np.abs(outs[1] - outs[0]).max()),
+            float(np.linalg.norm(grads[1]) / np.linalg.norm(grads[0])))
+    ### END SOLUTION'''),
+}
+
+
+def l4_solution_notebook() -> nbformat.NotebookNode:
+    cells = [new_markdown_cell("# Normalization layers in practice (grading-corpus copy)"),
+             new_code_cell("import numpy as np\n\nfrom helpers.exercises import check")]
+    for ex_id, (fn, src) in L4_SOLUTIONS.items():
+        cells.append(new_code_cell(src, metadata=_nbg(grade=False, solution=True, locked=False,
+                                                      grade_id=ex_id)))
+        cells.append(new_code_cell(f"check({ex_id!r}, {fn})", metadata={
+            "tags": ["raises-exception"], **_nbg(grade=True, solution=False, locked=True,
+                                                 grade_id=f"{ex_id}_test",
+                                                 points=L4_POINTS[ex_id])}))
+    return new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"}})
+
+
+def _l4(solved: bool, *edits):
+    def make():
+        nb = l4_solution_notebook()
+        if not solved:
+            nb = lesson_from_solution(nb, f"{L4_LESSON}.ipynb")
+        for e in edits:
+            nb = e(nb)
+        return _dump(nb)
+    return make
+
+
+L4_CASES = [
+    CorpusCase("l4_solution", "lesson 4: the solutions", _l4(True), L4_MAX,
+               statuses=dict.fromkeys(L4_POINTS, "passed")),
+    CorpusCase("l4_untouched", "lesson 4: the learner notebook as handed out", _l4(False), 0,
+               statuses=dict.fromkeys(L4_POINTS, "not_done")),
+    CorpusCase("l4_layer_norm_only", "lesson 4: only layer norm written", _l4(
+        False, *[lambda nb, i=i: _answer(nb, i, L4_SOLUTIONS[i][1])
+                 for i in ("ex4_ln_forward", "ex4_ln_backward")]), 5,
+        statuses={"ex4_ln_backward": "passed", "ex4_fold": "not_done"}),
+    CorpusCase("l4_wrong_predictions", "lesson 4: solutions, every prediction 'd'", _l4(
+        True, *[lambda nb, i=i, f=f: _answer(nb, i, f"def {f}():\n    return 'd'")
+                for i, f in [("ex4_concept_batch", "answer_batch_size_question"),
+                             ("ex4_concept_bias", "answer_bias_question"),
+                             ("ex4_concept_scale", "answer_scale_question")]]), L4_MAX - 3,
+        statuses={"ex4_concept_bias": "failed", "ex4_fold": "passed"}),
+    CorpusCase("l4_fold_transposed", "lesson 4: W_folded returned as (D_out, D_in)", _l4(
+        True, lambda nb: _answer(nb, "ex4_fold", "def fold_batchnorm(W, b, gamma, beta, rm, "
+                                 "rv, eps=1e-5):\n    s = gamma / np.sqrt(rv + eps)\n"
+                                 "    return (W * s).T, (b - rm) * s + beta")), L4_MAX - 2,
+        statuses={"ex4_fold": "failed"}, messages={"ex4_fold": "keep W's shape"}),
+]
+
+
+def write_l4(folder: Path) -> dict:
+    """Write the lesson-4 cases as ``NAME.ipynb``; returns {name: expected score}."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in L4_CASES:
+        (folder / f"{case.name}.ipynb").write_bytes(case.build())
+    return {case.name: case.score for case in L4_CASES}
+
+
 def write(folder: Path) -> dict:
     """Write every case as ``NAME.ipynb`` and ``manifest.json``; returns the manifest."""
     folder = Path(folder)

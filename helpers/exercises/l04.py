@@ -1,0 +1,125 @@
+"""Exercises of lesson 4 (04_norm_in_practice): normalization layers in practice.
+
+Layer norm's forward and backward passes (PyTorch's ``nn.LayerNorm`` convention, cases
+and judges in :mod:`helpers.exercises.l04_layernorm`, some compared with PyTorch's own
+numbers), folding batch norm into the Linear layer before it and the scale-invariance
+experiment (:mod:`helpers.exercises.l04_fold`), and three predict-then-observe questions.
+Every function exercise has three hint tiers (a nudge, the formula, near-code); each
+concept question two (a nudge, then the reasoning).
+"""
+
+from __future__ import annotations
+
+import helpers.exercises.l04_fold as fold
+import helpers.exercises.l04_layernorm as ln
+from helpers.exercises.spec import Exercise, concept_question
+
+EXERCISES = [
+    Exercise(
+        id="ex4_ln_forward",
+        function="layernorm_forward",
+        title="Exercise 1 (2 points): layer norm, forward pass",
+        points=2,
+        cases=ln.forward_cases,
+        judge=ln.forward_judge,
+        hint=("Your batch-norm forward pass from lesson 3, with the roles of the axes "
+              "swapped: which axis holds one example's features?",
+              "Per row: mean and biased variance over the features (keepdims=True, shape "
+              "(N, 1)), x_hat = (X − mean) / √(var + ε), out = γ·x_hat + β.",
+              "mean = X.mean(axis=1, keepdims=True); var = X.var(axis=1, keepdims=True); "
+              "x_hat = (X - mean) / np.sqrt(var + eps); "
+              f"return gamma * x_hat + beta, {ln.CACHE_NAMES}"),
+    ),
+    Exercise(
+        id="ex4_ln_backward",
+        function="layernorm_backward",
+        title="Exercise 2 (3 points): layer norm, backward pass",
+        points=3,
+        cases=ln.backward_cases,
+        judge=ln.backward_judge,
+        hint=("Lesson 3's compact backward pass holds for any axis: the statistics of one "
+              "example depend on all its features, so the two correction terms are means "
+              "over the features. γ and β are still shared by every example.",
+              "dx_hat = dout·γ; dX = (dx_hat − mean_j(dx_hat) − x_hat·mean_j(dx_hat·x_hat)) "
+              "/ √(var + ε), means over the features j of each row; dγ = Σ_i dout·x_hat, "
+              "dβ = Σ_i dout (sums over the examples).",
+              "dx_hat = dout * gamma; dX = (dx_hat - dx_hat.mean(axis=1, keepdims=True) - "
+              "x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)"),
+    ),
+    concept_question(
+        id="ex4_concept_batch",
+        function="answer_batch_size_question",
+        title="Exercise 3 (1 point, predict): which network do batches of 2 hurt most?",
+        digest="cfaab5a64b0505e3038427847078065eaba3b7d726689261913e29996ecb3ab2",
+        wrong={"b": "Layer norm's statistics come from the 32 units of one example, whatever "
+                    "the batch size.",
+               "c": "Without normalization nothing is estimated from the batch; small batches "
+                    "only make the gradient noisier.",
+               "d": "Only one of the three computes statistics over the batch."},
+        hint=("For each network, ask what it computes from the *other* examples of the batch.",
+              "Batch norm normalizes each unit with the mean and variance of the batch: with 2 "
+              "examples they are very noisy and x_hat = ±1. Layer norm uses one example's own "
+              "units, which do not depend on the batch."),
+    ),
+    concept_question(
+        id="ex4_concept_bias",
+        function="answer_bias_question",
+        title="Exercise 4 (1 point, predict): the bias of a Linear layer before batch norm",
+        digest="4f86e4c13c4075bde8668195c4dfcbe1867a2076517c78e7c36f51b09629bbff",
+        wrong={"b": "The bias is added to every example of a unit; what does batch norm "
+                    "subtract right after?",
+               "c": "β is added after the normalization; the bias before it is subtracted "
+                    "again with the batch mean.",
+               "d": "It is defined: the chain rule gives a number for every parameter."},
+        hint=("Add a constant b to every example of one unit, then subtract the batch mean of "
+              "that unit: what is left of b?",
+              "(z + b) − mean(z + b) = z − mean(z): the output does not depend on b at all, so "
+              "dL/db = Σ_i dL/dz_i = Σ_i dX_i, and batch norm's dX sums to 0 over the batch."),
+    ),
+    Exercise(
+        id="ex4_fold",
+        function="fold_batchnorm",
+        title="Exercise 5 (2 points): fold batch norm into the Linear layer",
+        points=2,
+        cases=fold.fold_cases,
+        judge=fold.fold_judge,
+        hint=("In evaluation mode batch norm is an affine map, a scale and a shift per unit; "
+              "so is a Linear layer. Write batchnorm_eval(X @ W + b) out and group the terms "
+              "in X.",
+              "scale = γ / √(running_var + ε) per output unit; W_folded = W·scale (each column "
+              "j of W times scale_j); b_folded = (b − running_mean)·scale + β.",
+              "scale = gamma / np.sqrt(running_var + eps); "
+              "return W * scale, (b - running_mean) * scale + beta"),
+    ),
+    concept_question(
+        id="ex4_concept_scale",
+        function="answer_scale_question",
+        title="Exercise 6 (1 point, predict): weights ×10 before a normalization",
+        digest="d65df291fd247e692d51f82d78d380f92235ac1bf4e3d9a1f7b3b6952362cc78",
+        wrong={"a": "The output does not change at all; how could its sensitivity to W grow?",
+               "b": "The output is unchanged, but the same *absolute* change of W is now a "
+                    "10 times smaller *relative* change.",
+               "d": "Each forward pass divides by the standard deviation once, not twice."},
+        hint=("Write out(W) for the normalized layer and note out(c·W) = out(W). Now "
+              "differentiate both sides with respect to W.",
+              "out(cW) = out(W) for every W: differentiating, c·out'(cW) = out'(W), so the "
+              "gradient at c·W is the gradient at W divided by c."),
+    ),
+    Exercise(
+        id="ex4_scale_invariance",
+        function="scale_invariance",
+        title="Exercise 7 (2 points, experiment): measure scale invariance",
+        points=2,
+        cases=fold.scale_cases,
+        judge=fold.scale_judge,
+        hint=("Run your layer norm forward and backward twice, once with W and once with c·W, "
+              "on the same X and dout, and compare.",
+              "For V in (W, c·W): out, cache = layernorm_forward(X @ V, gamma, beta); dZ = "
+              "layernorm_backward(dout, cache)[0]; dV = X.T @ dZ. output_change = max |out₂ − "
+              "out₁|, grad_ratio = ‖dV₂‖ / ‖dV₁‖ (np.linalg.norm).",
+              "outs, grads = [], []\nfor V in (W, c * W):\n    out, cache = "
+              "layernorm_forward(X @ V, gamma, beta)\n    outs.append(out); grads.append(X.T @ "
+              "layernorm_backward(dout, cache)[0])\nreturn float(np.abs(outs[1] - outs[0])."
+              "max()), float(np.linalg.norm(grads[1]) / np.linalg.norm(grads[0]))"),
+    ),
+]
