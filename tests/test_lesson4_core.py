@@ -50,12 +50,12 @@ def test_fold_reproduces_pytorch(case):
 
 def test_reference_file_is_what_the_script_makes():
     """Skipped without PyTorch (not a course dependency): the committed numbers are what
-    tools/make_torch_reference.py computes now, up to the last digits."""
+    tests/make_torch_reference.py computes now, up to the last digits."""
     pytest.importorskip("torch")
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "tools" / "make_torch_reference.py"
+    path = Path(__file__).resolve().parent / "make_torch_reference.py"
     spec = importlib.util.spec_from_file_location("make_torch_reference", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)

@@ -82,7 +82,7 @@ def torch_reference() -> dict:
     """PyTorch's numbers for lesson 4, from ``helpers/core/datasets/torch_reference.json``.
 
     Keys "layernorm", "batchnorm1d", "fold": lists of cases (dicts of arrays and numbers),
-    made by ``tools/make_torch_reference.py`` with PyTorch (float64), which the course
+    made by ``tests/make_torch_reference.py`` with PyTorch (float64), which the course
     does not need to run. Weights follow the course: W (d_in, d_out) for y = X @ W + b.
     """
     import json

@@ -1,13 +1,13 @@
 """Regenerate helpers/core/datasets/torch_reference.json: PyTorch's numbers for lesson 4.
 
     pip install torch   # not a course dependency; any CPU build
-    python tools/make_torch_reference.py
+    python tests/make_torch_reference.py
 
 Small cases computed in float64 by torch.nn.LayerNorm, torch.nn.BatchNorm1d and
 torch.nn.utils.fusion.fuse_linear_bn_weights: inputs, outputs, gradients of
 L = sum(dout * out), running statistics, folded weights. Weights are stored in the
 course's convention, W of shape (d_in, d_out) for y = X @ W + b (PyTorch stores W.T).
-The course's tests (tests/test_torch_reference.py) and lesson 4's checks compare with them.
+The course's tests (tests/test_lesson4_core.py) and lesson 4's checks compare with them.
 """
 
 from __future__ import annotations
