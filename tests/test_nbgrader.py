@@ -6,7 +6,7 @@ In a temporary nbgrader course folder:
   student version has the same cells as ``normcourse build``'s lesson (after
   dropping what nbgrader adds: checksums, cell_type, deletable/editable flags
   and fresh cell ids);
-- ``nbgrader autograde`` gives the solution full points and the untouched
+- ``nbgrader autograde`` gives every solution full points, and the untouched start-here
   lesson zero on every autograded cell.
 """
 
@@ -82,17 +82,28 @@ def _cell_scores(course: Path, assignment: str, notebook: str, student: str) -> 
         return {g.name: (g.score, g.max_score) for g in nb.grades}
 
 
+#: the untouched lesson autograded alongside its solution: one is enough to show that
+#: nbgrader scores a raising check cell zero (every lesson's unsolved checks raise the same
+#: NotDoneYet, as the wheel test and the browser test see when they run every lesson)
+UNTOUCHED = {"00_start_here"}
+
+
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
 def test_autograde_full_points_for_solution_zero_for_lesson(course, solution):
     lesson = ROOT / "lessons" / solution.name
     untouched = lesson if lesson.exists() else course / "release" / solution.stem / solution.name
-    for student, nb in (("solution", solution), ("untouched", untouched)):
+    students = [("solution", solution)]
+    if solution.stem in UNTOUCHED:
+        students.append(("untouched", untouched))
+    for student, nb in students:
         dest = course / "submitted" / student / solution.stem
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy(nb, dest / solution.name)
     _nbgrader(course, "autograde", solution.stem, "--create", "--force")
     full = _cell_scores(course, solution.stem, solution.stem, "solution")
-    zero = _cell_scores(course, solution.stem, solution.stem, "untouched")
     assert full, "no autograded cells"
     assert all(score == top for score, top in full.values()), full
-    assert all(score == 0 for score, _ in zero.values()), zero
+    if solution.stem in UNTOUCHED:
+        zero = _cell_scores(course, solution.stem, solution.stem, "untouched")
+        assert zero.keys() == full.keys()
+        assert all(score == 0 for score, _ in zero.values()), zero
