@@ -262,6 +262,25 @@ def _explain(out: Outcome, res: CaseResult, limits: Limits) -> None:
         res.message = "not run: an earlier case did not return in time"
 
 
+def _selected(lesson: str, only) -> list:
+    """The exercises of ``lesson`` to grade (``only``: the teacher's --exercise ids).
+
+    Every id asked for must be an exercise of this lesson, and at least one
+    exercise must be left: grading nothing would look like full marks (0 of 0).
+    """
+    exercises = lesson_exercises(lesson)
+    ids = [ex.id for ex in exercises]
+    foreign = [e for e in only or [] if e not in ids]
+    if foreign:
+        raise SubmissionError(
+            f"--exercise {', '.join(foreign)}: not an exercise of lesson {lesson}, which is "
+            f"what this notebook's content says it is (its exercises: {', '.join(ids)})")
+    chosen = [ex for ex in exercises if not only or ex.id in only]
+    if not chosen:
+        raise SubmissionError(f"lesson {lesson} has no exercise to grade")
+    return chosen
+
+
 def grade_submission(path, limits: Limits | None = None, *, seed: int | None = None,
                      lesson: str | None = None, only: list | None = None) -> SubmissionResult:
     """Grade one submission; never raises for anything the submission does."""
@@ -275,7 +294,12 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
         result.seconds = time.monotonic() - start
         return result
     result.lesson = sub.lesson
-    exercises = [ex for ex in lesson_exercises(sub.lesson) if not only or ex.id in only]
+    try:
+        exercises = _selected(sub.lesson, only)
+    except SubmissionError as exc:
+        result.error = str(exc)
+        result.seconds = time.monotonic() - start
+        return result
     result.seed = seed if seed is not None else secrets.randbits(63)
     rng = np.random.default_rng(result.seed)
     cases = {ex.id: ex.cases(rng) for ex in exercises}  # fresh cases, built here
@@ -364,6 +388,10 @@ def main(args) -> int:
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0:
         print("error: --jobs, --timeout and --cell-timeout must be positive", file=sys.stderr)
         return 2
+    if args.lesson and args.lesson not in LESSONS:
+        print(f"error: unknown lesson {args.lesson!r} (known: {', '.join(LESSONS)})",
+              file=sys.stderr)
+        return 2
     if args.exercise:
         unknown = [e for e in args.exercise if e not in all_exercises()]
         if unknown:
@@ -390,6 +418,7 @@ def main(args) -> int:
             print(f"feedback: {path}", file=sys.stderr)
     if not all(r.graded for r in results):
         return 1
-    if args.require_full and not all(r.score == r.max_score for r in results):
+    if args.require_full and not all(r.max_score > 0 and r.score == r.max_score
+                                     for r in results):
         return 3
     return 0

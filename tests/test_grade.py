@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ import corpus  # noqa: E402
 
 from helpers.checking import calling  # noqa: E402
 from helpers.checking.calling import Case  # noqa: E402
-from normcourse.grade import ExerciseResult, SubmissionResult  # noqa: E402
+from normcourse.grade import ExerciseResult, SubmissionResult, _selected  # noqa: E402
 from normcourse.grading import inkernel, load, probe, report, wire  # noqa: E402
 
 NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
@@ -81,10 +82,21 @@ GRADESCOPE_SCHEMA = {
 @pytest.mark.parametrize("case", [c for c in corpus.CASES if c.score is None],
                          ids=lambda c: c.name)
 def test_bad_files_get_one_clear_error(case, tmp_path):
-    path = tmp_path / f"{case.name}.ipynb"
+    path = tmp_path / case.file
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(case.build())
-    with pytest.raises(load.SubmissionError, match=case.error):
-        load.load(path)
+    with pytest.raises(load.SubmissionError, match=re.escape(case.error)):
+        sub = load.load(path, case.options.get("lesson"))
+        _selected(sub.lesson, case.options.get("only"))
+
+
+@pytest.mark.parametrize("name, lesson", [
+    ("03_batch_norm.ipynb", "03_batch_norm"), ("03_batch_norm (1).ipynb", "03_batch_norm"),
+    ("01-alice.ipynb", "01_feature_scale"), ("00_start_here.v2.ipynb", "00_start_here"),
+    ("alice.ipynb", None), ("submission.ipynb", None), ("2023_hw.ipynb", None),
+    ("007.ipynb", None)])
+def test_the_lesson_a_file_name_claims(name, lesson):
+    assert load.lesson_named(name) == lesson
 
 
 def test_lesson_from_metadata_and_from_ids(tmp_path):
@@ -283,7 +295,9 @@ def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
 
     text = report.classroom_workflow(corpus.LESSON, "pip install .")
     for ex in lesson_exercises(corpus.LESSON):
-        assert f"--exercise {ex.id} --require-full" in text
+        # the lesson is passed explicitly: another lesson's notebook renamed is an error
+        assert (f"normcourse grade {corpus.LESSON}.ipynb --lesson {corpus.LESSON} "
+                f"--exercise {ex.id} --require-full") in text
         assert f"test-name: {ex.id}\n" in text
     yaml = pytest.importorskip("yaml")
     steps = yaml.safe_load(text)["jobs"]["run-autograding-tests"]["steps"]

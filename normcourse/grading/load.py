@@ -7,6 +7,7 @@ act on; nothing here runs the submission's code.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,12 +101,39 @@ def _grade_ids(nb: dict) -> list[tuple[str, int, bool]]:
     return out
 
 
-def identify(nb: dict, lesson: str | None = None) -> str:
-    """The lesson (notebook stem) of a notebook, from its metadata and its exercise ids.
+def lesson_named(filename: str) -> str | None:
+    """The lesson a file's name claims to be: ``03_batch_norm.ipynb`` or
+    ``03_batch_norm (1).ipynb`` name lesson 03_batch_norm; ``alice.ipynb`` names none."""
+    stem = Path(str(filename)).name.split(".")[0].strip()
+    for name in LESSONS:
+        number = name.split("_", 1)[0]
+        if stem.startswith(name) or re.match(rf"{number}(?:_|$|\D)", stem):
+            return name
+    return None
 
-    ``lesson`` (given by the teacher) overrides missing metadata; the exercise
-    ids must still agree. Raises SubmissionError.
+
+def identify(nb: dict, lesson: str | None = None, filename: str | None = None) -> str:
+    """The lesson (notebook stem) of a notebook, from its content: its metadata and
+    the ids of its exercise cells, which must agree.
+
+    ``lesson`` (the teacher's ``--lesson``) and a file name that names a lesson
+    (``03_batch_norm.ipynb``) are checked against the content, never trusted:
+    a disagreement raises SubmissionError, as does anything else that is wrong.
     """
+    content = _content_lesson(nb, lesson)
+    if lesson is not None and lesson != content:
+        raise SubmissionError(f"graded with --lesson {lesson}, but its content (notebook "
+                              f"metadata and exercise cells) is lesson {content}")
+    named = lesson_named(filename) if filename is not None else None
+    if named is not None and named != content:
+        raise SubmissionError(f"the file name says lesson {named}, but its content (notebook "
+                              f"metadata and exercise cells) is lesson {content}: the wrong "
+                              "notebook handed in, or a renamed one? Hand in the notebook of "
+                              f"lesson {named}")
+    return content
+
+
+def _content_lesson(nb: dict, lesson: str | None) -> str:
     known = {name: [ex.id for ex in lesson_exercises(name)] for name in LESSONS}
     owner = {}
     for name, ids in known.items():
@@ -122,7 +150,9 @@ def identify(nb: dict, lesson: str | None = None) -> str:
         seen[gid] = n
     meta = nb.get("metadata", {}).get("normcourse")
     stated = meta.get("lesson") if isinstance(meta, dict) else None
-    stated = lesson or stated
+    if stated is not None and not isinstance(stated, str):
+        raise SubmissionError("not a valid notebook: its lesson metadata is not a name")
+    stated = stated or lesson  # --lesson stands in for lost metadata only
     from_ids = sorted({owner[gid] for gid, _, _ in ids if gid in owner})
     if stated is not None:
         if stated not in known:
@@ -154,6 +184,6 @@ def identify(nb: dict, lesson: str | None = None) -> str:
 
 def load(path: Path, lesson: str | None = None) -> Submission:
     nb = read_notebook(path)
-    name = identify(nb, lesson)
+    name = identify(nb, lesson, Path(path).name)
     code = [_source(c, n) for n, c in enumerate(nb["cells"], 1) if c["cell_type"] == "code"]
     return Submission(Path(path), name, code, nb)

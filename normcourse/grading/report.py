@@ -220,8 +220,8 @@ def classroom_workflow(lesson: str, install: str) -> str:
         lines += [f"    - name: {ex.id}", f"      id: {step}",
                   "      uses: classroom-resources/autograding-command-grader@v1",
                   "      with:", f"        test-name: {ex.id}",
-                  f"        command: normcourse grade {lesson}.ipynb --exercise {ex.id} "
-                  "--require-full",
+                  f"        command: normcourse grade {lesson}.ipynb --lesson {lesson} "
+                  f"--exercise {ex.id} --require-full",
                   "        timeout: 10", f"        max-score: {ex.points:g}"]
     ids = [ex.id.replace("_", "-") for ex in exercises]
     lines += ["    - name: Autograding Reporter",

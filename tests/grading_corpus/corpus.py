@@ -152,6 +152,14 @@ class CorpusCase:
     note: str = ""  # substring expected in the notes
     messages: dict = field(default_factory=dict)  # exercise id -> substring of its messages
     slow: bool = False
+    filename: str = ""  # the submitted file's name (default: NAME_OF_CASE.ipynb)
+    options: dict = field(default_factory=dict)  # grade options: lesson=..., only=[...]
+    max_score: float = MAX
+
+    @property
+    def file(self) -> str:
+        """Where the case is written, below the corpus folder."""
+        return f"{self.name}/{self.filename}" if self.filename else f"{self.name}.ipynb"
 
 
 def _sol(*edits):
@@ -207,6 +215,30 @@ def _other_lesson():
         if g:
             g["grade_id"] = g["grade_id"].replace("ex1_", "ex2_")
     return _dump(nb)
+
+
+def stub_notebook(lesson: str) -> nbformat.NotebookNode:
+    """An untouched learner notebook of any lesson, made from its specs: one stub and one
+    check cell per exercise, and the lesson metadata ``normcourse build`` writes."""
+    from helpers.exercises import lesson_exercises
+
+    cells = [new_markdown_cell(f"# {lesson} (grading-corpus copy)"),
+             new_code_cell("import numpy as np\nfrom helpers.exercises import check")]
+    for ex in lesson_exercises(lesson):
+        cells.append(new_code_cell(
+            f"def {ex.function}(*args, **kwargs):\n    # YOUR CODE HERE\n"
+            "    raise NotImplementedError()",
+            metadata=_nbg(grade=False, solution=True, locked=False, grade_id=ex.id)))
+        cells.append(new_code_cell(f"check({ex.id!r}, {ex.function})", metadata={
+            "tags": ["raises-exception"], **_nbg(grade=True, solution=False, locked=True,
+                                                 grade_id=f"{ex.id}_test", points=ex.points)}))
+    nb = new_notebook(cells=cells)
+    nb.metadata["normcourse"] = {"lesson": lesson}
+    return nb
+
+
+def _stub(lesson: str):
+    return lambda: _dump(stub_notebook(lesson))
 
 
 def _foreign():
@@ -295,6 +327,35 @@ CASES = [
     r = X @ w + b - y
     return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), MAX - 2,
         statuses={"ex1_gradient": "failed"}),
+    # ---------------------------------------------------------------- lesson identity
+    CorpusCase("start_here_as_lesson3_classroom", "the untouched start-here notebook renamed "
+               "03_batch_norm.ipynb, graded as GitHub Classroom's step does",
+               _stub("00_start_here"), error="its content (notebook metadata and exercise "
+               "cells) is lesson 00_start_here", filename="03_batch_norm.ipynb",
+               options={"lesson": "03_batch_norm", "only": ["ex3_bn_forward"]}),
+    CorpusCase("start_here_as_lesson3", "the untouched start-here notebook renamed "
+               "03_batch_norm.ipynb", _stub("00_start_here"),
+               error="the file name says lesson 03_batch_norm", filename="03_batch_norm.ipynb"),
+    CorpusCase("start_here_as_lesson1_old_step", "the start-here notebook renamed "
+               "01_feature_scale.ipynb, graded with --exercise ex1_gradient (the old workflow)",
+               _stub("00_start_here"), error="the file name says lesson 01_feature_scale",
+               filename="01_feature_scale.ipynb", options={"only": ["ex1_gradient"]}),
+    CorpusCase("lesson2_as_lesson3", "a lesson-2 notebook handed in as 03_batch_norm.ipynb",
+               _stub("02_standardization"), error="the file name says lesson 03_batch_norm",
+               filename="03_batch_norm.ipynb"),
+    CorpusCase("exercise_of_another_lesson", "--exercise of lesson 3 on a lesson-1 notebook",
+               _sol(), error="not an exercise of lesson 01_feature_scale",
+               options={"only": ["ex3_bn_forward"]}),
+    CorpusCase("lesson_option_disagrees", "--lesson 02_standardization on a lesson-1 notebook",
+               _les(), error="graded with --lesson 02_standardization, but its content",
+               options={"lesson": "02_standardization"}),
+    CorpusCase("classroom_step_honest", "the solution as the lesson file, graded as a GitHub "
+               "Classroom step (--lesson, --exercise)", _sol(), 2, filename=NAME,
+               options={"lesson": LESSON, "only": ["ex1_gradient"]}, max_score=2,
+               statuses={"ex1_gradient": "passed"}),
+    CorpusCase("renamed_by_browser_honest", "the solution saved as "
+               "'01_feature_scale (1).ipynb' by a browser", _sol(), MAX,
+               filename="01_feature_scale (1).ipynb", statuses=dict.fromkeys(IDS, "passed")),
     # ---------------------------------------------------------------- cheating
     CorpusCase("redefine_check", "stubs, plus check() and helpers' check/judge redefined to pass",
                _les(lambda nb: _append(nb, '''import helpers.exercises as hc
@@ -499,10 +560,13 @@ def write(folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     manifest = {}
     for case in CASES:
-        (folder / f"{case.name}.ipynb").write_bytes(case.build())
-        manifest[case.name] = {"what": case.what, "score": case.score, "max_score": MAX,
+        path = folder / case.file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(case.build())
+        manifest[case.name] = {"what": case.what, "file": case.file, "options": case.options,
+                               "score": case.score, "max_score": case.max_score,
                                "error": case.error, "statuses": case.statuses,
-                               "note": case.note}
+                               "note": case.note, "messages": case.messages}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
 
