@@ -224,8 +224,8 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
     Returns the result and whether the kernel must be restarted.
     """
     nonce = probe.new_nonce()
-    r = run.kernel.run(probe.snippet(ex.function, cases, nonce), limits.cell_timeout,
-                       capture=True)
+    r = run.kernel.run(probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd),
+                       limits.cell_timeout)
     if r.status == "died" and r.ename == "MemoryLimit":
         return _error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True
     if r.status == "died":
@@ -235,7 +235,9 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
         return _error_result(ex, f"{ex.function} printed more than {limits.output_mb:g} MB "
                                  "of output"), False
     try:
-        outcomes = probe.parse_reply(r.stdout, nonce, len(cases))
+        if r.reply_overflow:
+            raise probe.ProbeError(f"{probe.UNREADABLE} (far too large)")
+        outcomes = probe.parse_reply(r.reply, nonce, len(cases))
     except probe.ProbeError as exc:
         msg = str(exc)
         if msg == "MISSING":
@@ -260,6 +262,8 @@ def _explain(out: Outcome, res: CaseResult, limits: Limits) -> None:
                        "(an endless loop?)")
     elif out.status == "raised" and out.error == "SKIPPED":
         res.message = "not run: an earlier case did not return in time"
+    elif out.status == "unreadable":
+        res.message = "the reply from your notebook for this case was unreadable"
 
 
 def _selected(lesson: str, only) -> list:

@@ -126,7 +126,7 @@ def test_missing_file_and_folder(tmp_path):
 def test_snippet_sends_inputs_but_never_the_expected_values():
     secret = "the-stored-answer-4242"
     cases = [Case("c", (1.0,), {"k": 2}, expected=secret)]
-    code = probe.snippet("f", cases, probe.new_nonce())
+    code = probe.snippet("f", cases, probe.new_nonce(), 7)
     assert secret not in code
     assert "from helpers" not in code and "import helpers" not in code  # self-contained
 
@@ -140,21 +140,56 @@ def test_the_kernel_runs_the_learner_checks_own_module_sent_whole():
         assert sources[name] == Path(module.__file__).read_text(encoding="utf-8")
 
 
-def test_parse_reply_takes_the_marked_reply_and_refuses_code():
+def _reply(nonce, obj) -> bytes:
+    return inkernel.frame(nonce, wire.encode(obj))
+
+
+GOOD = {"status": "ok", "outcomes": [{"status": "returned", "value": 1.5, "error": "",
+                                      "inputs_after": [], "arg_names": []}]}
+
+
+def test_parse_reply_takes_exactly_one_reply_to_this_request():
     nonce = probe.new_nonce()
-    begin, end = probe.markers(nonce)
-    good = wire.encode({"status": "ok", "outcomes": [{"status": "returned", "value": 1.5,
-                                                      "error": "", "inputs_after": [],
-                                                      "arg_names": []}]})
-    out = probe.parse_reply(f"noise {begin}{good}{end}\n", nonce, 1)
+    out = probe.parse_reply(_reply(nonce, GOOD), nonce, 1)
     assert out[0].status == "returned" and out[0].value == 1.5
-    with pytest.raises(probe.ProbeError):  # another nonce
-        probe.parse_reply(f"{probe.markers('0' * 32)[0]}{good}{probe.markers('0' * 32)[1]}",
-                          nonce, 1)
-    with pytest.raises(probe.ProbeError):  # a pickle-like payload is refused
-        probe.parse_reply(f'{begin}{{"py/object": "os.system"}}{end}', nonce, 1)
-    with pytest.raises(probe.ProbeError):  # wrong number of outcomes
-        probe.parse_reply(f"{begin}{good}{end}", nonce, 2)
+    with pytest.raises(probe.ProbeError, match="no reply"):
+        probe.parse_reply(b"", nonce, 1)
+    with pytest.raises(probe.ProbeError, match="does not belong to this request"):
+        probe.parse_reply(_reply("0" * 32, GOOD), nonce, 1)
+    with pytest.raises(probe.ProbeError, match="does not belong to this request"):
+        probe.parse_reply(_reply(nonce, GOOD) + _reply("0" * 32, GOOD), nonce, 1)
+    with pytest.raises(probe.ProbeError, match="2 replies arrived"):  # a forged one too
+        probe.parse_reply(_reply(nonce, GOOD) * 2, nonce, 1)
+    with pytest.raises(probe.ProbeError, match="not one outcome per test case"):
+        probe.parse_reply(_reply(nonce, GOOD), nonce, 2)
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"py/object": "os.system"}',  # a pickle-like payload is refused
+    b'{"__dict__": {"status": "ok", "outcomes": [{"__int__": "12x"}]}}',
+    b'{"__dict__": {"status": "ok", "outcomes": [{"__complex__": ["1", "j"]}]}}',
+    b'{"__dict__": {"status": "ok", "outcomes": [{"__ndarray__": ["float64", [1], "@@@"]}]}}',
+    b'{"__dict__": {"status": "ok", "outcomes": [{"__ndarray__": ["float64", [1], "AA"]}]}}',
+    b'\xff\xfe not utf-8', b"[" * 100_000, b'{"__dict__": {"status": {"__int__": "x"}}}',
+])
+def test_an_unreadable_reply_fails_that_exercise_with_a_message_that_says_so(payload):
+    nonce = probe.new_nonce()
+    data = f"NCREPLY {nonce} {len(payload):012d}\n".encode() + payload
+    with pytest.raises(probe.ProbeError, match="reply from your notebook was unreadable"):
+        probe.parse_reply(data, nonce, 1)
+
+
+@pytest.mark.parametrize("data", [b"garbage", b"NCREPLY abc 000000000099\n{}", b"NCREPLY x"])
+def test_a_broken_frame_is_unreadable(data):
+    with pytest.raises(probe.ProbeError, match="unreadable"):
+        probe.parse_reply(data, "abc", 1)
+
+
+def test_an_outcome_whose_fields_are_not_plain_is_unreadable_not_a_crash():
+    nonce = probe.new_nonce()
+    bad = {"status": "ok", "outcomes": [{"status": "returned", "value": 1.0, "error": "",
+                                         "inputs_after": 5, "arg_names": []}]}
+    assert probe.parse_reply(_reply(nonce, bad), nonce, 1)[0].status == "unreadable"
 
 
 # --------------------------------------------------------------------------- formats

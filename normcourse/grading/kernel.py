@@ -4,7 +4,15 @@ The kernel runs in its own temporary working folder and its own process
 session, under memory and file-size limits (:mod:`normcourse.grading.launch`).
 :meth:`GradingKernel.run` executes one piece of code with a wall-time limit and
 an output-size limit and says what happened (``ok``, ``error``, ``timeout``,
-``flood`` or ``died``) instead of raising. :meth:`GradingKernel.close` kills the
+``flood`` or ``died``) instead of raising. Every output message counts toward
+the limit, whatever request it claims to answer.
+
+Replies of the grader's own code in the kernel (:mod:`normcourse.grading.inkernel`)
+do not travel with the output: each kernel gets a private pipe, opened here and
+passed to the kernel process as file descriptor :attr:`GradingKernel.reply_fd`;
+:meth:`GradingKernel.run` returns what arrived on it during that execution
+(``RunResult.reply``). Printing, replacing or closing ``sys.stdout`` and IPython's
+hooks never write there. :meth:`GradingKernel.close` kills the
 kernel's whole process group, every process it started (found through an
 environment token they inherit) and removes the folder.
 """
@@ -25,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+import zmq
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
@@ -37,6 +46,7 @@ MEMORY_POLL = 0.25  # seconds between two looks at the kernel's resident memory
 #: environment variables not passed to a submission's kernel
 SECRET = re.compile(r"(?i)token|secret|passw|credential|api_?key|access_?key|auth")
 CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
+REPLY_LIMIT = 48_000_000  # bytes kept from the reply pipe per execution (more: refused)
 
 
 class KernelStartError(RuntimeError):
@@ -48,21 +58,37 @@ class RunResult:
     status: str  # "ok", "error", "timeout", "flood", "died"
     ename: str = ""
     evalue: str = ""
-    stdout: str = ""  # only when asked for (capture=True), bounded
     seconds: float = 0.0
     output_bytes: int = 0
+    reply: bytes = b""  # what arrived on the reply pipe during the execution
+    reply_overflow: bool = False  # more than REPLY_LIMIT bytes arrived (the rest dropped)
 
 
-def _size(content: dict) -> int:
-    data = content.get("data") or {}
-    return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
+def _size(obj, depth: int = 0) -> int:
+    """Characters of text (and bytes) in a message's content, of any kind of output."""
+    if isinstance(obj, (str, bytes, bytearray, memoryview)):
+        return len(obj)
+    if depth > 50:
+        return 0
+    if isinstance(obj, dict):
+        return sum(len(str(k)) + _size(v, depth + 1) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return sum(_size(v, depth + 1) for v in obj)
+    return 8
+
+
+def _message_size(msg: dict) -> int:
+    return _size(msg.get("content")) + sum(_size(b) for b in msg.get("buffers") or ())
 
 
 class GradingKernel:
     def __init__(self, *, memory_mb: int = 2048, file_mb: int = 100,
-                 output_limit: int = 2_000_000, capture_limit: int = 30_000_000):
+                 output_limit: int = 2_000_000):
         self.memory_mb, self.file_mb = memory_mb, file_mb
-        self.output_limit, self.capture_limit = output_limit, capture_limit
+        self.output_limit = output_limit
+        self.reply_fd = -1  # the reply pipe's descriptor, as numbered inside the kernel
+        self._reply_r = -1  # its reading end, here
+        self._poller = None
         self.root = Path(tempfile.mkdtemp(prefix="normcourse-grade-"))
         self.workdir = self.root / "work"
         self.workdir.mkdir()
@@ -87,17 +113,29 @@ class GradingKernel:
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
                     "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
         env.pop("PYTHONSTARTUP", None)
-        with open(self.root / "kernel.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "normcourse.grading.launch",
-                 str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
-                 str(self.file_mb), "-f", str(conn)],
-                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
+        read_end, write_end = os.pipe()
+        try:
+            with open(self.root / "kernel.log", "ab") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "normcourse.grading.launch",
+                     str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
+                     str(self.file_mb), "-f", str(conn)],
+                    cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)  # the kernel holds the only writing end
+        os.set_blocking(read_end, False)
+        self.reply_fd, self._reply_r = write_end, read_end
         client = BlockingKernelClient()
         client.load_connection_file(str(conn))
         client.start_channels()
         self.client = client
+        self._poller = zmq.Poller()
+        self._poller.register(client.iopub_channel.socket, zmq.POLLIN)
+        self._poller.register(read_end, zmq.POLLIN)
         deadline = time.monotonic() + timeout
         # 1. the shell channel answers
         msg_id = client.kernel_info()
@@ -176,6 +214,9 @@ class GradingKernel:
         self.close()
 
     def _kill(self) -> None:
+        if self._reply_r >= 0:
+            os.close(self._reply_r)
+            self._reply_r, self._poller = -1, None
         if self.client is not None:
             try:
                 self.client.stop_channels()
@@ -257,16 +298,37 @@ class GradingKernel:
                 except queue.Empty:
                     break
 
-    def run(self, code: str, timeout: float, *, capture: bool = False) -> RunResult:
-        """Execute ``code``; never raises. ``capture`` keeps its stdout (bounded)."""
+    def _read_reply(self, buf: bytearray) -> bool:
+        """Read what is waiting on the reply pipe into ``buf`` (up to REPLY_LIMIT bytes;
+        the rest is read and dropped). Returns False when more arrived than that."""
+        ok = True
+        while True:
+            try:
+                chunk = os.read(self._reply_r, 1 << 20)
+            except (BlockingIOError, InterruptedError):
+                return ok
+            except OSError:
+                return ok
+            if not chunk:
+                return ok
+            if len(buf) + len(chunk) > REPLY_LIMIT:
+                ok = False
+            else:
+                buf += chunk
+
+    def run(self, code: str, timeout: float) -> RunResult:
+        """Execute ``code``; never raises."""
         start = time.monotonic()
         if not self.alive():
             return RunResult("died")
+        self._read_reply(bytearray())  # what arrived between executions belongs to none
+        reply, reply_ok = bytearray(), True
+        iopub = self.client.iopub_channel.socket
         msg_id = self.client.execute(code, store_history=True, allow_stdin=False,
                                      stop_on_error=False)
         deadline = start + max(timeout, 0.1)
         stopping = None  # "timeout" or "flood" once the cell was interrupted
-        out_bytes, ename, evalue, chunks, kept = 0, "", "", [], 0
+        out_bytes, ename, evalue = 0, "", ""
         next_poll = start + MEMORY_POLL
         while True:
             now = time.monotonic()
@@ -287,34 +349,33 @@ class GradingKernel:
                 return RunResult("died", "", f"did not stop within {GRACE:.0f} s of being "
                                  f"interrupted ({stopping})", seconds=now - start,
                                  output_bytes=out_bytes)
-            try:
-                msg = self.client.get_iopub_msg(timeout=min(0.2, deadline - now + 0.01))
-            except queue.Empty:
-                if not self.alive():
+            ready = dict(self._poller.poll(int(1000 * min(0.2, deadline - now + 0.01))))
+            if self._reply_r in ready:
+                reply_ok = self._read_reply(reply) and reply_ok
+            if iopub not in ready:
+                if not ready and not self.alive():
                     return RunResult("died", seconds=time.monotonic() - start,
                                      output_bytes=out_bytes)
                 continue
-            if msg["parent_header"].get("msg_id") != msg_id:
+            try:
+                msg = self.client.get_iopub_msg(timeout=0)
+            except queue.Empty:
                 continue
             kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                text = content.get("text", "")
-                out_bytes += len(text)
-                if capture and content.get("name") == "stdout" and kept < self.capture_limit:
-                    chunks.append(text)
-                    kept += len(text)
-            elif kind in ("display_data", "execute_result", "update_display_data"):
-                out_bytes += _size(content)
+            if kind not in ("status", "execute_input"):  # output of any request counts
+                out_bytes += _message_size(msg)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                pass
             elif kind == "error":
                 ename = str(content.get("ename", ""))[:200]
                 evalue = str(content.get("evalue", ""))[:500]
             elif kind == "status" and content.get("execution_state") == "idle":
                 break
-            limit = self.output_limit + (self.capture_limit if capture else 0)
-            if out_bytes > limit and stopping is None:
+            if out_bytes > self.output_limit and stopping is None:
                 stopping = "flood"
                 self.interrupt()
                 deadline = time.monotonic() + GRACE
+        reply_ok = self._read_reply(reply) and reply_ok  # written before the kernel went idle
         if self._asked_to_exit(msg_id):
             self._kill()  # exit()/quit() stop the kernel a moment later: make it definite
             return RunResult("died", "", "exit() or quit() ends the kernel",
@@ -323,8 +384,8 @@ class GradingKernel:
         if ename == "OutputLimitExceeded" and stopping is None:
             stopping = "flood"
         status = stopping or ("error" if ename else "ok")
-        return RunResult(status, ename, evalue, "".join(chunks), time.monotonic() - start,
-                         out_bytes)
+        return RunResult(status, ename, evalue, time.monotonic() - start, out_bytes,
+                         bytes(reply), not reply_ok)
 
 
 def _kill_quietly(p: psutil.Process) -> None:

@@ -260,16 +260,36 @@ def _truncated():
 
 
 FORGE = '''def answer_scale_question():
-    import sys
+    import os, sys
     f = sys._getframe(1)
-    while f is not None and "begin" not in f.f_locals:  # the grader's main() in the kernel
+    while f is not None and "nonce" not in f.f_locals:  # the grader's main() in the kernel
         f = f.f_back
     g = f.f_locals
     fake = {"status": "ok", "outcomes": [{"status": "returned", "value": "b", "error": "",
                                           "inputs_after": [], "arg_names": []}]}
-    sys.stdout.write(g["begin"] + g["wire"].encode(fake) + g["end"] + "\\n")
-    sys.stdout = open("/dev/null", "w")  # hide the real reply
+    os.write(g["fd"], f.f_globals["frame"](g["nonce"], g["wire"].encode(fake)))
     return "a"
+'''
+
+GARBLE = '''def answer_scale_question():
+    import os, sys
+    f = sys._getframe(1)
+    while f is not None and "nonce" not in f.f_locals:
+        f = f.f_back
+    os.write(f.f_locals["fd"], b"NCREPLY " + f.f_locals["nonce"].encode() + b" 000000000010\\n{\\"__int__\\": ")
+    return "b"
+'''
+
+HOOK = '''import json, os
+def _forge():  # after every cell: a forged reply on every pipe this process holds
+    fake = json.dumps({"__dict__": {"status": {"__int__": "x"}}}).encode()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:") and int(fd) > 2:
+                os.write(int(fd), b"NCREPLY " + b"0" * 32 + b" %012d\\n" % len(fake) + fake)
+        except OSError:
+            pass
+get_ipython().events.register("post_execute", _forge)
 '''
 
 LOOKUP = '''import numpy as np
@@ -356,6 +376,44 @@ CASES = [
     CorpusCase("renamed_by_browser_honest", "the solution saved as "
                "'01_feature_scale (1).ipynb' by a browser", _sol(), MAX,
                filename="01_feature_scale (1).ipynb", statuses=dict.fromkeys(IDS, "passed")),
+    CorpusCase("big_endian_honest", "right answers returned as big-endian arrays", _sol(
+        lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
+    r = X @ w + b - y
+    return (2 * X.T @ r / len(y)).astype(">f8"), np.array(2 * r.mean(), dtype=">f8")''')),
+        MAX, statuses=dict.fromkeys(IDS, "passed")),
+    CorpusCase("longdouble_honest", "right answers returned as np.longdouble", _sol(
+        lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
+    r = X.astype(np.longdouble) @ w + b - y
+    return 2 * X.T @ r / len(y), np.longdouble(2 * r.mean())'''),
+        lambda nb: _answer(nb, "ex1_max_lr", '''def max_stable_learning_rate(X):
+    return np.longdouble(2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())''')),
+        MAX, statuses=dict.fromkeys(IDS, "passed")),
+    CorpusCase("stdout_closed_honest", "solution whose last cell closes sys.stdout",
+               _sol(lambda nb: _append(nb, "import sys\nsys.stdout.close()")), MAX,
+               statuses=dict.fromkeys(IDS, "passed")),
+    CorpusCase("deeply_nested_return", "the learning rate returned inside a list nested "
+               "100 000 deep", _sol(lambda nb: _answer(nb, "ex1_max_lr", '''def max_stable_learning_rate(X):
+    x = 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()
+    for _ in range(100_000):
+        x = [x]
+    return x''')), MAX - 2, statuses={"ex1_max_lr": "failed"},
+        messages={"ex1_max_lr": "nested more than 20 levels deep"}),
+    CorpusCase("huge_return", "the learning rate returned with a 400 MB array", _sol(
+        lambda nb: _answer(nb, "ex1_max_lr", '''def max_stable_learning_rate(X):
+    return np.full(50_000_000, 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())''')),
+        MAX - 2, statuses={"ex1_max_lr": "failed"},
+        messages={"ex1_max_lr": "a value larger than 10 MB"}),
+    CorpusCase("mutates_with_patched_numpy", "changes X in place, with np.array_equal and "
+               "np.allclose patched to agree", _sol(
+        lambda nb: _answer(nb, "ex1_gradient", '''np.array_equal = lambda *a, **k: True
+np.allclose = lambda *a, **k: True
+
+def mse_gradient(X, y, w, b):
+    r = X @ w + b - y
+    g = 2 * X.T @ r / len(y)
+    X[:] = 0  # changes the caller's X
+    return g, 2 * float(r.mean())''')), MAX - 2, statuses={"ex1_gradient": "failed"},
+        messages={"ex1_gradient": "changed its input X in place"}),
     # ---------------------------------------------------------------- cheating
     CorpusCase("redefine_check", "stubs, plus check() and helpers' check/judge redefined to pass",
                _les(lambda nb: _append(nb, '''import helpers.exercises as hc
@@ -402,9 +460,27 @@ for n in ("0" * 32, "f" * 32):
           f"<<end-normcourse-reply-{n}>>")
 open("results.json", "w").write(json.dumps({"score": 100}))
 open("grades.csv", "w").write("submission,score\\nme,100\\n")''')), 0),
-    CorpusCase("forged_reply", "finds the reply markers from the call stack, forges a reply and "
-               "hides the real one", _sol(lambda nb: _answer(nb, "ex1_concept_scale", FORGE)),
-               MAX - 1, statuses={"ex1_concept_scale": "failed"}),
+    CorpusCase("forged_reply", "finds the request's nonce and reply pipe on the call stack "
+               "and writes a forged reply before the real one",
+               _sol(lambda nb: _answer(nb, "ex1_concept_scale", FORGE)), MAX - 1,
+               statuses={"ex1_concept_scale": "error"},
+               messages={"ex1_concept_scale": "2 replies arrived from your notebook"}),
+    CorpusCase("garbled_reply", "writes half a reply on the reply pipe during one exercise",
+               _sol(lambda nb: _answer(nb, "ex1_concept_scale", GARBLE)), MAX - 1,
+               statuses={"ex1_concept_scale": "error", "ex1_gradient": "passed"},
+               messages={"ex1_concept_scale": "reply from your notebook was unreadable"}),
+    CorpusCase("forging_hook", "a post_execute hook writes a forged reply on every pipe after "
+               "every cell", _sol(lambda nb: _append(nb, HOOK)), 0,
+               statuses=dict.fromkeys(IDS, "error"),
+               messages={"ex1_gradient": "does not belong to this request"}),
+    CorpusCase("printed_forgery_hook", "a post_execute hook prints an old-style forged reply "
+               "after every cell", _les(lambda nb: _append(nb, '''import json
+def _forge():
+    for n in ("0" * 32,):
+        print(f"<<normcourse-reply-{n}>>" + json.dumps({"__dict__": {"status": "ok"}}) +
+              f"<<end-normcourse-reply-{n}>>")
+get_ipython().events.register("post_execute", _forge)''')), 0,
+               statuses=dict.fromkeys(IDS, "not_done")),
     CorpusCase("memorised_cases", "answers memorised for the in-notebook (seed 0) cases only",
                _les(lambda nb: _append(nb, LOOKUP)), 1,
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "failed",
