@@ -88,7 +88,8 @@ def _add_grade(sub) -> None:
     g.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="grade N submissions at a time, one kernel each (default 1)")
     g.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
-                   help="time allowed to run all cells of one submission (default 600)")
+                   help="time allowed for one submission: running all its cells and "
+                        "calling its functions (default 600)")
     g.add_argument("--cell-timeout", type=float, default=120, metavar="SECONDS",
                    help="time allowed per cell and per graded function call (default 120)")
     g.add_argument("--memory", type=int, default=2048, metavar="MB",

@@ -46,11 +46,14 @@ from normcourse.grading.load import SubmissionError, load
 
 QUIET_ERRORS = {"NotDoneYet", "CheckFailed", "NotImplementedError"}  # expected in check cells
 MAX_RESTARTS = 3
+#: share of a submission's time (--timeout) its cells may use; the rest is kept for
+#: calling its functions, so a slow cell cannot cost the points of the functions above it
+CELLS_SHARE = 0.75
 
 
 @dataclass
 class Limits:
-    timeout: float = 600.0  # seconds for running all of a submission's cells
+    timeout: float = 600.0  # seconds for a whole submission: its cells and its function calls
     cell_timeout: float = 120.0  # seconds per cell, and per exercise when its function is called
     memory_mb: int = 2048  # resident memory of a kernel and its processes
     output_mb: float = 5.0
@@ -117,17 +120,23 @@ atexit.register(_at_exit)
 # --------------------------------------------------------------------------- grading
 
 
+def _cells_time(limits: Limits) -> str:
+    return (f"{CELLS_SHARE * limits.timeout:g} s of the submission's {limits.timeout:g} s "
+            "time limit")
+
+
 def _note_for(i: int, r, limits: Limits, cut_by_total: bool) -> str | None:
     where = f"code cell {i + 1}"
     if r.status == "timeout":
         if cut_by_total:
-            return (f"{where}: stopped when the whole notebook reached the {limits.timeout:.0f} s "
-                    "time limit; the cells after it were not run")
+            return (f"{where}: stopped when running the cells reached {_cells_time(limits)} "
+                    "(the rest is kept for calling your functions); the cells after it "
+                    "were not run")
         return (f"{where}: stopped after {limits.cell_timeout:.0f} s (an endless loop, or far "
                 "too slow?); the next cells were still run")
     if r.status == "flood":
-        return (f"{where}: stopped because it printed more than {limits.output_mb:g} MB of "
-                "output; the next cells were still run")
+        return (f"{where}: stopped because more than {limits.output_mb:g} MB of output "
+                "arrived while it ran; the next cells were still run")
     if r.status == "died" and r.ename == "MemoryLimit":
         return (f"{where}: stopped because it {r.evalue}; the notebook was run again "
                 "without this cell")
@@ -148,7 +157,8 @@ class _Run:
 
     def __init__(self, sub, limits: Limits, start: float):
         self.sub, self.limits = sub, limits
-        self.deadline = start + limits.timeout
+        self.deadline = start + limits.timeout  # for everything, function calls included
+        self.cells_deadline = start + CELLS_SHARE * limits.timeout
         self.skip: set = set()  # cells that killed the kernel or were interrupted
         self.notes: dict = {}
         self.restarts = 0
@@ -167,11 +177,11 @@ class _Run:
         for i, src in enumerate(self.sub.code_cells):
             if i in self.skip or not src.strip():
                 continue
-            remaining = self.deadline - time.monotonic()
+            remaining = self.cells_deadline - time.monotonic()
             if remaining <= 0:
                 self.notes.setdefault(f"total-{i}", (
-                    f"the notebook reached the {self.limits.timeout:.0f} s time limit; code "
-                    f"cells from {i + 1} on were not run"))
+                    f"running the cells reached {_cells_time(self.limits)}; code cells "
+                    f"from {i + 1} on were not run"))
                 return self.kernel.alive()
             cut = remaining < self.limits.cell_timeout
             r = self.kernel.run(src, min(self.limits.cell_timeout, remaining))
@@ -190,7 +200,7 @@ class _Run:
         self.restarts += 1
         if _STOP.is_set():
             return False
-        if self.restarts > MAX_RESTARTS or time.monotonic() > self.deadline:
+        if self.restarts > MAX_RESTARTS or time.monotonic() > self.cells_deadline:
             self.notes.setdefault("gave-up", (
                 "the kernel stopped too often; the exercises not graded yet get 0 points"))
             return False
@@ -218,22 +228,35 @@ def _error_result(ex, message: str) -> ExerciseResult:
                           f"✗ {ex.id}: {message}", [], ex.hints[0])
 
 
+def _not_reached(ex, limits: Limits) -> ExerciseResult:
+    return _error_result(ex, f"not graded: the submission reached its {limits.timeout:g} s "
+                             "time limit before the grader got to this exercise")
+
+
 def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResult, bool]:
-    """Call the learner's function on the cases in the kernel and judge here.
+    """Call the learner's function on the cases in the kernel and judge here, within
+    what is left of the submission's time (``limits.timeout``).
 
     Returns the result and whether the kernel must be restarted.
     """
+    remaining = run.deadline - time.monotonic()
+    if remaining <= 0:
+        return _not_reached(ex, limits), False
+    cut = remaining < limits.cell_timeout  # the submission's deadline comes first
+    limit = (f"before the submission's {limits.timeout:g} s time limit" if cut else
+             f"within {limits.cell_timeout:g} s")
     nonce = probe.new_nonce()
     r = run.kernel.run(probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd),
-                       limits.cell_timeout)
+                       min(limits.cell_timeout, remaining))
     if r.status == "died" and r.ename == "MemoryLimit":
         return _error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True
     if r.status == "died":
         why = f": {r.evalue}" if r.evalue else " (os._exit, a crash or running out of memory?)"
         return _error_result(ex, f"the Python kernel stopped while {ex.function} ran{why}"), True
     if r.status == "flood":
-        return _error_result(ex, f"{ex.function} printed more than {limits.output_mb:g} MB "
-                                 "of output"), False
+        return _error_result(ex, f"{ex.function} was stopped: more than {limits.output_mb:g} "
+                                 "MB of output (of any kind) arrived from your notebook while "
+                                 "it ran"), False
     try:
         if r.reply_overflow:
             raise probe.ProbeError(f"{probe.UNREADABLE} (far too large)")
@@ -246,20 +269,19 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
         elif msg.startswith("NOT_CALLABLE:"):
             msg = f"{ex.function} is a {msg.split(':', 1)[1]}, not a function"
         elif r.status == "timeout":
-            msg = f"{ex.function} did not return within {limits.cell_timeout:.0f} s"
+            msg = f"{ex.function} did not return {limit}"
         elif r.ename:
             msg = f"{msg} ({r.ename}: {r.evalue})"[:300]
         return _error_result(ex, msg), False
     report = judge(ex, cases, outcomes)
     for out, res in zip(outcomes, report.results, strict=True):
-        _explain(out, res, limits)
+        _explain(out, res, limit)
     return _exercise_result(ex, report), False
 
 
-def _explain(out: Outcome, res: CaseResult, limits: Limits) -> None:
+def _explain(out: Outcome, res: CaseResult, limit: str) -> None:
     if out.status == "raised" and out.error == "TIMEOUT":
-        res.message = (f"your function did not return within {limits.cell_timeout:.0f} s "
-                       "(an endless loop?)")
+        res.message = f"your function did not return {limit} (an endless loop, or far too slow?)"
     elif out.status == "raised" and out.error == "SKIPPED":
         res.message = "not run: an earlier case did not return in time"
     elif out.status == "unreadable":
@@ -317,6 +339,9 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
             return result
         alive = run.run_cells()
         for ex in exercises:
+            if time.monotonic() >= run.deadline:
+                result.exercises.append(_not_reached(ex, limits))
+                continue
             if not alive:
                 result.exercises.append(_error_result(
                     ex, "not graded: the notebook's kernel had stopped (see the notes)"))

@@ -114,3 +114,34 @@ def test_total_time_limit_keeps_the_points_earned_before(tmp_path):
     got = {e.id: e.status for e in r.exercises}
     assert got["ex1_gradient"] == "passed" and r.score == 2, (got, r.notes)
     assert any("time limit" in n for n in r.notes), r.notes
+
+
+SLOW_FIRST_CALL = '''import time as _time
+_called = set()
+
+def _slow_once(name):
+    if name not in _called:
+        _called.add(name)
+        _time.sleep(3)
+'''
+
+
+def test_one_deadline_covers_the_cells_and_the_function_calls(tmp_path):
+    """Each function sleeps 3 s on its first call: under --timeout 8 the grader stops
+    calling them at 8 s (not 8 s + 4 x the per-call limit) and says which were not reached."""
+    nb = corpus._drop_checks(corpus.solution_notebook())
+    nb.cells.insert(2, corpus.new_code_cell(SLOW_FIRST_CALL))
+    for ex_id, (fn, src) in corpus.SOLUTIONS.items():
+        cell = nb.cells[corpus._cell_index(nb, ex_id)]
+        cell.source = src.replace("    ### BEGIN SOLUTION\n",
+                                  f"    ### BEGIN SOLUTION\n    _slow_once({fn!r})\n")
+    path = tmp_path / "slow_calls.ipynb"
+    path.write_bytes(corpus._dump(nb))
+    r = grade_submission(path, Limits(timeout=8, cell_timeout=20))
+    assert r.graded, r.error
+    assert r.seconds < 8 + 5 + 4, r.seconds  # the deadline, the grace of an interrupt, slack
+    said = {e.id: e.summary + " | ".join(c["message"] for c in e.cases) for e in r.exercises}
+    assert r.exercises[0].status == "passed", said
+    assert r.exercises[-1].status == "error" and "not graded: the submission reached its 8 s " \
+        "time limit" in said[r.exercises[-1].id], said
+    assert any("before the submission's 8 s time limit" in s for s in said.values()), said

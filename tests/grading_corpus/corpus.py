@@ -571,7 +571,7 @@ def answer_scale_question():
     return "b"''')), MAX - 1, statuses={"ex1_concept_scale": "failed"}),
     CorpusCase("flood_cell", "solution with a cell that prints forever", _sol(
         lambda nb: _insert_after(nb, "ex1_gradient_test", "while True:\n    print('x' * 10000)")),
-        MAX, note="printed more than"),
+        MAX, note="MB of output arrived while it ran"),
     CorpusCase("flood_function", "a right gradient that prints 20 MB on each call", _sol(
         lambda nb: _drop_checks(nb),
         lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
@@ -579,6 +579,20 @@ def answer_scale_question():
     r = X @ w + b - y
     return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), MAX - 2,
         statuses={"ex1_gradient": "failed"}),
+    CorpusCase("flood_other_request", "a right gradient that sends three 20 MB displays "
+               "addressed to another request on each call", _sol(lambda nb: _answer(
+                   nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
+    k = get_ipython().kernel
+    other = {"msg_id": "another-request", "msg_type": "execute_request", "session": "s",
+             "username": "u", "date": "", "version": "5.3"}
+    for _ in range(3):
+        k.session.send(k.iopub_socket, "display_data",
+                       {"data": {"text/plain": "x" * 20_000_000}, "metadata": {}},
+                       parent=other, ident=b"display_data")
+    r = X @ w + b - y
+    return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), MAX - 2,
+        statuses={"ex1_gradient": "error", "ex1_max_lr": "passed"},
+        messages={"ex1_gradient": "more than 1 MB of output"}),
     CorpusCase("leftover_processes", "starts a background process, a new session and a fork",
                _sol(lambda nb: _append(nb, '''import os, subprocess
 subprocess.Popen(["sleep", "31337"])
