@@ -42,7 +42,7 @@ from helpers.checking.verdict import CaseResult, Report, judge
 from helpers.exercises import lesson_exercises
 from normcourse.grading import probe
 from normcourse.grading.kernel import GradingKernel, KernelStartError
-from normcourse.grading.load import SubmissionError, load
+from normcourse.grading.load import SubmissionError, load, redefined_after_check, why_missing
 
 QUIET_ERRORS = {"NotDoneYet", "CheckFailed", "NotImplementedError"}  # expected in check cells
 MAX_RESTARTS = 3
@@ -233,6 +233,15 @@ def _not_reached(ex, limits: Limits) -> ExerciseResult:
                              "time limit before the grader got to this exercise")
 
 
+def _note_redefinition(res: ExerciseResult, sub, ex) -> None:
+    cells = redefined_after_check(sub.nb, ex.id, ex.function)
+    if cells:
+        where = ", ".join(str(n) for n in cells)
+        res.summary += (f" Note: {ex.function} is defined again in code cell{'s' * (len(cells) > 1)} "
+                        f"{where}, after its check cell; the grader used the last definition "
+                        "(the one your notebook ends with), not the one the check cell checked.")
+
+
 def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResult, bool]:
     """Call the learner's function on the cases in the kernel and judge here, within
     what is left of the submission's time (``limits.timeout``).
@@ -264,8 +273,8 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
     except probe.ProbeError as exc:
         msg = str(exc)
         if msg == "MISSING":
-            msg = (f"there is no function called {ex.function} in your notebook (was its cell "
-                   "run without error? was it renamed?)")
+            msg = (f"there is no function called {ex.function} in your notebook after it ran: "
+                   + why_missing(run.sub.nb, ex.id, ex.function))
         elif msg.startswith("NOT_CALLABLE:"):
             msg = f"{ex.function} is a {msg.split(':', 1)[1]}, not a function"
         elif r.status == "timeout":
@@ -347,6 +356,7 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
                     ex, "not graded: the notebook's kernel had stopped (see the notes)"))
                 continue
             res, fatal = _grade_exercise(run, ex, cases[ex.id], limits)
+            _note_redefinition(res, sub, ex)
             result.exercises.append(res)
             if fatal:
                 alive = run.recover()
@@ -397,7 +407,10 @@ def _terminate(signum, frame):
 
 def _progress(r: SubmissionResult) -> None:
     what = f"{r.score:g}/{r.max_score:g}" if r.graded else f"NOT GRADED: {r.error}"
-    print(f"{r.submission}: {what} ({r.seconds:.1f} s)", file=sys.stderr, flush=True)
+    from normcourse.grading.report import safe_text
+
+    print(f"{safe_text(r.submission)}: {safe_text(what)} ({r.seconds:.1f} s)", file=sys.stderr,
+          flush=True)
 
 
 def main(args) -> int:

@@ -241,6 +241,44 @@ def test_feedback_lists_every_exercise_and_names_do_not_collide(tmp_path):
     assert "could not be graded" in paths[1].read_text()
 
 
+def _named(*names):
+    ok, _ = _results()
+    out = []
+    for name in names:
+        r = SubmissionResult(**{**ok.to_dict(), "exercises": ok.exercises})
+        r.submission = name
+        out.append(r)
+    return out
+
+
+EVIL = "alice\nbob  01_feature_scale  7 of 7\u202e=cmd|' C calc'!A0_*x*.ipynb"
+
+
+def test_a_file_name_is_shown_safely_in_every_format(tmp_path):
+    results = _named(EVIL, "=1+1.ipynb")
+    table = report.table(results)
+    assert "alice\\nbob" in table and "\\u202e" in table
+    assert len(table.splitlines()) == 2 + 2 * 2 + 2  # header, 2 rows + a note each, footer
+    rows = list(csv.reader(io.StringIO(report.to_csv(results))))
+    assert len(rows) == 3 and rows[1][0].startswith("alice\\nbob")
+    assert rows[2][0] == "'=1+1.ipynb"  # never a spreadsheet formula
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    md = report.feedback_markdown(results[0])
+    title = md.splitlines()[0]  # one line, rendered as typed: alice\nbob ...
+    assert title.startswith("# Feedback on alice") and "bob" in title and "\u202e" not in md
+    assert "\\_\\*x\\*" in md.splitlines()[0]  # Markdown shown as typed
+    data = json.loads(report.gradescope(results))
+    assert "\u202e" not in json.dumps(data, ensure_ascii=False)
+    assert json.loads(report.to_json(results))["submissions"][0]["submission"] == EVIL
+
+
+def test_gradescope_test_names_are_unique_per_submission():
+    results = _named("a/01_feature_scale.ipynb", "b/01_feature_scale.ipynb",
+                     "b/01_feature_scale.ipynb")
+    names = [t["name"] for t in json.loads(report.gradescope(results))["tests"]]
+    assert len(names) == len(set(names)) == 3 * 2
+
+
 def test_table_shows_errors_and_notes():
     text = report.table(_results())
     assert "ERROR" in text and "empty file" in text and "note: code cell 4" in text
@@ -292,6 +330,25 @@ def test_cli_formats_and_exit_status(small_batch, tmp_path):
 def test_cli_usage_errors(small_batch):
     p = _grade("solution.ipynb", "--exercise", "nope", cwd=small_batch)
     assert p.returncode == 2 and "unknown exercise" in p.stderr
+    p = _grade("solution.ipynb", "--lesson", "09_nope", cwd=small_batch)
+    assert p.returncode == 2 and "unknown lesson" in p.stderr
+
+
+def test_cli_every_classroom_step_fails_on_another_lessons_notebook(tmp_path):
+    """The start-here notebook renamed 03_batch_norm.ipynb: each step of the printed
+    workflow exits non-zero (before: 0 of 0 graded, and --require-full accepted it)."""
+    import shlex
+
+    (tmp_path / "03_batch_norm.ipynb").write_bytes(corpus._dump(
+        corpus.stub_notebook("00_start_here")))
+    workflow = report.classroom_workflow("03_batch_norm", "pip install .")
+    commands = re.findall(r"command: normcourse grade (.*)", workflow)
+    assert len(commands) == 15
+    for command in commands[:2]:  # each step is the same command with another --exercise
+        p = _grade(*shlex.split(command), cwd=tmp_path)
+        assert p.returncode == 1, (command, p.stdout, p.stderr)
+        assert "its content (notebook metadata and exercise cells) is lesson 00_start_here" \
+            in p.stdout
 
 
 # --------------------------------------------------------------------------- teachers' docs

@@ -241,6 +241,13 @@ def _stub(lesson: str):
     return lambda: _dump(stub_notebook(lesson))
 
 
+def _to_markdown(nb, grade_id: str):
+    i = _cell_index(nb, grade_id)
+    old = nb.cells[i]
+    nb.cells[i] = new_markdown_cell(old.source, metadata=old.metadata)
+    return nb
+
+
 def _foreign():
     nb = new_notebook(cells=[new_code_cell("def q1():\n    return 42", metadata=_nbg(
         grade=False, solution=True, locked=False, grade_id="hw3_q1"))])
@@ -414,6 +421,28 @@ def mse_gradient(X, y, w, b):
     X[:] = 0  # changes the caller's X
     return g, 2 * float(r.mean())''')), MAX - 2, statuses={"ex1_gradient": "failed"},
         messages={"ex1_gradient": "changed its input X in place"}),
+    # ---------------------------------------------------------------- truthful messages
+    CorpusCase("exercise_cell_markdown", "the gradient's exercise cell turned into Markdown",
+               _sol(lambda nb: _to_markdown(nb, "ex1_gradient")), MAX - 2,
+               statuses={"ex1_gradient": "error"},
+               messages={"ex1_gradient": "is a markdown cell, not a code cell"}),
+    CorpusCase("function_renamed", "the gradient renamed mse_grad", _sol(lambda nb: _answer(
+        nb, "ex1_gradient", GOOD_GRADIENT.replace("def mse_gradient", "def mse_grad")),
+        lambda nb: _drop_checks(nb)), MAX - 2, statuses={"ex1_gradient": "error"},
+        messages={"ex1_gradient": "defines mse_grad instead: was the function renamed?"}),
+    CorpusCase("exercise_cell_raises", "the gradient's cell raises before its def",
+               _sol(lambda nb: _answer(nb, "ex1_gradient", "1 / 0\n\n" + GOOD_GRADIENT)),
+               MAX - 2, statuses={"ex1_gradient": "error"},
+               messages={"ex1_gradient": "defines it, but the definition was lost"}),
+    CorpusCase("redefined_after_check", "a right gradient, checked, then redefined wrongly "
+               "further down", _sol(lambda nb: _append(nb, WRONG_GRADIENT)), MAX - 2,
+               statuses={"ex1_gradient": "failed"},
+               messages={"ex1_gradient": "is defined again in code cell 10, after its check "
+                                         "cell"}),
+    CorpusCase("redefined_honest", "a right gradient redefined (rightly) after its check cell",
+               _sol(lambda nb: _append(nb, GOOD_GRADIENT)), MAX,
+               statuses=dict.fromkeys(IDS, "passed"),
+               messages={"ex1_gradient": "the grader used the last definition"}),
     # ---------------------------------------------------------------- cheating
     CorpusCase("redefine_check", "stubs, plus check() and helpers' check/judge redefined to pass",
                _les(lambda nb: _append(nb, '''import helpers.exercises as hc
