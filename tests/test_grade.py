@@ -434,3 +434,36 @@ def test_secrets_are_not_passed_to_the_kernel():
 
     assert SECRET.search("GITHUB_TOKEN") and SECRET.search("AWS_SECRET_ACCESS_KEY")
     assert not SECRET.search("PATH") and not SECRET.search("HOME")
+
+
+# --------------------------------------------------------------------------- what the code defines
+
+
+def _nb_dict(nb) -> dict:
+    return json.loads(corpus._dump(nb))
+
+
+def test_why_a_function_is_missing_says_what_its_cell_is():
+    def why(nb):
+        return load.why_missing(_nb_dict(nb), "ex1_gradient", "mse_gradient")
+
+    assert "is a markdown cell, not a code cell" in why(
+        corpus._to_markdown(corpus.solution_notebook(), "ex1_gradient"))
+    renamed = corpus._answer(corpus.solution_notebook(), "ex1_gradient",
+                             corpus.GOOD_GRADIENT.replace("mse_gradient", "mse_grad"))
+    assert "defines mse_grad instead: was the function renamed?" in why(renamed)
+    emptied = corpus._answer(corpus.solution_notebook(), "ex1_gradient", "%matplotlib inline")
+    assert "does not define mse_gradient" in why(emptied)
+    assert "defines it, but the definition was lost" in why(corpus.solution_notebook())
+
+
+def test_a_definition_after_the_check_cell_is_found():
+    nb = corpus.solution_notebook()
+    assert load.redefined_after_check(_nb_dict(nb), "ex1_gradient", "mse_gradient") == []
+    nb = corpus._append(nb, "x = 1", "mse_gradient = lambda *a: None",
+                        "from mymod import mse_gradient")
+    assert load.redefined_after_check(_nb_dict(nb), "ex1_gradient", "mse_gradient") == [11, 12]
+    no_checks = corpus._append(corpus._drop_checks(corpus.solution_notebook()),
+                               corpus.WRONG_GRADIENT)
+    assert load.redefined_after_check(_nb_dict(no_checks), "ex1_gradient",
+                                      "mse_gradient") == [6]

@@ -309,7 +309,11 @@ class GradingKernel:
                 return ok
             except OSError:
                 return ok
-            if not chunk:
+            if not chunk:  # every writer is gone (the kernel died): stop watching the pipe
+                try:
+                    self._poller.unregister(self._reply_r)
+                except (KeyError, AttributeError):
+                    pass
                 return ok
             if len(buf) + len(chunk) > REPLY_LIMIT:
                 ok = False
