@@ -19,6 +19,7 @@ environment token they inherit) and removes the folder.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import queue
 import re
@@ -33,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-import zmq
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
@@ -88,7 +88,6 @@ class GradingKernel:
         self.output_limit = output_limit
         self.reply_fd = -1  # the reply pipe's descriptor, as numbered inside the kernel
         self._reply_r = -1  # its reading end, here
-        self._poller = None
         self.root = Path(tempfile.mkdtemp(prefix="normcourse-grade-"))
         self.workdir = self.root / "work"
         self.workdir.mkdir()
@@ -128,14 +127,15 @@ class GradingKernel:
         finally:
             os.close(write_end)  # the kernel holds the only writing end
         os.set_blocking(read_end, False)
+        try:  # a larger pipe: a big reply streams in fewer rounds
+            fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (OSError, AttributeError):
+            pass
         self.reply_fd, self._reply_r = write_end, read_end
         client = BlockingKernelClient()
         client.load_connection_file(str(conn))
         client.start_channels()
         self.client = client
-        self._poller = zmq.Poller()
-        self._poller.register(client.iopub_channel.socket, zmq.POLLIN)
-        self._poller.register(read_end, zmq.POLLIN)
         deadline = time.monotonic() + timeout
         # 1. the shell channel answers
         msg_id = client.kernel_info()
@@ -216,7 +216,7 @@ class GradingKernel:
     def _kill(self) -> None:
         if self._reply_r >= 0:
             os.close(self._reply_r)
-            self._reply_r, self._poller = -1, None
+            self._reply_r = -1
         if self.client is not None:
             try:
                 self.client.stop_channels()
@@ -298,23 +298,19 @@ class GradingKernel:
                 except queue.Empty:
                     break
 
-    def _read_reply(self, buf: bytearray) -> bool:
+    def _read_reply(self, buf: bytearray) -> tuple[int, bool]:
         """Read what is waiting on the reply pipe into ``buf`` (up to REPLY_LIMIT bytes;
-        the rest is read and dropped). Returns False when more arrived than that."""
-        ok = True
+        the rest is read and dropped). Returns the bytes read and False when more
+        arrived than the limit."""
+        n, ok = 0, True
         while True:
             try:
                 chunk = os.read(self._reply_r, 1 << 20)
-            except (BlockingIOError, InterruptedError):
-                return ok
-            except OSError:
-                return ok
-            if not chunk:  # every writer is gone (the kernel died): stop watching the pipe
-                try:
-                    self._poller.unregister(self._reply_r)
-                except (KeyError, AttributeError):
-                    pass
-                return ok
+            except OSError:  # nothing waiting (EAGAIN), or the pipe is closed
+                return n, ok
+            if not chunk:  # every writer is gone (the kernel died)
+                return n, ok
+            n += len(chunk)
             if len(buf) + len(chunk) > REPLY_LIMIT:
                 ok = False
             else:
@@ -326,8 +322,7 @@ class GradingKernel:
         if not self.alive():
             return RunResult("died")
         self._read_reply(bytearray())  # what arrived between executions belongs to none
-        reply, reply_ok = bytearray(), True
-        iopub = self.client.iopub_channel.socket
+        reply, reply_ok, streaming = bytearray(), True, False
         msg_id = self.client.execute(code, store_history=True, allow_stdin=False,
                                      stop_on_error=False)
         deadline = start + max(timeout, 0.1)
@@ -353,17 +348,15 @@ class GradingKernel:
                 return RunResult("died", "", f"did not stop within {GRACE:.0f} s of being "
                                  f"interrupted ({stopping})", seconds=now - start,
                                  output_bytes=out_bytes)
-            ready = dict(self._poller.poll(int(1000 * min(0.2, deadline - now + 0.01))))
-            if self._reply_r in ready:
-                reply_ok = self._read_reply(reply) and reply_ok
-            if iopub not in ready:
-                if not ready and not self.alive():
+            n, ok = self._read_reply(reply)
+            reply_ok, streaming = reply_ok and ok, n > 0
+            try:  # while a reply streams in, look at the pipe again within a millisecond
+                msg = self.client.get_iopub_msg(
+                    timeout=0.001 if streaming else min(0.2, deadline - now + 0.01))
+            except queue.Empty:
+                if not streaming and not self.alive():
                     return RunResult("died", seconds=time.monotonic() - start,
                                      output_bytes=out_bytes)
-                continue
-            try:
-                msg = self.client.get_iopub_msg(timeout=0)
-            except queue.Empty:
                 continue
             kind, content = msg["msg_type"], msg["content"]
             if kind not in ("status", "execute_input"):  # output of any request counts
@@ -379,7 +372,7 @@ class GradingKernel:
                 stopping = "flood"
                 self.interrupt()
                 deadline = time.monotonic() + GRACE
-        reply_ok = self._read_reply(reply) and reply_ok  # written before the kernel went idle
+        reply_ok = self._read_reply(reply)[1] and reply_ok  # written before the kernel went idle
         if self._asked_to_exit(msg_id):
             self._kill()  # exit()/quit() stop the kernel a moment later: make it definite
             return RunResult("died", "", "exit() or quit() ends the kernel",
