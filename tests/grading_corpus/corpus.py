@@ -3,14 +3,17 @@
 Every submission is built from a small lesson-1 notebook made here from the
 exercise specs (``helpers/exercises/l01.py``) with the course's conventions
 (solution cells with markers, one-line check cells), and from its learner
-version made by ``normcourse.build``. So the corpus does not depend on the
-real lesson notebooks, and ``tests/test_grade_corpus.py`` grades it all.
+version made by ``normcourse.build``; the lesson-identity cases use untouched
+notebooks of other lessons made from their specs (:func:`stub_notebook`). So the
+corpus does not depend on the real lesson notebooks, and
+``tests/test_grade_corpus.py`` grades it all, each case under its own file name
+and options (``--lesson``, ``--exercise``).
 
     python tests/grading_corpus/corpus.py OUT_DIR   # write the files + manifest.json
 
 ``CASES`` is the manifest: name, what the submission does, and the expected
-grade (score, or the error message a bad file must get, and per-exercise
-statuses where they matter).
+grade (score, or the error message a bad file must get, per-exercise statuses
+and message substrings where they matter).
 """
 
 from __future__ import annotations
