@@ -256,7 +256,7 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
              f"within {limits.cell_timeout:g} s")
     nonce = probe.new_nonce()
     r = run.kernel.run(probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd),
-                       min(limits.cell_timeout, remaining))
+                       min(limits.cell_timeout, remaining), capture=True)
     if r.status == "died" and r.ename == "MemoryLimit":
         return _error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True
     if r.status == "died":

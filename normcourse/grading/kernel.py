@@ -58,6 +58,7 @@ class RunResult:
     status: str  # "ok", "error", "timeout", "flood", "died"
     ename: str = ""
     evalue: str = ""
+    stdout: str = ""  # only when asked for (capture=True), bounded
     seconds: float = 0.0
     output_bytes: int = 0
     reply: bytes = b""  # what arrived on the reply pipe during the execution
@@ -83,9 +84,9 @@ def _message_size(msg: dict) -> int:
 
 class GradingKernel:
     def __init__(self, *, memory_mb: int = 2048, file_mb: int = 100,
-                 output_limit: int = 2_000_000):
+                 output_limit: int = 2_000_000, capture_limit: int = 30_000_000):
         self.memory_mb, self.file_mb = memory_mb, file_mb
-        self.output_limit = output_limit
+        self.output_limit, self.capture_limit = output_limit, capture_limit
         self.reply_fd = -1  # the reply pipe's descriptor, as numbered inside the kernel
         self._reply_r = -1  # its reading end, here
         self.root = Path(tempfile.mkdtemp(prefix="normcourse-grade-"))
@@ -112,26 +113,15 @@ class GradingKernel:
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
                     "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
         env.pop("PYTHONSTARTUP", None)
-        read_end, write_end = os.pipe()
-        try:
-            with open(self.root / "kernel.log", "ab") as log:
-                self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "normcourse.grading.launch",
-                     str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
-                     str(self.file_mb), "-f", str(conn)],
-                    cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
-        except BaseException:
-            os.close(read_end)
-            raise
-        finally:
-            os.close(write_end)  # the kernel holds the only writing end
-        os.set_blocking(read_end, False)
-        try:  # a larger pipe: a big reply streams in fewer rounds
-            fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 1 << 20)
-        except (OSError, AttributeError):
-            pass
-        self.reply_fd, self._reply_r = write_end, read_end
+        write_end = self._open_reply_pipe()
+        with open(self.root / "kernel.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "normcourse.grading.launch",
+                 str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
+                 str(self.file_mb), "-f", str(conn)],
+                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
+        os.close(write_end)  # the kernel holds the only writing end
         client = BlockingKernelClient()
         client.load_connection_file(str(conn))
         client.start_channels()
@@ -164,6 +154,17 @@ class GradingKernel:
                 break
             self._check_start(deadline)
         self._drain()
+
+    def _open_reply_pipe(self) -> int:
+        """A new reply pipe: keeps its reading end, returns the writing end for the kernel."""
+        read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        try:  # a larger pipe: a big reply streams in fewer rounds
+            fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (OSError, AttributeError):
+            pass
+        self.reply_fd, self._reply_r = write_end, read_end  # _kill closes the reading end
+        return write_end
 
     def _check_start(self, deadline: float) -> None:
         if self.proc.poll() is not None:
@@ -316,8 +317,8 @@ class GradingKernel:
             else:
                 buf += chunk
 
-    def run(self, code: str, timeout: float) -> RunResult:
-        """Execute ``code``; never raises."""
+    def run(self, code: str, timeout: float, *, capture: bool = False) -> RunResult:
+        """Execute ``code``; never raises. ``capture`` keeps its stdout (bounded)."""
         start = time.monotonic()
         if not self.alive():
             return RunResult("died")
@@ -327,7 +328,7 @@ class GradingKernel:
                                      stop_on_error=False)
         deadline = start + max(timeout, 0.1)
         stopping = None  # "timeout" or "flood" once the cell was interrupted
-        out_bytes, ename, evalue = 0, "", ""
+        out_bytes, ename, evalue, chunks, kept = 0, "", "", [], 0
         next_poll = start + MEMORY_POLL
         while True:
             now = time.monotonic()
@@ -363,6 +364,11 @@ class GradingKernel:
                 out_bytes += _message_size(msg)
             if msg["parent_header"].get("msg_id") != msg_id:
                 pass
+            elif kind == "stream":
+                text = content.get("text", "")
+                if capture and content.get("name") == "stdout" and kept < self.capture_limit:
+                    chunks.append(text)
+                    kept += len(text)
             elif kind == "error":
                 ename = str(content.get("ename", ""))[:200]
                 evalue = str(content.get("evalue", ""))[:500]
@@ -381,8 +387,8 @@ class GradingKernel:
         if ename == "OutputLimitExceeded" and stopping is None:
             stopping = "flood"
         status = stopping or ("error" if ename else "ok")
-        return RunResult(status, ename, evalue, time.monotonic() - start, out_bytes,
-                         bytes(reply), not reply_ok)
+        return RunResult(status, ename, evalue, "".join(chunks), time.monotonic() - start,
+                         out_bytes, bytes(reply), not reply_ok)
 
 
 def _kill_quietly(p: psutil.Process) -> None:

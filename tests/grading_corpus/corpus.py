@@ -413,6 +413,13 @@ CASES = [
     return np.full(50_000_000, 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())''')),
         MAX - 2, statuses={"ex1_max_lr": "failed"},
         messages={"ex1_max_lr": "a value larger than 10 MB"}),
+    CorpusCase("many_large_returns", "the learning rate returned as an 8.8 MB array on "
+               "each of five cases (each under the 10 MB limit, together over the reply's)",
+               _sol(lambda nb: _answer(nb, "ex1_max_lr", '''def max_stable_learning_rate(X):
+    return np.full(1_100_000, 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())''')),
+        MAX - 2, statuses={"ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+        messages={"ex1_max_lr": "the values returned by the cases so far add up to more "
+                                "than 36 MB"}),
     CorpusCase("mutates_with_patched_numpy", "changes X in place, with np.array_equal and "
                "np.allclose patched to agree", _sol(
         lambda nb: _answer(nb, "ex1_gradient", '''np.array_equal = lambda *a, **k: True
