@@ -5,18 +5,23 @@
 
 For each submission the grader
 
-1. reads the file and works out its lesson (notebook metadata written by
-   ``normcourse build``, and the nbgrader ``grade_id`` of its exercise cells);
-   a file it cannot grade gets one error row saying why;
+1. reads the file and works out its lesson from its content (notebook metadata
+   written by ``normcourse build``, and the nbgrader ``grade_id`` of its
+   exercise cells), checked against its file name, ``--lesson`` and
+   ``--exercise``; a file it cannot grade gets one error row saying why;
 2. runs every code cell in a fresh kernel in a temporary folder, under limits
-   (time per cell and in total, memory, output size); errors do not stop it,
+   (time per cell, memory, output size of any kind); errors do not stop it,
    and a cell that kills the kernel is left out on a restart;
 3. for each exercise of the lesson, builds test cases from a fresh random
    generator *in this process*, sends only their inputs into the kernel,
-   calls the learner's function there, gets back only plain values, and
-   judges them here with ``helpers.checking.verdict.judge``. Nothing the submission
-   does in its kernel (redefining ``check``, patching numpy or the helpers,
-   editing test cells, printing fake results) can award it a point.
+   calls the learner's function there, gets back exactly one reply of plain
+   values on the kernel's private reply pipe, and judges them here with
+   ``helpers.checking.verdict.judge`` (in-place changes included). Nothing the
+   submission does in its kernel (redefining ``check``, patching numpy or the
+   helpers, editing test cells, printing fake results) can award it a point.
+
+One deadline (``--timeout``) covers steps 2 and 3: the cells may use
+``CELLS_SHARE`` of it, and what was not reached in time is reported as such.
 
 Points are all-or-nothing per exercise, as in nbgrader, and come from the
 course's exercise specs, never from the submission.
