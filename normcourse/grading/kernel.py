@@ -96,6 +96,7 @@ class GradingKernel:
         self.proc: subprocess.Popen | None = None
         self.client: BlockingKernelClient | None = None
         self._n = 0
+        self._late_output = 0  # output that arrived after an execution ended: counts next
         self._closed = False
         self._ps, self._children, self._scanned = None, [], 0.0
 
@@ -154,6 +155,7 @@ class GradingKernel:
                 break
             self._check_start(deadline)
         self._drain()
+        self._late_output = 0
 
     def _open_reply_pipe(self) -> int:
         """A new reply pipe: keeps its reading end, returns the writing end for the kernel."""
@@ -295,9 +297,11 @@ class GradingKernel:
         for get in (self.client.get_shell_msg, self.client.get_iopub_msg):
             while True:
                 try:
-                    get(timeout=0)
+                    msg = get(timeout=0)
                 except queue.Empty:
                     break
+                if msg.get("msg_type") not in ("status", "execute_input", "execute_reply"):
+                    self._late_output += _message_size(msg)
 
     def _read_reply(self, buf: bytearray) -> tuple[int, bool]:
         """Read what is waiting on the reply pipe into ``buf`` (up to REPLY_LIMIT bytes;
@@ -328,7 +332,8 @@ class GradingKernel:
                                      stop_on_error=False)
         deadline = start + max(timeout, 0.1)
         stopping = None  # "timeout" or "flood" once the cell was interrupted
-        out_bytes, ename, evalue, chunks, kept = 0, "", "", [], 0
+        out_bytes, ename, evalue, chunks, kept = self._late_output, "", "", [], 0
+        self._late_output = 0
         next_poll = start + MEMORY_POLL
         while True:
             now = time.monotonic()
