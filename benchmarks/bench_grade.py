@@ -9,7 +9,10 @@ Prints one table (medians of ``--repeats`` runs) against the budgets of issue 5:
 - a batch with ``--jobs 2`` takes <= 0.6x the time of grading one by one
   (issue 5 asks for 100 submissions; ``--batch`` sets how many, default 20);
 - the grader's own peak memory (max RSS of the grading process, kernels not
-  included) stays flat as the number of submissions grows.
+  included) stays flat as the number of submissions grows;
+- one request to a kernel (issue 11: the reply comes back on the kernel's
+  private pipe): a function returning a number, and one returning about 35 MB
+  of arrays (three 8.8 MB arrays, near the reply's size limit).
 
 The batch is half solution notebooks, half untouched lessons. Timings depend on
 what else runs on the machine: run it on a quiet one, and read them as such.
@@ -91,6 +94,31 @@ def grade_in_subprocess(paths: list[Path], jobs: int) -> tuple[float, float, flo
     return tuple(json.loads(p.stdout.strip().splitlines()[-1]))
 
 
+def probe_round_trip(repeats: int) -> list[tuple[str, float]]:
+    """Median seconds of one request (call a function on 3 cases, read and decode the reply)."""
+    from helpers.checking.calling import Case
+    from normcourse.grading import probe
+    from normcourse.grading.kernel import GradingKernel
+
+    code = ("import numpy as np\ndef small(x):\n    return x + 1.0\n"
+            "def big(x):\n    return np.full(1_100_000, x)\n")
+    cases = [Case(f"case {i}", (float(i),)) for i in range(3)]
+    rows = []
+    with GradingKernel() as k:
+        k.start()
+        k.run(code, 30)
+        for fn, label in (("small", "a number"), ("big", "35 MB of arrays")):
+            times = []
+            for _ in range(repeats):
+                nonce = probe.new_nonce()
+                t = time.perf_counter()
+                r = k.run(probe.snippet(fn, cases, nonce, k.reply_fd), 60)
+                probe.parse_reply(r.reply, nonce, len(cases))
+                times.append(time.perf_counter() - t)
+            rows.append((f"one request, 3 cases returning {label}", statistics.median(times)))
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--batch", type=int, default=20, help="submissions in the batch runs")
@@ -134,6 +162,9 @@ def main(argv=None) -> int:
                                     for _ in range(args.repeats))
             rows.append((f"grader max RSS, {n} submissions (--jobs 2)", f"{rss:.0f} MB", "",
                          "flat"))
+        # 4. the cost of one request to a kernel
+        for name, t in probe_round_trip(max(args.repeats, 5)):
+            rows.append((name, f"{t * 1000:.0f} ms", "", ""))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     w = max(len(r[0]) for r in rows)

@@ -88,7 +88,8 @@ def _add_grade(sub) -> None:
     g.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="grade N submissions at a time, one kernel each (default 1)")
     g.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
-                   help="time allowed to run all cells of one submission (default 600)")
+                   help="time allowed for one submission: running all its cells and "
+                        "calling its functions (default 600)")
     g.add_argument("--cell-timeout", type=float, default=120, metavar="SECONDS",
                    help="time allowed per cell and per graded function call (default 120)")
     g.add_argument("--memory", type=int, default=2048, metavar="MB",
@@ -97,13 +98,17 @@ def _add_grade(sub) -> None:
     g.add_argument("--max-output", type=float, default=5, metavar="MB",
                    help="output allowed per cell before it is stopped (default 5)")
     g.add_argument("--lesson", metavar="NN_slug",
-                   help="grade as this lesson when a notebook has lost its lesson metadata")
+                   help="the lesson every notebook must be: checked against its content "
+                        "(a notebook of another lesson is an error row); also stands in for "
+                        "lost lesson metadata")
     g.add_argument("--exercise", action="append", metavar="ID",
-                   help="grade only this exercise (repeatable), e.g. ex1_gradient")
+                   help="grade only this exercise (repeatable), e.g. ex1_gradient; a "
+                        "notebook of another lesson is an error row")
     g.add_argument("--seed", type=int, help="seed of the test cases (default: a fresh random one)")
     g.add_argument("--require-full", action="store_true",
-                   help="exit with status 3 unless every submission gets full points "
-                        "(for pass/fail autograders such as GitHub Classroom)")
+                   help="exit with status 3 unless every submission gets full points, "
+                        "out of more than 0 (for pass/fail autograders such as GitHub "
+                        "Classroom)")
     g.add_argument("--github-classroom", metavar="NN_slug",
                    help="print a GitHub Classroom autograding workflow for this lesson "
                         "(one step per exercise, with its points) and exit")

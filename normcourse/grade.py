@@ -5,18 +5,23 @@
 
 For each submission the grader
 
-1. reads the file and works out its lesson (notebook metadata written by
-   ``normcourse build``, and the nbgrader ``grade_id`` of its exercise cells);
-   a file it cannot grade gets one error row saying why;
+1. reads the file and works out its lesson from its content (notebook metadata
+   written by ``normcourse build``, and the nbgrader ``grade_id`` of its
+   exercise cells), checked against its file name, ``--lesson`` and
+   ``--exercise``; a file it cannot grade gets one error row saying why;
 2. runs every code cell in a fresh kernel in a temporary folder, under limits
-   (time per cell and in total, memory, output size); errors do not stop it,
+   (time per cell, memory, output size of any kind); errors do not stop it,
    and a cell that kills the kernel is left out on a restart;
 3. for each exercise of the lesson, builds test cases from a fresh random
    generator *in this process*, sends only their inputs into the kernel,
-   calls the learner's function there, gets back only plain values, and
-   judges them here with ``helpers.checking.verdict.judge``. Nothing the submission
-   does in its kernel (redefining ``check``, patching numpy or the helpers,
-   editing test cells, printing fake results) can award it a point.
+   calls the learner's function there, gets back exactly one reply of plain
+   values on the kernel's private reply pipe, and judges them here with
+   ``helpers.checking.verdict.judge`` (in-place changes included). Nothing the
+   submission does in its kernel (redefining ``check``, patching numpy or the
+   helpers, editing test cells, printing fake results) can award it a point.
+
+One deadline (``--timeout``) covers steps 2 and 3: the cells may use
+``CELLS_SHARE`` of it, and what was not reached in time is reported as such.
 
 Points are all-or-nothing per exercise, as in nbgrader, and come from the
 course's exercise specs, never from the submission.
@@ -42,15 +47,18 @@ from helpers.checking.verdict import CaseResult, Report, judge
 from helpers.exercises import lesson_exercises
 from normcourse.grading import probe
 from normcourse.grading.kernel import GradingKernel, KernelStartError
-from normcourse.grading.load import SubmissionError, load
+from normcourse.grading.load import SubmissionError, load, redefined_after_check, why_missing
 
 QUIET_ERRORS = {"NotDoneYet", "CheckFailed", "NotImplementedError"}  # expected in check cells
 MAX_RESTARTS = 3
+#: share of a submission's time (--timeout) its cells may use; the rest is kept for
+#: calling its functions, so a slow cell cannot cost the points of the functions above it
+CELLS_SHARE = 0.75
 
 
 @dataclass
 class Limits:
-    timeout: float = 600.0  # seconds for running all of a submission's cells
+    timeout: float = 600.0  # seconds for a whole submission: its cells and its function calls
     cell_timeout: float = 120.0  # seconds per cell, and per exercise when its function is called
     memory_mb: int = 2048  # resident memory of a kernel and its processes
     output_mb: float = 5.0
@@ -117,17 +125,23 @@ atexit.register(_at_exit)
 # --------------------------------------------------------------------------- grading
 
 
+def _cells_time(limits: Limits) -> str:
+    return (f"{CELLS_SHARE * limits.timeout:g} s of the submission's {limits.timeout:g} s "
+            "time limit")
+
+
 def _note_for(i: int, r, limits: Limits, cut_by_total: bool) -> str | None:
     where = f"code cell {i + 1}"
     if r.status == "timeout":
         if cut_by_total:
-            return (f"{where}: stopped when the whole notebook reached the {limits.timeout:.0f} s "
-                    "time limit; the cells after it were not run")
+            return (f"{where}: stopped when running the cells reached {_cells_time(limits)} "
+                    "(the rest is kept for calling your functions); the cells after it "
+                    "were not run")
         return (f"{where}: stopped after {limits.cell_timeout:.0f} s (an endless loop, or far "
                 "too slow?); the next cells were still run")
     if r.status == "flood":
-        return (f"{where}: stopped because it printed more than {limits.output_mb:g} MB of "
-                "output; the next cells were still run")
+        return (f"{where}: stopped because more than {limits.output_mb:g} MB of output "
+                "arrived while it ran; the next cells were still run")
     if r.status == "died" and r.ename == "MemoryLimit":
         return (f"{where}: stopped because it {r.evalue}; the notebook was run again "
                 "without this cell")
@@ -148,7 +162,8 @@ class _Run:
 
     def __init__(self, sub, limits: Limits, start: float):
         self.sub, self.limits = sub, limits
-        self.deadline = start + limits.timeout
+        self.deadline = start + limits.timeout  # for everything, function calls included
+        self.cells_deadline = start + CELLS_SHARE * limits.timeout
         self.skip: set = set()  # cells that killed the kernel or were interrupted
         self.notes: dict = {}
         self.restarts = 0
@@ -167,11 +182,11 @@ class _Run:
         for i, src in enumerate(self.sub.code_cells):
             if i in self.skip or not src.strip():
                 continue
-            remaining = self.deadline - time.monotonic()
+            remaining = self.cells_deadline - time.monotonic()
             if remaining <= 0:
                 self.notes.setdefault(f"total-{i}", (
-                    f"the notebook reached the {self.limits.timeout:.0f} s time limit; code "
-                    f"cells from {i + 1} on were not run"))
+                    f"running the cells reached {_cells_time(self.limits)}; code cells "
+                    f"from {i + 1} on were not run"))
                 return self.kernel.alive()
             cut = remaining < self.limits.cell_timeout
             r = self.kernel.run(src, min(self.limits.cell_timeout, remaining))
@@ -190,7 +205,7 @@ class _Run:
         self.restarts += 1
         if _STOP.is_set():
             return False
-        if self.restarts > MAX_RESTARTS or time.monotonic() > self.deadline:
+        if self.restarts > MAX_RESTARTS or time.monotonic() > self.cells_deadline:
             self.notes.setdefault("gave-up", (
                 "the kernel stopped too often; the exercises not graded yet get 0 points"))
             return False
@@ -218,48 +233,92 @@ def _error_result(ex, message: str) -> ExerciseResult:
                           f"✗ {ex.id}: {message}", [], ex.hints[0])
 
 
+def _not_reached(ex, limits: Limits) -> ExerciseResult:
+    return _error_result(ex, f"not graded: the submission reached its {limits.timeout:g} s "
+                             "time limit before the grader got to this exercise")
+
+
+def _note_redefinition(res: ExerciseResult, sub, ex) -> None:
+    cells = redefined_after_check(sub.nb, ex.id, ex.function)
+    if cells:
+        where = ", ".join(str(n) for n in cells)
+        res.summary += (f" Note: {ex.function} is defined again in code cell{'s' * (len(cells) > 1)} "
+                        f"{where}, after its check cell; the grader used the last definition "
+                        "(the one your notebook ends with), not the one the check cell checked.")
+
+
 def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResult, bool]:
-    """Call the learner's function on the cases in the kernel and judge here.
+    """Call the learner's function on the cases in the kernel and judge here, within
+    what is left of the submission's time (``limits.timeout``).
 
     Returns the result and whether the kernel must be restarted.
     """
+    remaining = run.deadline - time.monotonic()
+    if remaining <= 0:
+        return _not_reached(ex, limits), False
+    cut = remaining < limits.cell_timeout  # the submission's deadline comes first
+    limit = (f"before the submission's {limits.timeout:g} s time limit" if cut else
+             f"within {limits.cell_timeout:g} s")
     nonce = probe.new_nonce()
-    r = run.kernel.run(probe.snippet(ex.function, cases, nonce), limits.cell_timeout,
-                       capture=True)
+    r = run.kernel.run(probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd),
+                       min(limits.cell_timeout, remaining), capture=True)
     if r.status == "died" and r.ename == "MemoryLimit":
         return _error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True
     if r.status == "died":
         why = f": {r.evalue}" if r.evalue else " (os._exit, a crash or running out of memory?)"
         return _error_result(ex, f"the Python kernel stopped while {ex.function} ran{why}"), True
     if r.status == "flood":
-        return _error_result(ex, f"{ex.function} printed more than {limits.output_mb:g} MB "
-                                 "of output"), False
+        return _error_result(ex, f"{ex.function} was stopped: more than {limits.output_mb:g} "
+                                 "MB of output (of any kind) arrived from your notebook while "
+                                 "it ran"), False
     try:
-        outcomes = probe.parse_reply(r.stdout, nonce, len(cases))
+        if r.reply_overflow:
+            raise probe.ProbeError(f"{probe.UNREADABLE} (far too large)")
+        outcomes = probe.parse_reply(r.reply, nonce, len(cases))
     except probe.ProbeError as exc:
         msg = str(exc)
         if msg == "MISSING":
-            msg = (f"there is no function called {ex.function} in your notebook (was its cell "
-                   "run without error? was it renamed?)")
+            msg = (f"there is no function called {ex.function} in your notebook after it ran: "
+                   + why_missing(run.sub.nb, ex.id, ex.function))
         elif msg.startswith("NOT_CALLABLE:"):
             msg = f"{ex.function} is a {msg.split(':', 1)[1]}, not a function"
         elif r.status == "timeout":
-            msg = f"{ex.function} did not return within {limits.cell_timeout:.0f} s"
+            msg = f"{ex.function} did not return {limit}"
         elif r.ename:
             msg = f"{msg} ({r.ename}: {r.evalue})"[:300]
         return _error_result(ex, msg), False
     report = judge(ex, cases, outcomes)
     for out, res in zip(outcomes, report.results, strict=True):
-        _explain(out, res, limits)
+        _explain(out, res, limit)
     return _exercise_result(ex, report), False
 
 
-def _explain(out: Outcome, res: CaseResult, limits: Limits) -> None:
+def _explain(out: Outcome, res: CaseResult, limit: str) -> None:
     if out.status == "raised" and out.error == "TIMEOUT":
-        res.message = (f"your function did not return within {limits.cell_timeout:.0f} s "
-                       "(an endless loop?)")
+        res.message = f"your function did not return {limit} (an endless loop, or far too slow?)"
     elif out.status == "raised" and out.error == "SKIPPED":
         res.message = "not run: an earlier case did not return in time"
+    elif out.status == "unreadable":
+        res.message = "the reply from your notebook for this case was unreadable"
+
+
+def _selected(lesson: str, only) -> list:
+    """The exercises of ``lesson`` to grade (``only``: the teacher's --exercise ids).
+
+    Every id asked for must be an exercise of this lesson, and at least one
+    exercise must be left: grading nothing would look like full marks (0 of 0).
+    """
+    exercises = lesson_exercises(lesson)
+    ids = [ex.id for ex in exercises]
+    foreign = [e for e in only or [] if e not in ids]
+    if foreign:
+        raise SubmissionError(
+            f"--exercise {', '.join(foreign)}: not an exercise of lesson {lesson}, which is "
+            f"what this notebook's content says it is (its exercises: {', '.join(ids)})")
+    chosen = [ex for ex in exercises if not only or ex.id in only]
+    if not chosen:
+        raise SubmissionError(f"lesson {lesson} has no exercise to grade")
+    return chosen
 
 
 def grade_submission(path, limits: Limits | None = None, *, seed: int | None = None,
@@ -275,7 +334,12 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
         result.seconds = time.monotonic() - start
         return result
     result.lesson = sub.lesson
-    exercises = [ex for ex in lesson_exercises(sub.lesson) if not only or ex.id in only]
+    try:
+        exercises = _selected(sub.lesson, only)
+    except SubmissionError as exc:
+        result.error = str(exc)
+        result.seconds = time.monotonic() - start
+        return result
     result.seed = seed if seed is not None else secrets.randbits(63)
     rng = np.random.default_rng(result.seed)
     cases = {ex.id: ex.cases(rng) for ex in exercises}  # fresh cases, built here
@@ -289,11 +353,15 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
             return result
         alive = run.run_cells()
         for ex in exercises:
+            if time.monotonic() >= run.deadline:
+                result.exercises.append(_not_reached(ex, limits))
+                continue
             if not alive:
                 result.exercises.append(_error_result(
                     ex, "not graded: the notebook's kernel had stopped (see the notes)"))
                 continue
             res, fatal = _grade_exercise(run, ex, cases[ex.id], limits)
+            _note_redefinition(res, sub, ex)
             result.exercises.append(res)
             if fatal:
                 alive = run.recover()
@@ -344,7 +412,10 @@ def _terminate(signum, frame):
 
 def _progress(r: SubmissionResult) -> None:
     what = f"{r.score:g}/{r.max_score:g}" if r.graded else f"NOT GRADED: {r.error}"
-    print(f"{r.submission}: {what} ({r.seconds:.1f} s)", file=sys.stderr, flush=True)
+    from normcourse.grading.report import safe_text
+
+    print(f"{safe_text(r.submission)}: {safe_text(what)} ({r.seconds:.1f} s)", file=sys.stderr,
+          flush=True)
 
 
 def main(args) -> int:
@@ -363,6 +434,10 @@ def main(args) -> int:
         return 2
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0:
         print("error: --jobs, --timeout and --cell-timeout must be positive", file=sys.stderr)
+        return 2
+    if args.lesson and args.lesson not in LESSONS:
+        print(f"error: unknown lesson {args.lesson!r} (known: {', '.join(LESSONS)})",
+              file=sys.stderr)
         return 2
     if args.exercise:
         unknown = [e for e in args.exercise if e not in all_exercises()]
@@ -390,6 +465,7 @@ def main(args) -> int:
             print(f"feedback: {path}", file=sys.stderr)
     if not all(r.graded for r in results):
         return 1
-    if args.require_full and not all(r.score == r.max_score for r in results):
+    if args.require_full and not all(r.max_score > 0 and r.score == r.max_score
+                                     for r in results):
         return 3
     return 0

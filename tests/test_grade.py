@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ import corpus  # noqa: E402
 
 from helpers.checking import calling  # noqa: E402
 from helpers.checking.calling import Case  # noqa: E402
-from normcourse.grade import ExerciseResult, SubmissionResult  # noqa: E402
+from normcourse.grade import ExerciseResult, SubmissionResult, _selected  # noqa: E402
 from normcourse.grading import inkernel, load, probe, report, wire  # noqa: E402
 
 NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
@@ -81,10 +82,21 @@ GRADESCOPE_SCHEMA = {
 @pytest.mark.parametrize("case", [c for c in corpus.CASES if c.score is None],
                          ids=lambda c: c.name)
 def test_bad_files_get_one_clear_error(case, tmp_path):
-    path = tmp_path / f"{case.name}.ipynb"
+    path = tmp_path / case.file
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(case.build())
-    with pytest.raises(load.SubmissionError, match=case.error):
-        load.load(path)
+    with pytest.raises(load.SubmissionError, match=re.escape(case.error)):
+        sub = load.load(path, case.options.get("lesson"))
+        _selected(sub.lesson, case.options.get("only"))
+
+
+@pytest.mark.parametrize("name, lesson", [
+    ("03_batch_norm.ipynb", "03_batch_norm"), ("03_batch_norm (1).ipynb", "03_batch_norm"),
+    ("01-alice.ipynb", "01_feature_scale"), ("00_start_here.v2.ipynb", "00_start_here"),
+    ("alice.ipynb", None), ("submission.ipynb", None), ("2023_hw.ipynb", None),
+    ("007.ipynb", None)])
+def test_the_lesson_a_file_name_claims(name, lesson):
+    assert load.lesson_named(name) == lesson
 
 
 def test_lesson_from_metadata_and_from_ids(tmp_path):
@@ -114,7 +126,7 @@ def test_missing_file_and_folder(tmp_path):
 def test_snippet_sends_inputs_but_never_the_expected_values():
     secret = "the-stored-answer-4242"
     cases = [Case("c", (1.0,), {"k": 2}, expected=secret)]
-    code = probe.snippet("f", cases, probe.new_nonce())
+    code = probe.snippet("f", cases, probe.new_nonce(), 7)
     assert secret not in code
     assert "from helpers" not in code and "import helpers" not in code  # self-contained
 
@@ -128,21 +140,56 @@ def test_the_kernel_runs_the_learner_checks_own_module_sent_whole():
         assert sources[name] == Path(module.__file__).read_text(encoding="utf-8")
 
 
-def test_parse_reply_takes_the_marked_reply_and_refuses_code():
+def _reply(nonce, obj) -> bytes:
+    return inkernel.frame(nonce, wire.encode(obj))
+
+
+GOOD = {"status": "ok", "outcomes": [{"status": "returned", "value": 1.5, "error": "",
+                                      "inputs_after": [], "arg_names": []}]}
+
+
+def test_parse_reply_takes_exactly_one_reply_to_this_request():
     nonce = probe.new_nonce()
-    begin, end = probe.markers(nonce)
-    good = wire.encode({"status": "ok", "outcomes": [{"status": "returned", "value": 1.5,
-                                                      "error": "", "inputs_after": [],
-                                                      "arg_names": []}]})
-    out = probe.parse_reply(f"noise {begin}{good}{end}\n", nonce, 1)
+    out = probe.parse_reply(_reply(nonce, GOOD), nonce, 1)
     assert out[0].status == "returned" and out[0].value == 1.5
-    with pytest.raises(probe.ProbeError):  # another nonce
-        probe.parse_reply(f"{probe.markers('0' * 32)[0]}{good}{probe.markers('0' * 32)[1]}",
-                          nonce, 1)
-    with pytest.raises(probe.ProbeError):  # a pickle-like payload is refused
-        probe.parse_reply(f'{begin}{{"py/object": "os.system"}}{end}', nonce, 1)
-    with pytest.raises(probe.ProbeError):  # wrong number of outcomes
-        probe.parse_reply(f"{begin}{good}{end}", nonce, 2)
+    with pytest.raises(probe.ProbeError, match="no reply"):
+        probe.parse_reply(b"", nonce, 1)
+    with pytest.raises(probe.ProbeError, match="does not belong to this request"):
+        probe.parse_reply(_reply("0" * 32, GOOD), nonce, 1)
+    with pytest.raises(probe.ProbeError, match="does not belong to this request"):
+        probe.parse_reply(_reply(nonce, GOOD) + _reply("0" * 32, GOOD), nonce, 1)
+    with pytest.raises(probe.ProbeError, match="2 replies arrived"):  # a forged one too
+        probe.parse_reply(_reply(nonce, GOOD) * 2, nonce, 1)
+    with pytest.raises(probe.ProbeError, match="not one outcome per test case"):
+        probe.parse_reply(_reply(nonce, GOOD), nonce, 2)
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"py/object": "os.system"}',  # a pickle-like payload is refused
+    b'{"__dict__": {"status": "ok", "outcomes": [{"__int__": "12x"}]}}',
+    b'{"__dict__": {"status": "ok", "outcomes": [{"__complex__": ["1", "j"]}]}}',
+    b'{"__dict__": {"status": "ok", "outcomes": [{"__ndarray__": ["float64", [1], "@@@"]}]}}',
+    b'{"__dict__": {"status": "ok", "outcomes": [{"__ndarray__": ["float64", [1], "AA"]}]}}',
+    b'\xff\xfe not utf-8', b"[" * 100_000, b'{"__dict__": {"status": {"__int__": "x"}}}',
+])
+def test_an_unreadable_reply_fails_that_exercise_with_a_message_that_says_so(payload):
+    nonce = probe.new_nonce()
+    data = f"NCREPLY {nonce} {len(payload):012d}\n".encode() + payload
+    with pytest.raises(probe.ProbeError, match="reply from your notebook was unreadable"):
+        probe.parse_reply(data, nonce, 1)
+
+
+@pytest.mark.parametrize("data", [b"garbage", b"NCREPLY abc 000000000099\n{}", b"NCREPLY x"])
+def test_a_broken_frame_is_unreadable(data):
+    with pytest.raises(probe.ProbeError, match="unreadable"):
+        probe.parse_reply(data, "abc", 1)
+
+
+def test_an_outcome_whose_fields_are_not_plain_is_unreadable_not_a_crash():
+    nonce = probe.new_nonce()
+    bad = {"status": "ok", "outcomes": [{"status": "returned", "value": 1.0, "error": "",
+                                         "inputs_after": 5, "arg_names": []}]}
+    assert probe.parse_reply(_reply(nonce, bad), nonce, 1)[0].status == "unreadable"
 
 
 # --------------------------------------------------------------------------- formats
@@ -192,6 +239,44 @@ def test_feedback_lists_every_exercise_and_names_do_not_collide(tmp_path):
     assert "Exercise 1" in text and "Exercise 3" in text and "hint 3" in text
     assert "a \\| b" in text  # table cells escaped
     assert "could not be graded" in paths[1].read_text()
+
+
+def _named(*names):
+    ok, _ = _results()
+    out = []
+    for name in names:
+        r = SubmissionResult(**{**ok.to_dict(), "exercises": ok.exercises})
+        r.submission = name
+        out.append(r)
+    return out
+
+
+EVIL = "alice\nbob  01_feature_scale  7 of 7\u202e=cmd|' C calc'!A0_*x*.ipynb"
+
+
+def test_a_file_name_is_shown_safely_in_every_format(tmp_path):
+    results = _named(EVIL, "=1+1.ipynb")
+    table = report.table(results)
+    assert "alice\\nbob" in table and "\\u202e" in table
+    assert len(table.splitlines()) == 2 + 2 * 2 + 2  # header, 2 rows + a note each, footer
+    rows = list(csv.reader(io.StringIO(report.to_csv(results))))
+    assert len(rows) == 3 and rows[1][0].startswith("alice\\nbob")
+    assert rows[2][0] == "'=1+1.ipynb"  # never a spreadsheet formula
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    md = report.feedback_markdown(results[0])
+    title = md.splitlines()[0]  # one line, rendered as typed: alice\nbob ...
+    assert title.startswith("# Feedback on alice") and "bob" in title and "\u202e" not in md
+    assert "\\_\\*x\\*" in md.splitlines()[0]  # Markdown shown as typed
+    data = json.loads(report.gradescope(results))
+    assert "\u202e" not in json.dumps(data, ensure_ascii=False)
+    assert json.loads(report.to_json(results))["submissions"][0]["submission"] == EVIL
+
+
+def test_gradescope_test_names_are_unique_per_submission():
+    results = _named("a/01_feature_scale.ipynb", "b/01_feature_scale.ipynb",
+                     "b/01_feature_scale.ipynb")
+    names = [t["name"] for t in json.loads(report.gradescope(results))["tests"]]
+    assert len(names) == len(set(names)) == 3 * 2
 
 
 def test_table_shows_errors_and_notes():
@@ -245,6 +330,25 @@ def test_cli_formats_and_exit_status(small_batch, tmp_path):
 def test_cli_usage_errors(small_batch):
     p = _grade("solution.ipynb", "--exercise", "nope", cwd=small_batch)
     assert p.returncode == 2 and "unknown exercise" in p.stderr
+    p = _grade("solution.ipynb", "--lesson", "09_nope", cwd=small_batch)
+    assert p.returncode == 2 and "unknown lesson" in p.stderr
+
+
+def test_cli_every_classroom_step_fails_on_another_lessons_notebook(tmp_path):
+    """The start-here notebook renamed 03_batch_norm.ipynb: each step of the printed
+    workflow exits non-zero (before: 0 of 0 graded, and --require-full accepted it)."""
+    import shlex
+
+    (tmp_path / "03_batch_norm.ipynb").write_bytes(corpus._dump(
+        corpus.stub_notebook("00_start_here")))
+    workflow = report.classroom_workflow("03_batch_norm", "pip install .")
+    commands = re.findall(r"command: normcourse grade (.*)", workflow)
+    assert len(commands) == 15
+    for command in commands[:2]:  # each step is the same command with another --exercise
+        p = _grade(*shlex.split(command), cwd=tmp_path)
+        assert p.returncode == 1, (command, p.stdout, p.stderr)
+        assert "its content (notebook metadata and exercise cells) is lesson 00_start_here" \
+            in p.stdout
 
 
 # --------------------------------------------------------------------------- teachers' docs
@@ -283,7 +387,9 @@ def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
 
     text = report.classroom_workflow(corpus.LESSON, "pip install .")
     for ex in lesson_exercises(corpus.LESSON):
-        assert f"--exercise {ex.id} --require-full" in text
+        # the lesson is passed explicitly: another lesson's notebook renamed is an error
+        assert (f"normcourse grade {corpus.LESSON}.ipynb --lesson {corpus.LESSON} "
+                f"--exercise {ex.id} --require-full") in text
         assert f"test-name: {ex.id}\n" in text
     yaml = pytest.importorskip("yaml")
     steps = yaml.safe_load(text)["jobs"]["run-autograding-tests"]["steps"]
@@ -328,3 +434,36 @@ def test_secrets_are_not_passed_to_the_kernel():
 
     assert SECRET.search("GITHUB_TOKEN") and SECRET.search("AWS_SECRET_ACCESS_KEY")
     assert not SECRET.search("PATH") and not SECRET.search("HOME")
+
+
+# --------------------------------------------------------------------------- what the code defines
+
+
+def _nb_dict(nb) -> dict:
+    return json.loads(corpus._dump(nb))
+
+
+def test_why_a_function_is_missing_says_what_its_cell_is():
+    def why(nb):
+        return load.why_missing(_nb_dict(nb), "ex1_gradient", "mse_gradient")
+
+    assert "is a markdown cell, not a code cell" in why(
+        corpus._to_markdown(corpus.solution_notebook(), "ex1_gradient"))
+    renamed = corpus._answer(corpus.solution_notebook(), "ex1_gradient",
+                             corpus.GOOD_GRADIENT.replace("mse_gradient", "mse_grad"))
+    assert "defines mse_grad instead: was the function renamed?" in why(renamed)
+    emptied = corpus._answer(corpus.solution_notebook(), "ex1_gradient", "%matplotlib inline")
+    assert "does not define mse_gradient" in why(emptied)
+    assert "defines it, but the definition was lost" in why(corpus.solution_notebook())
+
+
+def test_a_definition_after_the_check_cell_is_found():
+    nb = corpus.solution_notebook()
+    assert load.redefined_after_check(_nb_dict(nb), "ex1_gradient", "mse_gradient") == []
+    nb = corpus._append(nb, "x = 1", "mse_gradient = lambda *a: None",
+                        "from mymod import mse_gradient")
+    assert load.redefined_after_check(_nb_dict(nb), "ex1_gradient", "mse_gradient") == [11, 12]
+    no_checks = corpus._append(corpus._drop_checks(corpus.solution_notebook()),
+                               corpus.WRONG_GRADIENT)
+    assert load.redefined_after_check(_nb_dict(no_checks), "ex1_gradient",
+                                      "mse_gradient") == [6]

@@ -41,10 +41,17 @@ def _leftovers() -> list[str]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
-    manifest = corpus.write(folder)
-    paths = [folder / f"{name}.ipynb" for name in manifest]
-    results = grade_many(paths, LIMITS, jobs=2)
-    return {Path(r.submission).stem: r for r in results}
+    corpus.write(folder)
+    groups: dict = {}  # cases graded with the same options go in one batch
+    for case in corpus.CASES:
+        key = (case.options.get("lesson"), tuple(case.options.get("only") or ()))
+        groups.setdefault(key, []).append(case)
+    graded = {}
+    for (lesson, only), cases in groups.items():
+        results = grade_many([folder / c.file for c in cases], LIMITS, jobs=2, lesson=lesson,
+                             only=list(only) or None)
+        graded.update({c.name: r for c, r in zip(cases, results, strict=True)})
+    return graded
 
 
 @pytest.mark.parametrize("case", corpus.CASES, ids=lambda c: c.name)
@@ -56,7 +63,7 @@ def test_corpus_grade(case, graded):
         return
     assert r.graded, r.error
     got = {e.id: e.status for e in r.exercises}
-    assert (r.score, r.max_score) == (case.score, corpus.MAX), (got, r.notes, [
+    assert (r.score, r.max_score) == (case.score, case.max_score), (got, r.notes, [
         (e.id, e.summary, e.cases) for e in r.exercises])
     for ex_id, status in case.statuses.items():
         assert got[ex_id] == status, (ex_id, r.exercises)
@@ -128,8 +135,41 @@ def test_total_time_limit_keeps_the_points_earned_before(tmp_path):
     nb = corpus._insert_after(nb, "ex1_gradient_test", "import time\ntime.sleep(3)")
     path = tmp_path / "slow.ipynb"
     path.write_bytes(corpus._dump(nb))
-    r = grade_submission(path, Limits(timeout=5, cell_timeout=20))
+    r = grade_submission(path, Limits(timeout=8, cell_timeout=20))  # cells: 6 s
     assert r.graded
     got = {e.id: e.status for e in r.exercises}
     assert got["ex1_gradient"] == "passed" and r.score == 2, (got, r.notes)
     assert any("time limit" in n for n in r.notes), r.notes
+
+
+SLOW_FIRST_CALL = '''import time as _time
+_called = set()
+
+def _slow_once(name):
+    if name not in _called:
+        _called.add(name)
+        _time.sleep(4)
+'''
+
+
+def test_one_deadline_covers_the_cells_and_the_function_calls(tmp_path):
+    """Each function sleeps 4 s on its first call: under --timeout 12 the grader stops
+    calling them at 12 s (not 12 s + 4 x the per-call limit): the call running then is
+    cut, and each exercise after it says it was not reached."""
+    nb = corpus._drop_checks(corpus.solution_notebook())
+    nb.cells.insert(2, corpus.new_code_cell(SLOW_FIRST_CALL))
+    for ex_id, (fn, src) in corpus.SOLUTIONS.items():
+        cell = nb.cells[corpus._cell_index(nb, ex_id)]
+        cell.source = src.replace("    ### BEGIN SOLUTION\n",
+                                  f"    ### BEGIN SOLUTION\n    _slow_once({fn!r})\n")
+    path = tmp_path / "slow_calls.ipynb"
+    path.write_bytes(corpus._dump(nb))
+    r = grade_submission(path, Limits(timeout=12, cell_timeout=20))
+    assert r.graded, r.error
+    assert r.seconds < 12 + 5 + 4, r.seconds  # the deadline, the grace of an interrupt, slack
+    said = [e.summary + " ".join(c["message"] for c in e.cases) for e in r.exercises]
+    cut = [i for i, s in enumerate(said) if "before the submission's 12 s time limit" in s]
+    assert r.exercises[0].status == "passed" and len(cut) == 1, said
+    after = r.exercises[cut[0] + 1:]
+    assert after and all(e.status == "error" and "not graded: the submission reached its 12 s "
+                         "time limit" in e.summary for e in after), said

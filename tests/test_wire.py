@@ -40,6 +40,9 @@ def test_arrays_of_objects_are_refused():
     json.dumps({"__ndarray__": ["float64", [2], "AAAA"]}),  # wrong byte count
     json.dumps({"__pickle__": "gASV"}), json.dumps({"a": 1, "b": 2}),
     json.dumps({"__ndarray__": ["float64", [-1], ""]}), json.dumps({"__int__": "1" * 500}),
+    json.dumps({"__int__": "12x"}), json.dumps({"__complex__": ["1", "j"]}),
+    json.dumps({"__ndarray__": ["float64", [1], "@@@@@@@@@@@="]}),  # not base64
+    json.dumps({"__float__": "1e999"}), "[" * 100_000, json.dumps({"__tuple__": 5}),
 ])
 def test_hostile_messages_are_refused(text):
     with pytest.raises(WireError):
@@ -50,3 +53,20 @@ def test_decoded_arrays_are_writable_copies():
     arr = decode(encode(np.ones(3)))
     arr[0] = 5.0
     assert arr[0] == 5.0
+
+
+@pytest.mark.parametrize("value", [np.arange(3, dtype=">f8"), np.arange(3, dtype=">i4")])
+def test_byte_order_is_normalised_and_values_survive(value):
+    back = decode(encode(value))
+    assert back.dtype.isnative and back.dtype.kind == value.dtype.kind
+    np.testing.assert_array_equal(back, value)
+
+
+def test_values_too_deep_or_too_large_are_refused_when_sent():
+    deep = 1.0
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(WireError, match="nested too deeply"):
+        encode(deep)
+    with pytest.raises(WireError, match="too large"):
+        encode("x" * 41_000_000)

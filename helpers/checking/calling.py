@@ -95,11 +95,11 @@ def _array(value: np.ndarray, depth: int, budget: list):
         return Opaque(f"an array of dtype {value.dtype}, not of numbers")
     kind = value.dtype.kind
     target = {"f": np.float64, "c": np.complex128}.get(kind)
-    arr = np.array(value, dtype=target or value.dtype.newbyteorder("="), copy=True, subok=False)
-    budget[0] -= arr.nbytes
+    dtype = np.dtype(target) if target else value.dtype.newbyteorder("=")
+    budget[0] -= value.size * dtype.itemsize  # counted before copying: a huge value is not
     if budget[0] < 0:
         raise _TooBig
-    return arr
+    return np.array(value, dtype=dtype, copy=True, subok=False)
 
 
 def _plain(value, depth: int, budget: list):
@@ -111,6 +111,9 @@ def _plain(value, depth: int, budget: list):
     if t is str:
         if len(value) > MAX_STRING:
             return Opaque(f"a string of {len(value)} characters")
+        budget[0] -= len(value)
+        if budget[0] < 0:
+            raise _TooBig
         return value
     if isinstance(value, np.ndarray):
         return _array(value, depth, budget)

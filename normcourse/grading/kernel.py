@@ -4,13 +4,22 @@ The kernel runs in its own temporary working folder and its own process
 session, under memory and file-size limits (:mod:`normcourse.grading.launch`).
 :meth:`GradingKernel.run` executes one piece of code with a wall-time limit and
 an output-size limit and says what happened (``ok``, ``error``, ``timeout``,
-``flood`` or ``died``) instead of raising. :meth:`GradingKernel.close` kills the
+``flood`` or ``died``) instead of raising. Every output message counts toward
+the limit, whatever request it claims to answer.
+
+Replies of the grader's own code in the kernel (:mod:`normcourse.grading.inkernel`)
+do not travel with the output: each kernel gets a private pipe, opened here and
+passed to the kernel process as file descriptor :attr:`GradingKernel.reply_fd`;
+:meth:`GradingKernel.run` returns what arrived on it during that execution
+(``RunResult.reply``). Printing, replacing or closing ``sys.stdout`` and IPython's
+hooks never write there. :meth:`GradingKernel.close` kills the
 kernel's whole process group, every process it started (found through an
 environment token they inherit) and removes the folder.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import queue
 import re
@@ -37,6 +46,7 @@ MEMORY_POLL = 0.25  # seconds between two looks at the kernel's resident memory
 #: environment variables not passed to a submission's kernel
 SECRET = re.compile(r"(?i)token|secret|passw|credential|api_?key|access_?key|auth")
 CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
+REPLY_LIMIT = 48_000_000  # bytes kept from the reply pipe per execution (more: refused)
 
 
 class KernelStartError(RuntimeError):
@@ -51,11 +61,25 @@ class RunResult:
     stdout: str = ""  # only when asked for (capture=True), bounded
     seconds: float = 0.0
     output_bytes: int = 0
+    reply: bytes = b""  # what arrived on the reply pipe during the execution
+    reply_overflow: bool = False  # more than REPLY_LIMIT bytes arrived (the rest dropped)
 
 
-def _size(content: dict) -> int:
-    data = content.get("data") or {}
-    return sum(len(v) if isinstance(v, str) else len(str(v)) for v in data.values())
+def _size(obj, depth: int = 0) -> int:
+    """Characters of text (and bytes) in a message's content, of any kind of output."""
+    if isinstance(obj, (str, bytes, bytearray, memoryview)):
+        return len(obj)
+    if depth > 50:
+        return 0
+    if isinstance(obj, dict):
+        return sum(len(str(k)) + _size(v, depth + 1) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return sum(_size(v, depth + 1) for v in obj)
+    return 8
+
+
+def _message_size(msg: dict) -> int:
+    return _size(msg.get("content")) + sum(_size(b) for b in msg.get("buffers") or ())
 
 
 class GradingKernel:
@@ -63,6 +87,8 @@ class GradingKernel:
                  output_limit: int = 2_000_000, capture_limit: int = 30_000_000):
         self.memory_mb, self.file_mb = memory_mb, file_mb
         self.output_limit, self.capture_limit = output_limit, capture_limit
+        self.reply_fd = -1  # the reply pipe's descriptor, as numbered inside the kernel
+        self._reply_r = -1  # its reading end, here
         self.root = Path(tempfile.mkdtemp(prefix="normcourse-grade-"))
         self.workdir = self.root / "work"
         self.workdir.mkdir()
@@ -70,6 +96,7 @@ class GradingKernel:
         self.proc: subprocess.Popen | None = None
         self.client: BlockingKernelClient | None = None
         self._n = 0
+        self._late_output = 0  # output that arrived after an execution ended: counts next
         self._closed = False
         self._ps, self._children, self._scanned = None, [], 0.0
 
@@ -87,13 +114,15 @@ class GradingKernel:
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
                     "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
         env.pop("PYTHONSTARTUP", None)
+        write_end = self._open_reply_pipe()
         with open(self.root / "kernel.log", "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "normcourse.grading.launch",
                  str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
                  str(self.file_mb), "-f", str(conn)],
                 cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
+                stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
+        os.close(write_end)  # the kernel holds the only writing end
         client = BlockingKernelClient()
         client.load_connection_file(str(conn))
         client.start_channels()
@@ -126,6 +155,18 @@ class GradingKernel:
                 break
             self._check_start(deadline)
         self._drain()
+        self._late_output = 0
+
+    def _open_reply_pipe(self) -> int:
+        """A new reply pipe: keeps its reading end, returns the writing end for the kernel."""
+        read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        try:  # a larger pipe: a big reply streams in fewer rounds
+            fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (OSError, AttributeError):
+            pass
+        self.reply_fd, self._reply_r = write_end, read_end  # _kill closes the reading end
+        return write_end
 
     def _check_start(self, deadline: float) -> None:
         if self.proc.poll() is not None:
@@ -176,6 +217,9 @@ class GradingKernel:
         self.close()
 
     def _kill(self) -> None:
+        if self._reply_r >= 0:
+            os.close(self._reply_r)
+            self._reply_r = -1
         if self.client is not None:
             try:
                 self.client.stop_channels()
@@ -253,20 +297,43 @@ class GradingKernel:
         for get in (self.client.get_shell_msg, self.client.get_iopub_msg):
             while True:
                 try:
-                    get(timeout=0)
+                    msg = get(timeout=0)
                 except queue.Empty:
                     break
+                if msg.get("msg_type") not in ("status", "execute_input", "execute_reply"):
+                    self._late_output += _message_size(msg)
+
+    def _read_reply(self, buf: bytearray) -> tuple[int, bool]:
+        """Read what is waiting on the reply pipe into ``buf`` (up to REPLY_LIMIT bytes;
+        the rest is read and dropped). Returns the bytes read and False when more
+        arrived than the limit."""
+        n, ok = 0, True
+        while True:
+            try:
+                chunk = os.read(self._reply_r, 1 << 20)
+            except OSError:  # nothing waiting (EAGAIN), or the pipe is closed
+                return n, ok
+            if not chunk:  # every writer is gone (the kernel died)
+                return n, ok
+            n += len(chunk)
+            if len(buf) + len(chunk) > REPLY_LIMIT:
+                ok = False
+            else:
+                buf += chunk
 
     def run(self, code: str, timeout: float, *, capture: bool = False) -> RunResult:
         """Execute ``code``; never raises. ``capture`` keeps its stdout (bounded)."""
         start = time.monotonic()
         if not self.alive():
             return RunResult("died")
+        self._read_reply(bytearray())  # what arrived between executions belongs to none
+        reply, reply_ok, streaming = bytearray(), True, False
         msg_id = self.client.execute(code, store_history=True, allow_stdin=False,
                                      stop_on_error=False)
         deadline = start + max(timeout, 0.1)
         stopping = None  # "timeout" or "flood" once the cell was interrupted
-        out_bytes, ename, evalue, chunks, kept = 0, "", "", [], 0
+        out_bytes, ename, evalue, chunks, kept = self._late_output, "", "", [], 0
+        self._late_output = 0
         next_poll = start + MEMORY_POLL
         while True:
             now = time.monotonic()
@@ -287,34 +354,36 @@ class GradingKernel:
                 return RunResult("died", "", f"did not stop within {GRACE:.0f} s of being "
                                  f"interrupted ({stopping})", seconds=now - start,
                                  output_bytes=out_bytes)
-            try:
-                msg = self.client.get_iopub_msg(timeout=min(0.2, deadline - now + 0.01))
+            n, ok = self._read_reply(reply)
+            reply_ok, streaming = reply_ok and ok, n > 0
+            try:  # while a reply streams in, look at the pipe again within a millisecond
+                msg = self.client.get_iopub_msg(
+                    timeout=0.001 if streaming else min(0.2, deadline - now + 0.01))
             except queue.Empty:
-                if not self.alive():
+                if not streaming and not self.alive():
                     return RunResult("died", seconds=time.monotonic() - start,
                                      output_bytes=out_bytes)
                 continue
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
             kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
+            if kind not in ("status", "execute_input"):  # output of any request counts
+                out_bytes += _message_size(msg)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                pass
+            elif kind == "stream":
                 text = content.get("text", "")
-                out_bytes += len(text)
                 if capture and content.get("name") == "stdout" and kept < self.capture_limit:
                     chunks.append(text)
                     kept += len(text)
-            elif kind in ("display_data", "execute_result", "update_display_data"):
-                out_bytes += _size(content)
             elif kind == "error":
                 ename = str(content.get("ename", ""))[:200]
                 evalue = str(content.get("evalue", ""))[:500]
             elif kind == "status" and content.get("execution_state") == "idle":
                 break
-            limit = self.output_limit + (self.capture_limit if capture else 0)
-            if out_bytes > limit and stopping is None:
+            if out_bytes > self.output_limit and stopping is None:
                 stopping = "flood"
                 self.interrupt()
                 deadline = time.monotonic() + GRACE
+        reply_ok = self._read_reply(reply)[1] and reply_ok  # written before the kernel went idle
         if self._asked_to_exit(msg_id):
             self._kill()  # exit()/quit() stop the kernel a moment later: make it definite
             return RunResult("died", "", "exit() or quit() ends the kernel",
@@ -324,7 +393,7 @@ class GradingKernel:
             stopping = "flood"
         status = stopping or ("error" if ename else "ok")
         return RunResult(status, ename, evalue, "".join(chunks), time.monotonic() - start,
-                         out_bytes)
+                         out_bytes, bytes(reply), not reply_ok)
 
 
 def _kill_quietly(p: psutil.Process) -> None:

@@ -6,7 +6,9 @@ act on; nothing here runs the submission's code.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,12 +102,39 @@ def _grade_ids(nb: dict) -> list[tuple[str, int, bool]]:
     return out
 
 
-def identify(nb: dict, lesson: str | None = None) -> str:
-    """The lesson (notebook stem) of a notebook, from its metadata and its exercise ids.
+def lesson_named(filename: str) -> str | None:
+    """The lesson a file's name claims to be: ``03_batch_norm.ipynb`` or
+    ``03_batch_norm (1).ipynb`` name lesson 03_batch_norm; ``alice.ipynb`` names none."""
+    stem = Path(str(filename)).name.split(".")[0].strip()
+    for name in LESSONS:
+        number = name.split("_", 1)[0]
+        if stem.startswith(name) or re.match(rf"{number}(?:_|$|\D)", stem):
+            return name
+    return None
 
-    ``lesson`` (given by the teacher) overrides missing metadata; the exercise
-    ids must still agree. Raises SubmissionError.
+
+def identify(nb: dict, lesson: str | None = None, filename: str | None = None) -> str:
+    """The lesson (notebook stem) of a notebook, from its content: its metadata and
+    the ids of its exercise cells, which must agree.
+
+    ``lesson`` (the teacher's ``--lesson``) and a file name that names a lesson
+    (``03_batch_norm.ipynb``) are checked against the content, never trusted:
+    a disagreement raises SubmissionError, as does anything else that is wrong.
     """
+    content = _content_lesson(nb, lesson)
+    if lesson is not None and lesson != content:
+        raise SubmissionError(f"graded with --lesson {lesson}, but its content (notebook "
+                              f"metadata and exercise cells) is lesson {content}")
+    named = lesson_named(filename) if filename is not None else None
+    if named is not None and named != content:
+        raise SubmissionError(f"the file name says lesson {named}, but its content (notebook "
+                              f"metadata and exercise cells) is lesson {content}: the wrong "
+                              "notebook handed in, or a renamed one? Hand in the notebook of "
+                              f"lesson {named}")
+    return content
+
+
+def _content_lesson(nb: dict, lesson: str | None) -> str:
     known = {name: [ex.id for ex in lesson_exercises(name)] for name in LESSONS}
     owner = {}
     for name, ids in known.items():
@@ -122,7 +151,9 @@ def identify(nb: dict, lesson: str | None = None) -> str:
         seen[gid] = n
     meta = nb.get("metadata", {}).get("normcourse")
     stated = meta.get("lesson") if isinstance(meta, dict) else None
-    stated = lesson or stated
+    if stated is not None and not isinstance(stated, str):
+        raise SubmissionError("not a valid notebook: its lesson metadata is not a name")
+    stated = stated or lesson  # --lesson stands in for lost metadata only
     from_ids = sorted({owner[gid] for gid, _, _ in ids if gid in owner})
     if stated is not None:
         if stated not in known:
@@ -154,6 +185,78 @@ def identify(nb: dict, lesson: str | None = None) -> str:
 
 def load(path: Path, lesson: str | None = None) -> Submission:
     nb = read_notebook(path)
-    name = identify(nb, lesson)
+    name = identify(nb, lesson, Path(path).name)
     code = [_source(c, n) for n, c in enumerate(nb["cells"], 1) if c["cell_type"] == "code"]
     return Submission(Path(path), name, code, nb)
+
+
+# --------------------------------------------------------------------------- what the code defines
+
+
+def _defined_names(source: str) -> list[str]:
+    """Names a cell defines at its top level (def, class, assignment, import as)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics, or a real syntax error: read the def lines
+        return re.findall(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)", source, flags=re.M)
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [t.id for t in targets if isinstance(t, ast.Name)]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names]
+    return names
+
+
+def _cells(nb: dict):
+    """(cell, code cell number or None, cell number) for each cell."""
+    code = 0
+    for n, cell in enumerate(nb["cells"], 1):
+        if cell.get("cell_type") == "code":
+            code += 1
+            yield cell, code, n
+        else:
+            yield cell, None, n
+
+
+def _grade_id(cell: dict):
+    meta = (cell.get("metadata") or {}).get("nbgrader")
+    return meta.get("grade_id") if isinstance(meta, dict) else None
+
+
+def why_missing(nb: dict, exercise_id: str, function: str) -> str:
+    """Why the kernel has no ``function`` after the notebook ran: what its exercise cell is."""
+    for cell, code_n, n in _cells(nb):
+        if _grade_id(cell) != exercise_id:
+            continue
+        if code_n is None:
+            return (f"its exercise cell (cell {n}) is a {cell.get('cell_type')} cell, not a "
+                    "code cell: change it back to Code (in Jupyter: select it, press Y), run "
+                    "it, and save")
+        defined = [d for d in _defined_names(_source(cell, n)) if not d.startswith("_")]
+        if function not in defined:
+            instead = (f"defines {', '.join(defined[:3])} instead" if defined
+                       else f"does not define {function}")
+            return (f"its exercise cell (code cell {code_n}) {instead}: was the function "
+                    f"renamed? The grader calls it by its name, {function}")
+        return (f"its exercise cell (code cell {code_n}) defines it, but the definition was "
+                "lost when the notebook ran (did that cell raise an error? see the notes; or "
+                f"a later cell deleted {function})")
+    return "its exercise cell is missing from the notebook"
+
+
+def redefined_after_check(nb: dict, exercise_id: str, function: str) -> list[int]:
+    """Code cells after the exercise's check cell (or its exercise cell when the check
+    cell is gone) that define ``function`` again: the grader calls the last definition."""
+    anchor = None
+    for cell, code_n, _ in _cells(nb):
+        if code_n is not None and _grade_id(cell) in (exercise_id, f"{exercise_id}_test"):
+            anchor = code_n
+    if anchor is None:
+        return []
+    return [code_n for cell, code_n, n in _cells(nb)
+            if code_n is not None and code_n > anchor
+            and function in _defined_names(_source(cell, n))]

@@ -4,9 +4,11 @@
 whole source files -- :mod:`helpers.checking.calling` (the learner's check calls
 functions with the same code), :mod:`normcourse.grading.wire` and
 :mod:`normcourse.grading.inkernel` -- and runs ``inkernel.main``. Test inputs go in
-wire-encoded (never the stored expected values); :func:`parse_reply` reads the
-marked reply to this very request and decodes it with :func:`wire.decode`, which
-refuses everything but plain data.
+wire-encoded (never the stored expected values). The reply comes back on the
+kernel's private reply pipe, framed with the request's nonce
+(:func:`inkernel.frame`); :func:`parse_reply` accepts exactly one reply to this
+very request (none, two, or one for another request is an error) and decodes it
+with :func:`wire.decode`, which refuses everything but plain data.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def _module(name, source):
         del _sys.modules[name]
     return module
 _mods = [_module("_normcourse_" + n, s) for n, s in SOURCES]
-_mods[2].main(USER_NS, FUNCTION, PAYLOAD, BEGIN, END, _mods[0], _mods[1])
+_mods[2].main(USER_NS, FUNCTION, PAYLOAD, NONCE, REPLY_FD, _mods[0], _mods[1])
 '''
 
 
@@ -46,19 +48,15 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def markers(nonce: str) -> tuple[str, str]:
-    return f"<<normcourse-reply-{nonce}>>", f"<<end-normcourse-reply-{nonce}>>"
-
-
-def snippet(function: str, cases, nonce: str) -> str:
-    """Code that calls ``function`` (looked up in the kernel's namespace) on each case.
+def snippet(function: str, cases, nonce: str, reply_fd: int) -> str:
+    """Code that calls ``function`` (looked up in the kernel's namespace) on each case
+    and writes its one reply to file descriptor ``reply_fd``.
 
     Only each case's ``args`` and ``kwargs`` are sent, never ``expected``.
     """
     payload = wire.encode([{"args": tuple(c.args), "kwargs": dict(c.kwargs)} for c in cases])
-    begin, end = markers(nonce)
     header = (f"SOURCES = {_sources()!r}\nFUNCTION = {function!r}\nPAYLOAD = {payload!r}\n"
-              f"BEGIN = {begin!r}\nEND = {end!r}\n")
+              f"NONCE = {nonce!r}\nREPLY_FD = {int(reply_fd)}\n")
     # one statement; runs in a fresh namespace that sees the learner's only through USER_NS
     return (f"exec(compile({header + _BOOT!r}, '<normcourse grader>', 'exec'), "
             "{'USER_NS': globals()})")
@@ -81,23 +79,50 @@ def _outcome(d) -> Outcome:
                    tuple(str(n)[:40] for n in names))
 
 
-def parse_reply(stdout: str, nonce: str, n_cases: int) -> list[Outcome]:
-    """The outcomes in the last marked reply of ``stdout``.
+NO_REPLY = "the grader got no reply from your notebook for this exercise"
+UNREADABLE = "the reply from your notebook was unreadable"
 
-    Raises ProbeError with a readable reason when there is no reply, when the
-    function is missing or not callable, or when the reply is not plain data.
+
+def _records(data: bytes) -> list[tuple[str, bytes]]:
+    """(nonce, payload) of each framed reply in ``data``; ProbeError if it is not all replies."""
+    records, pos = [], 0
+    while pos < len(data):
+        end = data.find(b"\n", pos, pos + 64)
+        head = data[pos:end].split(b" ") if end >= 0 else []
+        if len(head) != 3 or head[0] != b"NCREPLY" or not head[2].isdigit():
+            raise ProbeError(f"{UNREADABLE} (not a reply)")
+        size = int(head[2])
+        if end + 1 + size > len(data):
+            raise ProbeError(f"{UNREADABLE} (cut short)")
+        records.append((head[1].decode("ascii", "replace"), data[end + 1:end + 1 + size]))
+        pos = end + 1 + size
+    return records
+
+
+def parse_reply(data: bytes, nonce: str, n_cases: int) -> list[Outcome]:
+    """The outcomes of the one reply to request ``nonce`` in ``data`` (from the reply pipe).
+
+    Raises ProbeError with a readable reason when there is no reply, more than one,
+    one for another request, when the function is missing or not callable, or when
+    the reply cannot be read.
     """
-    begin, end = markers(nonce)
-    stop = stdout.rfind(end)
-    start = stdout.rfind(begin, 0, stop) if stop >= 0 else -1
-    if start < 0:
-        raise ProbeError("the grader got no answer from your notebook for this exercise")
+    records = _records(data)
+    if not records:
+        raise ProbeError(NO_REPLY)
+    if any(n != nonce for n, _ in records):
+        raise ProbeError("a reply that does not belong to this request arrived from your "
+                         "notebook (something in it writes to the grader's channel)")
+    if len(records) > 1:
+        raise ProbeError(f"{len(records)} replies arrived from your notebook for one request "
+                         "(something in it writes to the grader's channel)")
     try:
-        reply = wire.decode(stdout[start + len(begin):stop], Opaque)
-    except wire.WireError as exc:
-        raise ProbeError(f"the grader could not read the answer ({exc})") from None
+        reply = wire.decode(records[0][1].decode("utf-8"), Opaque)
+    except (wire.WireError, UnicodeDecodeError) as exc:
+        raise ProbeError(f"{UNREADABLE} ({exc})") from None
+    except Exception as exc:  # never lose the whole submission over one reply
+        raise ProbeError(f"{UNREADABLE} ({type(exc).__name__})") from None
     if not isinstance(reply, dict):
-        raise ProbeError("the grader could not read the answer")
+        raise ProbeError(f"{UNREADABLE} (not a reply)")
     status = reply.get("status")
     if status == "missing":
         raise ProbeError("MISSING")
@@ -105,5 +130,5 @@ def parse_reply(stdout: str, nonce: str, n_cases: int) -> list[Outcome]:
         raise ProbeError(f"NOT_CALLABLE:{str(reply.get('type'))[:40]}")
     outcomes = reply.get("outcomes")
     if status != "ok" or not isinstance(outcomes, list) or len(outcomes) != n_cases:
-        raise ProbeError("the grader could not read the answer")
+        raise ProbeError(f"{UNREADABLE} (not one outcome per test case)")
     return [_outcome(o) for o in outcomes]

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 from helpers.exercises import LESSONS, lesson_exercises
@@ -22,6 +23,30 @@ def _pts(x: float) -> str:
     return f"{x:g}"
 
 
+def safe_text(text: str) -> str:
+    """``text`` on one line, with every control or format character (newline, tab,
+    escape, right-to-left override...) shown as an escape such as ``\\n`` or ``\\u202e``."""
+    out = []
+    for ch in str(text):
+        if unicodedata.category(ch)[0] == "C":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(
+                ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def safe_md(text: str) -> str:
+    """:func:`safe_text`, with Markdown's special characters escaped (shown as typed)."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~-])", r"\\\1", safe_text(text))
+
+
+def _csv_cell(value) -> str:
+    """A spreadsheet never runs it as a formula (OWASP: a leading ' on = + - @ tab CR)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def render(results, fmt: str) -> str:
     return {"table": table, "json": to_json, "csv": to_csv, "gradescope": gradescope}[fmt](results)
 
@@ -30,21 +55,22 @@ def render(results, fmt: str) -> str:
 
 
 def table(results) -> str:
-    width = max([len(r.submission) for r in results] + [10])
+    names = [safe_text(r.submission) for r in results]
+    width = max([len(n) for n in names] + [10])
     lines = [f"{'submission':<{width}}  {'lesson':<18} {'score':>7}  exercises",
              "-" * (width + 60)]
-    for r in results:
+    for r, name in zip(results, names, strict=True):
         if not r.graded:
-            lines.append(f"{r.submission:<{width}}  {r.lesson or '?':<18} {'ERROR':>7}  "
-                         f"could not be graded: {r.error}")
+            lines.append(f"{name:<{width}}  {r.lesson or '?':<18} {'ERROR':>7}  "
+                         f"could not be graded: {safe_text(r.error)}")
             continue
         marks = {"passed": "✓", "failed": "✗", "not_done": "…", "error": "!"}
         exs = "  ".join(f"{marks.get(e.status, '?')} {e.id} {_pts(e.points)}/{_pts(e.max_points)}"
                         for e in r.exercises)
         score = f"{_pts(r.score)}/{_pts(r.max_score)}"
-        lines.append(f"{r.submission:<{width}}  {r.lesson:<18} {score:>7}  {exs}")
+        lines.append(f"{name:<{width}}  {r.lesson:<18} {score:>7}  {exs}")
         for note in r.notes:
-            lines.append(f"{'':<{width}}  note: {note}")
+            lines.append(f"{'':<{width}}  note: {safe_text(note)}")
     bad = sum(not r.graded for r in results)
     lines.append("-" * (width + 60))
     lines.append(f"{len(results) - bad} graded, {bad} could not be graded"
@@ -78,9 +104,11 @@ def to_csv(results) -> str:
     w.writerow(["submission", "lesson", "status", "score", "max_score", *cols, "error", "notes"])
     for r in results:
         pts = {e.id: _pts(e.points) for e in r.exercises}
-        w.writerow([r.submission, r.lesson or "", "graded" if r.graded else "error",
+        w.writerow([_csv_cell(safe_text(r.submission)), r.lesson or "",
+                    "graded" if r.graded else "error",
                     _pts(r.score) if r.graded else "", _pts(r.max_score) if r.graded else "",
-                    *[pts.get(c, "") for c in cols], r.error, " | ".join(r.notes)])
+                    *[pts.get(c, "") for c in cols], _csv_cell(safe_text(r.error)),
+                    _csv_cell(safe_text(" | ".join(r.notes)))])
     return buf.getvalue()
 
 
@@ -108,16 +136,17 @@ def gradescope(results) -> str:
     """Gradescope's results.json (one file; several submissions are added up)."""
     tests, outputs, score, seconds = [], [], 0.0, 0.0
     prefix = len(results) > 1
-    for r in results:
+    labels = feedback_names([r.submission for r in results])  # unique per submission
+    for r, label in zip(results, labels, strict=True):
         seconds += r.seconds
-        name = Path(r.submission).name
+        name = safe_md(Path(r.submission).name)
         if not r.graded:
             outputs.append(f"{name} could not be graded: {r.error}")
             continue
         score += r.score
         for e in r.exercises:
             tests.append({
-                "name": (f"{name}: " if prefix else "") + f"{e.title} [{e.id}]",
+                "name": (f"{label}: " if prefix else "") + f"{e.title} [{e.id}]",
                 "score": e.points, "max_score": e.max_points,
                 "status": "passed" if e.status == "passed" else "failed",
                 "output": _exercise_md(e), "output_format": "md", "visibility": "visible"})
@@ -137,7 +166,7 @@ def _cell(text: str) -> str:
 
 
 def feedback_markdown(r) -> str:
-    lines = [f"# Feedback on {Path(r.submission).name}", ""]
+    lines = [f"# Feedback on {safe_md(Path(r.submission).name)}", ""]
     if not r.graded:
         lines += ["**This notebook could not be graded.**", "", r.error, "",
                   "Please fix this and hand it in again, or ask your teacher.", ""]
@@ -220,8 +249,8 @@ def classroom_workflow(lesson: str, install: str) -> str:
         lines += [f"    - name: {ex.id}", f"      id: {step}",
                   "      uses: classroom-resources/autograding-command-grader@v1",
                   "      with:", f"        test-name: {ex.id}",
-                  f"        command: normcourse grade {lesson}.ipynb --exercise {ex.id} "
-                  "--require-full",
+                  f"        command: normcourse grade {lesson}.ipynb --lesson {lesson} "
+                  f"--exercise {ex.id} --require-full",
                   "        timeout: 10", f"        max-score: {ex.points:g}"]
     ids = [ex.id.replace("_", "-") for ex in exercises]
     lines += ["    - name: Autograding Reporter",

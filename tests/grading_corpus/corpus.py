@@ -3,14 +3,17 @@
 Every submission is built from a small lesson-1 notebook made here from the
 exercise specs (``helpers/exercises/l01.py``) with the course's conventions
 (solution cells with markers, one-line check cells), and from its learner
-version made by ``normcourse.build``. So the corpus does not depend on the
-real lesson notebooks, and ``tests/test_grade_corpus.py`` grades it all.
+version made by ``normcourse.build``; the lesson-identity cases use untouched
+notebooks of other lessons made from their specs (:func:`stub_notebook`). So the
+corpus does not depend on the real lesson notebooks, and
+``tests/test_grade_corpus.py`` grades it all, each case under its own file name
+and options (``--lesson``, ``--exercise``).
 
     python tests/grading_corpus/corpus.py OUT_DIR   # write the files + manifest.json
 
 ``CASES`` is the manifest: name, what the submission does, and the expected
-grade (score, or the error message a bad file must get, and per-exercise
-statuses where they matter).
+grade (score, or the error message a bad file must get, per-exercise statuses
+and message substrings where they matter).
 """
 
 from __future__ import annotations
@@ -152,6 +155,14 @@ class CorpusCase:
     note: str = ""  # substring expected in the notes
     messages: dict = field(default_factory=dict)  # exercise id -> substring of its messages
     slow: bool = False
+    filename: str = ""  # the submitted file's name (default: NAME_OF_CASE.ipynb)
+    options: dict = field(default_factory=dict)  # grade options: lesson=..., only=[...]
+    max_score: float = MAX
+
+    @property
+    def file(self) -> str:
+        """Where the case is written, below the corpus folder."""
+        return f"{self.name}/{self.filename}" if self.filename else f"{self.name}.ipynb"
 
 
 def _sol(*edits):
@@ -209,6 +220,37 @@ def _other_lesson():
     return _dump(nb)
 
 
+def stub_notebook(lesson: str) -> nbformat.NotebookNode:
+    """An untouched learner notebook of any lesson, made from its specs: one stub and one
+    check cell per exercise, and the lesson metadata ``normcourse build`` writes."""
+    from helpers.exercises import lesson_exercises
+
+    cells = [new_markdown_cell(f"# {lesson} (grading-corpus copy)"),
+             new_code_cell("import numpy as np\nfrom helpers.exercises import check")]
+    for ex in lesson_exercises(lesson):
+        cells.append(new_code_cell(
+            f"def {ex.function}(*args, **kwargs):\n    # YOUR CODE HERE\n"
+            "    raise NotImplementedError()",
+            metadata=_nbg(grade=False, solution=True, locked=False, grade_id=ex.id)))
+        cells.append(new_code_cell(f"check({ex.id!r}, {ex.function})", metadata={
+            "tags": ["raises-exception"], **_nbg(grade=True, solution=False, locked=True,
+                                                 grade_id=f"{ex.id}_test", points=ex.points)}))
+    nb = new_notebook(cells=cells)
+    nb.metadata["normcourse"] = {"lesson": lesson}
+    return nb
+
+
+def _stub(lesson: str):
+    return lambda: _dump(stub_notebook(lesson))
+
+
+def _to_markdown(nb, grade_id: str):
+    i = _cell_index(nb, grade_id)
+    old = nb.cells[i]
+    nb.cells[i] = new_markdown_cell(old.source, metadata=old.metadata)
+    return nb
+
+
 def _foreign():
     nb = new_notebook(cells=[new_code_cell("def q1():\n    return 42", metadata=_nbg(
         grade=False, solution=True, locked=False, grade_id="hw3_q1"))])
@@ -228,16 +270,36 @@ def _truncated():
 
 
 FORGE = '''def answer_scale_question():
-    import sys
+    import os, sys
     f = sys._getframe(1)
-    while f is not None and "begin" not in f.f_locals:  # the grader's main() in the kernel
+    while f is not None and "nonce" not in f.f_locals:  # the grader's main() in the kernel
         f = f.f_back
     g = f.f_locals
     fake = {"status": "ok", "outcomes": [{"status": "returned", "value": "b", "error": "",
                                           "inputs_after": [], "arg_names": []}]}
-    sys.stdout.write(g["begin"] + g["wire"].encode(fake) + g["end"] + "\\n")
-    sys.stdout = open("/dev/null", "w")  # hide the real reply
+    os.write(g["fd"], f.f_globals["frame"](g["nonce"], g["wire"].encode(fake)))
     return "a"
+'''
+
+GARBLE = '''def answer_scale_question():
+    import os, sys
+    f = sys._getframe(1)
+    while f is not None and "nonce" not in f.f_locals:
+        f = f.f_back
+    os.write(f.f_locals["fd"], b"NCREPLY " + f.f_locals["nonce"].encode() + b" 000000000010\\n{\\"__int__\\": ")
+    return "b"
+'''
+
+HOOK = '''import json, os
+def _forge():  # after every cell: a forged reply on every pipe this process holds
+    fake = json.dumps({"__dict__": {"status": {"__int__": "x"}}}).encode()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:") and int(fd) > 2:
+                os.write(int(fd), b"NCREPLY " + b"0" * 32 + b" %012d\\n" % len(fake) + fake)
+        except OSError:
+            pass
+get_ipython().events.register("post_execute", _forge)
 '''
 
 LOOKUP = '''import numpy as np
@@ -295,6 +357,102 @@ CASES = [
     r = X @ w + b - y
     return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), MAX - 2,
         statuses={"ex1_gradient": "failed"}),
+    # ---------------------------------------------------------------- lesson identity
+    CorpusCase("start_here_as_lesson3_classroom", "the untouched start-here notebook renamed "
+               "03_batch_norm.ipynb, graded as GitHub Classroom's step does",
+               _stub("00_start_here"), error="its content (notebook metadata and exercise "
+               "cells) is lesson 00_start_here", filename="03_batch_norm.ipynb",
+               options={"lesson": "03_batch_norm", "only": ["ex3_bn_forward"]}),
+    CorpusCase("start_here_as_lesson3", "the untouched start-here notebook renamed "
+               "03_batch_norm.ipynb", _stub("00_start_here"),
+               error="the file name says lesson 03_batch_norm", filename="03_batch_norm.ipynb"),
+    CorpusCase("start_here_as_lesson1_old_step", "the start-here notebook renamed "
+               "01_feature_scale.ipynb, graded with --exercise ex1_gradient (the old workflow)",
+               _stub("00_start_here"), error="the file name says lesson 01_feature_scale",
+               filename="01_feature_scale.ipynb", options={"only": ["ex1_gradient"]}),
+    CorpusCase("lesson2_as_lesson3", "a lesson-2 notebook handed in as 03_batch_norm.ipynb",
+               _stub("02_standardization"), error="the file name says lesson 03_batch_norm",
+               filename="03_batch_norm.ipynb"),
+    CorpusCase("exercise_of_another_lesson", "--exercise of lesson 3 on a lesson-1 notebook",
+               _sol(), error="not an exercise of lesson 01_feature_scale",
+               options={"only": ["ex3_bn_forward"]}),
+    CorpusCase("lesson_option_disagrees", "--lesson 02_standardization on a lesson-1 notebook",
+               _les(), error="graded with --lesson 02_standardization, but its content",
+               options={"lesson": "02_standardization"}),
+    CorpusCase("classroom_step_honest", "the solution as the lesson file, graded as a GitHub "
+               "Classroom step (--lesson, --exercise)", _sol(), 2, filename=NAME,
+               options={"lesson": LESSON, "only": ["ex1_gradient"]}, max_score=2,
+               statuses={"ex1_gradient": "passed"}),
+    CorpusCase("renamed_by_browser_honest", "the solution saved as "
+               "'01_feature_scale (1).ipynb' by a browser", _sol(), MAX,
+               filename="01_feature_scale (1).ipynb", statuses=dict.fromkeys(IDS, "passed")),
+    CorpusCase("big_endian_honest", "right answers returned as big-endian arrays", _sol(
+        lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
+    r = X @ w + b - y
+    return (2 * X.T @ r / len(y)).astype(">f8"), np.array(2 * r.mean(), dtype=">f8")''')),
+        MAX, statuses=dict.fromkeys(IDS, "passed")),
+    CorpusCase("longdouble_honest", "right answers returned as np.longdouble", _sol(
+        lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
+    r = X.astype(np.longdouble) @ w + b - y
+    return 2 * X.T @ r / len(y), np.longdouble(2 * r.mean())'''),
+        lambda nb: _answer(nb, "ex1_max_lr", '''def max_stable_learning_rate(X):
+    return np.longdouble(2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())''')),
+        MAX, statuses=dict.fromkeys(IDS, "passed")),
+    CorpusCase("stdout_closed_honest", "solution whose last cell closes sys.stdout",
+               _sol(lambda nb: _append(nb, "import sys\nsys.stdout.close()")), MAX,
+               statuses=dict.fromkeys(IDS, "passed")),
+    CorpusCase("deeply_nested_return", "the learning rate returned inside a list nested "
+               "100 000 deep", _sol(lambda nb: _answer(nb, "ex1_max_lr", '''def max_stable_learning_rate(X):
+    x = 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()
+    for _ in range(100_000):
+        x = [x]
+    return x''')), MAX - 2, statuses={"ex1_max_lr": "failed"},
+        messages={"ex1_max_lr": "nested more than 20 levels deep"}),
+    CorpusCase("huge_return", "the learning rate returned with a 400 MB array", _sol(
+        lambda nb: _answer(nb, "ex1_max_lr", '''def max_stable_learning_rate(X):
+    return np.full(50_000_000, 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())''')),
+        MAX - 2, statuses={"ex1_max_lr": "failed"},
+        messages={"ex1_max_lr": "a value larger than 10 MB"}),
+    CorpusCase("many_large_returns", "the learning rate returned as an 8.8 MB array on "
+               "each of five cases (each under the 10 MB limit, together over the reply's)",
+               _sol(lambda nb: _answer(nb, "ex1_max_lr", '''def max_stable_learning_rate(X):
+    return np.full(1_100_000, 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())''')),
+        MAX - 2, statuses={"ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+        messages={"ex1_max_lr": "the values returned by the cases so far add up to more "
+                                "than 36 MB"}),
+    CorpusCase("mutates_with_patched_numpy", "changes X in place, with np.array_equal and "
+               "np.allclose patched to agree", _sol(
+        lambda nb: _answer(nb, "ex1_gradient", '''np.array_equal = lambda *a, **k: True
+np.allclose = lambda *a, **k: True
+
+def mse_gradient(X, y, w, b):
+    r = X @ w + b - y
+    g = 2 * X.T @ r / len(y)
+    X[:] = 0  # changes the caller's X
+    return g, 2 * float(r.mean())''')), MAX - 2, statuses={"ex1_gradient": "failed"},
+        messages={"ex1_gradient": "changed its input X in place"}),
+    # ---------------------------------------------------------------- truthful messages
+    CorpusCase("exercise_cell_markdown", "the gradient's exercise cell turned into Markdown",
+               _sol(lambda nb: _to_markdown(nb, "ex1_gradient")), MAX - 2,
+               statuses={"ex1_gradient": "error"},
+               messages={"ex1_gradient": "is a markdown cell, not a code cell"}),
+    CorpusCase("function_renamed", "the gradient renamed mse_grad", _sol(lambda nb: _answer(
+        nb, "ex1_gradient", GOOD_GRADIENT.replace("def mse_gradient", "def mse_grad")),
+        lambda nb: _drop_checks(nb)), MAX - 2, statuses={"ex1_gradient": "error"},
+        messages={"ex1_gradient": "defines mse_grad instead: was the function renamed?"}),
+    CorpusCase("exercise_cell_raises", "the gradient's cell raises before its def",
+               _sol(lambda nb: _answer(nb, "ex1_gradient", "1 / 0\n\n" + GOOD_GRADIENT)),
+               MAX - 2, statuses={"ex1_gradient": "error"},
+               messages={"ex1_gradient": "defines it, but the definition was lost"}),
+    CorpusCase("redefined_after_check", "a right gradient, checked, then redefined wrongly "
+               "further down", _sol(lambda nb: _append(nb, WRONG_GRADIENT)), MAX - 2,
+               statuses={"ex1_gradient": "failed"},
+               messages={"ex1_gradient": "is defined again in code cell 10, after its check "
+                                         "cell"}),
+    CorpusCase("redefined_honest", "a right gradient redefined (rightly) after its check cell",
+               _sol(lambda nb: _append(nb, GOOD_GRADIENT)), MAX,
+               statuses=dict.fromkeys(IDS, "passed"),
+               messages={"ex1_gradient": "the grader used the last definition"}),
     # ---------------------------------------------------------------- cheating
     CorpusCase("redefine_check", "stubs, plus check() and helpers' check/judge redefined to pass",
                _les(lambda nb: _append(nb, '''import helpers.exercises as hc
@@ -341,9 +499,27 @@ for n in ("0" * 32, "f" * 32):
           f"<<end-normcourse-reply-{n}>>")
 open("results.json", "w").write(json.dumps({"score": 100}))
 open("grades.csv", "w").write("submission,score\\nme,100\\n")''')), 0),
-    CorpusCase("forged_reply", "finds the reply markers from the call stack, forges a reply and "
-               "hides the real one", _sol(lambda nb: _answer(nb, "ex1_concept_scale", FORGE)),
-               MAX - 1, statuses={"ex1_concept_scale": "failed"}),
+    CorpusCase("forged_reply", "finds the request's nonce and reply pipe on the call stack "
+               "and writes a forged reply before the real one",
+               _sol(lambda nb: _answer(nb, "ex1_concept_scale", FORGE)), MAX - 1,
+               statuses={"ex1_concept_scale": "error"},
+               messages={"ex1_concept_scale": "2 replies arrived from your notebook"}),
+    CorpusCase("garbled_reply", "writes half a reply on the reply pipe during one exercise",
+               _sol(lambda nb: _answer(nb, "ex1_concept_scale", GARBLE)), MAX - 1,
+               statuses={"ex1_concept_scale": "error", "ex1_gradient": "passed"},
+               messages={"ex1_concept_scale": "reply from your notebook was unreadable"}),
+    CorpusCase("forging_hook", "a post_execute hook writes a forged reply on every pipe after "
+               "every cell", _sol(lambda nb: _append(nb, HOOK)), 0,
+               statuses=dict.fromkeys(IDS, "error"),
+               messages={"ex1_gradient": "does not belong to this request"}),
+    CorpusCase("printed_forgery_hook", "a post_execute hook prints an old-style forged reply "
+               "after every cell", _les(lambda nb: _append(nb, '''import json
+def _forge():
+    for n in ("0" * 32,):
+        print(f"<<normcourse-reply-{n}>>" + json.dumps({"__dict__": {"status": "ok"}}) +
+              f"<<end-normcourse-reply-{n}>>")
+get_ipython().events.register("post_execute", _forge)''')), 0,
+               statuses=dict.fromkeys(IDS, "not_done")),
     CorpusCase("memorised_cases", "answers memorised for the in-notebook (seed 0) cases only",
                _les(lambda nb: _append(nb, LOOKUP)), 1,
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "failed",
@@ -434,7 +610,7 @@ def answer_scale_question():
     return "b"''')), MAX - 1, statuses={"ex1_concept_scale": "failed"}),
     CorpusCase("flood_cell", "solution with a cell that prints forever", _sol(
         lambda nb: _insert_after(nb, "ex1_gradient_test", "while True:\n    print('x' * 10000)")),
-        MAX, note="printed more than"),
+        MAX, note="MB of output arrived while it ran"),
     CorpusCase("flood_function", "a right gradient that prints 20 MB on each call", _sol(
         lambda nb: _drop_checks(nb),
         lambda nb: _answer(nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
@@ -442,6 +618,20 @@ def answer_scale_question():
     r = X @ w + b - y
     return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), MAX - 2,
         statuses={"ex1_gradient": "failed"}),
+    CorpusCase("flood_other_request", "a right gradient that sends three 20 MB displays "
+               "addressed to another request on each call", _sol(lambda nb: _answer(
+                   nb, "ex1_gradient", '''def mse_gradient(X, y, w, b):
+    k = get_ipython().kernel
+    other = {"msg_id": "another-request", "msg_type": "execute_request", "session": "s",
+             "username": "u", "date": "", "version": "5.3"}
+    for _ in range(3):
+        k.session.send(k.iopub_socket, "display_data",
+                       {"data": {"text/plain": "x" * 20_000_000}, "metadata": {}},
+                       parent=other, ident=b"display_data")
+    r = X @ w + b - y
+    return 2 * X.T @ r / len(y), 2 * float(r.mean())''')), MAX - 2,
+        statuses={"ex1_gradient": "error", "ex1_max_lr": "passed"},
+        messages={"ex1_gradient": "more than 1 MB of output"}),
     CorpusCase("leftover_processes", "starts a background process, a new session and a fork",
                _sol(lambda nb: _append(nb, '''import os, subprocess
 subprocess.Popen(["sleep", "31337"])
@@ -618,10 +808,13 @@ def write(folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     manifest = {}
     for case in CASES:
-        (folder / f"{case.name}.ipynb").write_bytes(case.build())
-        manifest[case.name] = {"what": case.what, "score": case.score, "max_score": MAX,
+        path = folder / case.file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(case.build())
+        manifest[case.name] = {"what": case.what, "file": case.file, "options": case.options,
+                               "score": case.score, "max_score": case.max_score,
                                "error": case.error, "statuses": case.statuses,
-                               "note": case.note}
+                               "note": case.note, "messages": case.messages}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
 
