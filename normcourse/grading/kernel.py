@@ -28,6 +28,8 @@ import psutil
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
+from normcourse.grading import sandbox, standins
+
 TOKEN_VAR = "NORMCOURSE_GRADE_TOKEN"
 GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is killed
 #: address-space allowance on top of the memory limit: numpy, BLAS and matplotlib reserve
@@ -60,12 +62,17 @@ def _size(content: dict) -> int:
 
 class GradingKernel:
     def __init__(self, *, memory_mb: int = 2048, file_mb: int = 100,
-                 output_limit: int = 2_000_000, capture_limit: int = 30_000_000):
+                 output_limit: int = 2_000_000, capture_limit: int = 30_000_000,
+                 sandboxed: bool | None = None):
         self.memory_mb, self.file_mb = memory_mb, file_mb
+        #: in a bubblewrap sandbox (None: whenever bwrap works here)
+        self.sandboxed = not sandbox.unavailable() if sandboxed is None else sandboxed
         self.output_limit, self.capture_limit = output_limit, capture_limit
         self.root = Path(tempfile.mkdtemp(prefix="normcourse-grade-"))
         self.workdir = self.root / "work"
         self.workdir.mkdir()
+        self.standins = standins.write(self.root / "standins")
+        self.kernel_pid = 0  # the kernel's process (inside bwrap's sandbox when sandboxed)
         self.token = secrets.token_hex(16)
         self.proc: subprocess.Popen | None = None
         self.client: BlockingKernelClient | None = None
@@ -87,12 +94,19 @@ class GradingKernel:
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
                     "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
         env.pop("PYTHONSTARTUP", None)
+        # -P: the working folder is not on the import path (a planted module is never run)
+        argv = [sys.executable, "-P", "-m", "normcourse.grading.launch",
+                str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
+                str(self.file_mb), "-f", str(conn)]
+        if self.sandboxed:
+            env.update(sandbox.environment(self.root))
+            argv = sandbox.command(argv, root=self.root, workdir=self.workdir,
+                                   standins=self.standins)
+        else:
+            env[standins.PATH_VAR] = str(self.standins)
         with open(self.root / "kernel.log", "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "normcourse.grading.launch",
-                 str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
-                 str(self.file_mb), "-f", str(conn)],
-                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                argv, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
         client = BlockingKernelClient()
         client.load_connection_file(str(conn))
@@ -109,6 +123,7 @@ class GradingKernel:
             except queue.Empty:
                 pass
             self._check_start(deadline)
+        self.kernel_pid = sandbox.innermost(self.proc.pid) if self.sandboxed else self.proc.pid
         # 2. iopub is subscribed (a message published before that would be lost)
         ids = set()
         while True:
@@ -207,7 +222,7 @@ class GradingKernel:
     def interrupt(self) -> None:
         if self.alive():
             try:
-                os.kill(self.proc.pid, signal.SIGINT)
+                os.kill(self.kernel_pid or self.proc.pid, signal.SIGINT)
             except ProcessLookupError:
                 pass
 
