@@ -351,7 +351,9 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
                 alive = run.recover()
         result.graded = True
         result.score = float(sum(e.points for e in result.exercises))
-        result.notes = [n for n in (*run.notes.values(), run.hidden_note()) if n]
+        used = [f"{e.id} {e.summary[len(e.id) + 4:]}" for e in result.exercises
+                if e.status == "failed" and standins.REASON.split("`")[0] in e.summary]
+        result.notes = [n for n in (*used, *run.notes.values(), run.hidden_note()) if n]
         if not run.kernel.sandboxed:
             result.notes.insert(0, NOT_ISOLATED)
         return result

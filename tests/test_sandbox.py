@@ -1,0 +1,206 @@
+"""Each submission in its own sandbox, the course's answers out of its reach (issue 10).
+
+- what a kernel sees in its bubblewrap sandbox (normcourse/grading/sandbox.py): no
+  checkout, no solutions, no other folder, no network, no other process, stand-ins
+  for helpers/answers, a read-only course;
+- lesson 3's routes to the course's batch norm score 0 with the reason, honest
+  work keeps full marks;
+- the corpus's sabotage cases in a ``--jobs 2`` batch between honest submissions,
+  on a throw-away copy of the course: nobody else's grade changes, the copy is
+  unchanged, nothing is left behind; a killed grader takes everything with it,
+  a stopped one writes the grades it has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
+import corpus  # noqa: E402
+
+from normcourse.grade import Limits, grade_submission  # noqa: E402
+from normcourse.grading import sandbox, standins  # noqa: E402
+from normcourse.grading.kernel import GradingKernel  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_bwrap = pytest.mark.skipif(bool(sandbox.unavailable()),
+                                 reason=f"no sandbox: {sandbox.unavailable()}")
+
+
+# --------------------------------------------------------------------------- without kernels
+
+
+def test_command_hides_the_checkout_and_puts_standins_over_the_answers(tmp_path):
+    cmd = sandbox.command(["python", "-P", "x"], root=tmp_path, workdir=tmp_path / "work",
+                          standins=tmp_path / "s")
+    text = " ".join(cmd)
+    for flag in ("--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session",
+                 "--remount-ro /"):
+        assert flag in text
+    binds = [cmd[i + 1] for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind")]
+    assert str(ROOT) not in binds and "/" not in binds and str(ROOT / "solutions") not in binds
+    assert str(ROOT / "helpers") in binds
+    i = cmd.index(str(tmp_path / "s"))
+    assert cmd[i - 1] == "--ro-bind" and cmd[i + 1] == str(ROOT / "helpers" / "answers")
+    assert cmd[-3:] == ["python", "-P", "x"]
+
+
+def test_standins_name_each_function_and_compute_nothing(tmp_path):
+    folder = standins.write(tmp_path / "s")
+    assert (folder / "fallback.py").read_text() == (ROOT / "helpers/answers/fallback.py").read_text()
+    text = (folder / "l03.py").read_text()
+    assert "def batchnorm_forward(" in text and "np." not in text and "mean(" not in text
+
+
+def test_without_sandbox_the_warning_says_what_to_install():
+    text = sandbox.warning("bubblewrap (`bwrap`) is not installed")
+    assert "NOT ISOLATED" in text and "apt-get install bubblewrap" in text
+
+
+def test_require_sandbox_refuses_to_grade_without_it(monkeypatch, capsys, tmp_path):
+    from normcourse import cli
+
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    path = tmp_path / "s.ipynb"
+    path.write_bytes(corpus._dump(corpus.solution_notebook()))
+    assert cli.main(["grade", str(path), "--require-sandbox"]) == 2
+    assert "apt-get install bubblewrap" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- inside a kernel
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    if sandbox.unavailable():
+        pytest.skip(sandbox.unavailable())
+    k = GradingKernel(memory_mb=1024)
+    k.start()
+    yield k
+    k.close()
+
+
+def _run(k, code: str) -> str:
+    r = k.run(code, 20, capture=True)
+    assert r.status == "ok", (r.ename, r.evalue)
+    return r.stdout.strip()
+
+
+@needs_bwrap
+def test_the_kernel_sees_no_checkout_no_solutions_no_other_folder(kernel):
+    out = _run(kernel, f"""import json, os
+print(json.dumps([os.path.exists({str(ROOT / 'solutions')!r}), os.path.exists({str(ROOT / '.git')!r}),
+                  sorted(os.listdir({str(ROOT)!r})),
+                  os.path.exists(os.environ.get("PWD", "/x") + "/solutions"),
+                  os.listdir("/tmp"), os.listdir(os.path.expanduser("~"))]))""")
+    solutions, git, listed, pwd_solutions, tmp, home = json.loads(out)
+    assert not solutions and not git and not pwd_solutions
+    assert set(listed) <= {"helpers", "normcourse", ".venv"}  # the packages (and Python)
+    assert tmp in ([], [kernel.root.name]) and home == []  # its own folder only
+
+
+@needs_bwrap
+def test_the_course_is_read_only_and_nothing_is_written_outside(kernel):
+    out = _run(kernel, f"""import helpers, pathlib
+res = []
+for target in (pathlib.Path(helpers.__file__).parent / "checking" / "verdict.py",
+               pathlib.Path({str(ROOT)!r}) / "planted.py", pathlib.Path("/usr/planted")):
+    try:
+        open(target, "a").write("x")
+        res.append("written")
+    except OSError as exc:
+        res.append(type(exc).__name__)
+print(res)""")
+    assert out == "['OSError', 'OSError', 'OSError']"
+    assert not (ROOT / "planted.py").exists()
+
+
+@needs_bwrap
+def test_no_network_no_other_process_and_cwd_not_importable(kernel):
+    out = _run(kernel, """import os, socket, sys
+pids = [p for p in os.listdir("/proc") if p.isdigit()]
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    net = "network"
+except OSError:
+    net = "no network"
+print(len(pids) <= 3, net, "" in sys.path or os.getcwd() in sys.path)""")
+    assert out == "True no network False"
+
+
+@needs_bwrap
+def test_the_answers_are_standins(kernel):
+    out = _run(kernel, """import inspect, helpers.answers.l03 as a
+src = inspect.getsource(a.batchnorm_forward)
+try:
+    a.batchnorm_forward(1, 2, 3)
+except BaseException as exc:
+    print(type(exc).__name__, "mean(" in src)""")
+    assert out == "CourseAnswerUsed False"
+
+
+# --------------------------------------------------------------------------- lesson 3
+
+
+LESSON3_ROUTES = {
+    "ex3_bn_forward": '''def batchnorm_forward(X, gamma, beta, eps=1e-5):
+    from helpers.answers.l03 import batchnorm_forward as course
+    return course(X, gamma, beta, eps)''',
+    "ex3_bn_backward": '''def batchnorm_backward(dout, cache):
+    X, x_hat, mean, var, gamma, eps = cache
+    layer = nn.BatchNorm(X.shape[1], eps=eps)  # the course's layer does it for me
+    layer.params["gamma"] = gamma
+    layer.forward(X)
+    dX = layer.backward(dout)
+    return dX, layer.grads["gamma"], layer.grads["beta"]''',
+    "ex3_running_stats": '''import importlib
+def update_running_stats(running_mean, running_var, X, momentum=0.1):
+    m = importlib.import_module("helpers." + "answers" + ".l03")
+    return getattr(m, "update_running_" + "stats")(running_mean, running_var, X, momentum)''',
+    "ex3_bn_eval": '''import inspect
+import helpers.answers.l03 as _a
+_ns = {"np": np}
+exec(inspect.getsource(_a.batchnorm_eval), _ns)
+def batchnorm_eval(X, gamma, beta, running_mean, running_var, eps=1e-5):
+    return _ns["batchnorm_eval"](X, gamma, beta, running_mean, running_var, eps)''',
+}
+USED = {"ex3_bn_forward": "batchnorm_forward", "ex3_bn_backward": "batchnorm_forward",
+        "ex3_running_stats": "update_running_stats", "ex3_bn_eval": "batchnorm_eval"}
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_lesson3_routes_score_zero_and_honest_work_keeps_its_points(tmp_path):
+    nb = nbformat.read(ROOT / "solutions" / "03_batch_norm.ipynb", as_version=4)
+    for ex_id, body in LESSON3_ROUTES.items():
+        corpus._answer(nb, ex_id, body)
+    path = tmp_path / "03_batch_norm.ipynb"
+    nbformat.write(nb, path)
+    r = grade_submission(path, Limits(cell_timeout=60))
+    assert r.graded and r.sandboxed, r.error
+    got = {e.id: e for e in r.exercises}
+    for ex_id, name in USED.items():
+        e = got[ex_id]
+        assert (e.points, e.status) == (0, "failed"), (ex_id, e.summary)
+        assert f"uses the course's own implementation of `{name}`; write your own" in e.summary
+    others = [e for e in r.exercises if e.id not in USED]
+    assert all(e.status == "passed" for e in others), [(e.id, e.summary) for e in others]
+    assert r.score == r.max_score - sum(e.max_points for e in got.values() if e.id in USED)
+    from normcourse.grading import report
+
+    for fmt in ("json", "csv", "gradescope", "table"):
+        text = report.render([r], fmt)
+        assert "uses the course's own implementation of `batchnorm_forward`" in text, fmt
+    assert "`batchnorm_eval`; write your own" in report.feedback_markdown(r)
