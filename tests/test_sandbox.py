@@ -204,3 +204,154 @@ def test_lesson3_routes_score_zero_and_honest_work_keeps_its_points(tmp_path):
         text = report.render([r], fmt)
         assert "uses the course's own implementation of `batchnorm_forward`" in text, fmt
     assert "`batchnorm_eval`; write your own" in report.feedback_markdown(r)
+
+
+# --------------------------------------------------------------------------- sabotage batches
+
+GRADE = [sys.executable, "-c", "import sys; from normcourse.cli import main; sys.exit(main())",
+         "grade"]
+
+
+def _throwaway_course(folder: Path) -> Path:
+    """A copy of the course's packages and solutions, imported instead of the checkout."""
+    for name in ("helpers", "normcourse", "solutions"):
+        shutil.copytree(ROOT / name, folder / name,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return folder
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def _env(course: Path, outside: Path) -> dict:
+    return {**os.environ, "PYTHONPATH": str(course), "PWD": str(course), "TMPDIR": str(outside),
+            "NORMCOURSE_CORPUS_COPY": str(course), "NORMCOURSE_CORPUS_OUTSIDE": str(outside),
+            "OPENBLAS_NUM_THREADS": "1"}
+
+
+def _batch_processes(course: Path) -> list:
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.pid != os.getpid() and \
+                    p.environ().get("NORMCOURSE_CORPUS_COPY") == str(course):
+                found.append(p)
+        except psutil.Error:
+            pass
+    return found
+
+
+def _sleepers() -> list:
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if "31340" in " ".join(p.info["cmdline"] or []):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_sabotage_between_honest_submissions_changes_nothing(tmp_path):
+    course, outside = _throwaway_course(tmp_path / "course"), tmp_path / "outside"
+    outside.mkdir()
+    subs = tmp_path / "submitted"
+    subs.mkdir()
+    honest = corpus._dump(corpus.solution_notebook())
+    paths = []
+    for i, case in enumerate(c for c in corpus.CASES if c.sabotage):
+        (subs / f"honest{i}.ipynb").write_bytes(honest)
+        (subs / f"{case.name}.ipynb").write_bytes(case.build())
+        paths += [subs / f"honest{i}.ipynb", subs / f"{case.name}.ipynb"]
+    (subs / "honest_last.ipynb").write_bytes(honest)
+    paths.append(subs / "honest_last.ipynb")
+    before = _digest(course)
+    p = subprocess.run([*GRADE, *map(str, paths), "--jobs", "2", "--format", "json",
+                        "--cell-timeout", "60", "--require-sandbox"],
+                       cwd=course, env=_env(course, outside), capture_output=True, text=True,
+                       timeout=1200)
+    assert p.returncode == 0, p.stderr[-3000:]
+    report = json.loads(p.stdout)
+    assert report["isolated"] and report["complete"]
+    scores = {Path(s["submission"]).stem: (s["score"], s["notes"]) for s in report["submissions"]}
+    assert {k: v[0] for k, v in scores.items()} == dict.fromkeys(scores, corpus.MAX), scores
+    assert _digest(course) == before  # the course copy was not changed
+    assert not (outside / "PLANTED-CODE-RAN").exists()
+    assert not list(outside.glob("normcourse-grade-*"))  # every kernel folder removed
+    assert not list(outside.rglob("normcourse-corpus-big-file"))
+    assert not Path("/tmp/normcourse-corpus-big-file").exists()
+    assert not Path("~/normcourse-corpus-big-file").expanduser().exists()
+    time.sleep(1)  # the reaper sees the closed pipe and exits
+    assert _sleepers() == [] and _batch_processes(course) == []
+
+
+def _endless(folder: Path, name: str) -> Path:
+    case = next(c for c in corpus.CASES if c.name == "endless_cell")
+    path = folder / f"{name}.ipynb"
+    path.write_bytes(case.build())
+    return path
+
+
+def _wait_for(predicate, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path):
+    course, outside = _throwaway_course(tmp_path / "course"), tmp_path / "outside"
+    outside.mkdir()
+    paths = [_endless(tmp_path, "a"), _endless(tmp_path, "b")]
+    grader = subprocess.Popen([*GRADE, *map(str, paths), "--jobs", "2", "--cell-timeout", "100"],
+                              cwd=course, env=_env(course, outside),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: len([p for p in _batch_processes(course)
+                                      if "launch" in " ".join(p.cmdline())]) >= 2, 90)
+        time.sleep(2)
+        kernels = [p for p in _batch_processes(course) if p.pid != grader.pid]
+        assert len(list(outside.glob("normcourse-grade-*"))) == 2
+    finally:
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+    gone, alive = psutil.wait_procs(kernels, timeout=20)
+    assert alive == []
+    assert _wait_for(lambda: not list(outside.glob("normcourse-grade-*")), 20)
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_sigterm_writes_the_grades_already_computed(tmp_path):
+    course, outside = _throwaway_course(tmp_path / "course"), tmp_path / "outside"
+    outside.mkdir()
+    done = tmp_path / "done.ipynb"
+    done.write_bytes(corpus._dump(corpus.solution_notebook()))
+    paths = [done, _endless(tmp_path, "endless")]
+    log, out = tmp_path / "stderr.txt", tmp_path / "grades.json"
+    with open(log, "w") as err:
+        grader = subprocess.Popen([*GRADE, *map(str, paths), "--format", "json", "--out", str(out),
+                                   "--cell-timeout", "100"], cwd=course,
+                                  env=_env(course, outside), stdout=subprocess.DEVNULL, stderr=err)
+        assert _wait_for(lambda: "done.ipynb: 7/7" in log.read_text(), 120), log.read_text()
+        time.sleep(3)  # the endless notebook is running now
+        grader.send_signal(signal.SIGTERM)
+        assert grader.wait(timeout=60) == 128 + signal.SIGTERM
+    report = json.loads(out.read_text())
+    assert report["complete"] is False
+    first, second = report["submissions"]
+    assert first["graded"] and first["score"] == corpus.MAX and not first["incomplete"]
+    assert not second["graded"] and second["incomplete"] and "stopped" in second["error"]
+    assert "interrupted" in log.read_text()
+    assert _wait_for(lambda: not list(outside.glob("normcourse-grade-*")), 20)
