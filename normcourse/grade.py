@@ -259,9 +259,8 @@ def _error_result(ex, message: str) -> ExerciseResult:
 
 def _course_used_result(ex, name: str, outcomes) -> ExerciseResult:
     reason = standins.REASON.format(name=name)
-    cases = [{"name": f"case {i + 1}", "passed": False,
-              "message": reason if standins.course_function_used([o]) else "not counted"}
-             for i, o in enumerate(outcomes)]
+    cases = [{"name": f"case {i + 1}", "passed": False, "message": reason}
+             for i in range(len(outcomes))]
     return ExerciseResult(ex.id, ex.title, ex.function, 0, ex.points, "failed",
                           f"✗ {ex.id}: {reason}.", cases, ex.hints[0])
 
@@ -296,7 +295,7 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
         elif r.ename:
             msg = f"{msg} ({r.ename}: {r.evalue})"[:300]
         return _error_result(ex, msg), False
-    used = standins.course_function_used(outcomes)
+    used = standins.course_function_used(outcomes, r.stdout, run.kernel.standins_mark)
     if used:  # a stand-in of helpers.answers was called: the sandbox holds no answers
         return _course_used_result(ex, used, outcomes), False
     report = judge(ex, cases, outcomes)

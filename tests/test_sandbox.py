@@ -58,10 +58,11 @@ def test_command_hides_the_checkout_and_puts_standins_over_the_answers(tmp_path)
 
 
 def test_standins_name_each_function_and_compute_nothing(tmp_path):
-    folder = standins.write(tmp_path / "s")
+    folder = standins.write(tmp_path / "s", "abc123")
     assert (folder / "fallback.py").read_text() == (ROOT / "helpers/answers/fallback.py").read_text()
     text = (folder / "l03.py").read_text()
     assert "def batchnorm_forward(" in text and "np." not in text and "mean(" not in text
+    assert "<<normcourse-course-used-abc123:" in text
 
 
 def test_without_sandbox_the_warning_says_what_to_install():
@@ -148,7 +149,8 @@ try:
     a.batchnorm_forward(1, 2, 3)
 except BaseException as exc:
     print(type(exc).__name__, "mean(" in src)""")
-    assert out == "CourseAnswerUsed False"
+    assert out.splitlines()[-1] == "CourseAnswerUsed False"
+    assert f"<<normcourse-course-used-{kernel.standins_mark}:batchnorm_forward>>" in out
 
 
 # --------------------------------------------------------------------------- lesson 3

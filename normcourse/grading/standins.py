@@ -28,7 +28,7 @@ EXCEPTION = "CourseAnswerUsed"
 #: without a sandbox, the kernel's launcher points ``helpers.answers`` at the stand-ins
 #: folder named here (a best effort: the real files stay readable on disk)
 PATH_VAR = "NORMCOURSE_STANDINS"
-REASON = "uses the course's own implementation of `{name}`; write your own"
+REASON = "uses the course's own implementation of `{name}`; write your own"  # also in the stand-ins
 _LESSON_MODULE = re.compile(r"l\d\d\.py")
 _MARK = re.compile(EXCEPTION + r": uses the course's own implementation of `(\w+)`")
 
@@ -43,10 +43,24 @@ class {exc}(BaseException):
     """Raised by a stand-in: the learner's code called the course's own function."""
 
 
+def _used(name):
+    """Tell the grader (one line on the kernel's own stdout, even if caught), then raise."""
+    import sys
+
+    try:
+        stream = sys.modules["ipykernel.iostream"].OutStream._nc_stdout
+        stream.set_parent(sys.modules["IPython"].get_ipython().parent_header)
+        write = getattr(type(stream), "_nc_write_unlimited", type(stream).write)
+        write(stream, "\\n<<normcourse-course-used-{mark}:" + name + ">>\\n")
+        stream.flush()
+    except Exception:
+        pass
+    raise {exc}("uses the course's own implementation of `" + name + "`; write your own")
+
+
 '''
 _FUNCTION = '''def {name}(*args, **kwargs):
-    raise __import__("helpers.answers.{mod}", fromlist=["{exc}"]).{exc}(
-        "{reason}")
+    __import__("helpers.answers.{mod}", fromlist=["_used"])._used("{name}")
 
 
 '''
@@ -56,7 +70,7 @@ def answers_folder() -> Path:
     return Path(helpers.answers.__file__).resolve().parent
 
 
-def _stub_module(path: Path) -> str:
+def _stub_module(path: Path, mark: str) -> str:
     """The stand-in source of one lesson module: its top-level functions, raising."""
     import importlib
 
@@ -64,26 +78,36 @@ def _stub_module(path: Path) -> str:
     module = importlib.import_module(f"helpers.answers.{mod}")
     names = [n for n, f in vars(module).items()
              if inspect.isfunction(f) and f.__module__ == module.__name__]
-    text = _HEADER.format(module=f"helpers.answers.{mod}", exc=EXCEPTION)
+    text = _HEADER.format(module=f"helpers.answers.{mod}", exc=EXCEPTION, mark=mark)
     for name in names:
-        text += _FUNCTION.format(name=name, mod=mod, exc=EXCEPTION,
-                                 reason=REASON.format(name=name))
+        text += _FUNCTION.format(name=name, mod=mod)
     return text.rstrip() + "\n"
 
 
-def write(folder: Path) -> Path:
-    """Write the stand-in package into ``folder`` (created); returns it."""
+def write(folder: Path, mark: str) -> Path:
+    """Write the stand-in package into ``folder`` (created); returns it.
+
+    ``mark`` (letters and digits) goes into the line each stand-in writes when called.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for path in sorted(answers_folder().glob("*.py")):
         if _LESSON_MODULE.fullmatch(path.name):
-            (folder / path.name).write_text(_stub_module(path), encoding="utf-8")
+            (folder / path.name).write_text(_stub_module(path, mark), encoding="utf-8")
         else:
             shutil.copyfile(path, folder / path.name)
     return folder
 
 
-def course_function_used(outcomes) -> str:
-    """The course function a stand-in reported in these outcomes ("" when none)."""
+def course_function_used(outcomes, stdout: str = "", mark: str = "") -> str:
+    """The course function a stand-in reported ("" when none).
+
+    A stand-in raises (the outcome says so) and writes a marked line on the kernel's own
+    stdout, which the grader sees even when the learner's code caught the exception.
+    """
+    if mark:
+        m = re.search(rf"<<normcourse-course-used-{re.escape(mark)}:(\w+)>>", stdout)
+        if m:
+            return m.group(1)
     for out in outcomes:
         m = _MARK.search(getattr(out, "error", "") or "") if out.status == "raised" else None
         if m:
