@@ -39,6 +39,9 @@ MEMORY_POLL = 0.25  # seconds between two looks at the kernel's resident memory
 #: environment variables not passed to a submission's kernel
 SECRET = re.compile(r"(?i)token|secret|passw|credential|api_?key|access_?key|auth")
 CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
+#: the working folder is not on the import path (-P: Python 3.11+; -I on 3.10 also ignores
+#: PYTHONPATH and the user's site-packages)
+SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else ["-I"]
 
 
 class KernelStartError(RuntimeError):
@@ -95,8 +98,8 @@ class GradingKernel:
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
                     "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
         env.pop("PYTHONSTARTUP", None)
-        # -P: the working folder is not on the import path (a planted module is never run)
-        argv = [sys.executable, "-P", "-m", "normcourse.grading.launch",
+        # SAFE_PATH: the working folder is not on the import path (a planted module never runs)
+        argv = [sys.executable, *SAFE_PATH, "-m", "normcourse.grading.launch",
                 str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
                 str(self.file_mb), "-f", str(conn)]
         if self.sandboxed:

@@ -27,7 +27,9 @@ def _send(line: str) -> None:
     global _PROC
     with _LOCK:
         if _PROC is None or _PROC.poll() is not None:
-            _PROC = subprocess.Popen([sys.executable, "-P", "-m", "normcourse.grading.reaper"],
+            from normcourse.grading.kernel import SAFE_PATH
+
+            _PROC = subprocess.Popen([sys.executable, *SAFE_PATH, "-m", "normcourse.grading.reaper"],
                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True,
                                      text=True)
