@@ -357,3 +357,46 @@ def test_sigterm_writes_the_grades_already_computed(tmp_path):
     assert not second["graded"] and second["incomplete"] and "stopped" in second["error"]
     assert "interrupted" in log.read_text()
     assert _wait_for(lambda: not list(outside.glob("normcourse-grade-*")), 20)
+
+
+# --------------------------------------------------------------------------- without bwrap
+
+
+def test_without_bwrap_grading_goes_on_and_says_so_loudly(monkeypatch, capsys, tmp_path):
+    from normcourse import cli
+
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    case = next(c for c in corpus.CASES if c.name == "answers_direct_import")
+    path = tmp_path / "s.ipynb"
+    path.write_bytes(case.build())
+    assert cli.main(["grade", str(path), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "WARNING: SUBMISSIONS WERE NOT ISOLATED" in err and "apt-get install bubblewrap" in err
+    report = json.loads(out)
+    assert report["isolated"] is False
+    sub = report["submissions"][0]
+    assert not sub["sandboxed"] and sub["notes"][0].startswith("NOT ISOLATED")
+    # the stand-ins still answer an import of helpers.answers (a best effort without bwrap)
+    assert sub["score"] == corpus.MAX - 2
+    ex = next(e for e in sub["exercises"] if e["id"] == "ex1_gradient")
+    assert "uses the course's own implementation of `mse_gradient`" in ex["summary"]
+    assert cli.main(["grade", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("WARNING: SUBMISSIONS WERE NOT ISOLATED")
+
+
+def test_a_kernel_that_fails_to_start_is_tried_again(monkeypatch, tmp_path):
+    from normcourse.grading.kernel import KernelStartError
+
+    real, calls = GradingKernel.start, []
+
+    def flaky(self, timeout=60.0):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KernelStartError("the kernel exited at start: (made to fail by the test)")
+        return real(self, timeout)
+
+    monkeypatch.setattr(GradingKernel, "start", flaky)
+    path = tmp_path / "s.ipynb"
+    path.write_bytes(corpus._dump(corpus.solution_notebook()))
+    r = grade_submission(path, Limits(cell_timeout=30))
+    assert len(calls) == 2 and r.graded and r.score == corpus.MAX, r.error
