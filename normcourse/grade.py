@@ -10,7 +10,11 @@ For each submission the grader
    a file it cannot grade gets one error row saying why;
 2. runs every code cell in a fresh kernel in a temporary folder, under limits
    (time per cell and in total, memory, output size); errors do not stop it,
-   and a cell that kills the kernel is left out on a restart;
+   and a cell that kills the kernel is left out on a restart. On Linux the
+   kernel runs in its own bubblewrap sandbox (:mod:`normcourse.grading.sandbox`),
+   where ``helpers/answers`` holds stand-ins: an exercise whose function calls
+   the course's own version scores 0 with the reason; without bwrap the output
+   says loudly that the submissions were not isolated;
 3. for each exercise of the lesson, builds test cases from a fresh random
    generator *in this process*, sends only their inputs into the kernel,
    calls the learner's function there, gets back only plain values, and
@@ -186,7 +190,8 @@ class _Run:
             if i not in self.hidden_cells:
                 self.hidden_cells.append(i)
             return None
-        if self.hidden_cells and r.ename not in QUIET_ERRORS:  # probably follows from one
+        if self.hidden_cells and r.ename not in (*QUIET_ERRORS, "MemoryError", "SystemExit"):
+            # an ordinary error after such a cell: probably for lack of its results
             self.after_hidden.add(i)
             return None
         return _note_for(i, r, self.limits, False)
