@@ -107,10 +107,10 @@ def python_dirs() -> list[Path]:
 
 
 def _matplotlib_cache() -> list[Path]:
-    """matplotlib's font cache (read-only: rebuilding it costs seconds in each kernel)."""
+    """matplotlib's font lists of the grader's user (rebuilding them costs seconds)."""
     base = os.environ.get("MPLCONFIGDIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
-    return [Path(base)] if Path(base).is_dir() else []
+    return sorted(Path(base).glob("fontlist-*.json"))
 
 
 def _binds(flag: str, paths) -> list[str]:
@@ -138,7 +138,6 @@ def command(argv: list[str], *, root: Path, workdir: Path, standins: Path) -> li
     return [shutil.which("bwrap") or "bwrap", *NAMESPACES, *system,
             "--bind", str(root / "tmp"), "/tmp",
             *_binds("--ro-bind", python_dirs()), *_binds("--ro-bind", course_packages()),
-            *_binds("--ro-bind", _matplotlib_cache()),
             "--ro-bind", str(standins), str(answers),
             "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--proc", "/proc",
             "--bind", str(root), str(root),
@@ -146,10 +145,15 @@ def command(argv: list[str], *, root: Path, workdir: Path, standins: Path) -> li
 
 
 def environment(root: Path) -> dict:
-    """HOME and TMPDIR inside the kernel's folder (created here)."""
+    """HOME and TMPDIR inside the kernel's folder (created here, with a copy of matplotlib's
+    font lists: a cache shared by all kernels would let one submission spoil the others)."""
     for name in ("home", "tmp"):
         (root / name).mkdir(exist_ok=True)
-    return {"HOME": str(root / "home"), "TMPDIR": "/tmp"}
+    cache = root / "home" / ".cache" / "matplotlib"
+    for path in _matplotlib_cache():
+        cache.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, cache / path.name)
+    return {"HOME": str(root / "home"), "TMPDIR": "/tmp", "MPLCONFIGDIR": str(cache)}
 
 
 def innermost(pid: int) -> int:
