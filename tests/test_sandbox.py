@@ -400,3 +400,13 @@ def test_a_kernel_that_fails_to_start_is_tried_again(monkeypatch, tmp_path):
     path.write_bytes(corpus._dump(corpus.solution_notebook()))
     r = grade_submission(path, Limits(cell_timeout=30))
     assert len(calls) == 2 and r.graded and r.score == corpus.MAX, r.error
+
+
+@needs_bwrap
+def test_the_kernel_has_no_capabilities_and_cannot_unmount_the_standins(kernel):
+    out = _run(kernel, """import ctypes, os, helpers.answers
+caps = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0]
+libc = ctypes.CDLL(None, use_errno=True)
+folder = os.path.dirname(helpers.answers.__file__).encode()
+print(caps, libc.umount2(folder, 2), ctypes.get_errno() != 0)""")
+    assert out == "0000000000000000 -1 True"

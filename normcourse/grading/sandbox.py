@@ -40,8 +40,10 @@ INSTALL = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`
            "`sudo dnf install bubblewrap`, Arch: `sudo pacman -S bubblewrap`); on macOS or "
            "Windows, grade inside a Linux container or virtual machine")
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+#: --cap-drop ALL: when the grader runs as root, bwrap would otherwise leave the kernel
+#: every capability (it could unmount the stand-ins or remount the course writable)
 NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-              "--unshare-cgroup-try", "--die-with-parent", "--new-session")
+              "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL")
 SHM_BYTES = 16 * 2**20
 OFF_VAR = "NORMCOURSE_NO_SANDBOX"  # set: grade without the sandbox (to compare; with a warning)  # /dev/shm is memory: keep it small
 
