@@ -57,6 +57,17 @@ def test_command_hides_the_checkout_and_puts_standins_over_the_answers(tmp_path)
     assert cmd[-3:] == ["python", "-P", "x"]
 
 
+def test_standins_also_cover_a_copy_installed_in_another_visible_python(tmp_path, monkeypatch):
+    other = tmp_path / "base" / "lib" / "python3.11" / "site-packages" / "helpers" / "answers"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("")
+    monkeypatch.setattr(sandbox, "python_dirs", lambda: [tmp_path / "base"])
+    cmd = sandbox.command(["python"], root=tmp_path, workdir=tmp_path, standins=tmp_path / "s")
+    targets = [cmd[i + 2] for i, a in enumerate(cmd) if a == "--ro-bind" and
+               cmd[i + 1] == str(tmp_path / "s")]
+    assert targets == sorted([str(other), str(ROOT / "helpers" / "answers")])
+
+
 def test_standins_name_each_function_and_compute_nothing(tmp_path):
     folder = standins.write(tmp_path / "s", "abc123")
     assert (folder / "fallback.py").read_text() == (ROOT / "helpers/answers/fallback.py").read_text()

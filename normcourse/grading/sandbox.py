@@ -108,6 +108,17 @@ def python_dirs() -> list[Path]:
     return sorted(d for d in keep if not any(o != d and _inside(d, o) for o in keep))
 
 
+def answer_folders() -> list[Path]:
+    """``helpers/answers`` of the course in use, and of any other copy installed in a
+    visible Python (e.g. the base Python of a virtual environment)."""
+    found = {Path(helpers.__file__).resolve().parent / "answers"}
+    for d in python_dirs():
+        for pattern in ("helpers/answers", "lib/python3*/*-packages/helpers/answers",
+                        "lib/*-packages/helpers/answers"):
+            found |= {p.resolve() for p in d.glob(pattern) if (p / "__init__.py").exists()}
+    return sorted(found)
+
+
 def _matplotlib_cache() -> list[Path]:
     """matplotlib's font lists of the grader's user (rebuilding them costs seconds)."""
     base = os.environ.get("MPLCONFIGDIR") or os.path.join(
@@ -135,12 +146,14 @@ def command(argv: list[str], *, root: Path, workdir: Path, standins: Path) -> li
             system += ["--symlink", os.readlink(p), d]
         elif p.is_dir():
             system += ["--ro-bind", d, d]
-    answers = Path(helpers.__file__).resolve().parent / "answers"
+    standin_binds = []
+    for answers in answer_folders():
+        standin_binds += ["--ro-bind", str(standins), str(answers)]
     # /tmp first: what is bound later may lie below it (a course copied to /tmp/...)
     return [shutil.which("bwrap") or "bwrap", *NAMESPACES, *system,
             "--bind", str(root / "tmp"), "/tmp",
             *_binds("--ro-bind", python_dirs()), *_binds("--ro-bind", course_packages()),
-            "--ro-bind", str(standins), str(answers),
+            *standin_binds,
             "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--proc", "/proc",
             "--bind", str(root), str(root),
             "--remount-ro", "/", "--chdir", str(workdir), "--", *argv]
