@@ -331,8 +331,9 @@ def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path):
                               cwd=course, env=_env(course, outside),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert _wait_for(lambda: len([p for p in _batch_processes(course)
-                                      if "launch" in " ".join(p.cmdline())]) >= 2, 90)
+        assert _wait_for(lambda: len([p for p in _batch_processes(course)  # two kernels
+                                      if p.cmdline()[:1] == [sys.executable]
+                                      and "normcourse.grading.launch" in p.cmdline()]) == 2, 90)
         time.sleep(2)
         kernels = [p for p in _batch_processes(course) if p.pid != grader.pid]
         assert len(list(outside.glob("normcourse-grade-*"))) == 2
