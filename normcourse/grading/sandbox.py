@@ -44,8 +44,8 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 #: every capability (it could unmount the stand-ins or remount the course writable)
 NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
               "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL")
-SHM_BYTES = 16 * 2**20
-OFF_VAR = "NORMCOURSE_NO_SANDBOX"  # set: grade without the sandbox (to compare; with a warning)  # /dev/shm is memory: keep it small
+SHM_BYTES = 16 * 2**20  # /dev/shm is memory: keep it small
+OFF_VAR = "NORMCOURSE_NO_SANDBOX"  # set: grade without the sandbox (to compare; with a warning)
 
 
 @functools.lru_cache(maxsize=1)
