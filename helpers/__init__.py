@@ -8,6 +8,7 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
 ``helpers.answers``   the course's version of every graded function (numpy only)
     ``l01`` ... ``l04``  one module per lesson (``l02``, ``l03`` too), named as the learner's functions
     ``fallback``               ``yours_or_course``: lessons run on before an exercise is done
+    ``guard``                  notices a learner's function calling the course's version
 ``helpers.checking``  calling a learner's function and judging it (numpy only)
     ``calling``   run one test case, record plain data (also sent into the grader's kernel)
     ``expect``    what judges use: ``Mismatch``, ``expect_array``, ``expect_close``, ...

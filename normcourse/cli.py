@@ -109,6 +109,9 @@ def _add_grade(sub) -> None:
                    help="exit with status 3 unless every submission gets full points, "
                         "out of more than 0 (for pass/fail autograders such as GitHub "
                         "Classroom)")
+    g.add_argument("--require-sandbox", action="store_true",
+                   help="refuse to grade unless each submission can run in its own bubblewrap "
+                        "sandbox (without it the grader warns loudly and grades anyway)")
     g.add_argument("--github-classroom", metavar="NN_slug",
                    help="print a GitHub Classroom autograding workflow for this lesson "
                         "(one step per exercise, with its points) and exit")

@@ -11,7 +11,11 @@ For each submission the grader
    ``--exercise``; a file it cannot grade gets one error row saying why;
 2. runs every code cell in a fresh kernel in a temporary folder, under limits
    (time per cell, memory, output size of any kind); errors do not stop it,
-   and a cell that kills the kernel is left out on a restart;
+   and a cell that kills the kernel is left out on a restart. On Linux the
+   kernel runs in its own bubblewrap sandbox (:mod:`normcourse.grading.sandbox`),
+   where ``helpers/answers`` holds stand-ins: an exercise whose function calls
+   the course's own version scores 0 with the reason; without bwrap the output
+   says loudly that the submissions were not isolated;
 3. for each exercise of the lesson, builds test cases from a fresh random
    generator *in this process*, sends only their inputs into the kernel,
    calls the learner's function there, gets back exactly one reply of plain
@@ -45,7 +49,7 @@ import numpy as np
 from helpers.checking.calling import Outcome
 from helpers.checking.verdict import CaseResult, Report, judge
 from helpers.exercises import lesson_exercises
-from normcourse.grading import probe
+from normcourse.grading import probe, reaper, sandbox, standins
 from normcourse.grading.kernel import GradingKernel, KernelStartError
 from normcourse.grading.load import SubmissionError, load, redefined_after_check, why_missing
 
@@ -54,6 +58,7 @@ MAX_RESTARTS = 3
 #: share of a submission's time (--timeout) its cells may use; the rest is kept for
 #: calling its functions, so a slow cell cannot cost the points of the functions above it
 CELLS_SHARE = 0.75
+START_TRIES = 3  # a kernel that fails to start (a busy machine) is tried again
 
 
 @dataclass
@@ -63,6 +68,7 @@ class Limits:
     memory_mb: int = 2048  # resident memory of a kernel and its processes
     output_mb: float = 5.0
     file_mb: int = 100
+    sandbox: bool | None = None  # each kernel in a bubblewrap sandbox (None: when available)
 
 
 @dataclass
@@ -90,6 +96,8 @@ class SubmissionResult:
     notes: list = field(default_factory=list)  # what happened while running the notebook
     seconds: float = 0.0
     seed: int | None = None
+    sandboxed: bool = False  # its kernel ran in a bubblewrap sandbox
+    incomplete: bool = False  # the run was stopped before this submission was graded
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -167,15 +175,51 @@ class _Run:
         self.skip: set = set()  # cells that killed the kernel or were interrupted
         self.notes: dict = {}
         self.restarts = 0
+        self.hidden_cells: list = []  # demo cells that called the course's hidden functions
+        self.after_hidden: set = set()  # cells with errors after such a cell
         self.kernel = GradingKernel(memory_mb=limits.memory_mb, file_mb=limits.file_mb,
-                                    output_limit=int(limits.output_mb * 1e6))
+                                    output_limit=int(limits.output_mb * 1e6),
+                                    sandboxed=limits.sandbox)
         with _LIVE_LOCK:
             _LIVE.add(self.kernel)
+        reaper.watch(self.kernel.root, self.kernel.token)
 
     def close(self) -> None:
         self.kernel.close()
+        reaper.forget(self.kernel.root)
         with _LIVE_LOCK:
             _LIVE.discard(self.kernel)
+
+    def start(self, restart: bool = False) -> None:
+        """Start the kernel; a start that fails is tried again (START_TRIES in all)."""
+        for attempt in range(START_TRIES):
+            try:
+                return self.kernel.restart() if attempt or restart else self.kernel.start()
+            except KernelStartError:
+                if attempt == START_TRIES - 1 or _STOP.is_set():
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+
+    def note(self, i: int, r) -> str | None:
+        if r.ename == standins.EXCEPTION:  # a demo of the course's own function: no points lost
+            if i not in self.hidden_cells:
+                self.hidden_cells.append(i)
+            return None
+        if self.hidden_cells and r.ename not in (*QUIET_ERRORS, "MemoryError", "SystemExit"):
+            # an ordinary error after such a cell: probably for lack of its results
+            self.after_hidden.add(i)
+            return None
+        return _note_for(i, r, self.limits, False)
+
+    def hidden_note(self) -> str | None:
+        if not self.hidden_cells:
+            return None
+        cells = ", ".join(str(i + 1) for i in sorted(self.hidden_cells))
+        later = (f"; {len(self.after_hidden)} later cell(s) raised errors, probably for lack of "
+                 "their results" if self.after_hidden else "")
+        return (f"code cell(s) {cells} used the course's own functions (helpers.answers), which "
+                f"are hidden while grading (normal for the course's demonstrations){later}. "
+                "No points depend on these cells")
 
     def run_cells(self) -> bool:
         """Run every cell not skipped; True when the kernel is alive at the end."""
@@ -190,7 +234,7 @@ class _Run:
                 return self.kernel.alive()
             cut = remaining < self.limits.cell_timeout
             r = self.kernel.run(src, min(self.limits.cell_timeout, remaining))
-            note = _note_for(i, r, self.limits, cut)
+            note = _note_for(i, r, self.limits, cut) if r.status != "error" else self.note(i, r)
             if note:
                 self.notes.setdefault(i, note)
             fatal = r.status == "died" or r.ename == "MemoryError"  # memory may stay used up
@@ -210,7 +254,7 @@ class _Run:
                 "the kernel stopped too often; the exercises not graded yet get 0 points"))
             return False
         try:
-            self.kernel.restart()
+            self.start(restart=True)
         except KernelStartError as exc:
             self.notes.setdefault("restart", f"the kernel could not be restarted: {exc}")
             return False
@@ -245,6 +289,14 @@ def _note_redefinition(res: ExerciseResult, sub, ex) -> None:
         res.summary += (f" Note: {ex.function} is defined again in code cell{'s' * (len(cells) > 1)} "
                         f"{where}, after its check cell; the grader used the last definition "
                         "(the one your notebook ends with), not the one the check cell checked.")
+
+
+def _course_used_result(ex, name: str, outcomes) -> ExerciseResult:
+    reason = standins.REASON.format(name=name)
+    cases = [{"name": f"case {i + 1}", "passed": False, "message": reason}
+             for i in range(len(outcomes))]
+    return ExerciseResult(ex.id, ex.title, ex.function, 0, ex.points, "failed",
+                          f"✗ {ex.id}: {reason}.", cases, ex.hints[0])
 
 
 def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResult, bool]:
@@ -287,6 +339,9 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
         elif r.ename:
             msg = f"{msg} ({r.ename}: {r.evalue})"[:300]
         return _error_result(ex, msg), False
+    used = standins.course_function_used(outcomes, r.stdout, run.kernel.standins_mark)
+    if used:  # a stand-in of helpers.answers was called: the sandbox holds no answers
+        return _course_used_result(ex, used, outcomes), False
     report = judge(ex, cases, outcomes)
     for out, res in zip(outcomes, report.results, strict=True):
         _explain(out, res, limit)
@@ -345,9 +400,10 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
     cases = {ex.id: ex.cases(rng) for ex in exercises}  # fresh cases, built here
     result.max_score = float(sum(ex.points for ex in exercises))
     run = _Run(sub, limits, start)
+    result.sandboxed = run.kernel.sandboxed
     try:
         try:
-            run.kernel.start()
+            run.start()
         except KernelStartError as exc:
             result.error = f"could not start a Python kernel: {exc}"
             return result
@@ -367,24 +423,42 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
                 alive = run.recover()
         result.graded = True
         result.score = float(sum(e.points for e in result.exercises))
-        result.notes = list(run.notes.values())
+        used = [f"{e.id} {e.summary[len(e.id) + 4:]}" for e in result.exercises
+                if e.status == "failed" and standins.REASON.split("`")[0] in e.summary]
+        result.notes = [n for n in (*used, *run.notes.values(), run.hidden_note()) if n]
+        if not run.kernel.sandboxed:
+            result.notes.insert(0, NOT_ISOLATED)
         return result
     finally:
         run.close()
         result.seconds = round(time.monotonic() - start, 2)
 
 
+STOPPED = "not graded: the grading run was stopped"
+NOT_ISOLATED = ("NOT ISOLATED: this notebook ran without a sandbox (bubblewrap), with the "
+                "grader's rights; its grade cannot be trusted as fully")
+
+
 def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int | None = None,
-               lesson: str | None = None, only: list | None = None, progress=None) -> list:
-    """Grade every path (``jobs`` kernels at a time); results in the order given."""
+               lesson: str | None = None, only: list | None = None, progress=None,
+               done: dict | None = None) -> list:
+    """Grade every path (``jobs`` kernels at a time); results in the order given.
+
+    ``done`` (path -> result) receives each result as soon as it is known, so a run
+    stopped by Ctrl-C or SIGTERM can still write the grades already computed.
+    """
     def one(p):
         if _STOP.is_set():
-            return SubmissionResult(str(p), error="not graded: the grading run was stopped")
+            return SubmissionResult(str(p), error=STOPPED)
         try:
             r = grade_submission(p, limits, seed=seed, lesson=lesson, only=only)
         except Exception as exc:  # a bug of the grader must not end the batch
             r = SubmissionResult(str(p), error=f"the grader failed on this file "
                                                f"({type(exc).__name__}: {exc}); please report it")
+        if _STOP.is_set():  # its kernel was stopped mid-way: its grade would be wrong
+            r = SubmissionResult(str(p), error=STOPPED)
+        if done is not None:
+            done[str(p)] = r
         if progress:
             progress(r)
         return r
@@ -444,16 +518,42 @@ def main(args) -> int:
         if unknown:
             print(f"error: unknown exercise id(s): {', '.join(unknown)}", file=sys.stderr)
             return 2
+    missing = sandbox.unavailable()
+    if missing and getattr(args, "require_sandbox", False):
+        print(f"error: --require-sandbox: {missing}; {sandbox.INSTALL}", file=sys.stderr)
+        return 2
+    if missing:
+        print(f"WARNING: {sandbox.warning(missing)}", file=sys.stderr)
     signal.signal(signal.SIGTERM, _terminate)
     limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
-                    memory_mb=args.memory, output_mb=args.max_output)
+                    memory_mb=args.memory, output_mb=args.max_output, sandbox=not missing)
+    done: dict = {}
     try:
         results = grade_many(args.submissions, limits, jobs=args.jobs, seed=args.seed,
-                             lesson=args.lesson, only=args.exercise, progress=_progress)
-    except KeyboardInterrupt:
+                             lesson=args.lesson, only=args.exercise, progress=_progress,
+                             done=done)
+    except (KeyboardInterrupt, SystemExit) as exc:
         _close_all()
-        print("interrupted: every kernel was stopped", file=sys.stderr)
-        return 130
+        results = [done.get(str(p)) or SubmissionResult(str(p), error=STOPPED)
+                   for p in args.submissions]
+        for r in results:
+            if r.error == STOPPED:
+                r.incomplete = True
+        _write(results, args, report)
+        print(f"interrupted: every kernel was stopped; the {sum(r.graded for r in results)} "
+              "grades computed before were written, the others marked not graded",
+              file=sys.stderr)
+        return exc.code if isinstance(exc, SystemExit) else 130
+    _write(results, args, report)
+    if not all(r.graded for r in results):
+        return 1
+    if args.require_full and not all(r.max_score > 0 and r.score == r.max_score
+                                     for r in results):
+        return 3
+    return 0
+
+
+def _write(results, args, report) -> None:
     text = report.render(results, args.format)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -463,9 +563,3 @@ def main(args) -> int:
     if args.feedback:
         for path in report.write_feedback(results, Path(args.feedback)):
             print(f"feedback: {path}", file=sys.stderr)
-    if not all(r.graded for r in results):
-        return 1
-    if args.require_full and not all(r.max_score > 0 and r.score == r.max_score
-                                     for r in results):
-        return 3
-    return 0

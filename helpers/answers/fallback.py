@@ -61,8 +61,9 @@ def yours_or_course(fn):
         with np.errstate(all="ignore"):
             value = fn(*_EXAMPLES[name][1]())
     except NotImplementedError:
-        print(f"[{name} is not written yet, so this cell uses the course's version. "
-              "Write yours above, run it, then run this cell again.]")
+        print(f"[{name} is not written yet, so this demonstration uses the course's version. "
+              "Write yours above, run it, then run this cell again. Your exercise must be your "
+              "own code: one that calls the course's version scores 0.]")
         return course_version(name)
     except Exception as exc:
         problem = f"raised {type(exc).__name__} on a small example"
@@ -71,6 +72,6 @@ def yours_or_course(fn):
             print(f"[this cell uses your {name}]")
             return fn
         problem = "returned None (a missing `return`?)"
-    print(f"[your {name} {problem}, so this cell uses the course's version. Fix yours above "
-          "(its check says what is wrong), run it, then run this cell again.]")
+    print(f"[your {name} {problem}, so this demonstration uses the course's version. Fix yours "
+          "above (its check says what is wrong), run it, then run this cell again.]")
     return course_version(name)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.answers import guard
 from helpers.checking.calling import run_case
 from helpers.checking.verdict import CaseResult, CheckFailed, NotDoneYet, Report, judge
 from helpers.exercises import l00, l01, l02, l03, l04
@@ -59,8 +60,12 @@ def get_exercise(exercise_id: str) -> Exercise:
     return exercises[exercise_id]
 
 
-def evaluate(exercise_id: str, fn, seed: int = 0) -> Report:
-    """Run and judge one exercise in this process: the report that :func:`check` shows."""
+def evaluate(exercise_id: str, fn, seed: int = 0, *, own_work: bool = False) -> Report:
+    """Run and judge one exercise in this process: the report that :func:`check` shows.
+
+    ``own_work``: a function that calls the course's own version (:mod:`helpers.answers`)
+    fails, with the reason, as in ``normcourse grade`` (:mod:`helpers.answers.guard`).
+    """
     exercise = get_exercise(exercise_id)
     if not callable(fn):
         return Report(exercise.id, exercise.title, "failed", [CaseResult(
@@ -69,7 +74,17 @@ def evaluate(exercise_id: str, fn, seed: int = 0) -> Report:
             f"pass the function itself: check({exercise_id!r}, {exercise.function})")],
             exercise.hints)
     cases = exercise.cases(np.random.default_rng(seed))
-    return judge(exercise, cases, [run_case(fn, c) for c in cases])
+    if not own_work:
+        return judge(exercise, cases, [run_case(fn, c) for c in cases])
+    outcomes = []
+    for case in cases:
+        with guard.watching() as used:  # the course's own version gets no points (as graded)
+            outcomes.append(run_case(fn, case))
+        if used:
+            reason = guard.REASON.format(name=used[0])
+            return Report(exercise.id, exercise.title, "failed",
+                          [CaseResult(c.name, False, reason) for c in cases], exercise.hints)
+    return judge(exercise, cases, outcomes)
 
 
 #: exercise id -> how many times its check failed in this kernel (picks the hint tier)
@@ -80,12 +95,12 @@ def check(exercise_id: str, fn, *, seed: int = 0) -> None:
     """Check the learner's function for one exercise; show the verdict.
 
     Raises NotDoneYet / CheckFailed (one-line message, no traceback) unless the
-    exercise passes, so that an autograded cell scores zero when it fails. Each
+    exercise passes (a function that calls the course's own version does not), so that an autograded cell scores zero when it fails. Each
     failed run of the same check shows the next tier of the exercise's hint.
     """
     from IPython.display import display
 
-    report = evaluate(exercise_id, fn, seed=seed)
+    report = evaluate(exercise_id, fn, seed=seed, own_work=True)
     if report.status == "not_done":  # the one-line verdict says it all: no table to show
         raise NotDoneYet(report)
     if report.status == "failed":

@@ -37,6 +37,8 @@ import psutil
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
+from normcourse.grading import sandbox, standins
+
 TOKEN_VAR = "NORMCOURSE_GRADE_TOKEN"
 GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is killed
 #: address-space allowance on top of the memory limit: numpy, BLAS and matplotlib reserve
@@ -47,6 +49,9 @@ MEMORY_POLL = 0.25  # seconds between two looks at the kernel's resident memory
 SECRET = re.compile(r"(?i)token|secret|passw|credential|api_?key|access_?key|auth")
 CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
 REPLY_LIMIT = 48_000_000  # bytes kept from the reply pipe per execution (more: refused)
+#: the working folder is not on the import path (-P: Python 3.11+; -I on 3.10 also ignores
+#: PYTHONPATH and the user's site-packages)
+SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else ["-I"]
 
 
 class KernelStartError(RuntimeError):
@@ -84,14 +89,20 @@ def _message_size(msg: dict) -> int:
 
 class GradingKernel:
     def __init__(self, *, memory_mb: int = 2048, file_mb: int = 100,
-                 output_limit: int = 2_000_000, capture_limit: int = 30_000_000):
+                 output_limit: int = 2_000_000, capture_limit: int = 30_000_000,
+                 sandboxed: bool | None = None):
         self.memory_mb, self.file_mb = memory_mb, file_mb
+        #: in a bubblewrap sandbox (None: whenever bwrap works here)
+        self.sandboxed = not sandbox.unavailable() if sandboxed is None else sandboxed
         self.output_limit, self.capture_limit = output_limit, capture_limit
         self.reply_fd = -1  # the reply pipe's descriptor, as numbered inside the kernel
         self._reply_r = -1  # its reading end, here
         self.root = Path(tempfile.mkdtemp(prefix="normcourse-grade-"))
         self.workdir = self.root / "work"
         self.workdir.mkdir()
+        self.standins_mark = secrets.token_hex(8)  # in the line a called stand-in writes
+        self.standins = standins.write(self.root / "standins", self.standins_mark)
+        self.kernel_pid = 0  # the kernel's process (inside bwrap's sandbox when sandboxed)
         self.token = secrets.token_hex(16)
         self.proc: subprocess.Popen | None = None
         self.client: BlockingKernelClient | None = None
@@ -115,12 +126,19 @@ class GradingKernel:
                     "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
         env.pop("PYTHONSTARTUP", None)
         write_end = self._open_reply_pipe()
+        # SAFE_PATH: the working folder is not on the import path (a planted module never runs)
+        argv = [sys.executable, *SAFE_PATH, "-m", "normcourse.grading.launch",
+                str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
+                str(self.file_mb), "-f", str(conn)]
+        if self.sandboxed:
+            env.update(sandbox.environment(self.root))
+            argv = sandbox.command(argv, root=self.root, workdir=self.workdir,
+                                   standins=self.standins)
+        else:
+            env[standins.PATH_VAR] = str(self.standins)
         with open(self.root / "kernel.log", "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "normcourse.grading.launch",
-                 str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
-                 str(self.file_mb), "-f", str(conn)],
-                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                argv, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
         os.close(write_end)  # the kernel holds the only writing end
         client = BlockingKernelClient()
@@ -138,6 +156,7 @@ class GradingKernel:
             except queue.Empty:
                 pass
             self._check_start(deadline)
+        self.kernel_pid = sandbox.innermost(self.proc.pid) if self.sandboxed else self.proc.pid
         # 2. iopub is subscribed (a message published before that would be lost)
         ids = set()
         while True:
@@ -251,7 +270,7 @@ class GradingKernel:
     def interrupt(self) -> None:
         if self.alive():
             try:
-                os.kill(self.proc.pid, signal.SIGINT)
+                os.kill(self.kernel_pid or self.proc.pid, signal.SIGINT)
             except ProcessLookupError:
                 pass
 

@@ -75,7 +75,20 @@ def table(results) -> str:
     lines.append("-" * (width + 60))
     lines.append(f"{len(results) - bad} graded, {bad} could not be graded"
                  + ("" if not bad else " (see ERROR rows)"))
-    return "\n".join(lines) + "\n"
+    return "\n".join(_banners(results) + lines + _banners(results, end=True)) + "\n"
+
+
+def _banners(results, end: bool = False) -> list[str]:
+    """Loud lines: submissions run without a sandbox (top), a run stopped early (bottom)."""
+    from normcourse.grading import sandbox
+
+    if end:
+        stopped = sum(getattr(r, "incomplete", False) for r in results)
+        return [f"INCOMPLETE: the run was stopped; {stopped} submission(s) were not graded"
+                ] if stopped else []
+    if all(getattr(r, "sandboxed", True) or not r.graded for r in results):
+        return []
+    return [f"WARNING: {sandbox.warning(sandbox.unavailable() or 'no sandbox was used')}", ""]
 
 
 # --------------------------------------------------------------------------- json / csv
@@ -83,6 +96,9 @@ def table(results) -> str:
 
 def to_json(results) -> str:
     return json.dumps({"format": "normcourse-grades", "version": JSON_VERSION,
+                       "isolated": all(getattr(r, "sandboxed", True) or not r.graded
+                                       for r in results),
+                       "complete": not any(getattr(r, "incomplete", False) for r in results),
                        "submissions": [r.to_dict() for r in results]},
                       indent=2, ensure_ascii=False) + "\n"
 

@@ -158,6 +158,8 @@ class CorpusCase:
     filename: str = ""  # the submitted file's name (default: NAME_OF_CASE.ipynb)
     options: dict = field(default_factory=dict)  # grade options: lesson=..., only=[...]
     max_score: float = MAX
+    sandbox_only: bool = False  # the grade holds only when the grader has its sandbox (bwrap)
+    sabotage: bool = False  # aims at the grader, the course or other submissions (issue 10)
 
     @property
     def file(self) -> str:
@@ -330,6 +332,138 @@ def max_stable_learning_rate(X):
 def answer_scale_question():
     return "b"
 '''
+
+USED = "uses the course's own implementation of `{}`; write your own"
+ANSWER_ROUTES = [
+    ("direct_import", "imported directly", '''def mse_gradient(X, y, w, b):
+    from helpers.answers.l01 import mse_gradient as course
+    return course(X, y, w, b)'''),
+    ("importlib_pieces", "found with importlib, its name built from pieces", '''import importlib
+def mse_gradient(X, y, w, b):
+    module = importlib.import_module(".".join(["helpers", "ans" + "wers", "l" + "01"]))
+    return getattr(module, "mse_" + "gradient")(X, y, w, b)'''),
+    ("saved_variable", "kept in a variable made before the function", '''import helpers.answers.l01
+_kept = {"f": vars(helpers.answers.l01)["mse_gradient"]}
+def mse_gradient(X, y, w, b):
+    return _kept["f"](X, y, w, b)'''),
+    ("getsource_exec", "copied with inspect.getsource and exec", '''import inspect
+import helpers.answers.l01 as _a
+_ns = {"np": np}
+exec(inspect.getsource(_a.mse_gradient), _ns)
+def mse_gradient(X, y, w, b):
+    return _ns["mse_gradient"](X, y, w, b)'''),
+    ("fallback_helper", "through the lessons' fallback (course_version)",
+     '''from helpers.answers.fallback import course_version
+def mse_gradient(X, y, w, b):
+    return course_version("mse_gradient")(X, y, w, b)'''),
+    ("swallowed", "the course's version inside try/except BaseException, zeros otherwise",
+     '''def mse_gradient(X, y, w, b):
+    try:
+        from helpers.answers import l01
+        return l01.mse_gradient(X, y, w, b)
+    except BaseException:
+        return np.zeros_like(w), 0.0'''),
+]
+ALL_FROM_COURSE = '''import importlib
+_course = importlib.import_module("helpers.answers.l01")
+mse_gradient = _course.mse_gradient
+def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
+    return _course.measure_max_lr(X, y, lo, hi, rtol, n_steps)
+def max_stable_learning_rate(X):
+    return _course.max_stable_learning_rate(X)
+def answer_scale_question():
+    return "b"
+'''
+FROM_SOLUTIONS = '''import json, os, pathlib
+import helpers
+_nb = json.loads(({root} / "solutions" / "01_feature_scale.ipynb").read_text())
+for _c in _nb["cells"]:
+    if _c.get("metadata", {{}}).get("nbgrader", {{}}).get("solution"):
+        exec("".join(_c["source"]), globals())
+'''
+SABOTAGE_PRELUDE = '''import glob, os, pathlib, shutil, signal, subprocess
+COPY = os.environ.get("NORMCOURSE_CORPUS_COPY", "")
+OUTSIDE = os.environ.get("NORMCOURSE_CORPUS_OUTSIDE", "")
+HERE = pathlib.Path.cwd().resolve()
+def siblings():  # the other kernels' folders of this batch
+    if not OUTSIDE:
+        return []
+    return [p for p in glob.glob(OUTSIDE + "/normcourse-grade-*")
+            if pathlib.Path(p) != HERE.parent]
+def batch_processes():  # the grader and the other kernels of this batch, nothing else
+    if not COPY:
+        return []
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\\0")
+        except OSError:
+            continue
+        if f"NORMCOURSE_CORPUS_COPY={COPY}".encode() in env and int(pid) != os.getpid():
+            found.append(int(pid))
+    return found
+'''
+SABOTAGE = [
+    ("kill_siblings", "kills every other process of the batch (kernels, grader)", '''
+for pid in batch_processes():
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+'''),
+    ("delete_sibling_folders", "deletes the other kernels' temporary folders", '''
+for folder in siblings():
+    shutil.rmtree(folder, ignore_errors=True)
+'''),
+    ("rewrite_course", "rewrites helpers/checking/verdict.py and appends to exercises/l01.py",
+     '''
+if COPY:
+    import helpers
+    root = pathlib.Path(helpers.__file__).parent
+    for name, mode, text in (("checking/verdict.py", "w", "raise SystemExit('sabotaged')\\n"),
+                             ("exercises/l01.py", "a", "\\nEXERCISES = []\\n")):
+        try:
+            with open(root / name, mode) as f:
+                f.write(text)
+        except OSError as exc:
+            print("could not:", exc)
+'''),
+    ("plant_launcher", "plants normcourse/grading/launch.py in its own and the other kernels' "
+     "folders, then kills itself so that the grader restarts it", '''
+PLANT = ("import os, pathlib\\n"
+         "pathlib.Path(os.environ.get('NORMCOURSE_CORPUS_OUTSIDE', '/nonexistent'), "
+         "'PLANTED-CODE-RAN').write_text('x')\\n")
+if COPY:
+    for folder in [str(HERE), *[f + "/work" for f in siblings()]]:
+        try:
+            pkg = pathlib.Path(folder, "normcourse", "grading")
+            pkg.mkdir(parents=True, exist_ok=True)
+            for init in (pkg.parent / "__init__.py", pkg / "__init__.py"):
+                init.write_text("")
+            (pkg / "launch.py").write_text(PLANT)
+        except OSError:
+            pass
+    if not pathlib.Path("restarted-once").exists():
+        pathlib.Path("restarted-once").write_text("x")
+        os._exit(1)
+'''),
+    ("background_process", "starts `env -i setsid sleep 31340 &`, which leaves its session",
+     '''
+if COPY:
+    subprocess.run("env -i setsid sleep 31340 >/dev/null 2>&1 &", shell=True)
+'''),
+    ("big_file_outside", "writes a 1 GB file outside its folder (/tmp, $HOME, the batch's "
+     "temporary folder)", '''
+if COPY:
+    for where in ("/tmp", os.path.expanduser("~"), OUTSIDE):
+        try:
+            with open(os.path.join(where, "normcourse-corpus-big-file"), "wb") as f:
+                for _ in range(1024):
+                    f.write(bytes(2**20))
+        except OSError as exc:
+            print("stopped:", exc)
+'''),
+]
 
 CASES = [
     # ---------------------------------------------------------------- honest
@@ -652,6 +786,37 @@ if os.fork() == 0:
 open("out.txt", "w").write("x" * 1000)
 os.makedirs("../elsewhere", exist_ok=True)
 open("../elsewhere/note.txt", "w").write("hello")''')), MAX),
+    # ---------------------------------------------------------------- the course's answers
+    # (issue 10) every route to helpers.answers scores 0 with the reason
+    *[CorpusCase(f"answers_{name}", f"mse_gradient from the course's version, {what}",
+                 _sol(lambda nb, body=body: _answer(nb, "ex1_gradient", body)), MAX - 2,
+                 statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
+                 messages={"ex1_gradient": USED.format("mse_gradient")})
+      for name, what, body in ANSWER_ROUTES],
+    CorpusCase("answers_all_routes", "the three coding exercises from the course's version",
+               _les(lambda nb: _append(nb, ALL_FROM_COURSE)), 1,
+               statuses={"ex1_gradient": "failed", "ex1_measure_lr": "failed",
+                         "ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+               messages={"ex1_gradient": USED.format("mse_gradient"),
+                         "ex1_measure_lr": USED.format("measure_max_lr"),
+                         "ex1_max_lr": USED.format("max_stable_learning_rate")}),
+    CorpusCase("solutions_via_helpers_file", "execs the solution cells of solutions/*.ipynb, "
+               "found next to helpers.__file__", _les(lambda nb: _append(
+                   nb, FROM_SOLUTIONS.format(root="pathlib.Path(helpers.__file__).parents[1]"))),
+               0, statuses=dict.fromkeys(IDS, "not_done"), note="FileNotFoundError",
+               sandbox_only=True),
+    CorpusCase("solutions_via_pwd", "execs the solution cells of solutions/*.ipynb in $PWD "
+               "(the teacher's checkout)", _les(lambda nb: _append(
+                   nb, FROM_SOLUTIONS.format(root="pathlib.Path(os.environ['PWD'])"))),
+               0, statuses=dict.fromkeys(IDS, "not_done"), note="FileNotFoundError",
+               sandbox_only=True),
+    # ---------------------------------------------------------------- sabotage (issue 10)
+    # Each is the solution plus one attack, aimed at the batch that tests/test_sandbox.py
+    # grades on a throw-away copy of the course (NORMCOURSE_CORPUS_COPY); without that
+    # variable they do nothing.
+    *[CorpusCase(f"sabotage_{name}", what, _sol(lambda nb, src=src: _insert_after(
+        nb, "ex1_gradient_test", SABOTAGE_PRELUDE + src)), MAX, sandbox_only=True,
+        sabotage=True) for name, what, src in SABOTAGE],
     # ---------------------------------------------------------------- bad files
     CorpusCase("empty", "an empty file", lambda: b"", error="empty file"),
     CorpusCase("blank", "only whitespace", lambda: b"\n  \n", error="empty file"),

@@ -1,0 +1,77 @@
+"""A watchdog that cleans up after a grader that died (SIGKILL, a crash, a closed laptop lid).
+
+    python -P -m normcourse.grading.reaper      # started by the grader, reads its stdin
+
+The grader starts one reaper per run, in its own session, and tells it on a
+pipe which kernel folders (and process tokens) exist: ``+ TOKEN FOLDER`` when
+a kernel is made, ``- FOLDER`` when it is closed. When the pipe closes -- the
+grader exited, however it exited -- the reaper kills every process still
+carrying one of the tokens, removes the folders that are left and exits.
+Sandboxed kernels die with the grader anyway (bwrap's ``--die-with-parent``);
+the reaper removes their folders.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+_LOCK = threading.Lock()
+_PROC: subprocess.Popen | None = None
+
+
+def _send(line: str) -> None:
+    global _PROC
+    with _LOCK:
+        if _PROC is None or _PROC.poll() is not None:
+            from normcourse.grading.kernel import SAFE_PATH
+
+            _PROC = subprocess.Popen([sys.executable, *SAFE_PATH, "-m", "normcourse.grading.reaper"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True,
+                                     text=True)
+        try:
+            _PROC.stdin.write(line + "\n")
+            _PROC.stdin.flush()
+        except OSError:
+            pass
+
+
+def watch(folder, token: str) -> None:
+    """Remove ``folder`` and kill the processes marked ``token`` if the grader dies."""
+    _send(f"+ {token} {folder}")
+
+
+def forget(folder) -> None:
+    """``folder`` was cleaned up by the grader."""
+    _send(f"- {folder}")
+
+
+def _clean(live: dict) -> None:
+    from normcourse.grading.kernel import kill_marked
+
+    for _ in range(3):  # processes first (a dying one may still write), then folders
+        for token in set(live.values()):
+            kill_marked(token)
+        time.sleep(0.2)
+    for folder in live:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    live: dict = {}  # folder -> token
+    for line in sys.stdin:
+        kind, _, rest = line.rstrip("\n").partition(" ")
+        if kind == "+":
+            token, _, folder = rest.partition(" ")
+            live[folder] = token
+        elif kind == "-":
+            live.pop(rest, None)
+    _clean(live)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,424 @@
+"""Each submission in its own sandbox, the course's answers out of its reach (issue 10).
+
+- what a kernel sees in its bubblewrap sandbox (normcourse/grading/sandbox.py): no
+  checkout, no solutions, no other folder, no network, no other process, stand-ins
+  for helpers/answers, a read-only course;
+- lesson 3's routes to the course's batch norm score 0 with the reason, honest
+  work keeps full marks;
+- the corpus's sabotage cases in a ``--jobs 2`` batch between honest submissions,
+  on a throw-away copy of the course: nobody else's grade changes, the copy is
+  unchanged, nothing is left behind; a killed grader takes everything with it,
+  a stopped one writes the grades it has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
+import corpus  # noqa: E402
+
+from normcourse.grade import Limits, grade_submission  # noqa: E402
+from normcourse.grading import sandbox, standins  # noqa: E402
+from normcourse.grading.kernel import GradingKernel  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_bwrap = pytest.mark.skipif(bool(sandbox.unavailable()),
+                                 reason=f"no sandbox: {sandbox.unavailable()}")
+
+
+# --------------------------------------------------------------------------- without kernels
+
+
+def test_command_hides_the_checkout_and_puts_standins_over_the_answers(tmp_path):
+    cmd = sandbox.command(["python", "-P", "x"], root=tmp_path, workdir=tmp_path / "work",
+                          standins=tmp_path / "s")
+    text = " ".join(cmd)
+    for flag in ("--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session",
+                 "--remount-ro /"):
+        assert flag in text
+    binds = [cmd[i + 1] for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind")]
+    assert str(ROOT) not in binds and "/" not in binds and str(ROOT / "solutions") not in binds
+    assert str(ROOT / "helpers") in binds
+    i = cmd.index(str(tmp_path / "s"))
+    assert cmd[i - 1] == "--ro-bind" and cmd[i + 1] == str(ROOT / "helpers" / "answers")
+    assert cmd[-3:] == ["python", "-P", "x"]
+
+
+def test_standins_also_cover_a_copy_installed_in_another_visible_python(tmp_path, monkeypatch):
+    other = tmp_path / "base" / "lib" / "python3.11" / "site-packages" / "helpers" / "answers"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("")
+    monkeypatch.setattr(sandbox, "python_dirs", lambda: [tmp_path / "base"])
+    cmd = sandbox.command(["python"], root=tmp_path, workdir=tmp_path, standins=tmp_path / "s")
+    targets = [cmd[i + 2] for i, a in enumerate(cmd) if a == "--ro-bind" and
+               cmd[i + 1] == str(tmp_path / "s")]
+    assert targets == sorted([str(other), str(ROOT / "helpers" / "answers")])
+
+
+def test_standins_name_each_function_and_compute_nothing(tmp_path):
+    folder = standins.write(tmp_path / "s", "abc123")
+    assert (folder / "fallback.py").read_text() == (ROOT / "helpers/answers/fallback.py").read_text()
+    text = (folder / "l03.py").read_text()
+    assert "def batchnorm_forward(" in text and "np." not in text and "mean(" not in text
+    assert "<<normcourse-course-used-abc123:" in text
+
+
+def test_without_sandbox_the_warning_says_what_to_install():
+    text = sandbox.warning("bubblewrap (`bwrap`) is not installed")
+    assert "NOT ISOLATED" in text and "apt-get install bubblewrap" in text
+
+
+def test_require_sandbox_refuses_to_grade_without_it(monkeypatch, capsys, tmp_path):
+    from normcourse import cli
+
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    path = tmp_path / "s.ipynb"
+    path.write_bytes(corpus._dump(corpus.solution_notebook()))
+    assert cli.main(["grade", str(path), "--require-sandbox"]) == 2
+    assert "apt-get install bubblewrap" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- inside a kernel
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    if sandbox.unavailable():
+        pytest.skip(sandbox.unavailable())
+    k = GradingKernel(memory_mb=1024)
+    k.start()
+    yield k
+    k.close()
+
+
+def _run(k, code: str) -> str:
+    r = k.run(code, 20, capture=True)
+    assert r.status == "ok", (r.ename, r.evalue)
+    return r.stdout.strip()
+
+
+@needs_bwrap
+def test_the_kernel_sees_no_checkout_no_solutions_no_other_folder(kernel):
+    out = _run(kernel, f"""import json, os
+print(json.dumps([os.path.exists({str(ROOT / 'solutions')!r}), os.path.exists({str(ROOT / '.git')!r}),
+                  sorted(os.listdir({str(ROOT)!r})),
+                  os.path.exists(os.environ.get("PWD", "/x") + "/solutions"),
+                  os.listdir("/tmp"), os.listdir(os.path.expanduser("~"))]))""")
+    solutions, git, listed, pwd_solutions, tmp, home = json.loads(out)
+    assert not solutions and not git and not pwd_solutions
+    assert set(listed) <= {"helpers", "normcourse", ".venv"}  # the packages (and Python)
+    assert tmp in ([], [kernel.root.name]) and set(home) <= {".cache"}  # its own, nothing else
+
+
+@needs_bwrap
+def test_the_course_is_read_only_and_nothing_is_written_outside(kernel):
+    out = _run(kernel, f"""import helpers, pathlib
+res = []
+for target in (pathlib.Path(helpers.__file__).parent / "checking" / "verdict.py",
+               pathlib.Path({str(ROOT)!r}) / "planted.py", pathlib.Path("/usr/planted")):
+    try:
+        open(target, "a").write("x")
+        res.append("written")
+    except OSError as exc:
+        res.append(type(exc).__name__)
+print(res)""")
+    assert out == "['OSError', 'OSError', 'OSError']"
+    assert not (ROOT / "planted.py").exists()
+
+
+@needs_bwrap
+def test_no_network_no_other_process_and_cwd_not_importable(kernel):
+    out = _run(kernel, """import os, socket, sys
+pids = [p for p in os.listdir("/proc") if p.isdigit()]
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    net = "network"
+except OSError:
+    net = "no network"
+print(len(pids) <= 3, net, "" in sys.path or os.getcwd() in sys.path)""")
+    assert out == "True no network False"
+
+
+@needs_bwrap
+def test_the_answers_are_standins(kernel):
+    out = _run(kernel, """import inspect, helpers.answers.l03 as a
+src = inspect.getsource(a.batchnorm_forward)
+try:
+    a.batchnorm_forward(1, 2, 3)
+except BaseException as exc:
+    print(type(exc).__name__, "mean(" in src)""")
+    assert out.splitlines()[-1] == "CourseAnswerUsed False"
+    assert f"<<normcourse-course-used-{kernel.standins_mark}:batchnorm_forward>>" in out
+
+
+# --------------------------------------------------------------------------- lesson 3
+
+
+LESSON3_ROUTES = {
+    "ex3_bn_forward": '''def batchnorm_forward(X, gamma, beta, eps=1e-5):
+    from helpers.answers.l03 import batchnorm_forward as course
+    return course(X, gamma, beta, eps)''',
+    "ex3_bn_backward": '''def batchnorm_backward(dout, cache):
+    X, x_hat, mean, var, gamma, eps = cache
+    layer = nn.BatchNorm(X.shape[1], eps=eps)  # the course's layer does it for me
+    layer.params["gamma"] = gamma
+    layer.forward(X)
+    dX = layer.backward(dout)
+    return dX, layer.grads["gamma"], layer.grads["beta"]''',
+    "ex3_running_stats": '''import importlib
+def update_running_stats(running_mean, running_var, X, momentum=0.1):
+    m = importlib.import_module("helpers." + "answers" + ".l03")
+    return getattr(m, "update_running_" + "stats")(running_mean, running_var, X, momentum)''',
+    "ex3_bn_eval": '''import inspect
+import helpers.answers.l03 as _a
+_ns = {"np": np}
+exec(inspect.getsource(_a.batchnorm_eval), _ns)
+def batchnorm_eval(X, gamma, beta, running_mean, running_var, eps=1e-5):
+    return _ns["batchnorm_eval"](X, gamma, beta, running_mean, running_var, eps)''',
+}
+USED = {"ex3_bn_forward": "batchnorm_forward", "ex3_bn_backward": "batchnorm_forward",
+        "ex3_running_stats": "update_running_stats", "ex3_bn_eval": "batchnorm_eval"}
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_lesson3_routes_score_zero_and_honest_work_keeps_its_points(tmp_path):
+    nb = nbformat.read(ROOT / "solutions" / "03_batch_norm.ipynb", as_version=4)
+    for ex_id, body in LESSON3_ROUTES.items():
+        corpus._answer(nb, ex_id, body)
+    path = tmp_path / "03_batch_norm.ipynb"
+    nbformat.write(nb, path)
+    r = grade_submission(path, Limits(cell_timeout=60))
+    assert r.graded and r.sandboxed, r.error
+    got = {e.id: e for e in r.exercises}
+    for ex_id, name in USED.items():
+        e = got[ex_id]
+        assert (e.points, e.status) == (0, "failed"), (ex_id, e.summary)
+        assert f"uses the course's own implementation of `{name}`; write your own" in e.summary
+    others = [e for e in r.exercises if e.id not in USED]
+    assert all(e.status == "passed" for e in others), [(e.id, e.summary) for e in others]
+    assert r.score == r.max_score - sum(e.max_points for e in got.values() if e.id in USED)
+    from normcourse.grading import report
+
+    for fmt in ("json", "csv", "gradescope", "table"):
+        text = report.render([r], fmt)
+        assert "uses the course's own implementation of `batchnorm_forward`" in text, fmt
+    assert "`batchnorm_eval`; write your own" in report.feedback_markdown(r)
+
+
+# --------------------------------------------------------------------------- sabotage batches
+
+GRADE = [sys.executable, "-c", "import sys; from normcourse.cli import main; sys.exit(main())",
+         "grade"]
+
+
+def _throwaway_course(folder: Path) -> Path:
+    """A copy of the course's packages and solutions, imported instead of the checkout."""
+    for name in ("helpers", "normcourse", "solutions"):
+        shutil.copytree(ROOT / name, folder / name,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return folder
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def _env(course: Path, outside: Path) -> dict:
+    return {**os.environ, "PYTHONPATH": str(course), "PWD": str(course), "TMPDIR": str(outside),
+            "NORMCOURSE_CORPUS_COPY": str(course), "NORMCOURSE_CORPUS_OUTSIDE": str(outside),
+            "OPENBLAS_NUM_THREADS": "1"}
+
+
+def _batch_processes(course: Path) -> list:
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.pid != os.getpid() and \
+                    p.environ().get("NORMCOURSE_CORPUS_COPY") == str(course):
+                found.append(p)
+        except psutil.Error:
+            pass
+    return found
+
+
+def _sleepers() -> list:
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if "31340" in " ".join(p.info["cmdline"] or []):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_sabotage_between_honest_submissions_changes_nothing(tmp_path):
+    course, outside = _throwaway_course(tmp_path / "course"), tmp_path / "outside"
+    outside.mkdir()
+    subs = tmp_path / "submitted"
+    subs.mkdir()
+    honest = corpus._dump(corpus.solution_notebook())
+    paths = []
+    for i, case in enumerate(c for c in corpus.CASES if c.sabotage):
+        (subs / f"honest{i}.ipynb").write_bytes(honest)
+        (subs / f"{case.name}.ipynb").write_bytes(case.build())
+        paths += [subs / f"honest{i}.ipynb", subs / f"{case.name}.ipynb"]
+    (subs / "honest_last.ipynb").write_bytes(honest)
+    paths.append(subs / "honest_last.ipynb")
+    before = _digest(course)
+    p = subprocess.run([*GRADE, *map(str, paths), "--jobs", "2", "--format", "json",
+                        "--cell-timeout", "60", "--require-sandbox"],
+                       cwd=course, env=_env(course, outside), capture_output=True, text=True,
+                       timeout=1200)
+    assert p.returncode == 0, p.stderr[-3000:]
+    report = json.loads(p.stdout)
+    assert report["isolated"] and report["complete"]
+    scores = {Path(s["submission"]).stem: (s["score"], s["notes"]) for s in report["submissions"]}
+    assert {k: v[0] for k, v in scores.items()} == dict.fromkeys(scores, corpus.MAX), scores
+    assert _digest(course) == before  # the course copy was not changed
+    assert not (outside / "PLANTED-CODE-RAN").exists()
+    assert not list(outside.glob("normcourse-grade-*"))  # every kernel folder removed
+    assert not list(outside.rglob("normcourse-corpus-big-file"))
+    assert not Path("/tmp/normcourse-corpus-big-file").exists()
+    assert not Path("~/normcourse-corpus-big-file").expanduser().exists()
+    time.sleep(1)  # the reaper sees the closed pipe and exits
+    assert _sleepers() == [] and _batch_processes(course) == []
+
+
+def _endless(folder: Path, name: str) -> Path:
+    case = next(c for c in corpus.CASES if c.name == "endless_cell")
+    path = folder / f"{name}.ipynb"
+    path.write_bytes(case.build())
+    return path
+
+
+def _wait_for(predicate, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path):
+    course, outside = _throwaway_course(tmp_path / "course"), tmp_path / "outside"
+    outside.mkdir()
+    paths = [_endless(tmp_path, "a"), _endless(tmp_path, "b")]
+    grader = subprocess.Popen([*GRADE, *map(str, paths), "--jobs", "2", "--cell-timeout", "100"],
+                              cwd=course, env=_env(course, outside),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: len([p for p in _batch_processes(course)  # two kernels
+                                      if p.cmdline()[:1] == [sys.executable]
+                                      and "normcourse.grading.launch" in p.cmdline()]) == 2, 90)
+        time.sleep(2)
+        kernels = [p for p in _batch_processes(course) if p.pid != grader.pid]
+        assert len(list(outside.glob("normcourse-grade-*"))) == 2
+    finally:
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+    gone, alive = psutil.wait_procs(kernels, timeout=20)
+    assert alive == []
+    assert _wait_for(lambda: not list(outside.glob("normcourse-grade-*")), 20)
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_sigterm_writes_the_grades_already_computed(tmp_path):
+    course, outside = _throwaway_course(tmp_path / "course"), tmp_path / "outside"
+    outside.mkdir()
+    done = tmp_path / "done.ipynb"
+    done.write_bytes(corpus._dump(corpus.solution_notebook()))
+    paths = [done, _endless(tmp_path, "endless")]
+    log, out = tmp_path / "stderr.txt", tmp_path / "grades.json"
+    with open(log, "w") as err:
+        grader = subprocess.Popen([*GRADE, *map(str, paths), "--format", "json", "--out", str(out),
+                                   "--cell-timeout", "100"], cwd=course,
+                                  env=_env(course, outside), stdout=subprocess.DEVNULL, stderr=err)
+        assert _wait_for(lambda: "done.ipynb: 7/7" in log.read_text(), 120), log.read_text()
+        time.sleep(3)  # the endless notebook is running now
+        grader.send_signal(signal.SIGTERM)
+        assert grader.wait(timeout=60) == 128 + signal.SIGTERM
+    report = json.loads(out.read_text())
+    assert report["complete"] is False
+    first, second = report["submissions"]
+    assert first["graded"] and first["score"] == corpus.MAX and not first["incomplete"]
+    assert not second["graded"] and second["incomplete"] and "stopped" in second["error"]
+    assert "interrupted" in log.read_text()
+    assert _wait_for(lambda: not list(outside.glob("normcourse-grade-*")), 20)
+
+
+# --------------------------------------------------------------------------- without bwrap
+
+
+def test_without_bwrap_grading_goes_on_and_says_so_loudly(monkeypatch, capsys, tmp_path):
+    from normcourse import cli
+
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    case = next(c for c in corpus.CASES if c.name == "answers_direct_import")
+    path = tmp_path / "s.ipynb"
+    path.write_bytes(case.build())
+    assert cli.main(["grade", str(path), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "WARNING: SUBMISSIONS WERE NOT ISOLATED" in err and "apt-get install bubblewrap" in err
+    report = json.loads(out)
+    assert report["isolated"] is False
+    sub = report["submissions"][0]
+    assert not sub["sandboxed"] and sub["notes"][0].startswith("NOT ISOLATED")
+    # the stand-ins still answer an import of helpers.answers (a best effort without bwrap)
+    assert sub["score"] == corpus.MAX - 2
+    ex = next(e for e in sub["exercises"] if e["id"] == "ex1_gradient")
+    assert "uses the course's own implementation of `mse_gradient`" in ex["summary"]
+    assert cli.main(["grade", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("WARNING: SUBMISSIONS WERE NOT ISOLATED")
+
+
+def test_a_kernel_that_fails_to_start_is_tried_again(monkeypatch, tmp_path):
+    from normcourse.grading.kernel import KernelStartError
+
+    real, calls = GradingKernel.start, []
+
+    def flaky(self, timeout=60.0):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KernelStartError("the kernel exited at start: (made to fail by the test)")
+        return real(self, timeout)
+
+    monkeypatch.setattr(GradingKernel, "start", flaky)
+    path = tmp_path / "s.ipynb"
+    path.write_bytes(corpus._dump(corpus.solution_notebook()))
+    r = grade_submission(path, Limits(cell_timeout=30))
+    assert len(calls) == 2 and r.graded and r.score == corpus.MAX, r.error
+
+
+@needs_bwrap
+def test_the_kernel_has_no_capabilities_and_cannot_unmount_the_standins(kernel):
+    out = _run(kernel, """import ctypes, os, helpers.answers
+caps = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0]
+libc = ctypes.CDLL(None, use_errno=True)
+folder = os.path.dirname(helpers.answers.__file__).encode()
+print(caps, libc.umount2(folder, 2), ctypes.get_errno() != 0)""")
+    assert out == "0000000000000000 -1 True"
