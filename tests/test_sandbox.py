@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -241,6 +242,15 @@ def _digest(folder: Path) -> str:
     return h.hexdigest()
 
 
+@pytest.fixture
+def outside():
+    """The grader's temporary folder (TMPDIR), short like /tmp's: a kernel's sockets live in
+    its folder there, and a deep pytest folder would be too long a socket path."""
+    folder = Path(tempfile.mkdtemp(prefix="nc-outside-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _env(course: Path, outside: Path) -> dict:
     return {**os.environ, "PYTHONPATH": str(course), "PWD": str(course), "TMPDIR": str(outside),
             "NORMCOURSE_CORPUS_COPY": str(course), "NORMCOURSE_CORPUS_OUTSIDE": str(outside),
@@ -272,9 +282,8 @@ def _sleepers() -> list:
 
 @needs_bwrap
 @pytest.mark.slow
-def test_sabotage_between_honest_submissions_changes_nothing(tmp_path):
-    course, outside = _throwaway_course(tmp_path / "course"), tmp_path / "outside"
-    outside.mkdir()
+def test_sabotage_between_honest_submissions_changes_nothing(tmp_path, outside):
+    course = _throwaway_course(tmp_path / "course")
     subs = tmp_path / "submitted"
     subs.mkdir()
     honest = corpus._dump(corpus.solution_notebook())
@@ -297,7 +306,7 @@ def test_sabotage_between_honest_submissions_changes_nothing(tmp_path):
     assert {k: v[0] for k, v in scores.items()} == dict.fromkeys(scores, corpus.MAX), scores
     assert _digest(course) == before  # the course copy was not changed
     assert not (outside / "PLANTED-CODE-RAN").exists()
-    assert not list(outside.glob("normcourse-grade-*"))  # every kernel folder removed
+    assert not list(outside.glob("ncgrade-*"))  # every kernel folder removed
     assert not list(outside.rglob("normcourse-corpus-big-file"))
     assert not Path("/tmp/normcourse-corpus-big-file").exists()
     assert not Path("~/normcourse-corpus-big-file").expanduser().exists()
@@ -323,9 +332,8 @@ def _wait_for(predicate, seconds: float) -> bool:
 
 @needs_bwrap
 @pytest.mark.slow
-def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path):
-    course, outside = _throwaway_course(tmp_path / "course"), tmp_path / "outside"
-    outside.mkdir()
+def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path, outside):
+    course = _throwaway_course(tmp_path / "course")
     paths = [_endless(tmp_path, "a"), _endless(tmp_path, "b")]
     grader = subprocess.Popen([*GRADE, *map(str, paths), "--jobs", "2", "--cell-timeout", "100"],
                               cwd=course, env=_env(course, outside),
@@ -336,20 +344,19 @@ def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path):
                                       and "normcourse.grading.launch" in p.cmdline()]) == 2, 90)
         time.sleep(2)
         kernels = [p for p in _batch_processes(course) if p.pid != grader.pid]
-        assert len(list(outside.glob("normcourse-grade-*"))) == 2
+        assert len(list(outside.glob("ncgrade-*"))) == 2
     finally:
         grader.send_signal(signal.SIGKILL)
         grader.wait()
     gone, alive = psutil.wait_procs(kernels, timeout=20)
     assert alive == []
-    assert _wait_for(lambda: not list(outside.glob("normcourse-grade-*")), 20)
+    assert _wait_for(lambda: not list(outside.glob("ncgrade-*")), 20)
 
 
 @needs_bwrap
 @pytest.mark.slow
-def test_sigterm_writes_the_grades_already_computed(tmp_path):
-    course, outside = _throwaway_course(tmp_path / "course"), tmp_path / "outside"
-    outside.mkdir()
+def test_sigterm_writes_the_grades_already_computed(tmp_path, outside):
+    course = _throwaway_course(tmp_path / "course")
     done = tmp_path / "done.ipynb"
     done.write_bytes(corpus._dump(corpus.solution_notebook()))
     paths = [done, _endless(tmp_path, "endless")]
@@ -368,7 +375,7 @@ def test_sigterm_writes_the_grades_already_computed(tmp_path):
     assert first["graded"] and first["score"] == corpus.MAX and not first["incomplete"]
     assert not second["graded"] and second["incomplete"] and "stopped" in second["error"]
     assert "interrupted" in log.read_text()
-    assert _wait_for(lambda: not list(outside.glob("normcourse-grade-*")), 20)
+    assert _wait_for(lambda: not list(outside.glob("ncgrade-*")), 20)
 
 
 # --------------------------------------------------------------------------- without bwrap

@@ -54,6 +54,20 @@ REPLY_LIMIT = 48_000_000  # bytes kept from the reply pipe per execution (more: 
 SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else ["-I"]
 
 
+FOLDER_PREFIX = "ncgrade-"  # a kernel's temporary folder (its sockets live there too)
+SOCKET_PATH_MAX = 100  # bytes: a Unix socket's path must stay below 108 on Linux
+
+
+def _kernel_folder() -> Path:
+    """A new temporary folder for one kernel, in the temporary folder (``TMPDIR``), or in
+    /tmp when that path is too long for the kernel's sockets (``<folder>/k12-3``)."""
+    folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+    if len(os.fsencode(folder / "k00-0")) <= SOCKET_PATH_MAX or not os.path.isdir("/tmp"):
+        return folder
+    folder.rmdir()
+    return Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir="/tmp"))
+
+
 class KernelStartError(RuntimeError):
     """The kernel did not start (the message says why)."""
 
@@ -97,7 +111,7 @@ class GradingKernel:
         self.output_limit, self.capture_limit = output_limit, capture_limit
         self.reply_fd = -1  # the reply pipe's descriptor, as numbered inside the kernel
         self._reply_r = -1  # its reading end, here
-        self.root = Path(tempfile.mkdtemp(prefix="normcourse-grade-"))
+        self.root = _kernel_folder()
         self.workdir = self.root / "work"
         self.workdir.mkdir()
         self.standins_mark = secrets.token_hex(8)  # in the line a called stand-in writes

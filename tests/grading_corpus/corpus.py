@@ -388,7 +388,7 @@ HERE = pathlib.Path.cwd().resolve()
 def siblings():  # the other kernels' folders of this batch
     if not OUTSIDE:
         return []
-    return [p for p in glob.glob(OUTSIDE + "/normcourse-grade-*")
+    return [p for p in glob.glob(OUTSIDE + "/ncgrade-*")
             if pathlib.Path(p) != HERE.parent]
 def batch_processes():  # the grader and the other kernels of this batch, nothing else
     if not COPY:
