@@ -38,7 +38,7 @@ def test_sliders_that_change_nothing_are_reported(open_notebook):
     nb, cells = _run(open_notebook, "broken_sliders")
     assert run_problems(cells, "solution") == []
     assert widget_problems(cells) == []
-    problems = slider_problems(nb.exercise_sliders(settle_timeout=4))
+    problems = slider_problems(nb.exercise_sliders(settle_timeout=2))
     assert len(problems) == 2, problems
     assert "slider 0 (freq)" in problems[0] and "did not update" in problems[0]  # Image
     assert "slider 1 (scale)" in problems[1] and "did not update" in problems[1]  # Output
@@ -86,5 +86,5 @@ def test_breaking_a_course_widget_is_reported(lab, open_notebook):
     nbformat.write(nb, lab.root_dir / "_selftest" / "course_figure_not_displayed.ipynb")
     broken, cells = _run(open_notebook, "course_figure_not_displayed")
     assert run_problems(cells, "solution") == []
-    problems = slider_problems(broken.exercise_sliders(settle_timeout=4))
+    problems = slider_problems(broken.exercise_sliders(settle_timeout=2))
     assert len(problems) == 1 and "did not update" in problems[0], problems
