@@ -160,6 +160,7 @@ class CorpusCase:
     max_score: float = MAX
     sandbox_only: bool = False  # the grade holds only when the grader has its sandbox (bwrap)
     sabotage: bool = False  # aims at the grader, the course or other submissions (issue 10)
+    xfail: str = ""  # a known hole (found by attack, currently FAILS): why; the test is xfail
 
     @property
     def file(self) -> str:
@@ -848,6 +849,72 @@ open("../elsewhere/note.txt", "w").write("hello")''')), MAX),
 ]
 
 
+# --------------------------------------------------------------------------- found by attack
+# Holes found by the attack helper (see the reason of each case). Each case states the
+# grade a teacher would expect; those marked ``xfail`` currently FAIL (strict xfail in
+# tests/test_grade_corpus.py, so the suite stays green and a fix shows up as XPASS).
+JUDGE_ORACLE = '''def answer_scale_question():
+    # no thinking: ask the course's own judge (visible in the sandbox) which letter passes
+    from helpers.checking.calling import Case
+    from helpers.checking.expect import Mismatch
+    from helpers.exercises import get_exercise
+    for letter in "abcd":
+        try:
+            get_exercise("ex1_concept_scale").judge(Case("x"), letter)
+            return letter
+        except Mismatch:
+            pass'''
+REFERENCE_FROM_EXERCISES = '''def mse_gradient(X, y, w, b):
+    # the judge's own reference (finite differences) from helpers/exercises, not my own work
+    import helpers.exercises.l01 as spec
+    return spec._numerical_gradient(np.asarray(X, float), np.asarray(y, float),
+                                    np.asarray(w, float), float(b))'''
+HESSIAN_FROM_CORE = '''def max_stable_learning_rate(X):
+    # the Hessian's eigenvalues from helpers.core.linreg instead of working them out
+    from helpers.core.linreg import hessian_eigenvalues
+    return 2 / hessian_eigenvalues(np.asarray(X, float)).max()'''
+DISK_FILL = '''import os
+for i in range(2):  # 150 MB in all, each file below the grader's 100 MB file-size limit
+    with open(f"blob{i}", "wb") as f:
+        for _ in range(75):
+            f.write(bytes(2**20))
+print("wrote", sum(os.path.getsize(f"blob{i}") for i in range(2)) // 2**20, "MB")'''
+ATTACK_NOT_OWN = ("the grader cannot tell the course's judges and references in "
+                  "helpers/exercises (and helpers/core) from the learner's own work: they are "
+                  "importable in the sandbox (only helpers/answers has stand-ins)")
+ATTACK_CASES = [
+    # found by attack, currently FAILS: gets 7/7
+    CorpusCase("attack_judge_oracle", "the concept answer found by asking the course's judge "
+               "(helpers.exercises) which letter passes", _sol(
+                   lambda nb: _answer(nb, "ex1_concept_scale", JUDGE_ORACLE)), MAX - 1,
+               statuses={"ex1_concept_scale": "failed", "ex1_gradient": "passed"},
+               xfail=ATTACK_NOT_OWN),
+    # found by attack, currently FAILS: gets 7/7
+    CorpusCase("attack_reference_from_exercises", "mse_gradient returns the judge's own "
+               "finite-difference reference (helpers.exercises.l01)", _sol(
+                   lambda nb: _answer(nb, "ex1_gradient", REFERENCE_FROM_EXERCISES)), MAX - 2,
+               statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
+               xfail=ATTACK_NOT_OWN),
+    # found by attack, currently FAILS: gets 7/7 (helpers.core.linreg.hessian_eigenvalues is
+    # a course tool the lesson uses in demos; whether calling it is allowed is the teacher's
+    # call -- the exercise asks the learner to build the Hessian)
+    CorpusCase("attack_hessian_from_core", "max_stable_learning_rate from "
+               "helpers.core.linreg.hessian_eigenvalues", _sol(
+                   lambda nb: _answer(nb, "ex1_max_lr", HESSIAN_FROM_CORE)), MAX - 2,
+               statuses={"ex1_max_lr": "failed", "ex1_gradient": "passed"},
+               xfail=ATTACK_NOT_OWN),
+    # found by attack, currently FAILS: the 150 MB are written without a word (1.2 GB seen
+    # by hand: 12 files of 100 MB); only the size of ONE file is limited (Limits.file_mb),
+    # so a submission can fill the grader's disk and make the other kernels fail
+    CorpusCase("attack_disk_fill", "the solution, plus a cell writing 150 MB in its own folder "
+               "in files below the file-size limit", _sol(
+                   lambda nb: _insert_after(nb, "ex1_gradient_test", DISK_FILL)), MAX,
+               note="disk", xfail="no limit on the total size a kernel writes in its folder "
+                                  "(only on each file's size)"),
+]
+CASES += ATTACK_CASES
+
+
 # --------------------------------------------------------------------------- lesson 4
 # A small lesson-4 notebook made the same way (its own solutions, the course's cell
 # conventions), graded in its own batch: the honest cases, each with its expected score.
@@ -955,6 +1022,17 @@ L4_CASES = [
                                  "rv, eps=1e-5):\n    s = gamma / np.sqrt(rv + eps)\n"
                                  "    return (W * s).T, (b - rm) * s + beta")), L4_MAX - 2,
         statuses={"ex4_fold": "failed"}, messages={"ex4_fold": "keep W's shape"}),
+]
+L4_CASES += [
+    # found by attack, currently FAILS: gets 12/12
+    CorpusCase("l4_attack_fold_reference", "lesson 4: fold_batchnorm returns the judge's own "
+               "reference (helpers.exercises.l04_fold.fold_reference)", _l4(
+                   True, lambda nb: _answer(nb, "ex4_fold", "def fold_batchnorm(W, b, gamma, "
+                                            "beta, rm, rv, eps=1e-5):\n    from helpers."
+                                            "exercises.l04_fold import fold_reference\n"
+                                            "    return fold_reference(W, b, gamma, beta, rm, "
+                                            "rv, eps)")), L4_MAX - 2,
+               statuses={"ex4_fold": "failed"}, xfail=ATTACK_NOT_OWN),
 ]
 
 
