@@ -116,6 +116,8 @@ class GradingKernel:
         self.workdir.mkdir()
         self.standins_mark = secrets.token_hex(8)  # in the line a called stand-in writes
         self.standins = standins.write(self.root / "standins", self.standins_mark)
+        self.exercise_standins = standins.write_exercises(self.root / "standins-exercises",
+                                                          self.standins_mark)
         self.kernel_pid = 0  # the kernel's process (inside bwrap's sandbox when sandboxed)
         self.token = secrets.token_hex(16)
         self.proc: subprocess.Popen | None = None
@@ -147,7 +149,7 @@ class GradingKernel:
         if self.sandboxed:
             env.update(sandbox.environment(self.root))
             argv = sandbox.command(argv, root=self.root, workdir=self.workdir,
-                                   standins=self.standins)
+                                   standins=self.standins, exercises=self.exercise_standins)
         else:
             env[standins.PATH_VAR] = str(self.standins)
         with open(self.root / "kernel.log", "ab") as log:

@@ -306,33 +306,46 @@ get_ipython().events.register("post_execute", _forge)
 '''
 
 LOOKUP = '''import numpy as np
-from helpers.exercises import get_exercise
 
-_table = {}
-for _ex in ("ex1_gradient", "ex1_max_lr"):
-    for _c in get_exercise(_ex).cases(np.random.default_rng(0)):
-        _table[repr(np.asarray(_c.args[0]).round(6).tolist())] = _c
+# answers memorised for the seed-0 cases (copied from a friend's output), zeros otherwise
+_gradients = {gradients}
+_rates = {rates}
 
-def _solve(X):
-    return _table.get(repr(np.asarray(X).round(6).tolist()))
+def _key(X):
+    return repr(np.asarray(X).round(6).tolist())
 
 def mse_gradient(X, y, w, b):
-    # answers memorised for the seed-0 cases (copied from a friend's output), zeros otherwise
-    c = _solve(X)
-    if c is None:
+    got = _gradients.get(_key(X))
+    if got is None:
         return np.zeros_like(w), 0.0
-    r = c.args[0] @ c.args[2] + c.args[3] - c.args[1]
-    return 2 * c.args[0].T @ r / len(r), 2 * float(r.mean())
+    return np.array(got[0]), got[1]
 
 def max_stable_learning_rate(X):
-    c = _solve(X)
-    if c is None:
-        return 0.01
-    return 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()
+    return _rates.get(_key(X), 0.01)
 
 def answer_scale_question():
     return "b"
 '''
+
+
+def _memorised():
+    """LOOKUP with the seed-0 cases' answers written in (the specs are hidden in the sandbox)."""
+    import numpy as np
+
+    from helpers.exercises import get_exercise
+
+    def key(X):
+        return repr(np.asarray(X).round(6).tolist())
+
+    gradients, rates = {}, {}
+    for c in get_exercise("ex1_gradient").cases(np.random.default_rng(0)):
+        X, y, w, b = (np.asarray(a, float) for a in c.args)
+        r = X @ w + b - y
+        gradients[key(X)] = ((2 * X.T @ r / len(r)).tolist(), 2 * float(r.mean()))
+    for c in get_exercise("ex1_max_lr").cases(np.random.default_rng(0)):
+        X = np.asarray(c.args[0], float)
+        rates[key(X)] = float(2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())
+    return LOOKUP.format(gradients=repr(gradients), rates=repr(rates))
 
 USED = "uses the course's own implementation of `{}`; write your own"
 ANSWER_ROUTES = [
@@ -656,7 +669,7 @@ def _forge():
 get_ipython().events.register("post_execute", _forge)''')), 0,
                statuses=dict.fromkeys(IDS, "not_done")),
     CorpusCase("memorised_cases", "answers memorised for the in-notebook (seed 0) cases only",
-               _les(lambda nb: _append(nb, LOOKUP)), 1,
+               _les(lambda nb: _append(nb, _memorised())), 1,
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "failed",
                          "ex1_concept_scale": "passed"}),
     CorpusCase("weird_returns", "returns objects that claim to equal anything", _les(
@@ -879,22 +892,23 @@ for i in range(2):  # 150 MB in all, each file below the grader's 100 MB file-si
         for _ in range(75):
             f.write(bytes(2**20))
 print("wrote", sum(os.path.getsize(f"blob{i}") for i in range(2)) // 2**20, "MB")'''
-ATTACK_NOT_OWN = ("the grader cannot tell the course's judges and references in "
-                  "helpers/exercises (and helpers/core) from the learner's own work: they are "
-                  "importable in the sandbox (only helpers/answers has stand-ins)")
+ATTACK_NOT_OWN = ("the grader cannot tell the course's tools in helpers/core (e.g. "
+                  "linreg.hessian_eigenvalues, data.torch_reference) from the learner's own "
+                  "work: they are importable in the sandbox (helpers/answers and "
+                  "helpers/exercises have stand-ins)")
 ATTACK_CASES = [
-    # found by attack, currently FAILS: gets 7/7
+    # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 7/7)
     CorpusCase("attack_judge_oracle", "the concept answer found by asking the course's judge "
                "(helpers.exercises) which letter passes", _sol(
                    lambda nb: _answer(nb, "ex1_concept_scale", JUDGE_ORACLE)), MAX - 1,
                statuses={"ex1_concept_scale": "failed", "ex1_gradient": "passed"},
-               xfail=ATTACK_NOT_OWN),
-    # found by attack, currently FAILS: gets 7/7
+               messages={"ex1_concept_scale": USED.format("get_exercise")}, sandbox_only=True),
+    # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 7/7)
     CorpusCase("attack_reference_from_exercises", "mse_gradient returns the judge's own "
                "finite-difference reference (helpers.exercises.l01)", _sol(
                    lambda nb: _answer(nb, "ex1_gradient", REFERENCE_FROM_EXERCISES)), MAX - 2,
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
-               xfail=ATTACK_NOT_OWN),
+               messages={"ex1_gradient": USED.format("_numerical_gradient")}, sandbox_only=True),
     # found by attack, currently FAILS: gets 7/7 (helpers.core.linreg.hessian_eigenvalues is
     # a course tool the lesson uses in demos; whether calling it is allowed is the teacher's
     # call -- the exercise asks the learner to build the Hessian)
@@ -1024,7 +1038,7 @@ L4_CASES = [
         statuses={"ex4_fold": "failed"}, messages={"ex4_fold": "keep W's shape"}),
 ]
 L4_CASES += [
-    # found by attack, currently FAILS: gets 12/12
+    # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 12/12)
     CorpusCase("l4_attack_fold_reference", "lesson 4: fold_batchnorm returns the judge's own "
                "reference (helpers.exercises.l04_fold.fold_reference)", _l4(
                    True, lambda nb: _answer(nb, "ex4_fold", "def fold_batchnorm(W, b, gamma, "
@@ -1032,7 +1046,8 @@ L4_CASES += [
                                             "exercises.l04_fold import fold_reference\n"
                                             "    return fold_reference(W, b, gamma, beta, rm, "
                                             "rv, eps)")), L4_MAX - 2,
-               statuses={"ex4_fold": "failed"}, xfail=ATTACK_NOT_OWN),
+               statuses={"ex4_fold": "failed"}, messages={"ex4_fold": USED.format(
+                   "fold_reference")}, sandbox_only=True),
 ]
 
 
