@@ -137,7 +137,7 @@ class GradingKernel:
         write_connection_file(str(conn), transport="ipc", ip=str(self.root / f"k{self._n}"))
         env = {k: v for k, v in os.environ.items() if not SECRET.search(k)}
         env.update({"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                    "MKL_NUM_THREADS": "1", "IPYTHONDIR": str(self.root / "ipython"),
+                    "MKL_NUM_THREADS": "1", "IPYTHONDIR": str(self._fresh_ipython_dir()),
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
                     "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
         env.pop("PYTHONSTARTUP", None)
@@ -191,6 +191,11 @@ class GradingKernel:
             self._check_start(deadline)
         self._drain()
         self._late_output = 0
+
+    def _fresh_ipython_dir(self) -> Path:
+        """A new IPython folder for each start, under a name the kernel cannot guess: a
+        startup file or profile config that a cell planted in the last one never runs."""
+        return self.root / f"ipython-{self._n}-{secrets.token_hex(8)}"
 
     def _open_reply_pipe(self) -> int:
         """A new reply pipe: keeps its reading end, returns the writing end for the kernel."""

@@ -926,6 +926,36 @@ ATTACK_CASES = [
                note="disk", xfail="no limit on the total size a kernel writes in its folder "
                                   "(only on each file's size)"),
 ]
+STARTUP_PLANT = '''import os, pathlib
+# an IPython startup file that hangs, then a crash: the grader restarts the kernel
+startup = pathlib.Path(os.environ["IPYTHONDIR"], "profile_default", "startup")
+startup.mkdir(parents=True, exist_ok=True)
+(startup / "00-hang.py").write_text("import time\\ntime.sleep(100000)\\n")
+os._exit(1)'''
+ATTACK_CASES += [
+    # found by attack, fixed: the restart ran the planted file and waited 3 x 60 s (graded
+    # 0/7 in 183 s with --timeout 30); now each start has a fresh IPython folder, and a
+    # restart gets only what is left of the submission's time
+    CorpusCase("attack_startup_plant", "the solution, plus a cell that plants a hanging IPython "
+               "startup file and then kills its kernel", _sol(
+                   lambda nb: _insert_after(nb, "ex1_gradient_test", STARTUP_PLANT)), MAX,
+               note="the Python kernel stopped"),
+]
+FORMULA_AS_MEASUREMENT = '''def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
+    # no bisection: the next exercise's formula, nudged by 0.1 % so that it does not look
+    # like "a formula to 7 digits", which the judge refuses
+    return 1.001 * 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()'''
+ATTACK_CASES += [
+    # found by attack, currently FAILS: gets 7/7. The judge refuses 2/λ_max to 7 digits
+    # ("a formula, not a measurement") but accepts anything in [0.99, 1.03] x 2/λ_max.
+    # No small fix: a judge could demand a value on a bisection's lattice (lo^(1-t) hi^t, t
+    # dyadic), but a cheater can snap the formula onto that lattice too.
+    CorpusCase("attack_measure_by_formula", "the bisection exercise answered with the "
+               "formula 2/λ_max times 1.001", _sol(
+                   lambda nb: _answer(nb, "ex1_measure_lr", FORMULA_AS_MEASUREMENT)), MAX - 2,
+               statuses={"ex1_measure_lr": "failed", "ex1_gradient": "passed"},
+               xfail="the bisection's judge accepts the closed form moved by 0.1 %"),
+]
 CASES += ATTACK_CASES
 
 
