@@ -1079,6 +1079,35 @@ L4_CASES += [
                statuses={"ex4_fold": "failed"}, messages={"ex4_fold": USED.format(
                    "fold_reference")}, sandbox_only=True),
 ]
+NUMERICAL_BACKWARD = '''def layernorm_backward(dout, cache):
+    # no backward pass: central finite differences of the forward loss, one input at a time
+    X, x_hat, mean, var, gamma, eps = cache
+    X, gamma = np.array(X, float), np.array(gamma, float)
+    def loss():
+        m, v = X.mean(1, keepdims=True), X.var(1, keepdims=True)
+        return float((dout * gamma * (X - m) / np.sqrt(v + eps)).sum())
+    def numerical(a, h=1e-5):
+        g = np.zeros_like(a)
+        for i in np.ndindex(a.shape):
+            old = a[i]
+            a[i] = old + h
+            up = loss()
+            a[i] = old - h
+            g[i] = (up - loss()) / (2 * h)
+            a[i] = old
+        return g
+    return numerical(X), numerical(gamma), dout.sum(axis=0)'''
+L4_CASES += [
+    # found by attack, currently FAILS: gets 12/12 (also ex3_bn_backward in lesson 3, checked
+    # in-process with helpers.exercises.evaluate, seeds 0-2). The judges compare with finite
+    # differences (or PyTorch) at rtol 1e-6, which a numerical gradient meets; no small fix
+    # (an exact reference and a tighter tolerance, or cases where finite differences fail)
+    CorpusCase("l4_attack_numerical_backward", "lesson 4: layernorm_backward by finite "
+               "differences of the forward loss, no analytic backward pass", _l4(
+                   True, lambda nb: _answer(nb, "ex4_ln_backward", NUMERICAL_BACKWARD)),
+               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               xfail="the backward passes' judges accept a numerical gradient"),
+]
 
 
 def write_l4(folder: Path) -> dict:
