@@ -59,6 +59,7 @@ MAX_RESTARTS = 3
 #: calling its functions, so a slow cell cannot cost the points of the functions above it
 CELLS_SHARE = 0.75
 START_TRIES = 3  # a kernel that fails to start (a busy machine) is tried again
+START_TIMEOUT = 60.0  # seconds for one start of a kernel
 
 
 @dataclass
@@ -191,10 +192,21 @@ class _Run:
             _LIVE.discard(self.kernel)
 
     def start(self, restart: bool = False) -> None:
-        """Start the kernel; a start that fails is tried again (START_TRIES in all)."""
+        """Start the kernel; a start that fails is tried again (START_TRIES in all).
+
+        A restart (after a cell killed the kernel) may be slowed by what the submission
+        left in its folder, so it gets only what is left of the submission's time.
+        """
         for attempt in range(START_TRIES):
+            timeout = START_TIMEOUT
+            if restart:
+                timeout = min(timeout, self.deadline - time.monotonic())
+                if timeout <= 0:
+                    raise KernelStartError("the submission's time limit was reached")
             try:
-                return self.kernel.restart() if attempt or restart else self.kernel.start()
+                if attempt or restart:
+                    return self.kernel.restart(timeout)
+                return self.kernel.start(timeout)
             except KernelStartError:
                 if attempt == START_TRIES - 1 or _STOP.is_set():
                     raise

@@ -473,3 +473,32 @@ def test_a_definition_after_the_check_cell_is_found():
                                corpus.WRONG_GRADIENT)
     assert load.redefined_after_check(_nb_dict(no_checks), "ex1_gradient",
                                       "mse_gradient") == [6]
+
+
+def test_a_restart_gets_only_what_is_left_of_the_submissions_time(monkeypatch):
+    """Found by attack: a planted startup file made each restart wait 3 x 60 s past --timeout."""
+    import time
+
+    from normcourse import grade
+    from normcourse.grading.kernel import GradingKernel, KernelStartError
+
+    asked = []
+
+    def slow_restart(self, timeout=60.0):
+        asked.append(timeout)
+        raise KernelStartError("the kernel did not answer within the start-up time")
+
+    monkeypatch.setattr(GradingKernel, "restart", slow_restart)
+    run = grade._Run(corpus, grade.Limits(timeout=600), time.monotonic())
+    try:
+        run.deadline = time.monotonic() + 5  # 5 s left of the submission's time
+        with pytest.raises(KernelStartError):
+            run.start(restart=True)
+        assert len(asked) == grade.START_TRIES and all(0 < t <= 5 for t in asked), asked
+        asked.clear()
+        run.deadline = time.monotonic() - 1  # none left: no restart at all
+        with pytest.raises(KernelStartError, match="time limit"):
+            run.start(restart=True)
+        assert asked == []
+    finally:
+        run.close()

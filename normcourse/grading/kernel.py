@@ -116,6 +116,8 @@ class GradingKernel:
         self.workdir.mkdir()
         self.standins_mark = secrets.token_hex(8)  # in the line a called stand-in writes
         self.standins = standins.write(self.root / "standins", self.standins_mark)
+        self.exercise_standins = standins.write_exercises(self.root / "standins-exercises",
+                                                          self.standins_mark)
         self.kernel_pid = 0  # the kernel's process (inside bwrap's sandbox when sandboxed)
         self.token = secrets.token_hex(16)
         self.proc: subprocess.Popen | None = None
@@ -135,7 +137,7 @@ class GradingKernel:
         write_connection_file(str(conn), transport="ipc", ip=str(self.root / f"k{self._n}"))
         env = {k: v for k, v in os.environ.items() if not SECRET.search(k)}
         env.update({"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                    "MKL_NUM_THREADS": "1", "IPYTHONDIR": str(self.root / "ipython"),
+                    "MKL_NUM_THREADS": "1", "IPYTHONDIR": str(self._fresh_ipython_dir()),
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
                     "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
         env.pop("PYTHONSTARTUP", None)
@@ -147,7 +149,7 @@ class GradingKernel:
         if self.sandboxed:
             env.update(sandbox.environment(self.root))
             argv = sandbox.command(argv, root=self.root, workdir=self.workdir,
-                                   standins=self.standins)
+                                   standins=self.standins, exercises=self.exercise_standins)
         else:
             env[standins.PATH_VAR] = str(self.standins)
         with open(self.root / "kernel.log", "ab") as log:
@@ -189,6 +191,11 @@ class GradingKernel:
             self._check_start(deadline)
         self._drain()
         self._late_output = 0
+
+    def _fresh_ipython_dir(self) -> Path:
+        """A new IPython folder for each start, under a name the kernel cannot guess: a
+        startup file or profile config that a cell planted in the last one never runs."""
+        return self.root / f"ipython-{self._n}-{secrets.token_hex(8)}"
 
     def _open_reply_pipe(self) -> int:
         """A new reply pipe: keeps its reading end, returns the writing end for the kernel."""

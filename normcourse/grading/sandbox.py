@@ -133,11 +133,13 @@ def _binds(flag: str, paths) -> list[str]:
     return out
 
 
-def command(argv: list[str], *, root: Path, workdir: Path, standins: Path) -> list[str]:
+def command(argv: list[str], *, root: Path, workdir: Path, standins: Path,
+            exercises: Path | None = None) -> list[str]:
     """``argv`` run by bwrap with ``root`` (the kernel's folder) as the only writable place.
 
-    ``standins`` is mounted over ``helpers/answers``; the caller sets HOME and TMPDIR
-    to folders inside ``root`` (see :func:`environment`).
+    ``standins`` is mounted over ``helpers/answers`` and ``exercises`` (the stand-in of the
+    exercises' judges and references) over ``helpers/exercises``; the caller sets HOME and
+    TMPDIR to folders inside ``root`` (see :func:`environment`).
     """
     system = []
     for d in SYSTEM_DIRS:
@@ -149,6 +151,8 @@ def command(argv: list[str], *, root: Path, workdir: Path, standins: Path) -> li
     standin_binds = []
     for answers in answer_folders():
         standin_binds += ["--ro-bind", str(standins), str(answers)]
+        if exercises is not None and (answers.parent / "exercises").is_dir():
+            standin_binds += ["--ro-bind", str(exercises), str(answers.parent / "exercises")]
     # /tmp first: what is bound later may lie below it (a course copied to /tmp/...)
     return [shutil.which("bwrap") or "bwrap", *NAMESPACES, *system,
             "--bind", str(root / "tmp"), "/tmp",

@@ -66,6 +66,20 @@ _FUNCTION = '''def {name}(*args, **kwargs):
 '''
 
 
+_EXERCISES_TAIL = '''def __getattr__(name):
+    """Every exercise spec, judge and reference of the course is hidden while grading."""
+    if name.startswith("__") or (name.startswith("_") and name.endswith("_")):
+        raise AttributeError(name)  # IPython's and Python's own probes (_repr_html_ ...)
+    _used(name)
+'''
+_CHECK = '''def check(exercise_id, fn, *, seed=0):
+    """While a submission is graded, the grader checks each exercise itself: nothing here."""
+    return None
+
+
+'''
+
+
 def answers_folder() -> Path:
     return Path(helpers.answers.__file__).resolve().parent
 
@@ -95,6 +109,27 @@ def write(folder: Path, mark: str) -> Path:
             (folder / path.name).write_text(_stub_module(path, mark), encoding="utf-8")
         else:
             shutil.copyfile(path, folder / path.name)
+    return folder
+
+
+def exercises_folder() -> Path:
+    return answers_folder().parent / "exercises"
+
+
+def write_exercises(folder: Path, mark: str) -> Path:
+    """Write the stand-in of ``helpers/exercises`` into ``folder`` (created); returns it.
+
+    Its judges and references (finite differences, closed forms, multiple-choice digests)
+    would give a submission the answers: in the sandbox each module only has a
+    ``__getattr__`` that reports and raises like a stand-in of ``helpers.answers``, and
+    the package keeps ``check`` (the notebooks' check cells), which does nothing there.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(exercises_folder().glob("*.py")):
+        module = f"helpers.exercises.{path.stem}".removesuffix(".__init__")
+        text = _HEADER.format(module=module, exc=EXCEPTION, mark=mark)
+        text += (_CHECK if path.name == "__init__.py" else "") + _EXERCISES_TAIL
+        (folder / path.name).write_text(text, encoding="utf-8")
     return folder
 
 

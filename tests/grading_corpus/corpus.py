@@ -160,6 +160,7 @@ class CorpusCase:
     max_score: float = MAX
     sandbox_only: bool = False  # the grade holds only when the grader has its sandbox (bwrap)
     sabotage: bool = False  # aims at the grader, the course or other submissions (issue 10)
+    xfail: str = ""  # a known hole (found by attack, currently FAILS): why; the test is xfail
 
     @property
     def file(self) -> str:
@@ -305,33 +306,46 @@ get_ipython().events.register("post_execute", _forge)
 '''
 
 LOOKUP = '''import numpy as np
-from helpers.exercises import get_exercise
 
-_table = {}
-for _ex in ("ex1_gradient", "ex1_max_lr"):
-    for _c in get_exercise(_ex).cases(np.random.default_rng(0)):
-        _table[repr(np.asarray(_c.args[0]).round(6).tolist())] = _c
+# answers memorised for the seed-0 cases (copied from a friend's output), zeros otherwise
+_gradients = {gradients}
+_rates = {rates}
 
-def _solve(X):
-    return _table.get(repr(np.asarray(X).round(6).tolist()))
+def _key(X):
+    return repr(np.asarray(X).round(6).tolist())
 
 def mse_gradient(X, y, w, b):
-    # answers memorised for the seed-0 cases (copied from a friend's output), zeros otherwise
-    c = _solve(X)
-    if c is None:
+    got = _gradients.get(_key(X))
+    if got is None:
         return np.zeros_like(w), 0.0
-    r = c.args[0] @ c.args[2] + c.args[3] - c.args[1]
-    return 2 * c.args[0].T @ r / len(r), 2 * float(r.mean())
+    return np.array(got[0]), got[1]
 
 def max_stable_learning_rate(X):
-    c = _solve(X)
-    if c is None:
-        return 0.01
-    return 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()
+    return _rates.get(_key(X), 0.01)
 
 def answer_scale_question():
     return "b"
 '''
+
+
+def _memorised():
+    """LOOKUP with the seed-0 cases' answers written in (the specs are hidden in the sandbox)."""
+    import numpy as np
+
+    from helpers.exercises import get_exercise
+
+    def key(X):
+        return repr(np.asarray(X).round(6).tolist())
+
+    gradients, rates = {}, {}
+    for c in get_exercise("ex1_gradient").cases(np.random.default_rng(0)):
+        X, y, w, b = (np.asarray(a, float) for a in c.args)
+        r = X @ w + b - y
+        gradients[key(X)] = ((2 * X.T @ r / len(r)).tolist(), 2 * float(r.mean()))
+    for c in get_exercise("ex1_max_lr").cases(np.random.default_rng(0)):
+        X = np.asarray(c.args[0], float)
+        rates[key(X)] = float(2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())
+    return LOOKUP.format(gradients=repr(gradients), rates=repr(rates))
 
 USED = "uses the course's own implementation of `{}`; write your own"
 ANSWER_ROUTES = [
@@ -655,7 +669,7 @@ def _forge():
 get_ipython().events.register("post_execute", _forge)''')), 0,
                statuses=dict.fromkeys(IDS, "not_done")),
     CorpusCase("memorised_cases", "answers memorised for the in-notebook (seed 0) cases only",
-               _les(lambda nb: _append(nb, LOOKUP)), 1,
+               _les(lambda nb: _append(nb, _memorised())), 1,
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "failed",
                          "ex1_concept_scale": "passed"}),
     CorpusCase("weird_returns", "returns objects that claim to equal anything", _les(
@@ -848,6 +862,103 @@ open("../elsewhere/note.txt", "w").write("hello")''')), MAX),
 ]
 
 
+# --------------------------------------------------------------------------- found by attack
+# Holes found by the attack helper (see the reason of each case). Each case states the
+# grade a teacher would expect; those marked ``xfail`` currently FAIL (strict xfail in
+# tests/test_grade_corpus.py, so the suite stays green and a fix shows up as XPASS).
+JUDGE_ORACLE = '''def answer_scale_question():
+    # no thinking: ask the course's own judge (visible in the sandbox) which letter passes
+    from helpers.checking.calling import Case
+    from helpers.checking.expect import Mismatch
+    from helpers.exercises import get_exercise
+    for letter in "abcd":
+        try:
+            get_exercise("ex1_concept_scale").judge(Case("x"), letter)
+            return letter
+        except Mismatch:
+            pass'''
+REFERENCE_FROM_EXERCISES = '''def mse_gradient(X, y, w, b):
+    # the judge's own reference (finite differences) from helpers/exercises, not my own work
+    import helpers.exercises.l01 as spec
+    return spec._numerical_gradient(np.asarray(X, float), np.asarray(y, float),
+                                    np.asarray(w, float), float(b))'''
+HESSIAN_FROM_CORE = '''def max_stable_learning_rate(X):
+    # the Hessian's eigenvalues from helpers.core.linreg instead of working them out
+    from helpers.core.linreg import hessian_eigenvalues
+    return 2 / hessian_eigenvalues(np.asarray(X, float)).max()'''
+DISK_FILL = '''import os
+for i in range(2):  # 150 MB in all, each file below the grader's 100 MB file-size limit
+    with open(f"blob{i}", "wb") as f:
+        for _ in range(75):
+            f.write(bytes(2**20))
+print("wrote", sum(os.path.getsize(f"blob{i}") for i in range(2)) // 2**20, "MB")'''
+ATTACK_NOT_OWN = ("the grader cannot tell the course's tools in helpers/core (e.g. "
+                  "linreg.hessian_eigenvalues, data.torch_reference) from the learner's own "
+                  "work: they are importable in the sandbox (helpers/answers and "
+                  "helpers/exercises have stand-ins)")
+ATTACK_CASES = [
+    # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 7/7)
+    CorpusCase("attack_judge_oracle", "the concept answer found by asking the course's judge "
+               "(helpers.exercises) which letter passes", _sol(
+                   lambda nb: _answer(nb, "ex1_concept_scale", JUDGE_ORACLE)), MAX - 1,
+               statuses={"ex1_concept_scale": "failed", "ex1_gradient": "passed"},
+               messages={"ex1_concept_scale": USED.format("get_exercise")}, sandbox_only=True),
+    # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 7/7)
+    CorpusCase("attack_reference_from_exercises", "mse_gradient returns the judge's own "
+               "finite-difference reference (helpers.exercises.l01)", _sol(
+                   lambda nb: _answer(nb, "ex1_gradient", REFERENCE_FROM_EXERCISES)), MAX - 2,
+               statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
+               messages={"ex1_gradient": USED.format("_numerical_gradient")}, sandbox_only=True),
+    # found by attack, currently FAILS: gets 7/7 (helpers.core.linreg.hessian_eigenvalues is
+    # a course tool the lesson uses in demos; whether calling it is allowed is the teacher's
+    # call -- the exercise asks the learner to build the Hessian)
+    CorpusCase("attack_hessian_from_core", "max_stable_learning_rate from "
+               "helpers.core.linreg.hessian_eigenvalues", _sol(
+                   lambda nb: _answer(nb, "ex1_max_lr", HESSIAN_FROM_CORE)), MAX - 2,
+               statuses={"ex1_max_lr": "failed", "ex1_gradient": "passed"},
+               xfail=ATTACK_NOT_OWN),
+    # found by attack, currently FAILS: the 150 MB are written without a word (1.2 GB seen
+    # by hand: 12 files of 100 MB); only the size of ONE file is limited (Limits.file_mb),
+    # so a submission can fill the grader's disk and make the other kernels fail
+    CorpusCase("attack_disk_fill", "the solution, plus a cell writing 150 MB in its own folder "
+               "in files below the file-size limit", _sol(
+                   lambda nb: _insert_after(nb, "ex1_gradient_test", DISK_FILL)), MAX,
+               note="disk", xfail="no limit on the total size a kernel writes in its folder "
+                                  "(only on each file's size)"),
+]
+STARTUP_PLANT = '''import os, pathlib
+# an IPython startup file that hangs, then a crash: the grader restarts the kernel
+startup = pathlib.Path(os.environ["IPYTHONDIR"], "profile_default", "startup")
+startup.mkdir(parents=True, exist_ok=True)
+(startup / "00-hang.py").write_text("import time\\ntime.sleep(100000)\\n")
+os._exit(1)'''
+ATTACK_CASES += [
+    # found by attack, fixed: the restart ran the planted file and waited 3 x 60 s (graded
+    # 0/7 in 183 s with --timeout 30); now each start has a fresh IPython folder, and a
+    # restart gets only what is left of the submission's time
+    CorpusCase("attack_startup_plant", "the solution, plus a cell that plants a hanging IPython "
+               "startup file and then kills its kernel", _sol(
+                   lambda nb: _insert_after(nb, "ex1_gradient_test", STARTUP_PLANT)), MAX,
+               note="the Python kernel stopped"),
+]
+FORMULA_AS_MEASUREMENT = '''def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
+    # no bisection: the next exercise's formula, nudged by 0.1 % so that it does not look
+    # like "a formula to 7 digits", which the judge refuses
+    return 1.001 * 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()'''
+ATTACK_CASES += [
+    # found by attack, currently FAILS: gets 7/7. The judge refuses 2/λ_max to 7 digits
+    # ("a formula, not a measurement") but accepts anything in [0.99, 1.03] x 2/λ_max.
+    # No small fix: a judge could demand a value on a bisection's lattice (lo^(1-t) hi^t, t
+    # dyadic), but a cheater can snap the formula onto that lattice too.
+    CorpusCase("attack_measure_by_formula", "the bisection exercise answered with the "
+               "formula 2/λ_max times 1.001", _sol(
+                   lambda nb: _answer(nb, "ex1_measure_lr", FORMULA_AS_MEASUREMENT)), MAX - 2,
+               statuses={"ex1_measure_lr": "failed", "ex1_gradient": "passed"},
+               xfail="the bisection's judge accepts the closed form moved by 0.1 %"),
+]
+CASES += ATTACK_CASES
+
+
 # --------------------------------------------------------------------------- lesson 4
 # A small lesson-4 notebook made the same way (its own solutions, the course's cell
 # conventions), graded in its own batch: the honest cases, each with its expected score.
@@ -955,6 +1066,47 @@ L4_CASES = [
                                  "rv, eps=1e-5):\n    s = gamma / np.sqrt(rv + eps)\n"
                                  "    return (W * s).T, (b - rm) * s + beta")), L4_MAX - 2,
         statuses={"ex4_fold": "failed"}, messages={"ex4_fold": "keep W's shape"}),
+]
+L4_CASES += [
+    # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 12/12)
+    CorpusCase("l4_attack_fold_reference", "lesson 4: fold_batchnorm returns the judge's own "
+               "reference (helpers.exercises.l04_fold.fold_reference)", _l4(
+                   True, lambda nb: _answer(nb, "ex4_fold", "def fold_batchnorm(W, b, gamma, "
+                                            "beta, rm, rv, eps=1e-5):\n    from helpers."
+                                            "exercises.l04_fold import fold_reference\n"
+                                            "    return fold_reference(W, b, gamma, beta, rm, "
+                                            "rv, eps)")), L4_MAX - 2,
+               statuses={"ex4_fold": "failed"}, messages={"ex4_fold": USED.format(
+                   "fold_reference")}, sandbox_only=True),
+]
+NUMERICAL_BACKWARD = '''def layernorm_backward(dout, cache):
+    # no backward pass: central finite differences of the forward loss, one input at a time
+    X, x_hat, mean, var, gamma, eps = cache
+    X, gamma = np.array(X, float), np.array(gamma, float)
+    def loss():
+        m, v = X.mean(1, keepdims=True), X.var(1, keepdims=True)
+        return float((dout * gamma * (X - m) / np.sqrt(v + eps)).sum())
+    def numerical(a, h=1e-5):
+        g = np.zeros_like(a)
+        for i in np.ndindex(a.shape):
+            old = a[i]
+            a[i] = old + h
+            up = loss()
+            a[i] = old - h
+            g[i] = (up - loss()) / (2 * h)
+            a[i] = old
+        return g
+    return numerical(X), numerical(gamma), dout.sum(axis=0)'''
+L4_CASES += [
+    # found by attack, currently FAILS: gets 12/12 (also ex3_bn_backward in lesson 3, checked
+    # in-process with helpers.exercises.evaluate, seeds 0-2). The judges compare with finite
+    # differences (or PyTorch) at rtol 1e-6, which a numerical gradient meets; no small fix
+    # (an exact reference and a tighter tolerance, or cases where finite differences fail)
+    CorpusCase("l4_attack_numerical_backward", "lesson 4: layernorm_backward by finite "
+               "differences of the forward loss, no analytic backward pass", _l4(
+                   True, lambda nb: _answer(nb, "ex4_ln_backward", NUMERICAL_BACKWARD)),
+               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               xfail="the backward passes' judges accept a numerical gradient"),
 ]
 
 
