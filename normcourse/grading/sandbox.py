@@ -10,8 +10,9 @@
   kernels' folders are simply not there;
 - ``helpers/answers`` (the course's own version of every graded function) is
   replaced by stand-ins (:mod:`normcourse.grading.standins`);
-- the kernel's own folder is the only writable place; /tmp and $HOME are
-  folders inside it, removed with it;
+- the kernel's own folder (with $HOME inside) is the only writable folder of the
+  machine, removed afterwards; /tmp is the sandbox's own, in memory (256 MB at
+  most), gone when the sandbox ends;
 - its own PID, network, IPC and UTS namespaces: it sees no other process and
   has no network; every process it starts dies when the kernel, bwrap or the
   grader dies (``--die-with-parent``; the namespace's first process is bwrap's
@@ -45,6 +46,7 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
               "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL")
 SHM_BYTES = 16 * 2**20  # /dev/shm is memory: keep it small
+TMP_BYTES = 256 * 2**20  # the kernel's own /tmp, in memory and gone with the sandbox
 OFF_VAR = "NORMCOURSE_NO_SANDBOX"  # set: grade without the sandbox (to compare; with a warning)
 
 
@@ -88,19 +90,23 @@ def python_dirs() -> list[Path]:
 
     The installation (``sys.prefix`` ...) is always kept, even inside a checkout
     (a ``.venv`` folder); other import-path folders are kept unless they are, hold or
-    lie inside the checkout the course is installed from, the current folder or the
-    temporary folder.
+    lie inside the checkout the course is installed from or the current folder, or hold
+    the temporary folder (where the other submissions' folders are). One that lies
+    inside the temporary folder (a checkout cloned to /tmp) is kept: it is bound alone,
+    read-only, below the sandbox's own /tmp.
     """
     prefixes = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     prefixes.add(Path(sys.executable).resolve().parent)
     others = {Path(p) for p in sysconfig.get_paths().values()}
     others |= {Path(p) for p in sys.path if p}
-    private = {p.parent for p in course_packages()} | {Path.cwd().resolve(),
-                                                        Path(tempfile.gettempdir()).resolve()}
+    private = {p.parent for p in course_packages()} | {Path.cwd().resolve()}
+    tmp = Path(tempfile.gettempdir()).resolve()
     keep = set(prefixes)
     for d in others:
         d = d.resolve()
         if not d.is_dir() or any(_inside(d, pre) for pre in prefixes):
+            continue
+        if _inside(tmp, d):  # e.g. "/": it would show every submission's folder
             continue
         if not any(_inside(d, c) or _inside(c, d) for c in private):
             keep.add(d)
@@ -153,9 +159,11 @@ def command(argv: list[str], *, root: Path, workdir: Path, standins: Path,
         standin_binds += ["--ro-bind", str(standins), str(answers)]
         if exercises is not None and (answers.parent / "exercises").is_dir():
             standin_binds += ["--ro-bind", str(exercises), str(answers.parent / "exercises")]
-    # /tmp first: what is bound later may lie below it (a course copied to /tmp/...)
+    # /tmp first, a private size-limited tmpfs: what is bound later may lie below it (a
+    # course or a virtual environment under /tmp/...), and its mount points then live in
+    # this sandbox's own /tmp, never in a folder of the grader's
     return [shutil.which("bwrap") or "bwrap", *NAMESPACES, *system,
-            "--bind", str(root / "tmp"), "/tmp",
+            "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
             *_binds("--ro-bind", python_dirs()), *_binds("--ro-bind", course_packages()),
             *standin_binds,
             "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--proc", "/proc",
@@ -166,8 +174,7 @@ def command(argv: list[str], *, root: Path, workdir: Path, standins: Path,
 def environment(root: Path) -> dict:
     """HOME and TMPDIR inside the kernel's folder (created here, with a copy of matplotlib's
     font lists: a cache shared by all kernels would let one submission spoil the others)."""
-    for name in ("home", "tmp"):
-        (root / name).mkdir(exist_ok=True)
+    (root / "home").mkdir(exist_ok=True)
     cache = root / "home" / ".cache" / "matplotlib"
     for path in _matplotlib_cache():
         cache.mkdir(parents=True, exist_ok=True)
