@@ -92,6 +92,9 @@ def _add_grade(sub) -> None:
                         "calling its functions (default 600)")
     g.add_argument("--cell-timeout", type=float, default=120, metavar="SECONDS",
                    help="time allowed per cell and per graded function call (default 120)")
+    g.add_argument("--disk", type=int, default=500, metavar="MB",
+                   help="disk space all the files a submission's kernel writes may take "
+                        "(default 500; each single file: 100)")
     g.add_argument("--memory", type=int, default=2048, metavar="MB",
                    help="memory limit of each submission's kernel and the processes it "
                         "starts (resident memory; default 2048)")

@@ -69,6 +69,7 @@ class Limits:
     memory_mb: int = 2048  # resident memory of a kernel and its processes
     output_mb: float = 5.0
     file_mb: int = 100
+    disk_mb: int = 500  # all the files a kernel writes in its folder
     sandbox: bool | None = None  # each kernel in a bubblewrap sandbox (None: when available)
 
 
@@ -151,7 +152,7 @@ def _note_for(i: int, r, limits: Limits, cut_by_total: bool) -> str | None:
     if r.status == "flood":
         return (f"{where}: stopped because more than {limits.output_mb:g} MB of output "
                 "arrived while it ran; the next cells were still run")
-    if r.status == "died" and r.ename == "MemoryLimit":
+    if r.status == "died" and r.ename in ("MemoryLimit", "DiskLimit"):
         return (f"{where}: stopped because it {r.evalue}; the notebook was run again "
                 "without this cell")
     if r.status == "died":
@@ -179,6 +180,7 @@ class _Run:
         self.hidden_cells: list = []  # demo cells that called the course's hidden functions
         self.after_hidden: set = set()  # cells with errors after such a cell
         self.kernel = GradingKernel(memory_mb=limits.memory_mb, file_mb=limits.file_mb,
+                                    disk_mb=limits.disk_mb,
                                     output_limit=int(limits.output_mb * 1e6),
                                     sandboxed=limits.sandbox)
         with _LIVE_LOCK:
@@ -326,7 +328,7 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
     nonce = probe.new_nonce()
     r = run.kernel.run(probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd),
                        min(limits.cell_timeout, remaining), capture=True)
-    if r.status == "died" and r.ename == "MemoryLimit":
+    if r.status == "died" and r.ename in ("MemoryLimit", "DiskLimit"):
         return _error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True
     if r.status == "died":
         why = f": {r.evalue}" if r.evalue else " (os._exit, a crash or running out of memory?)"
@@ -538,7 +540,8 @@ def main(args) -> int:
         print(f"WARNING: {sandbox.warning(missing)}", file=sys.stderr)
     signal.signal(signal.SIGTERM, _terminate)
     limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
-                    memory_mb=args.memory, output_mb=args.max_output, sandbox=not missing)
+                    memory_mb=args.memory, output_mb=args.max_output, disk_mb=args.disk,
+                    sandbox=not missing)
     done: dict = {}
     try:
         results = grade_many(args.submissions, limits, jobs=args.jobs, seed=args.seed,

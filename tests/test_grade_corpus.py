@@ -22,7 +22,7 @@ from normcourse.grading import sandbox  # noqa: E402
 from normcourse.grading.kernel import TOKEN_VAR  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-LIMITS = Limits(timeout=120, cell_timeout=8, memory_mb=1024, output_mb=1)
+LIMITS = Limits(timeout=120, cell_timeout=8, memory_mb=1024, output_mb=1, disk_mb=120)
 pytestmark = pytest.mark.slow
 
 

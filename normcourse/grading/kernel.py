@@ -45,6 +45,11 @@ GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is
 #: about 0.9 GB of virtual memory that they never touch (resident memory ~ 120 MB)
 VIRTUAL_SLACK_MB = 1536
 MEMORY_POLL = 0.25  # seconds between two looks at the kernel's resident memory
+DISK_POLL = 1.0  # seconds between two looks at what the kernel wrote in its folder
+DISK_ENTRIES = 20_000  # files and folders a kernel may make (more counts as over its limit)
+#: what the grader itself keeps in a kernel's folder (all else the kernel wrote)
+GRADER_FILES = ("standins", "standins-exercises", "kernel.log", "kernel-*.json", "k*-*",
+                "home", "work")
 #: environment variables not passed to a submission's kernel
 SECRET = re.compile(r"(?i)token|secret|passw|credential|api_?key|access_?key|auth")
 CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
@@ -102,10 +107,10 @@ def _message_size(msg: dict) -> int:
 
 
 class GradingKernel:
-    def __init__(self, *, memory_mb: int = 2048, file_mb: int = 100,
+    def __init__(self, *, memory_mb: int = 2048, file_mb: int = 100, disk_mb: int = 500,
                  output_limit: int = 2_000_000, capture_limit: int = 30_000_000,
                  sandboxed: bool | None = None):
-        self.memory_mb, self.file_mb = memory_mb, file_mb
+        self.memory_mb, self.file_mb, self.disk_mb = memory_mb, file_mb, disk_mb
         #: in a bubblewrap sandbox (None: whenever bwrap works here)
         self.sandboxed = not sandbox.unavailable() if sandboxed is None else sandboxed
         self.output_limit, self.capture_limit = output_limit, capture_limit
@@ -295,6 +300,42 @@ class GradingKernel:
             except ProcessLookupError:
                 pass
 
+    def disk_mb_used(self) -> float:
+        """Disk space taken by the files in the kernel's folder (the only folder it can
+        write), in MB; infinite when it made more than DISK_ENTRIES files and folders."""
+        total, seen, stack = 0, 0, [str(self.root)]
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as entries:
+                    for e in entries:
+                        seen += 1
+                        if seen > DISK_ENTRIES:
+                            return float("inf")
+                        if e.is_dir(follow_symlinks=False):
+                            stack.append(e.path)
+                        else:
+                            total += e.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                continue
+        return total / 2**20
+
+    def _disk_limit(self, start: float, out_bytes: int) -> RunResult:
+        self._kill()
+        self._remove_written()
+        return RunResult("died", "DiskLimit", f"wrote more than {self.disk_mb} MB of files "
+                         f"(or more than {DISK_ENTRIES:,} files)",
+                         seconds=time.monotonic() - start, output_bytes=out_bytes)
+
+    def _remove_written(self) -> None:
+        """After the disk limit: remove what the kernel wrote (a restart starts clean)."""
+        for entry in self.root.iterdir():
+            if entry.name in ("work", "home"):
+                for inner in entry.iterdir():
+                    if inner.name != ".cache":
+                        _remove(inner)
+            elif not any(entry.match(p) for p in GRADER_FILES):
+                _remove(entry)
+
     def memory_mb_used(self) -> float:
         """Resident memory of the kernel and the processes it started, in MB.
 
@@ -374,9 +415,13 @@ class GradingKernel:
         stopping = None  # "timeout" or "flood" once the cell was interrupted
         out_bytes, ename, evalue, chunks, kept = self._late_output, "", "", [], 0
         self._late_output = 0
-        next_poll = start + MEMORY_POLL
+        next_poll, next_disk = start + MEMORY_POLL, start + DISK_POLL
         while True:
             now = time.monotonic()
+            if self.disk_mb > 0 and now >= next_disk:
+                next_disk = now + DISK_POLL
+                if self.disk_mb_used() > self.disk_mb:
+                    return self._disk_limit(start, out_bytes)
             if self.memory_mb > 0 and now >= next_poll:
                 next_poll = now + MEMORY_POLL
                 if self.memory_mb_used() > self.memory_mb:
@@ -428,12 +473,21 @@ class GradingKernel:
             self._kill()  # exit()/quit() stop the kernel a moment later: make it definite
             return RunResult("died", "", "exit() or quit() ends the kernel",
                              seconds=time.monotonic() - start, output_bytes=out_bytes)
+        if self.disk_mb > 0 and self.disk_mb_used() > self.disk_mb:  # a quick cell, too
+            return self._disk_limit(start, out_bytes)
         self._drain()
         if ename == "OutputLimitExceeded" and stopping is None:
             stopping = "flood"
         status = stopping or ("error" if ename else "ok")
         return RunResult(status, ename, evalue, "".join(chunks), time.monotonic() - start,
                          out_bytes, bytes(reply), not reply_ok)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _kill_quietly(p: psutil.Process) -> None:

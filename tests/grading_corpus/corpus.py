@@ -917,14 +917,13 @@ ATTACK_CASES = [
                    lambda nb: _answer(nb, "ex1_max_lr", HESSIAN_FROM_CORE)), MAX - 2,
                statuses={"ex1_max_lr": "failed", "ex1_gradient": "passed"},
                xfail=ATTACK_NOT_OWN),
-    # found by attack, currently FAILS: the 150 MB are written without a word (1.2 GB seen
-    # by hand: 12 files of 100 MB); only the size of ONE file is limited (Limits.file_mb),
-    # so a submission can fill the grader's disk and make the other kernels fail
+    # found by attack, fixed: 1.2 GB (12 files of 100 MB) were written without a word, only
+    # each file's size was limited; now the kernel's folder is measured with its memory
+    # (--disk, 120 MB in this corpus) and the cell is stopped, its files removed
     CorpusCase("attack_disk_fill", "the solution, plus a cell writing 150 MB in its own folder "
                "in files below the file-size limit", _sol(
                    lambda nb: _insert_after(nb, "ex1_gradient_test", DISK_FILL)), MAX,
-               note="disk", xfail="no limit on the total size a kernel writes in its folder "
-                                  "(only on each file's size)"),
+               note="MB of files"),
 ]
 STARTUP_PLANT = '''import os, pathlib
 # an IPython startup file that hangs, then a crash: the grader restarts the kernel
