@@ -63,6 +63,16 @@ def expect_array(value, shape: tuple, name: str = "the result") -> np.ndarray:
     return arr
 
 
+def has_nonfinite(value, shape: tuple) -> bool:
+    """Is ``value`` an array of ``shape`` holding NaN or inf? (False when it is not such an
+    array: :func:`expect_array` then says what is wrong.)"""
+    try:
+        raw = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return raw.shape == tuple(shape) and not np.isfinite(raw).all()
+
+
 def expect_number(value, name: str = "the result") -> float:
     """The value must be one finite real number (a 0-d or size-1 array is accepted)."""
     if value is None:

@@ -26,6 +26,7 @@ from helpers.checking.expect import (
     expect_close,
     expect_number,
     expect_tuple,
+    has_nonfinite,
 )
 
 CACHE_NAMES = "(X, x_hat, mean, var, gamma, eps)"
@@ -93,11 +94,7 @@ def _forward_judge_quiet(case, value):
     X, gamma, beta = case.args
     eps = case.kwargs.get("eps", 1e-5)
     out, cache = expect_tuple(value, 2, "(out, cache)")
-    try:
-        raw = np.asarray(out, dtype=float)
-    except (TypeError, ValueError):
-        raw = None
-    if raw is not None and raw.shape == X.shape and not np.isfinite(raw).all():
+    if has_nonfinite(out, X.shape):
         if (X.var(axis=0) == 0).any():
             raise Mismatch("out contains NaN or inf for a constant feature: its variance is 0, "
                            "so without ε you divide 0 by 0. Divide by np.sqrt(var + eps)")

@@ -20,6 +20,7 @@ from helpers.checking.expect import (
     expect_close,
     expect_number,
     expect_tuple,
+    has_nonfinite,
 )
 from helpers.core.data import torch_reference
 from helpers.exercises.l03_training import close
@@ -68,11 +69,7 @@ def _forward_judge(case, value):
     X, gamma, beta = case.args
     eps = case.kwargs.get("eps", 1e-5)
     out, cache = expect_tuple(value, 2, "(out, cache)")
-    try:
-        raw = np.asarray(out, dtype=float)
-    except (TypeError, ValueError):
-        raw = None
-    if raw is not None and raw.shape == X.shape and not np.isfinite(raw).all():
+    if has_nonfinite(out, X.shape):
         raise Mismatch("out contains NaN or inf: for an example whose features are all equal "
                        "the variance is 0; divide by np.sqrt(var + eps)")
     out = expect_array(out, X.shape, "out")
