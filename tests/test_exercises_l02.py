@@ -117,7 +117,7 @@ def test_fit_mutating_input_is_named():
         return mean, np.sqrt((X**2).mean(axis=0))
     report = _report("ex2_zscore_fit", zscore_fit)
     assert report.status == "failed"
-    assert "changed its input X in place" in _messages(report)
+    assert "changes its input X in place" in _messages(report)
 
 
 def test_fit_forgot_return_is_named():
@@ -144,7 +144,7 @@ def test_transform_mutating_input_is_named():
         return X
     report = _report("ex2_zscore_transform", zscore_transform)
     assert report.status == "failed"
-    assert "changed its input X in place" in _messages(report)
+    assert "changes its input X in place" in _messages(report)
 
 
 def test_transform_recomputing_statistics_is_named():
@@ -211,7 +211,7 @@ def test_weights_mutating_input_is_named():
     def weights_to_raw(w, b, mean, std):
         w /= _safe(std)
         return w, b - w @ mean
-    assert "changed its input w in place" in _messages(_report("ex2_weights_to_raw",
+    assert "changes its input w in place" in _messages(_report("ex2_weights_to_raw",
                                                                weights_to_raw))
 
 
@@ -340,7 +340,7 @@ def test_transform_list_result_and_nan_to_num_are_accepted():
 
 def test_transform_wrong_scale_says_how_far_off():
     report = _report("ex2_zscore_transform", lambda X, mean, std: (X - mean) / _safe(std) * 1.01)
-    assert "1.01 times the expected value" in _messages(report)
+    assert "1.01× the expected value" in _messages(report)
 
 
 

@@ -172,7 +172,7 @@ def test_forward_mutating_input_is_caught():
         X -= X.mean(axis=0)
         x_hat = X / np.sqrt(X.var(axis=0) + eps)
         return gamma * x_hat + beta, None
-    _fails_with("ex3_bn_forward", in_place, "changed its input X in place")
+    _fails_with("ex3_bn_forward", in_place, "changes its input X in place")
 
 
 # --------------------------------------------------------------------------- backward mistakes
@@ -233,7 +233,7 @@ def test_running_stats_mistakes():
         running_var *= 1 - momentum
         running_var += momentum * X.var(0, ddof=1)
         return running_mean, running_var
-    _fails_with("ex3_running_stats", in_place, "changed its input running_mean")
+    _fails_with("ex3_running_stats", in_place, "changes its input running_mean")
 
     def rows(running_mean, running_var, X, momentum=0.1):
         return ((1 - momentum) * running_mean[0] + momentum * X.mean(1),

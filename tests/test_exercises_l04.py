@@ -103,7 +103,7 @@ def test_forward_mistakes_are_named():
     def in_place(X, gamma, beta, eps=1e-5):
         X -= X.mean(axis=1, keepdims=True)
         return layernorm_forward(X, gamma, beta, eps)
-    _fails_with("ex4_ln_forward", in_place, "changed its input X in place")
+    _fails_with("ex4_ln_forward", in_place, "changes its input X in place")
 
 
 def test_forward_mistake_on_a_batch_of_one_is_explained():

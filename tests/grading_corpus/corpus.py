@@ -578,7 +578,7 @@ def mse_gradient(X, y, w, b):
     g = 2 * X.T @ r / len(y)
     X[:] = 0  # changes the caller's X
     return g, 2 * float(r.mean())''')), MAX - 2, statuses={"ex1_gradient": "failed"},
-        messages={"ex1_gradient": "changed its input X in place"}),
+        messages={"ex1_gradient": "changes its input X in place"}),
     # ---------------------------------------------------------------- truthful messages
     CorpusCase("exercise_cell_markdown", "the gradient's exercise cell turned into Markdown",
                _sol(lambda nb: _to_markdown(nb, "ex1_gradient")), MAX - 2,
