@@ -116,7 +116,7 @@ def test_forward_wrong_axis():
         mean, var = X.mean(axis=1, keepdims=True), X.var(axis=1, keepdims=True)
         x_hat = (X - mean) / np.sqrt(var + eps)
         return gamma * x_hat + beta, (X, x_hat, mean, var, gamma, eps)
-    _fails_with("ex3_bn_forward", rows, "you normalized each row", "axis=0")
+    _fails_with("ex3_bn_forward", rows, "you normalized each row", "axis 0")
 
     def whole(X, gamma, beta, eps=1e-5):
         x_hat = (X - X.mean()) / np.sqrt(X.var() + eps)
@@ -238,7 +238,7 @@ def test_running_stats_mistakes():
     def rows(running_mean, running_var, X, momentum=0.1):
         return ((1 - momentum) * running_mean[0] + momentum * X.mean(1),
                 (1 - momentum) * running_var + momentum * X.var(0, ddof=1))
-    _fails_with("ex3_running_stats", rows, "X.mean(axis=0)")
+    _fails_with("ex3_running_stats", rows, "over the batch (axis 0)")
 
 
 # --------------------------------------------------------------------------- eval mistakes

@@ -96,43 +96,43 @@ def _forward_judge_quiet(case, value):
     if has_nonfinite(out, X.shape):
         if (X.var(axis=0) == 0).any():
             raise Mismatch("out contains NaN or inf for a constant feature: its variance is 0, "
-                           "so without ε you divide 0 by 0. Divide by np.sqrt(var + eps)")
+                           "so without ε you divide 0 by 0. Divide by √(var + ε)", "no-eps")
     out = expect_array(out, X.shape, "out")
     ref = course_forward(X, gamma, beta, eps)
     if close(out, ref):
         _check_cache(cache, X, gamma, eps)
         return
-    if close(out, with_mistake(X, gamma, beta, eps, axis=1)):
-        raise Mismatch("you normalized each row (one example's features); batch norm normalizes "
-                       "each column (one feature over the batch): use axis=0")
-    if close(out, with_mistake(X, gamma, beta, eps, axis=None)):
-        raise Mismatch("you normalized with one mean and variance for the whole array; batch norm "
-                       "uses one per feature (column): use axis=0")
-    if close(out, with_mistake(X, gamma, beta, eps, ddof=1)):
-        raise Mismatch("you used the unbiased variance (divide by N − 1); the forward pass "
-                       "normalizes with the biased batch variance (divide by N), as PyTorch does: "
-                       "X.var(axis=0)")
-    if close(out, with_mistake(X, gamma, beta, 0.0)):
-        raise Mismatch(f"you forgot ε (here eps={eps:g}): divide by np.sqrt(var + eps), not by "
-                       "np.sqrt(var); it matters when a feature's variance is tiny")
-    if close(out, with_mistake(X, gamma, beta, 0.0, ddof=1)):
-        raise Mismatch(f"two mistakes: you forgot ε (here eps={eps:g}) and used the unbiased "
-                       "variance (divide by N − 1). Normalize with np.sqrt(X.var(axis=0) + eps): "
-                       "biased variance, ε inside the square root")
     x_hat = _normalize(X, eps)
-    if close(out, gamma * x_hat) and not np.allclose(beta, 0):
-        raise Mismatch("out is missing β: out = γ·x_hat + β")
-    if close(out, x_hat) and not np.allclose(gamma, 1):
-        raise Mismatch("out is missing γ and β: out = γ·x_hat + β")
-    if close(out, x_hat + beta) and not np.allclose(gamma, 1):
-        raise Mismatch("out is missing γ: out = γ·x_hat + β")
-    if close(out, beta * x_hat + gamma) and not np.allclose(beta, gamma):
-        raise Mismatch("γ and β are swapped: γ multiplies x_hat and β is added, out = γ·x_hat + β")
-    if eps != 1e-5 and close(out, course_forward(X, gamma, beta, 1e-5)):
-        raise Mismatch(f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
-                       "parameter eps in your formula")
-    if close(out, gamma * (X - X.mean(0)) / (np.sqrt(X.var(0)) + eps) + beta):
-        raise Mismatch("ε goes inside the square root: np.sqrt(var + eps)")
+    for wrong, message, mistake in [
+            (with_mistake(X, gamma, beta, eps, axis=1), "you normalized each row (one example's "
+             "features); batch norm normalizes each column (one feature over the batch): "
+             "axis 0", "rows"),
+            (with_mistake(X, gamma, beta, eps, axis=None), "you normalized with one mean and "
+             "variance for the whole array; batch norm uses one per feature (column)",
+             "whole-array"),
+            (with_mistake(X, gamma, beta, eps, ddof=1), "you used the unbiased variance (divide "
+             "by N − 1); the forward pass normalizes with the biased batch variance (divide by "
+             "N), as PyTorch does", "unbiased-var"),
+            (with_mistake(X, gamma, beta, 0.0), f"you forgot ε (here eps={eps:g}): divide by "
+             "√(var + ε), not by √var; it matters when a feature's variance is tiny", "no-eps"),
+            (with_mistake(X, gamma, beta, 0.0, ddof=1), f"two mistakes: you forgot ε (here "
+             f"eps={eps:g}) and used the unbiased variance (divide by N − 1). Normalize with the "
+             "biased variance, ε inside the square root", "no-eps-unbiased-var"),
+            (gamma * x_hat if not np.allclose(beta, 0) else None, "out is missing β: out = "
+             "γ·x_hat + β", "no-beta"),
+            (x_hat if not np.allclose(gamma, 1) else None, "out is missing γ and β: out = "
+             "γ·x_hat + β", "no-gamma-beta"),
+            (x_hat + beta if not np.allclose(gamma, 1) else None, "out is missing γ: out = "
+             "γ·x_hat + β", "no-gamma"),
+            (beta * x_hat + gamma if not np.allclose(beta, gamma) else None, "γ and β are "
+             "swapped: γ multiplies x_hat and β is added, out = γ·x_hat + β", "swapped"),
+            (course_forward(X, gamma, beta, 1e-5) if eps != 1e-5 else None, f"you used "
+             f"ε = 1e-5 instead of the eps argument ({eps:g}): use the parameter eps in your "
+             "formula", "hard-coded-eps"),
+            (gamma * (X - X.mean(0)) / (np.sqrt(X.var(0)) + eps) + beta, "ε goes inside the "
+             "square root: √(var + ε), not √var + ε", "eps-outside-sqrt")]:
+        if wrong is not None and close(out, wrong) and not close(wrong, ref):
+            raise Mismatch(message, mistake)
     expect_close(out, ref, "out", rtol=1e-6, atol=1e-8)
 
 
@@ -151,15 +151,14 @@ def _check_cache(cache, X, gamma, eps):
             continue
         if name == "var" and close(arr, X.var(axis=0, ddof=1)):
             raise Mismatch("out is right, but the cache's var is the unbiased variance; keep the "
-                           "biased one that you normalized with")
+                           "biased one that you normalized with", "cache-unbiased-var")
         if name == "var" and (close(arr, np.sqrt(want + eps)) or close(arr, np.sqrt(want))):
             raise Mismatch("the cache's var holds the standard deviation; store the variance "
-                           "itself, var = X.var(axis=0) (the backward pass computes "
-                           "np.sqrt(var + eps) from it)")
+                           "itself (the backward pass takes √(var + ε) of it)", "cache-std")
         for other, value in zip(names, expected, strict=True):
             if other not in (name, "eps") and np.shape(value) == arr.shape and close(arr, value):
                 raise Mismatch(f"the cache's {name} holds {other}: keep the order "
-                               f"{CACHE_NAMES}, which batchnorm_backward unpacks")
+                               f"{CACHE_NAMES}, which batchnorm_backward unpacks", "cache-order")
         expect_close(arr, want, f"the cache's {name}", rtol=1e-6, atol=1e-8)
 
 
