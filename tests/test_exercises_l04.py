@@ -132,7 +132,7 @@ def test_backward_mistakes_are_named():
     def per_entry(dout, cache):
         dX, _, _ = layernorm_backward(dout, cache)
         return dX, dout * cache[1], dout.sum(0)
-    _fails_with("ex4_ln_backward", per_entry, "sum over the batch")
+    _fails_with("ex4_ln_backward", per_entry, "add up the contributions of all the examples")
 
 
 # --------------------------------------------------------------------------- folding
