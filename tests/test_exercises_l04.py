@@ -190,10 +190,45 @@ def test_scale_experiment_mistakes_are_named():
     _fails_with("ex4_scale_invariance", upside_down, "upside down")
 
     def same_cache(X, W, gamma, beta, dout, c):
-        out, cache = layernorm_forward(X @ W, gamma, beta)
-        return 0.0, 1.0
-    _fails_with("ex4_scale_invariance", same_cache, "the two gradients are equal")
+        outs, grads, first = [], [], None
+        for V in (W, c * W):
+            out, cache = layernorm_forward(X @ V, gamma, beta)
+            first = first or cache
+            outs.append(out)
+            grads.append(X.T @ layernorm_backward(dout, first)[0])
+        return (float(np.abs(outs[1] - outs[0]).max()),
+                float(np.linalg.norm(grads[1]) / np.linalg.norm(grads[0])))
+    _fails_with("ex4_scale_invariance", same_cache, "the two gradients are equal",
+                "did you reuse the first cache")
 
     def scaled_input(X, W, gamma, beta, dout, c):
         return float(np.abs(X @ (c * W) - X @ W).max()), 1 / c
-    _fails_with("ex4_scale_invariance", scaled_input, "the two outputs differ")
+    _fails_with("ex4_scale_invariance", scaled_input, "scale the weights, not X or the output")
+
+
+def test_scale_experiment_theory_alone_fails_where_eps_matters():
+    """Issue 18: (0, 1/c), the theory with no measurement, passed every case; two cases now
+    have rows whose variance is near ε, where the output moves and the ratio is not 1/c."""
+    _fails_with("ex4_scale_invariance", lambda X, W, gamma, beta, dout, c: (0.0, 1.0 / c),
+                "Measure the change of the two outputs, do not assume it")
+
+    def measured_change_theory_ratio(X, W, gamma, beta, dout, c):
+        return scale_invariance(X, W, gamma, beta, dout, c)[0], 1.0 / c
+    report = evaluate("ex4_scale_invariance", measured_change_theory_ratio)
+    assert report.status == "failed"
+    failed = [r for r in report.results if not r.passed]
+    assert {r.mistake for r in failed} == {"theory-not-measured"}
+    eps_cases = [r for r in failed if "tiny inputs" in r.case]
+    assert len(eps_cases) == 2 and all("not negligible" in r.message for r in eps_cases)
+
+
+def test_scale_experiment_gradient_times_c_is_named():
+    """Issue 18: the chain rule's factor c (the gradient with respect to W of the layer that
+    uses c·W) was misdiagnosed as "same cache"."""
+    def times_c(X, W, gamma, beta, dout, c):
+        change, ratio = scale_invariance(X, W, gamma, beta, dout, c)
+        return change, c * ratio
+    report = evaluate("ex4_scale_invariance", times_c)
+    assert report.status == "failed"
+    assert {r.mistake for r in report.results} == {"times-c"}, report.to_text()
+    assert "the chain rule's factor c" in failed_messages(report)
