@@ -193,7 +193,7 @@ def test_common_errors_get_a_pointer():
     ex = Exercise("t_q", "answer", "q", 1, lambda rng: [Case("your answer")],
                   choice_judge("t_q", "abcd", answer_digest("t_q", "b")))
     report = judge(ex, ex.cases(None), [run_case(answer, c) for c in ex.cases(None)])
-    assert "put it in quotes" in report.results[0].message
+    assert "as a string, in quotes" in report.results[0].message
 
 
 def test_mutation_message_names_the_changed_argument():

@@ -45,23 +45,26 @@ def precision(eps: float):
         _EPS.reset(token)
 
 
-def tolerances(rtol: float, atol: float, expected) -> tuple:
-    """(rtol, atol), widened to the precision being judged at (see :func:`precision`)."""
+def tolerances(rtol: float, atol: float, expected, scale: float | None = None) -> tuple:
+    """(rtol, atol), widened to the precision being judged at (see :func:`precision`):
+    ULPS of its epsilon relative to each value, and to ``scale``, the size of the terms
+    the expected value is made of (default: its largest entry; more where terms cancel)."""
     eps = _EPS.get()
     if not eps:
         return rtol, atol
-    try:
-        scale = float(np.max(np.abs(np.asarray(expected, dtype=float)), initial=0.0))
-    except (TypeError, ValueError):
-        scale = 0.0
+    if scale is None:
+        try:
+            scale = float(np.max(np.abs(np.asarray(expected, dtype=float)), initial=0.0))
+        except (TypeError, ValueError):
+            scale = 0.0
     return max(rtol, ULPS * eps), max(atol, ULPS * eps * scale)
 
 
-def close(a, b, rtol=1e-6, atol=1e-8) -> bool:
+def close(a, b, rtol=1e-6, atol=1e-8, scale: float | None = None) -> bool:
     """Do ``a`` and the expected ``b`` have one shape and agree (at the judged precision)?"""
     try:
         a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-        return a.shape == b.shape and bool(np.allclose(a, b, *tolerances(rtol, atol, b)))
+        return a.shape == b.shape and bool(np.allclose(a, b, *tolerances(rtol, atol, b, scale)))
     except (TypeError, ValueError):
         return False
 
@@ -157,14 +160,15 @@ def expect_number(value, name: str = "the result") -> float:
     return x
 
 
-def expect_close(actual, expected, name: str = "the result", *, rtol=1e-6, atol=1e-9) -> None:
+def expect_close(actual, expected, name: str = "the result", *, rtol=1e-6, atol=1e-9,
+                 scale: float | None = None) -> None:
     """Numbers/arrays must agree; the message says how far off they are, and the ratio when
     every entry is the same multiple of the expected one."""
     a = np.asarray(actual, dtype=float)
     e = np.asarray(expected, dtype=float)
     if a.shape != e.shape:
         raise Mismatch(f"{name} has shape {a.shape}, expected {e.shape}")
-    rtol, atol = tolerances(rtol, atol, e)
+    rtol, atol = tolerances(rtol, atol, e, scale)
     if np.allclose(a, e, rtol=rtol, atol=atol):
         return
     diff = np.abs(a - e)

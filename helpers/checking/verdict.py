@@ -156,8 +156,8 @@ def mutated_inputs(case, outcome) -> list:
 def _advice_for(error: str) -> str:
     """A short pointer for errors learners often meet."""
     if error.startswith("NameError"):
-        return (" (a name your code uses is not defined; for a letter answer, put it in "
-                "quotes: return \"b\")")
+        return (" (a name your code uses is not defined; for a letter answer, return it "
+                "as a string, in quotes)")
     if error.startswith(("ValueError: operands could not be broadcast", "ValueError: shapes")):
         return " (check the shapes of your arrays, and the axis you reduce over)"
     return ""

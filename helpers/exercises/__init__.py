@@ -76,7 +76,7 @@ def evaluate(exercise_id: str, fn, seed: int = 0, *, own_work: bool = False,
         return Report(exercise.id, exercise.title, "failed", [CaseResult(
             "calling your answer", False,
             f"expected the function {exercise.function}, got {type(fn).__name__}; "
-            f"pass the function itself: check({exercise_id!r}, {exercise.function})")],
+            "pass the function itself, without calling it (no parentheses after its name)")],
             exercise.hints)
     cases = exercise.cases(np.random.default_rng(seed))
     if not own_work:

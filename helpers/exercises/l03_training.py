@@ -53,9 +53,9 @@ def with_mistake(X, gamma, beta, eps, **kw):
     return gamma * _normalize(X, eps, **kw) + beta
 
 
-def close(a, b, rtol=1e-6, atol=1e-8):
+def close(a, b, rtol=1e-6, atol=1e-8, scale=None):
     """Agree at lessons 3-4's tolerances (widened for an answer computed in float32)."""
-    return expect.close(a, b, rtol, atol)
+    return expect.close(a, b, rtol, atol, scale)
 
 
 # --------------------------------------------------------------------------- forward

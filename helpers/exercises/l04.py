@@ -88,8 +88,8 @@ EXERCISES = [
         judge=fold.fold_judge,
         shortcuts=("core.nn:fold_batchnorms", "core.data:torch_reference"),
         hint=("In evaluation mode batch norm is an affine map, a scale and a shift per unit; "
-              "so is a Linear layer. Write batchnorm_eval(X @ W + b) out and group the terms "
-              "in X.",
+              "so is a Linear layer. Write evaluation-mode batch norm of the layer's output "
+              "X·W + b out, and group the terms in X.",
               "scale = γ / √(running_var + ε) per output unit; W_folded = W·scale (each column "
               "j of W times scale_j); b_folded = (b − running_mean)·scale + β.",
               "scale = gamma / np.sqrt(running_var + eps); "

@@ -147,8 +147,10 @@ def scale_judge(case, value):
     ref_change, ref_ratio = measure_scale(X, W, gamma, beta, dout, c)
     eps_matters = not np.isclose(ref_ratio, 1 / c, rtol=1e-3)
 
-    def near(a, b):
-        return close(a, b, rtol=1e-6, atol=1e-12)
+    size = float(np.abs(beta).max() + np.abs(gamma).max() * np.sqrt(W.shape[1]))
+
+    def near(a, b):  # the output change is a difference of outputs of size |β| + |γ|·|x_hat|
+        return close(a, b, rtol=1e-6, atol=1e-12, scale=max(size, abs(float(b))))
 
     if change < 0:
         raise Mismatch("output_change is negative; return the largest *absolute* difference",
@@ -182,6 +184,7 @@ def scale_judge(case, value):
              "factor", "divided-by-c")]:
         if wrong is not None and near(ratio, wrong) and not near(wrong, ref_ratio):
             raise Mismatch(message, mistake)
-    expect_close(change, ref_change, "output_change (measured here)", rtol=1e-6, atol=1e-12)
+    expect_close(change, ref_change, "output_change (measured here)", rtol=1e-6, atol=1e-12,
+                 scale=size)
     expect_close(ratio, ref_ratio, "grad_ratio (measured here: use the Frobenius norm of "
                  "each whole gradient)", rtol=1e-6, atol=1e-12)

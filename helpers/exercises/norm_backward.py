@@ -127,15 +127,15 @@ def judge_backward(case, value, axis, over, expected=None, what=""):
     if (close(dgamma, ref[2]) and close(dbeta, ref[1]) and not close(ref[1], ref[2])):
         raise Mismatch("dgamma and dbeta are swapped: return (dX, dgamma, dbeta), with "
                        "dgamma = Σ dout·x_hat and dbeta = Σ dout", "swapped")
-    scale = float(np.abs(dout * gamma).max(initial=0.0) / np.sqrt(var + eps).min())
-    expect_close(dbeta, ref[2], f"dbeta{what}", rtol=1e-7,
-                 atol=1e-12 * float(np.abs(dout).sum(axis=0).max()))
-    expect_close(dgamma, ref[1], f"dgamma{what}", rtol=1e-7,
-                 atol=1e-12 * float(np.abs(dout).sum(axis=0).max()))
-    atol = 1e-9 * scale  # dX's entries are sums of terms of size |dout·γ| / std
-    if not close(dX, ref[0], rtol=1e-7, atol=atol):
+    sums = float(np.abs(dout).sum(axis=0).max()) * max(1.0, float(np.abs(x_hat).max()))
+    expect_close(dbeta, ref[2], f"dbeta{what}", rtol=1e-7, atol=1e-12 * sums, scale=sums)
+    expect_close(dgamma, ref[1], f"dgamma{what}", rtol=1e-7, atol=1e-12 * sums, scale=sums)
+    # dX's entries are sums of terms of size |dout·γ|·|x_hat| / std: they may cancel to ~0
+    scale = float(np.abs(dout * gamma).max(initial=0.0) / np.sqrt(var + eps).min()) * \
+        max(1.0, float(np.abs(x_hat).max()))
+    if not close(dX, ref[0], rtol=1e-7, atol=1e-9 * scale, scale=scale):
         for wrong, message, mistake in backward_mistakes(dout, X, x_hat, var, gamma, eps,
                                                          axis, over):
             if wrong is not None and close(dX, wrong) and not close(wrong, ref[0]):
                 raise Mismatch(message, mistake)
-    expect_close(dX, ref[0], f"dX{what}", rtol=1e-7, atol=atol)
+    expect_close(dX, ref[0], f"dX{what}", rtol=1e-7, atol=1e-9 * scale, scale=scale)
