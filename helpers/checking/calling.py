@@ -30,7 +30,7 @@ OUT_OF_TIME, TOO_SLOW, WRITES_INPUT, NOT_WRITTEN = "OutOfTime", "TooSlow", "Writ
     "NotWritten"
 #: a key run_case takes out of a case's kwargs: the layer ("batchnorm", "layernorm") whose
 #: forward pass is the unit of the call's cost, on args (dout, cache); at most MAX_FORWARDS
-COST_KEY, MAX_FORWARDS = "__cost__", 40  # K: benchmarks/bench_backward_cost.py
+COST_KEY, MAX_FORWARDS = "__cost__", 200  # K: benchmarks/bench_backward_cost.py
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,17 @@ from helpers.checking.expect import (
 CACHE_NAMES = "(X, x_hat, mean, var, gamma, eps)"
 
 
-#: the large case whose cost is judged: a finite-difference dX needs 2·N·D forward passes
-COST_SHAPE = (256, 512)
+#: the large case whose cost is judged, per layer: as many entries each, shaped so that an
+#: honest loop over the rows stays cheap and a finite-difference dX costs many forward
+#: passes even when it moves a whole row (batch norm: 2·N) or a whole column (layer norm:
+#: 2·D) at once (benchmarks/bench_backward_cost.py)
+COST_SHAPES = {"batchnorm": (512, 256), "layernorm": (64, 2048)}
 
 
 def cost_case(rng, make, layer):
     """The large case, first (nothing of the learner's has run in the grader's fresh
     copy of the calling code yet), its cost bounded by the ``layer``'s forward pass."""
-    n, d = COST_SHAPE
+    n, d = COST_SHAPES[layer]
     X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=d) + rng.normal(size=d)
     return make(f"{n} examples × {d} features: at most {MAX_FORWARDS} forward passes' time",
                 X, rng.uniform(0.5, 2.0, size=d), rng.normal(size=(n, d)),
