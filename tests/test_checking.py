@@ -314,3 +314,127 @@ def test_hints_follow_tries_not_reruns(monkeypatch):
                                                 for c in SQUARE.cases(None)])
     assert "Hint 1 of 3 (run this cell again after your next try" in graded.to_text()
     assert graded.hint == "nudge: think of a product"
+
+
+# --------------------------------------------------------------------------- issue 18
+
+
+def test_mutation_hidden_by_patching_to_plain_through_the_stack_is_caught():
+    """On main a function that zeroed X and made the caller's to_plain send back a saved
+    copy got full marks; the inputs are now arrays over immutable bytes, so the write
+    itself fails, whatever is patched."""
+    import sys
+
+    def square(x):
+        saved = np.array(x)
+        frame = sys._getframe(1)
+        while frame is not None and "to_plain" not in frame.f_globals:
+            frame = frame.f_back
+        real = frame.f_globals["to_plain"]
+        frame.f_globals["to_plain"] = lambda v, real=real: real(saved) if v is x else real(v)
+        try:
+            result = saved * saved
+            x[:] = 0  # the caller's X, zeroed
+            return result
+        finally:
+            frame.f_globals["to_plain"] = real
+    report = _run(square)
+    assert report.status == "failed"
+    assert all("changes its input x in place" in r.message for r in report.results)
+    assert {r.mistake for r in report.results} == {"changes-input"}
+
+
+def test_inputs_cannot_be_made_writable_and_honest_copies_keep_their_points():
+    def sneaky(x):
+        x.flags.writeable = True  # refused: the array is a view of immutable bytes
+        return x * x
+    out = run_case(sneaky, SQUARE.cases(None)[0])
+    assert out.status == "raised" and "WRITEABLE" in out.error
+    def honest(x):
+        y = np.array(x)  # a copy is the learner's own
+        y *= y
+        return y
+    assert _run(honest).status == "passed"
+
+
+def test_the_writing_argument_is_named():
+    def scale(x, s):
+        s[0] = 5.0
+        return x * 2
+    ex = Exercise("t_m2", "scale", "m", 1, lambda rng: [Case("c", (np.ones(2), np.ones(2)))],
+                  lambda case, value: None)
+    out = run_case(scale, ex.cases(None)[0])
+    assert out.error == "WritesInput: s"
+    assert "changes its input s in place" in judge(ex, ex.cases(None), [out]).results[0].message
+
+
+def test_a_callee_that_is_not_written_is_named():
+    """Issue 18: "not done yet / write your code above" was shown when the function was
+    written but a function it calls (mean_backward) still raised NotImplementedError."""
+    def mean_backward(dmean, n):
+        raise NotImplementedError()
+
+    def square(x):
+        mean_backward(x, 2)
+        return x * x
+    report = _run(square)
+    assert report.status == "failed"
+    assert "calls mean_backward, which is not written yet" in report.results[0].message
+    assert report.results[0].mistake == "callee-not-written"
+    assert "not done yet" not in report.summary()
+
+
+def test_the_check_stops_an_endless_loop_with_a_plain_message(monkeypatch):
+    """Issue 18: the check cell hung with no limit (a bisection without its else); now each
+    case has the grader's default time limit, and the message has no traceback."""
+    from helpers.checking.calling import CASE_TIME_LIMIT
+    from normcourse.grade import Limits
+
+    assert CASE_TIME_LIMIT == Limits().cell_timeout  # the grader's default --cell-timeout
+    monkeypatch.setattr(checks, "get_exercise", lambda i: SQUARE)
+    monkeypatch.setattr(checks, "CASE_TIME_LIMIT", 0.3)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+
+    def square(x):
+        while True:
+            pass
+    with pytest.raises(CheckFailed):
+        checks.check("t_square", square)
+    message = shown[-1].results[0].message
+    assert message == "your function did not return within 0.3 s (an endless loop?)"
+
+    def stubborn(x):  # swallows the first interrupt: the timer rings again
+        for _ in range(3):
+            try:
+                while True:
+                    pass
+            except BaseException:
+                pass
+        while True:
+            pass
+    out = run_case(stubborn, SQUARE.cases(None)[0], time_limit=0.2)
+    assert out.error == "OutOfTime: 0.2"
+
+
+def test_ratios_are_worded_with_times_signs():
+    from helpers.checking.expect import times
+    assert [times(k) for k in (2.0, 0.5, 1.0, 1.00003, -1.0)] == [
+        "2×", "0.5×", "1×", "1.0000×", "-1×"]
+    with pytest.raises(Mismatch) as info:
+        expect_close(np.array([1.0 + 2e-6, 2.0 + 4e-6]), np.array([1.0, 2.0]), "out")
+    assert "your values are 1.0000× the expected ones in every entry, but differ at the " \
+           "2e-06 level" in str(info.value)
+    assert "got [1.000002 2.000004], expected [1. 2.]" in str(info.value)  # visible digits
+    assert "times" not in str(info.value)
+
+
+def test_a_str_subclass_answer_is_read_as_its_text():
+    class Letter(str):
+        def strip(self, *a):  # a subclass's own methods are not called
+            return "zzz"
+    ex = get_exercise("ex1_concept_scale")
+    for answer in (np.str_("b"), Letter("b")):
+        report = judge(ex, ex.cases(None), [run_case(lambda a=answer: a, c)
+                                            for c in ex.cases(None)])
+        assert report.passed, report.to_text()

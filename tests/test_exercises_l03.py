@@ -524,3 +524,114 @@ def test_train_eval_gap_mistakes():
     def per_unit(Z, batch_size, eps=1e-5):
         return np.full(Z.shape[1], train_eval_gap(Z, batch_size))
     _fails_with("ex3_train_eval_gap", per_unit, "one value per unit")
+
+
+# --------------------------------------------------------------------------- issue 18
+
+
+def _float32(fn):
+    """``fn`` on float32 arrays (nested too): the course's functions then compute in float32."""
+    def cast(v):
+        if isinstance(v, np.ndarray):
+            return v.astype(np.float32)
+        return tuple(cast(x) for x in v) if isinstance(v, tuple) else v
+
+    def f32(*args, **kwargs):
+        return fn(*cast(args), **kwargs)
+    f32.__name__ = fn.__name__
+    return f32
+
+
+@pytest.mark.parametrize("exercise_id, fn", RIGHT)
+def test_float32_answers_pass(exercise_id, fn):
+    """On main honest float32 solutions lost 4 of lesson 3's 21 points."""
+    report = _report(exercise_id, _float32(fn), 3)
+    assert report.passed, report.to_text()
+
+
+def _numerical_backward(dout, cache):
+    """A finite-difference dX with the course's own gradcheck tool: no backward pass."""
+    from helpers.core.gradcheck import numerical_gradient
+    X, x_hat, mean, var, gamma, eps = cache
+    X = np.array(X, dtype=float)
+
+    def loss():
+        xc = X - X.mean(axis=0)
+        return float((dout * gamma * xc / np.sqrt(xc.var(axis=0) + eps)).sum())
+    return numerical_gradient(loss, X), (dout * x_hat).sum(0), dout.sum(0)
+
+
+def test_a_numerical_gradient_fails_on_its_cost():
+    """On main finite differences got full marks (the reference was finite differences
+    too); the large case allows at most MAX_FORWARDS forward passes' time."""
+    report = _report("ex3_bn_backward", _numerical_backward)
+    assert report.status == "failed"
+    big = report.results[0]
+    assert not big.passed and big.mistake == "numerical-gradient", big
+    assert "looks like a numerical gradient" in big.message
+    assert "write the analytic one" in big.message
+    assert report.results[1].passed  # right on a small case, but far too slow on the large
+
+
+def test_staged_backward_names_the_node_that_is_not_written():
+    def mean_backward(dmean, n):
+        raise NotImplementedError()
+
+    def batchnorm_backward_staged(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        xc, std = X - mean, np.sqrt(var + eps)
+        dx_hat, dgamma, dbeta = course.scale_shift_backward(dout, x_hat, gamma)
+        dxc, dstd = course.divide_backward(dx_hat, xc, std)
+        dxc = dxc + course.variance_backward(course.sqrt_backward(dstd, var, eps), xc)
+        dX, dmean = course.center_backward(dxc)
+        return dX + mean_backward(dmean, len(X)), dgamma, dbeta
+    report = _report("ex3_bn_backward_staged", batchnorm_backward_staged)
+    assert report.status == "failed"
+    assert "calls mean_backward, which is not written yet" in _messages(report)
+
+
+def _full(dout, cache, s=None, k=1.0, sign=(1, 1, 1), over_n=False):
+    X, x_hat, mean, var, gamma, eps = cache
+    d, std = dout * gamma, np.sqrt(var + eps) if s is None else s(var, eps)
+    dX = sign[0] * d - sign[1] * k * d.mean(0) - sign[2] * k * x_hat * (d * x_hat).mean(0)
+    dX = dX / std / (len(X) if over_n else 1)
+    return dX, (dout * x_hat).sum(0), dout.sum(0)
+
+
+@pytest.mark.parametrize("name, fn, phrase", [
+    ("eps outside the square root", lambda d, c: _full(d, c, s=lambda v, e: np.sqrt(v) + e),
+     "ε goes inside the square root"),
+    ("divides by N twice", lambda d, c: _full(d, c, over_n=True), "divided by N"),
+    ("means divided by N again", lambda d, c: _full(d, c, k=1 / len(c[0])), "divided by N"),
+    ("wrong sign", lambda d, c: _full(d, c, sign=(-1, -1, -1)), "wrong sign"),
+    ("mean term's sign", lambda d, c: _full(d, c, sign=(1, -1, 1)),
+     "term through the mean has the wrong sign"),
+    ("variance term's sign", lambda d, c: _full(d, c, sign=(1, 1, -1)),
+     "term through the variance has the wrong sign"),
+    ("hard-coded eps", lambda d, c: _full(d, c, s=lambda v, e: np.sqrt(v + 1e-5)),
+     "ε = 1e-5 instead of the cache's eps"),
+])
+def test_backward_mistakes_of_issue_18_are_named(name, fn, phrase):
+    """On main these got only the generic "dX is off" message."""
+    _fails_with("ex3_bn_backward", fn, phrase)
+
+
+def test_eval_eps_outside_the_square_root_is_named():
+    def outside(X, gamma, beta, running_mean, running_var, eps=1e-5):
+        return gamma * (X - running_mean) / (np.sqrt(running_var) + eps) + beta
+    report = _report("ex3_bn_eval", outside)
+    assert report.status == "failed"
+    assert "ε goes inside the square root" in _messages(report)
+    assert any(r.mistake == "eps-outside-sqrt" for r in report.results)
+
+
+def test_backward_shortcuts_are_listed_and_exist():
+    import importlib
+
+    from helpers.exercises import all_exercises
+    assert "core.gradcheck:numerical_gradient" in \
+        [s for s in all_exercises()["ex3_bn_backward"].shortcuts]
+    for ex in all_exercises().values():
+        for name in ex.shortcuts:
+            module, attr = name.split(":")
+            assert hasattr(importlib.import_module(f"helpers.{module}"), attr), (ex.id, name)

@@ -232,3 +232,72 @@ def test_scale_experiment_gradient_times_c_is_named():
     assert report.status == "failed"
     assert {r.mistake for r in report.results} == {"times-c"}, report.to_text()
     assert "the chain rule's factor c" in failed_messages(report)
+
+
+# --------------------------------------------------------------------------- issue 18
+
+
+def _numerical_layernorm_backward(dout, cache):
+    """Central differences of the forward loss, one entry of X at a time (the attack)."""
+    X, x_hat, mean, var, gamma, eps = cache
+    X = np.array(X, dtype=float)
+
+    def loss(A):
+        m, v = A.mean(1, keepdims=True), A.var(1, keepdims=True)
+        return float((dout * gamma * (A - m) / np.sqrt(v + eps)).sum())
+    dX = np.zeros_like(X)
+    for i in np.ndindex(X.shape):
+        e = np.zeros_like(X)
+        e[i] = 1e-5
+        dX[i] = (loss(X + e) - loss(X - e)) / 2e-5
+    return dX, (dout * x_hat).sum(0), dout.sum(0)
+
+
+def test_a_numerical_layernorm_backward_fails():
+    report = evaluate("ex4_ln_backward", _numerical_layernorm_backward)
+    assert report.status == "failed"
+    assert report.results[0].mistake == "numerical-gradient", report.to_text()
+
+
+def _ln_backward(std):
+    def backward(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        d = dout * gamma
+        dX = (d - d.mean(1, keepdims=True) - x_hat * (d * x_hat).mean(1, keepdims=True))
+        return dX / std(var, eps), (dout * x_hat).sum(0), dout.sum(0)
+    return backward
+
+
+@pytest.mark.parametrize("name, std, phrase", [
+    ("no eps", lambda var, eps: np.sqrt(var), "you forgot ε"),
+    ("hard-coded eps", lambda var, eps: np.sqrt(var + 1e-5), "ε = 1e-5 instead of the cache's"),
+    ("eps outside the square root", lambda var, eps: np.sqrt(var) + eps,
+     "ε goes inside the square root"),
+])
+def test_layernorm_backward_eps_mistakes_fail(name, std, phrase):
+    """On main each got full marks: no case had an ε that matters. PyTorch's case with
+    eps = 0.1 (and a case whose rows have a variance near ε) now do."""
+    report = evaluate("ex4_ln_backward", _ln_backward(std))
+    assert report.status == "failed", report.to_text()
+    assert phrase in failed_messages(report)
+
+
+def _in_float32(fn):
+    def cast(v):
+        if isinstance(v, np.ndarray):
+            return v.astype(np.float32)
+        return tuple(cast(x) for x in v) if isinstance(v, tuple) else v
+
+    def f32(*args, **kwargs):
+        return cast(fn(*cast(args), **kwargs))
+    return f32
+
+
+@pytest.mark.parametrize("exercise_id, fn", [
+    ("ex4_ln_forward", layernorm_forward), ("ex4_ln_backward", layernorm_backward),
+    ("ex4_fold", fold_batchnorm), ("ex4_scale_invariance", scale_invariance)])
+def test_float32_answers_pass(exercise_id, fn):
+    """On main honest float32 solutions lost 2 of lesson 4's 12 points."""
+    for seed in (0, 4):
+        report = evaluate(exercise_id, _in_float32(fn), seed)
+        assert report.passed, report.to_text()
