@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.checking.calling import Case
-from helpers.checking.expect import Mismatch, expect_number
+from helpers.checking.expect import Mismatch, expect_number, times
 from helpers.core.data import age_income
 from helpers.core.linreg import DIVERGENCE_FACTOR, gradient_descent
 
@@ -90,7 +90,7 @@ def bisect_judge(case, value):
         slow = (" Just above the edge a run blows up slowly: are your runs n_steps = 500 "
                 "steps long?" if run.diverged_at > 50 else "")
         raise Mismatch(f"gradient descent diverges at your value ({lr:.4g}, at step "
-                       f"{run.diverged_at} of {N_STEPS}): it is {lr / edge:.4g}× the measured "
+                       f"{run.diverged_at} of {N_STEPS}): it is {times(lr / edge)} the measured "
                        f"edge {edge:.4g}. Return the largest rate you saw converge (lo), not "
                        "hi or the last midpoint; does a diverging midpoint become the new "
                        f"hi, and does your loop trust run.diverged?{slow}", "diverging-rate")
@@ -98,11 +98,11 @@ def bisect_judge(case, value):
         if abs(lr / theory - 1) < 1e-6:
             raise Mismatch("your value is 2/λ_max to 7 digits: a formula, not a measurement. "
                            f"With {N_STEPS} steps gradient descent still converges up to "
-                           f"{edge / theory:.4g}× 2/λ_max here: find that edge with "
+                           f"{times(edge / theory)} 2/λ_max here: find that edge with "
                            "gradient_descent (the formula is the next exercise)",
                            "formula-not-measurement")
         raise Mismatch(f"gradient descent still converges above your value ({lr:.4g}): the "
-                       f"measured edge is {edge:.4g}, {edge / lr:.4g}× yours. Keep halving "
+                       f"measured edge is {edge:.4g}, {times(edge / lr)} yours. Keep halving "
                        f"the interval until hi / lo < 1 + rtol, with runs of {N_STEPS} steps "
                        "judged by run.diverged", "stops-below-edge")
 
