@@ -105,7 +105,7 @@ def failures(exercise_id: str, fn, seeds, float32: bool = False) -> list:
     ex, found = get_exercise(exercise_id), []
     for seed in seeds:
         for case in ex.cases(np.random.default_rng(seed)):
-            value = to_plain(fn(*case.args, **case.call_kwargs))
+            value = to_plain(fn(*case.call_args, **case.call_kwargs))
             if float32:
                 result = _judged(ex, case, value)
                 if not result.passed:

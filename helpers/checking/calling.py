@@ -1,17 +1,14 @@
 """Call a learner's function on one test case and record what happened, as plain data.
 
-Runs where the learner's code runs, in the learner's kernel (``helpers.exercises.check``)
-and, sent whole as source, in the grader's kernel: standard library and numpy only.
-:func:`run_case` never judges: its :class:`Outcome` holds the returned value and the inputs
-after the call as plain data (:func:`to_plain`; float32 stays float32). What only this
-side sees becomes a marked error ("Marker: detail"): a write into an input (they are
-arrays over immutable bytes, whatever the function patches), a time limit, a cost limit
-in forward passes of a plain layer defined here (:data:`COST_KEY`).
+Runs in the learner's kernel (``check``) and, sent whole as source, in the grader's kernel
+(stdlib and numpy only). :func:`run_case` never judges; what only it sees is a marked error
+("Marker: detail"): a write into an input, a time limit, a cost limit (:data:`COST_KEY`).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import signal
 import threading
@@ -28,9 +25,11 @@ CASE_TIME_LIMIT = 120.0  # s, per case in the learner's check: the grader's --ce
 #: markers of :attr:`Outcome.error` for what happened here (the judge words the message)
 OUT_OF_TIME, TOO_SLOW, WRITES_INPUT, NOT_WRITTEN = "OutOfTime", "TooSlow", "WritesInput", \
     "NotWritten"
-#: a key run_case takes out of a case's kwargs: the layer ("batchnorm", "layernorm") whose
-#: forward pass is the unit of the call's cost, on args (dout, cache); at most MAX_FORWARDS
-COST_KEY, MAX_FORWARDS = "__cost__", 200  # K: benchmarks/bench_backward_cost.py
+#: kwargs[COST_KEY] = [layer, seed, n, d]: a backward pass's large case, drawn where it is
+#: used (the grader sends 4 numbers, not megabytes); the call may take MAX_FORWARDS forward
+#: passes of the layer ("batchnorm", "layernorm") at most
+COST_KEY, MAX_FORWARDS = "__cost__", 150  # K: benchmarks/bench_backward_cost.py
+AXES = {"batchnorm": 0, "layernorm": 1}
 
 
 @dataclass(frozen=True)
@@ -46,18 +45,27 @@ class Case:
         """The keyword arguments the function receives (without :data:`COST_KEY`)."""
         return {k: v for k, v in self.kwargs.items() if k != COST_KEY}
 
+    @functools.cached_property
+    def call_args(self) -> tuple:  # what the function receives: a cost case's drawn here
+        return cost_inputs(*self.kwargs[COST_KEY]) if COST_KEY in self.kwargs else self.args
 
+
+def cost_inputs(layer: str, seed: int, n: int, d: int) -> tuple:
+    """(dout, cache) of a backward pass's large case, from its seed."""
+    rng, axis = np.random.default_rng(seed), AXES[layer]
+    X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=d) + rng.normal(size=d)
+    gamma, dout = rng.uniform(0.5, 2.0, size=d), rng.normal(size=(n, d))
+    mean, var = X.mean(axis=axis, keepdims=axis == 1), X.var(axis=axis, keepdims=axis == 1)
+    return dout, (X, (X - mean) / np.sqrt(var + 1e-5), mean, var, gamma, 1e-5)
+
+
+@dataclass(frozen=True, repr=False)
 class Opaque:
-    """Stands for a returned value that is not plain data; says what it was."""
+    """Stands for a returned value that is not plain data; says what it was (200 characters)."""
+    description: str
 
-    def __init__(self, description: str):
-        self.description = str(description)[:200]
-
-    def __eq__(self, other):
-        return isinstance(other, Opaque) and other.description == self.description
-
-    def __hash__(self):
-        return hash(self.description)
+    def __post_init__(self):
+        object.__setattr__(self, "description", str(self.description)[:200])
 
     def __repr__(self):
         return f"<{self.description}>"
@@ -65,8 +73,7 @@ class Opaque:
 
 @dataclass
 class Outcome:
-    """What the function did on one case, as plain data: status "returned", "not_done" or
-    "raised" (error "Name: message" or "Marker: detail"), the inputs after the call."""
+    """What the function did on one case: status "returned", "not_done" or "raised"."""
     status: str
     value: object = None
     error: str = ""
@@ -136,9 +143,8 @@ def _plain(value, depth: int, budget: list):
 
 
 def to_plain(value):
-    """``value`` as plain data, else an :class:`Opaque` saying what it was: arrays copied in
-    native byte order (floats wider than float64 as float64), numpy scalars as Python numbers
-    (float16/float32 ones as 0-d arrays), never calling the learner's ``repr`` or ``str``."""
+    """``value`` as plain data (float16/32 kept, as 0-d arrays for scalars), else an
+    :class:`Opaque` saying what it was; never calls the learner's ``repr`` or ``str``."""
     try:
         return _plain(value, 0, [MAX_BYTES])
     except _TooBig:
@@ -198,9 +204,8 @@ def _clock():
 
 
 def _call(fn, args, kwargs, seconds):
-    """(what, value, seconds taken), what: "returned", "raised" (value: the exception) or
-    "timeout". A timer (SIGALRM, main thread only) interrupts the call after ``seconds``,
-    and again every 50 ms if the function swallows it; the clock decides too."""
+    """(what, value, seconds): "returned", "raised" (value: the exception) or "timeout": a
+    timer (SIGALRM, main thread) rings after ``seconds`` and every 50 ms; the clock decides."""
     clock, timer = _clock() or time.monotonic, None
     if seconds and threading.current_thread() is threading.main_thread():
         timer = signal.signal(signal.SIGALRM, _ring)
@@ -239,28 +244,22 @@ def _not_written(fn, exc) -> str:
     return "" if code is getattr(fn, "__code__", code) else code.co_name
 
 
-def _forward(axis):
-    """Seconds a plain normalization layer takes on a cache's X (ndarray methods and
-    operators only: nothing a notebook can patch): the unit of a backward pass's cost."""
-    def seconds(cache, clock):
-        X, gamma, eps, times = np.asarray(cache[0], float), np.asarray(cache[4]), cache[5], []
-        for _ in range(5):
-            start = clock()
-            xc = X - X.mean(axis=axis, keepdims=True)
-            gamma * (xc / ((xc * xc).mean(axis=axis, keepdims=True) + eps) ** 0.5)
-            times.append(clock() - start)
-        return max(min(times), 1e-4)
-    return seconds
-
-
-FORWARDS = {"batchnorm": _forward(0), "layernorm": _forward(1)}
+def forward_seconds(axis: int, cache, clock) -> float:
+    """The unit of a backward pass's cost: seconds a plain layer takes on a cache's X."""
+    X, gamma, eps, times = np.asarray(cache[0], float), np.asarray(cache[4]), cache[5], []
+    for _ in range(5):
+        start = clock()
+        xc = X - X.mean(axis=axis, keepdims=True)
+        gamma * (xc / ((xc * xc).mean(axis=axis, keepdims=True) + eps) ** 0.5)
+        times.append(clock() - start)
+    return max(min(times), 1e-4)
 
 
 def _written(fn, case, names) -> list:
     """Which inputs the function writes into: each one frozen alone, the others writable."""
-    found, keys, n = [], list(case.call_kwargs), len(case.args)
+    found, keys, values = [], list(case.call_kwargs), [*case.call_args, *case.call_kwargs.values()]
     for i, name in enumerate(names):
-        copies = [_copy(v, j == i) for j, v in enumerate([*case.args, *case.call_kwargs.values()])]
+        copies, n = [_copy(v, j == i) for j, v in enumerate(values)], len(case.call_args)
         what, exc, _ = _call(fn, copies[:n], dict(zip(keys, copies[n:], strict=True)), 10.0)
         if what == "raised" and "read-only" in describe_exception(exc):
             found.append(str(name)[:40])
@@ -268,23 +267,24 @@ def _written(fn, case, names) -> list:
 
 
 def run_case(fn, case: Case, time_limit: float | None = None) -> Outcome:
-    """Call ``fn`` on frozen copies of the case's inputs and record what happened; stop it
-    after ``time_limit`` s, or a :data:`COST_KEY` case after MAX_FORWARDS forward passes
-    (best of 3 tries). Never raises, except KeyboardInterrupt (a stop request)."""
-    kwargs_in, forward, clock = case.call_kwargs, FORWARDS.get(case.kwargs.get(COST_KEY)), _clock()
-    names = tuple(_arg_names(fn, len(case.args)) + list(kwargs_in))
-    if forward is not None and clock is None:
+    """Call ``fn`` on frozen copies of the case's inputs and record what happened (never
+    raises but KeyboardInterrupt); stop it after ``time_limit`` s, or MAX_FORWARDS forward
+    passes (best of 3 tries) for a :data:`COST_KEY` case."""
+    kwargs_in, clock, args_in = case.call_kwargs, _clock(), case.call_args
+    axis = AXES.get((case.kwargs.get(COST_KEY) or [None])[0])
+    names = tuple(_arg_names(fn, len(args_in)) + list(kwargs_in))
+    if axis is not None and clock is None:
         return Outcome("raised", error=f"{TOO_SLOW}: time.perf_counter was replaced")
-    for _ in range(3 if forward else 1):
-        args = tuple(_copy(a) for a in case.args)  # the case itself is never touched
+    for _ in range(1 if axis is None else 3):
+        args = tuple(_copy(a) for a in args_in)  # the case itself is never touched
         kwargs = {k: _copy(v) for k, v in kwargs_in.items()}
-        one = forward(case.args[1], clock) if forward else 0.0
+        one = 0.0 if axis is None else forward_seconds(axis, args_in[1], clock)
         what, value, taken = _call(fn, args, kwargs, MAX_FORWARDS * one or time_limit)
-        if what != "timeout" or not forward:
+        if what != "timeout" or axis is None:
             break
     if what == "timeout":
         return Outcome("raised", error=f"{TOO_SLOW}: {taken * 1e3:.3g} ms, more than "
-                       f"{MAX_FORWARDS} forward passes of {one * 1e3:.2g} ms" if forward
+                       f"{MAX_FORWARDS} forward passes of {one * 1e3:.2g} ms" if axis is not None
                        else f"{OUT_OF_TIME}: {time_limit:g}")
     error = describe_exception(value) if what == "raised" else ""
     if what == "raised" and isinstance(value, NotImplementedError):
@@ -292,7 +292,7 @@ def run_case(fn, case: Case, time_limit: float | None = None) -> Outcome:
         return Outcome("raised", error=f"{NOT_WRITTEN}: {callee}") if callee else \
             Outcome("not_done")
     if what == "raised" and isinstance(value, ValueError) and "read-only" in error:
-        return Outcome("raised", error=f"{WRITES_INPUT}: " + ", ".join(_written(fn, case, names)))
+        error = f"{WRITES_INPUT}: " + ", ".join(_written(fn, case, names))
     if what == "raised":
         return Outcome("raised", error=error)
     return Outcome("returned", to_plain(value),

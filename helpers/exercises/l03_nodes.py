@@ -223,7 +223,7 @@ def mean_judge(case, value):
 def staged_judge(case, value):
     """The assembled backward pass: forks first (a value feeding two nodes gets the sum of
     both gradients), then everything :func:`backward_judge` checks."""
-    dout, (X, x_hat, mean, var, gamma, eps) = case.args
+    dout, (X, x_hat, mean, var, gamma, eps) = case.call_args
     try:
         dX = np.asarray(expect_tuple(value, 3, "(dX, dgamma, dbeta)")[0], dtype=float)
     except (TypeError, ValueError):

@@ -5,7 +5,7 @@ reference, the classic mistakes, and the large case whose cost is judged.
 along axis 0 (batch norm) or 1 (layer norm) from X itself, exact up to rounding, so the
 judge compares at rtol 1e-7 (with an absolute floor of 1e-9 of the size of dX's terms,
 |dout·γ| / std, for entries that cancel to about 0). On the large case (:func:`cost_case`,
-256 × 512, first in the list) the call may take at most ``MAX_FORWARDS`` forward passes
+32,768 entries, first in the list) the call may take at most ``MAX_FORWARDS`` forward passes
 of a plain layer timed in the same process (:mod:`helpers.checking.calling`): an analytic
 backward pass takes 2-3, a finite-difference one 2·N·D.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.checking.calling import COST_KEY, MAX_FORWARDS
+from helpers.checking.calling import COST_KEY, MAX_FORWARDS, Case
 from helpers.checking.expect import (
     Mismatch,
     close,
@@ -26,21 +26,21 @@ from helpers.checking.expect import (
 CACHE_NAMES = "(X, x_hat, mean, var, gamma, eps)"
 
 
-#: the large case whose cost is judged, per layer: as many entries each, shaped so that an
-#: honest loop over the rows stays cheap and a finite-difference dX costs many forward
-#: passes even when it moves a whole row (batch norm: 2·N) or a whole column (layer norm:
-#: 2·D) at once (benchmarks/bench_backward_cost.py)
-COST_SHAPES = {"batchnorm": (512, 256), "layernorm": (64, 2048)}
+#: the large case whose cost is judged, per layer: 32,768 entries each (its inputs are
+#: drawn where they are used, but dX and the inputs travel back to the grader), shaped so
+#: that an honest loop over rows or columns stays cheap and a finite-difference dX costs
+#: many forward passes even when it moves a whole row (batch norm: 2·N) or a whole column
+#: (layer norm: 2·D) at once (benchmarks/bench_backward_cost.py)
+COST_SHAPES = {"batchnorm": (256, 128), "layernorm": (16, 2048)}
 
 
-def cost_case(rng, make, layer):
-    """The large case, first (nothing of the learner's has run in the grader's fresh
-    copy of the calling code yet), its cost bounded by the ``layer``'s forward pass."""
+def cost_case(rng, layer):
+    """The large case, first (nothing of the learner's has run in the grader's fresh copy
+    of the calling code yet), its cost bounded by the ``layer``'s forward pass. It travels
+    as its seed: ``case.call_args`` draws (dout, cache) where it is used."""
     n, d = COST_SHAPES[layer]
-    X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=d) + rng.normal(size=d)
-    return make(f"{n} examples × {d} features: at most {MAX_FORWARDS} forward passes' time",
-                X, rng.uniform(0.5, 2.0, size=d), rng.normal(size=(n, d)),
-                **{COST_KEY: layer})
+    return Case(f"{n} examples × {d} features: at most {MAX_FORWARDS} forward passes' time",
+                kwargs={COST_KEY: [layer, int(rng.integers(2**31)), n, d]})
 
 
 def norm_backward(dout, X, gamma, eps, axis):
@@ -110,7 +110,7 @@ def backward_mistakes(dout, X, x_hat, var, gamma, eps, axis, over):
 def judge_backward(case, value, axis, over, expected=None, what=""):
     """Judge (dX, dgamma, dbeta) of a normalization's backward pass against the closed form
     (or ``expected``, e.g. PyTorch's numbers), naming the classic mistakes."""
-    dout, (X, x_hat, mean, var, gamma, eps) = case.args
+    dout, (X, x_hat, mean, var, gamma, eps) = case.call_args
     dX, dgamma, dbeta = expect_tuple(value, 3, "(dX, dgamma, dbeta)")
     try:
         raw = np.asarray(dX, dtype=float)
