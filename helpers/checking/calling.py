@@ -82,7 +82,7 @@ class Outcome:
 
 
 class _TooBig(Exception):
-    pass
+    """A value larger than MAX_BYTES."""
 
 
 def _type_name(value) -> str:
@@ -197,10 +197,9 @@ def _ring(signum, frame):
 
 def _clock():
     """time.perf_counter, or None when the notebook replaced it."""
-    clock = time.perf_counter
-    return clock if (type(clock) is types.BuiltinFunctionType and clock.__name__ ==
-                     "perf_counter" and getattr(clock.__self__, "__name__", "") == "time") \
-        else None
+    c = time.perf_counter
+    ok = type(c) is types.BuiltinFunctionType and getattr(c.__self__, "__name__", "") == "time"
+    return c if ok and c.__name__ == "perf_counter" else None
 
 
 def _call(fn, args, kwargs, seconds):
@@ -240,8 +239,9 @@ def _not_written(fn, exc) -> str:
     tb = exc.__traceback__
     while tb.tb_next is not None:
         tb = tb.tb_next
-    code = tb.tb_frame.f_code
-    return "" if code is getattr(fn, "__code__", code) else code.co_name
+    code = tb.tb_frame.f_code  # a named function only: not a generator expression or lambda
+    return "" if code is getattr(fn, "__code__", code) or not code.co_name.isidentifier() \
+        else code.co_name
 
 
 def forward_seconds(axis: int, cache, clock) -> float:
