@@ -438,3 +438,18 @@ def test_a_str_subclass_answer_is_read_as_its_text():
         report = judge(ex, ex.cases(None), [run_case(lambda a=answer: a, c)
                                             for c in ex.cases(None)])
         assert report.passed, report.to_text()
+
+
+def test_float32_is_accepted_unless_precision_is_the_point():
+    """An answer computed in float32 is judged at float32's precision ("computed in float32:
+    fine here"), unless the spec says precision is the exercise's point."""
+    def x2_32(x):
+        return (x.astype(np.float32) * np.float32(1 + 2e-7)) ** 2  # off by ~4e-7: float32
+    assert [r.message for r in _run(x2_32).results] == ["computed in float32: fine here"] * 2
+    strict = Exercise("t_p", "square", "square it", 1, SQUARE.cases, _square_judge,
+                      precision="the lesson is about rounding error")
+    report = _run(x2_32, strict)
+    assert report.status == "failed"
+    assert "(computed in float32: the lesson is about rounding error)" in \
+        report.results[0].message
+    assert _run(lambda x: x * x * (1 + 4e-7)).status == "failed"  # float64 gets no such slack
