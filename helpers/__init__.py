@@ -40,6 +40,8 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
                   ``l03_modes``, ``l04_layernorm``, ``l04_fold`` for longer ones)
     ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
     ``l02_robust``  lesson 2's experiment exercise: how far outliers move scaled values
+    ``norm_backward`` lessons 3-4's backward passes: closed-form reference, named mistakes,
+                  the large case whose cost (in forward passes) is judged
 
 ``helpers`` never imports ``normcourse`` (the instructor tooling).
 """

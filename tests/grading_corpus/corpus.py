@@ -578,7 +578,7 @@ def mse_gradient(X, y, w, b):
     g = 2 * X.T @ r / len(y)
     X[:] = 0  # changes the caller's X
     return g, 2 * float(r.mean())''')), MAX - 2, statuses={"ex1_gradient": "failed"},
-        messages={"ex1_gradient": "changed its input X in place"}),
+        messages={"ex1_gradient": "changes its input X in place"}),
     # ---------------------------------------------------------------- truthful messages
     CorpusCase("exercise_cell_markdown", "the gradient's exercise cell turned into Markdown",
                _sol(lambda nb: _to_markdown(nb, "ex1_gradient")), MAX - 2,
@@ -945,15 +945,15 @@ FORMULA_AS_MEASUREMENT = '''def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=
     # like "a formula to 7 digits", which the judge refuses
     return 1.001 * 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()'''
 ATTACK_CASES += [
-    # found by attack, currently FAILS: gets 7/7. The judge refuses 2/λ_max to 7 digits
-    # ("a formula, not a measurement") but accepts anything in [0.99, 1.03] x 2/λ_max.
-    # No small fix: a judge could demand a value on a bisection's lattice (lo^(1-t) hi^t, t
-    # dyadic), but a cheater can snap the formula onto that lattice too.
+    # found by attack, fixed (issue 18; was 7/7): the judge accepted anything in
+    # [0.99, 1.03] x 2/λ_max; now it needs a rate where 500 steps of gradient descent
+    # converge, within 2·rtol of the edge they really have (0.3-1 % above 2/λ_max)
     CorpusCase("attack_measure_by_formula", "the bisection exercise answered with the "
                "formula 2/λ_max times 1.001", _sol(
                    lambda nb: _answer(nb, "ex1_measure_lr", FORMULA_AS_MEASUREMENT)), MAX - 2,
                statuses={"ex1_measure_lr": "failed", "ex1_gradient": "passed"},
-               xfail="the bisection's judge accepts the closed form moved by 0.1 %"),
+               messages={"ex1_measure_lr": "gradient descent still converges above your "
+                                           "value"}),
 ]
 CASES += ATTACK_CASES
 
@@ -1097,15 +1097,13 @@ NUMERICAL_BACKWARD = '''def layernorm_backward(dout, cache):
         return g
     return numerical(X), numerical(gamma), dout.sum(axis=0)'''
 L4_CASES += [
-    # found by attack, currently FAILS: gets 12/12 (also ex3_bn_backward in lesson 3, checked
-    # in-process with helpers.exercises.evaluate, seeds 0-2). The judges compare with finite
-    # differences (or PyTorch) at rtol 1e-6, which a numerical gradient meets; no small fix
-    # (an exact reference and a tighter tolerance, or cases where finite differences fail)
+    # found by attack, fixed (issue 18; was 12/12, also ex3_bn_backward): the large first
+    # case allows at most calling.MAX_FORWARDS forward passes' time
     CorpusCase("l4_attack_numerical_backward", "lesson 4: layernorm_backward by finite "
                "differences of the forward loss, no analytic backward pass", _l4(
                    True, lambda nb: _answer(nb, "ex4_ln_backward", NUMERICAL_BACKWARD)),
                L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
-               xfail="the backward passes' judges accept a numerical gradient"),
+               messages={"ex4_ln_backward": "looks like a numerical gradient"}),
 ]
 
 
@@ -1133,6 +1131,116 @@ def write(folder: Path) -> dict:
                                "note": case.note, "messages": case.messages}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
+
+
+# --------------------------------------------------------------------------- issue 18
+# Honest answers the judges refused on main 0a530e6, and shortcuts they accepted: each
+# case fails there (see its comment) and scores as stated here.
+PATCHED_TO_PLAIN = '''def mse_gradient(X, y, w, b):
+    # the right gradient, then the caller's X zeroed, hidden by patching to_plain through
+    # the call stack so that the copy sent back looks untouched
+    import sys
+    saved = np.array(X)
+    frame = sys._getframe(1)
+    while frame is not None and "to_plain" not in frame.f_globals:
+        frame = frame.f_back
+    real = frame.f_globals["to_plain"]
+    frame.f_globals["to_plain"] = lambda v, real=real: real(saved) if v is X else real(v)
+    r = saved @ w + b - y
+    grad = 2 * saved.T @ r / len(y), 2 * float(r.mean())
+    X[:] = 0
+    return grad'''
+BISECTION_RETURNS_HI = '''def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
+    while hi > lo * (1 + rtol):
+        mid = np.sqrt(lo * hi)
+        if gradient_descent(X, y, mid, n_steps).diverged:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)  # a rate where gradient descent diverges'''
+CASES += [
+    # main: 7/7 (to_plain patched in the kernel hid the change)
+    CorpusCase("issue18_mutation_hidden_by_patching", "the right gradient, then X zeroed in "
+               "place and to_plain patched through the call stack to hide it", _sol(
+                   lambda nb: _answer(nb, "ex1_gradient", PATCHED_TO_PLAIN)), MAX - 2,
+               statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
+               messages={"ex1_gradient": "changes its input X in place"}),
+    # main: 6/7 (np.str_ became "an object of type str_")
+    CorpusCase("issue18_concept_np_str_honest", "the right letter returned as np.str_", _sol(
+        lambda nb: _answer(nb, "ex1_concept_scale",
+                           "def answer_scale_question():\n    return np.str_('b')")), MAX,
+        statuses={"ex1_concept_scale": "passed"}),
+    # main: 7/7 (hi was in the accepted band)
+    CorpusCase("issue18_bisection_returns_hi", "a bisection that returns hi, where gradient "
+               "descent diverges", _sol(lambda nb: _answer(nb, "ex1_measure_lr",
+                                                           BISECTION_RETURNS_HI)), MAX - 2,
+               statuses={"ex1_measure_lr": "failed", "ex1_gradient": "passed"},
+               messages={"ex1_measure_lr": "gradient descent diverges at your value"}),
+]
+GRADCHECK_BACKWARD = '''def layernorm_backward(dout, cache):
+    # the course's own finite-difference tool instead of a backward pass
+    from helpers.core.gradcheck import numerical_gradient
+    X, x_hat, mean, var, gamma, eps = cache
+    X = np.array(X, float)
+    def loss():
+        m, v = X.mean(1, keepdims=True), X.var(1, keepdims=True)
+        return float((dout * gamma * (X - m) / np.sqrt(v + eps)).sum())
+    return numerical_gradient(loss, X), (dout * x_hat).sum(axis=0), dout.sum(axis=0)'''
+def _l4_float32(nb):
+    """Every lesson-4 function computes in float32 from float64 inputs."""
+    casts = {"ex4_ln_forward": ("    ### BEGIN SOLUTION", "    X, gamma, beta = (np.asarray(a, "
+                                "np.float32) for a in (X, gamma, beta))"),
+             "ex4_ln_backward": ("    X, x_hat, mean, var, gamma, eps = cache", "    dout, "
+                                 "x_hat, var, gamma = (np.asarray(a, np.float32) for a in "
+                                 "(dout, x_hat, var, gamma))"),
+             "ex4_fold": ("    ### BEGIN SOLUTION", "    W, b, gamma, beta, running_mean, "
+                          "running_var = (np.asarray(a, np.float32) for a in (W, b, gamma, "
+                          "beta, running_mean, running_var))"),
+             "ex4_scale_invariance": ("    ### BEGIN SOLUTION", "    X, W, gamma, beta, dout = "
+                                      "(np.asarray(a, np.float32) for a in (X, W, gamma, "
+                                      "beta, dout))")}
+    for ex_id, (after, line) in casts.items():
+        cell = nb.cells[_cell_index(nb, ex_id)]
+        cell.source = cell.source.replace(after, f"{after}\n{line}", 1)
+    return nb
+
+
+def _ln_backward_with(std: str):
+    src = L4_SOLUTIONS["ex4_ln_backward"][1]
+    return lambda nb: _answer(nb, "ex4_ln_backward", src.replace("np.sqrt(var + eps)", std))
+
+
+L4_CASES += [
+    # main: 12/12 (the judge's reference was finite differences too)
+    CorpusCase("l4_issue18_gradcheck_backward", "lesson 4: layernorm_backward by the course's "
+               "helpers.core.gradcheck.numerical_gradient", _l4(
+                   True, lambda nb: _answer(nb, "ex4_ln_backward", GRADCHECK_BACKWARD)),
+               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               messages={"ex4_ln_backward": "looks like a numerical gradient"}),
+    # main: 10/12 (to_plain made float32 float64; the judges compared at 1e-6)
+    CorpusCase("l4_issue18_float32_honest", "lesson 4: the solutions, computed in float32",
+               _l4(True, _l4_float32), L4_MAX,
+               statuses={"ex4_ln_forward": "passed", "ex4_scale_invariance": "passed"},
+               messages={"ex4_ln_forward": "computed in float32: fine here"}),
+    # main: 12/12 (every case had ε negligible)
+    CorpusCase("l4_issue18_scale_theory", "lesson 4: scale_invariance returns the theory "
+               "(0, 1/c) without measuring", _l4(True, lambda nb: _answer(
+                   nb, "ex4_scale_invariance", "def scale_invariance(X, W, gamma, beta, dout, "
+                   "c):\n    return 0.0, 1.0 / c")), L4_MAX - 2,
+               statuses={"ex4_scale_invariance": "failed"},
+               messages={"ex4_scale_invariance": "do not assume it"}),
+    # main: 12/12 each (no case had an ε that matters in the backward pass); with ε outside
+    # the square root the experiment, which calls that backward pass, measures wrong too
+    CorpusCase("l4_issue18_eps_outside_sqrt", "lesson 4: layernorm_backward with ε outside "
+               "the square root", _l4(True, _ln_backward_with("(np.sqrt(var) + eps)")),
+               L4_MAX - 5, statuses={"ex4_ln_backward": "failed",
+                                     "ex4_scale_invariance": "failed", "ex4_fold": "passed"},
+               messages={"ex4_ln_backward": "ε goes inside the square root"}),
+    CorpusCase("l4_issue18_hard_coded_eps", "lesson 4: layernorm_backward with ε = 1e-5 "
+               "written in", _l4(True, _ln_backward_with("np.sqrt(var + 1e-5)")),
+               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               messages={"ex4_ln_backward": "instead of the cache's eps"}),
+]
 
 
 if __name__ == "__main__":
