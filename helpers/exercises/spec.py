@@ -28,6 +28,8 @@ class Exercise:
     judge     (case, value) -> None, raising checks.Mismatch with a readable reason
     hint      shown when a case fails: one text, or tiers shown one more per failed run
               of the check cell -- a nudge (the idea, no formula), the formula, near-code
+    kind      "exercise", or "prediction" (0 points, every valid letter is recorded as it
+              is: :mod:`helpers.exercises.predict`)
     """
 
     id: str
@@ -37,6 +39,7 @@ class Exercise:
     cases: Callable
     judge: Callable
     hint: str | tuple = ""
+    kind: str = "exercise"
 
     @property
     def hints(self) -> tuple:
