@@ -92,7 +92,7 @@ def coupling_spread(pool, i, batch_sizes, n_draws, seed, eps=1e-5):
     others = np.delete(np.arange(len(pool)), i)
     spread = []
     for B in batch_sizes:
-        picks = np.argsort(rng.random((n_draws, len(others))), axis=1)[:, :B - 1]
+        picks = np.argpartition(rng.random((n_draws, len(others))), B - 2, axis=1)[:, :B - 1]
         batches = np.concatenate([np.broadcast_to(pool[i], (n_draws, 1, pool.shape[1])),
                                   pool[others[picks]]], axis=1)  # (n_draws, B, D)
         mine = normalize(batches, (1,), eps)[:, 0]  # example i is row 0 of every batch

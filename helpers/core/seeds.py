@@ -79,8 +79,9 @@ class Conv2d(Layer):
 
 class ReLU(Layer):
     def forward(self, x):
-        self.mask = x > 0
-        return x * self.mask
+        out = np.maximum(x, 0.0)
+        self.mask = out > 0
+        return out
 
     def backward(self, dout):
         return dout * self.mask
@@ -162,12 +163,18 @@ class Norm(Layer):
         return gamma * self.x_hat + beta
 
     def backward(self, dout):
-        summed = tuple(a for a in range(1, dout.ndim) if self.params["gamma"].shape[a] == 1)
+        gamma = self.params["gamma"]
+        summed = tuple(a for a in range(1, dout.ndim) if gamma.shape[a] == 1)
         self.grads["gamma"] = (dout * self.x_hat).sum(axis=summed, keepdims=True)
         self.grads["beta"] = dout.sum(axis=summed, keepdims=True)
-        d = dout * self.params["gamma"]
         if self.std is None:  # evaluation mode: a fixed scale per unit
-            return d / np.sqrt(self.running_var + self.eps)
+            return dout * (gamma / np.sqrt(self.running_var + self.eps))
+        axes = tuple(a % dout.ndim for a in self.axes)
+        if sorted(axes) == list(summed):  # batch norm: the sums above are the means needed
+            n = dout.size // self.grads["beta"].size
+            mean, mean_x = self.grads["beta"] / n, self.grads["gamma"] / n
+            return (gamma / self.std) * (dout - mean - self.x_hat * mean_x)
+        d = dout * gamma
         mean = d.mean(axis=self.axes, keepdims=True)
         return (d - mean - self.x_hat * (d * self.x_hat).mean(axis=self.axes, keepdims=True)) / self.std
 

@@ -26,7 +26,7 @@ from helpers.core import seeds as sd
 CONV_NORM_AXES = {"channel": (1, 3, 4), "pixel": (1,)}
 
 
-def convnet(S, seed, norm="channel", channels=8, n_classes=4):
+def convnet(S, seed, norm="channel", channels=6, n_classes=4):
     """Conv(1 → channels, 3×3) → [batch norm] → ReLU → global average → Linear, for S seeds.
 
     ``norm``: "channel" (PyTorch's BatchNorm2d), "pixel" (statistics per (c, h, w) over the
@@ -75,6 +75,15 @@ def block_grad_norms(model, X, y, batch_size=64, seed=0):
     model.backward(dlogits)
     blocks = [b for b in model.layers if isinstance(b, sd.Residual)]
     return np.array([np.linalg.norm(b.layers[-1].grads["W"], axis=(1, 2)) for b in blocks])
+
+
+def norm_scales(model):
+    """After a forward pass of an :func:`ln_stack`: what each block's layer norm divided by,
+    the standard deviation of its input (median over the examples) -> (n_blocks, S).
+    Pre-LN: the residual stream entering the block; post-LN: x + branch(x)."""
+    blocks = [b for b in model.layers if isinstance(b, sd.Residual)]
+    norms = [b.post if b.post is not None else b.layers[0] for b in blocks]
+    return np.array([np.median(n.std.reshape(n.std.shape[0], -1), axis=1) for n in norms])
 
 
 # --------------------------------------------------------------------------- zero-initialised γ

@@ -74,7 +74,7 @@ def learner_letter(fn, letters: str):
     return None, f"{value!r} is not one of the letters {', '.join(letters)}"[:120]
 
 
-@dataclass
+@dataclass(repr=False)  # keep Report's text form (what nbval compares), not a dataclass repr
 class PredictionReport(Report):
     """What a prediction's check cell shows: what was recorded, never right or wrong."""
 
