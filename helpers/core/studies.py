@@ -1,4 +1,5 @@
-"""Lesson 6's networks and measurements, every one over many seeds at once (:mod:`.seeds`).
+"""Lesson 6's networks and measurements, every one over many seeds at once (:mod:`.batched`
+layers, :mod:`.seeds` training).
 
 - :func:`convnet`: a tiny conv net for :func:`helpers.core.data.bars` images, with batch
   norm per channel (statistics over N, H, W), per pixel (over N only), or none;
@@ -20,6 +21,7 @@ import copy
 
 import numpy as np
 
+from helpers.core import batched as bt
 from helpers.core import seeds as sd
 
 #: per-channel and per-pixel batch norm of (S, N, C, H, W) feature maps
@@ -33,11 +35,11 @@ def convnet(S, seed, norm="channel", channels=6, n_classes=4):
     batch only) or None. γ and β are one per channel in both cases.
     """
     rng = np.random.default_rng(seed)
-    layers = [sd.Conv2d(S, 1, channels, rng, first=True)]
+    layers = [bt.Conv2d(S, 1, channels, rng, first=True)]
     if norm is not None:
-        layers.append(sd.Norm(S, (channels, 1, 1), axes=CONV_NORM_AXES[norm]))
-    return sd.Sequential(*layers, sd.ReLU(), sd.GlobalAvgPool(),
-                         sd.Linear(S, channels, n_classes, rng))
+        layers.append(bt.Norm(S, (channels, 1, 1), axes=CONV_NORM_AXES[norm]))
+    return bt.Sequential(*layers, bt.ReLU(), bt.GlobalAvgPool(),
+                         bt.Linear(S, channels, n_classes, rng))
 
 
 # --------------------------------------------------------------------------- pre-LN, post-LN
@@ -53,17 +55,17 @@ def ln_stack(S, depth, seed, placement="pre", width=32, n_in=2, n_classes=3):
     rng = np.random.default_rng(seed)
     blocks = []
     for _ in range(depth):
-        branch = [sd.Linear(S, width, 2 * width, rng), sd.ReLU(),
-                  sd.Linear(S, 2 * width, width, rng)]
+        branch = [bt.Linear(S, width, 2 * width, rng), bt.ReLU(),
+                  bt.Linear(S, 2 * width, width, rng)]
         if placement == "pre":
-            blocks.append(sd.Residual(sd.Norm(S, (width,), axes=(-1,)), *branch))
+            blocks.append(bt.Residual(bt.Norm(S, (width,), axes=(-1,)), *branch))
         elif placement == "post":
-            blocks.append(sd.Residual(*branch, post=sd.Norm(S, (width,), axes=(-1,))))
+            blocks.append(bt.Residual(*branch, post=bt.Norm(S, (width,), axes=(-1,))))
         else:
             raise ValueError(f"placement must be 'pre' or 'post', not {placement!r}")
-    final = [sd.Norm(S, (width,), axes=(-1,))] if placement == "pre" else []
-    return sd.Sequential(sd.Linear(S, n_in, width, rng), *blocks, *final,
-                         sd.Linear(S, width, n_classes, rng))
+    final = [bt.Norm(S, (width,), axes=(-1,))] if placement == "pre" else []
+    return bt.Sequential(bt.Linear(S, n_in, width, rng), *blocks, *final,
+                         bt.Linear(S, width, n_classes, rng))
 
 
 def block_grad_norms(model, X, y, batch_size=64, seed=0):
@@ -73,7 +75,7 @@ def block_grad_norms(model, X, y, batch_size=64, seed=0):
     idx = np.random.default_rng(seed).integers(0, len(X), size=(S, batch_size))
     _, dlogits = sd.cross_entropy(model.forward(X[idx]), y[idx])
     model.backward(dlogits)
-    blocks = [b for b in model.layers if isinstance(b, sd.Residual)]
+    blocks = [b for b in model.layers if isinstance(b, bt.Residual)]
     return np.array([np.linalg.norm(b.layers[-1].grads["W"], axis=(1, 2)) for b in blocks])
 
 
@@ -81,7 +83,7 @@ def norm_scales(model):
     """After a forward pass of an :func:`ln_stack`: what each block's layer norm divided by,
     the standard deviation of its input (median over the examples) -> (n_blocks, S).
     Pre-LN: the residual stream entering the block; post-LN: x + branch(x)."""
-    blocks = [b for b in model.layers if isinstance(b, sd.Residual)]
+    blocks = [b for b in model.layers if isinstance(b, bt.Residual)]
     norms = [b.post if b.post is not None else b.layers[0] for b in blocks]
     return np.array([np.median(n.std.reshape(n.std.shape[0], -1), axis=1) for n in norms])
 
@@ -98,13 +100,13 @@ def bn_resnet(S, depth, seed, zero_gamma=False, width=16, n_in=2, n_classes=3):
     rng = np.random.default_rng(seed)
 
     def bn(gamma=1.0):
-        return sd.Norm(S, (width,), axes=(1,), gamma=gamma)
+        return bt.Norm(S, (width,), axes=(1,), gamma=gamma)
 
-    blocks = [sd.Residual(sd.Linear(S, width, width, rng, bias=False), bn(), sd.ReLU(),
-                          sd.Linear(S, width, width, rng, bias=False),
+    blocks = [bt.Residual(bt.Linear(S, width, width, rng, bias=False), bn(), bt.ReLU(),
+                          bt.Linear(S, width, width, rng, bias=False),
                           bn(0.0 if zero_gamma else 1.0)) for _ in range(depth)]
-    return sd.Sequential(sd.Linear(S, n_in, width, rng, bias=False), bn(), sd.ReLU(), *blocks,
-                         sd.Linear(S, width, n_classes, rng))
+    return bt.Sequential(bt.Linear(S, n_in, width, rng, bias=False), bn(), bt.ReLU(), *blocks,
+                         bt.Linear(S, width, n_classes, rng))
 
 
 # --------------------------------------------------------------------------- dropout before BN
@@ -113,14 +115,15 @@ def bn_resnet(S, depth, seed, zero_gamma=False, width=16, n_in=2, n_classes=3):
 def dropout_net(S, p, seed, width=32, n_in=2, n_classes=3):
     """Linear → ReLU → Dropout(p) → Linear → BN → ReLU → Linear: dropout feeds a batch norm."""
     rng = np.random.default_rng(seed)
-    return sd.Sequential(sd.Linear(S, n_in, width, rng), sd.ReLU(), sd.Dropout(p, rng),
-                         sd.Linear(S, width, width, rng, bias=False),
-                         sd.Norm(S, (width,), axes=(1,)), sd.ReLU(),
-                         sd.Linear(S, width, n_classes, rng))
+    return bt.Sequential(bt.Linear(S, n_in, width, rng), bt.ReLU(), bt.Dropout(p, rng),
+                         bt.Linear(S, width, width, rng, bias=False),
+                         bt.Norm(S, (width,), axes=(1,)), bt.ReLU(),
+                         bt.Linear(S, width, n_classes, rng))
 
 
-def _batch_norms(model):
-    return [m for m in model.modules() if isinstance(m, sd.Norm) and m.tracks]
+def batch_norms(model):
+    """The model's batch norms (the :class:`~.batched.Norm` layers with running statistics)."""
+    return [m for m in model.modules() if isinstance(m, bt.Norm) and m.tracks]
 
 
 def variance_shift(model, X, batch_size=50):
@@ -129,7 +132,7 @@ def variance_shift(model, X, batch_size=50):
     estimated with one pass over X -> (S, units). The model's statistics are left as they
     were."""
     probe = copy.deepcopy(model)
-    norm = _batch_norms(probe)[0]
+    norm = batch_norms(probe)[0]
     S = norm.params["gamma"].shape[0]
     norm.reset()
     momentum, norm.momentum = norm.momentum, None
@@ -157,7 +160,7 @@ def fine_tune(model, X, y, *, statistics, lr, steps, batch_size, seed=0):
         raise ValueError(f"statistics must be 'frozen' or 'updated', not {statistics!r}")
     tuned = copy.deepcopy(model).set_training(True)
     if statistics == "frozen":
-        for norm in _batch_norms(tuned):
+        for norm in batch_norms(tuned):
             norm.training = False
     sd.train(tuned, X, y, lr=lr, steps=steps, batch_size=batch_size, seed=seed)
     return tuned.set_training(True) if statistics == "updated" else tuned

@@ -1,8 +1,8 @@
 """Exercises of lesson 6 (06_modern_normalization): normalization in modern networks.
 
-One ``normalize(X, axes)`` and the axes of batch, layer, instance and group norm, batch
-norm for conv feature maps and group norm (cases and judges in
-:mod:`helpers.exercises.l06_norms`), RMSNorm forward and backward
+One ``normalize(X, axes)``, batch norm for conv feature maps and group norm (cases and
+judges in :mod:`helpers.exercises.l06_norms`), the axes of batch, layer, instance and
+group norm (:mod:`helpers.exercises.l06_axes`), RMSNorm forward and backward
 (:mod:`helpers.exercises.l06_rms`), the batch-coupling experiment the learner designs
 (:mod:`helpers.exercises.l06_coupling`), and three predictions (0 points, recorded as
 made: :mod:`helpers.exercises.predict`). Every function exercise has three hint tiers:
@@ -11,6 +11,7 @@ a nudge (no formula), the formula, near-code.
 
 from __future__ import annotations
 
+import helpers.exercises.l06_axes as axes
 import helpers.exercises.l06_coupling as coupling
 import helpers.exercises.l06_norms as norms
 import helpers.exercises.l06_rms as rms
@@ -38,8 +39,8 @@ EXERCISES = [
         function="family_axes",
         title="Exercise 2 (2 points, derive): the axes of batch, layer, instance and group norm",
         points=2,
-        cases=norms.axes_cases,
-        judge=norms.axes_judge,
+        cases=axes.axes_cases,
+        judge=axes.axes_judge,
         hint=("For each layer ask which values share one mean and one variance. Batch norm "
               "(lesson 3) shares them over the examples of one unit, and a conv layer's unit is "
               "a channel, the same filter at every position. Layer norm (lesson 4) uses "

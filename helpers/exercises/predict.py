@@ -18,6 +18,7 @@ no prediction made it asks for one and still shows the result, so Run All goes o
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import dataclass
 
 from helpers.checking.calling import Case
@@ -89,8 +90,9 @@ class PredictionReport(Report):
                     "one letter), run that cell, then run this cell again.")
         return f"✗ {self.exercise_id}: no prediction recorded: {self.results[0].message}"
 
-    def to_text(self) -> str:
-        return f"{self.title}  [{self.exercise_id}]\n{self.summary()}"
+    def to_text(self) -> str:  # lines fit a notebook's width (tests/test_notebook_text.py)
+        return "\n".join(_wrap(line) for line in (f"{self.title}  [{self.exercise_id}]",
+                                                   self.summary()))
 
     def _repr_html_(self) -> str:
         colour = {"passed": "#0072B2", "not_done": "#555555", "failed": "#D55E00"}[self.status]
@@ -118,17 +120,22 @@ class Reveal:
         self.letter, self.problem = learner_letter(fn, letters)
 
     def said(self) -> str:
-        title = self.spec.title.split(":", 1)[0]
+        title = self.spec.title.split(" (", 1)[0]  # "Exercise 7"
         if self.letter is None:
-            return (f"No prediction recorded for {title} ({self.problem}): make it there "
-                    "before you read on, then run this cell again.")
+            why = "" if self.problem == "not made yet" else f" ({self.problem})"
+            return (f"No prediction recorded for {title} yet{why}: make it there before you "
+                    "read on, then run this cell again.")
         return f"You predicted {self.letter.upper()}: {self.spec.option(self.letter)}"
 
     def __repr__(self) -> str:  # plain-text form, what nbval compares
-        return f"{self.said()}\nWhat happened: {self.happened}"
+        return f"{_wrap(self.said())}\n{_wrap('What happened: ' + self.happened)}"
 
     def _repr_html_(self) -> str:
         colour = "#555555" if self.letter is None else "#0072B2"
         return (f"<div style='border-left:4px solid {colour};padding-left:8px'>"
                 f"<p style='color:{colour};font-weight:bold'>{html.escape(self.said())}</p>"
                 f"<p><b>What happened:</b> {html.escape(self.happened)}</p></div>")
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96, subsequent_indent="  ")
