@@ -146,6 +146,10 @@ def bn2d_judge(case, value):
                            "(C,) broadcasts against the last axis; give it the shape (1, C, 1, 1)")
         if close(out, _per_channel(beta) * x_hat + _per_channel(gamma)):
             raise Mismatch("γ and β are swapped: out = γ·x_hat + β")
+        if close(out, _per_channel(gamma) * standardized(X, (0,), eps) + _per_channel(beta)):
+            raise Mismatch("you took the statistics per pixel, over the N images only; a channel "
+                           "is one filter used at every position, so its statistics pool the "
+                           "positions too")
         message = _mistakes(X, (0, 2, 3), eps, standardized(X, (0, 2, 3), eps),
                             (out - _per_channel(beta)) / _per_channel(gamma))
         if message:
