@@ -126,6 +126,39 @@ def test_lesson4_corpus_grade(case, graded_l4):
         assert text in said, said
 
 
+# --------------------------------------------------------------------------- lesson 6
+
+
+@pytest.fixture(scope="module")
+def graded_l6(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus_l6")
+    names = corpus.write_l6(folder)
+    results = grade_many([folder / f"{n}.ipynb" for n in names], LIMITS, jobs=2)
+    return {Path(r.submission).stem: r for r in results}
+
+
+@pytest.mark.parametrize("case", _params(corpus.L6_CASES))
+def test_lesson6_corpus_grade(case, graded_l6):
+    r = graded_l6[case.name]
+    assert r.graded, r.error
+    assert r.lesson == corpus.L6_LESSON
+    got = {e.id: e.status for e in r.exercises}
+    assert (r.score, r.max_score) == (case.score, corpus.L6_MAX), (got, r.notes)
+    for ex_id, status in case.statuses.items():
+        assert got[ex_id] == status, (ex_id, r.exercises)
+    for ex_id, text in case.messages.items():
+        ex = next(e for e in r.exercises if e.id == ex_id)
+        said = " | ".join([ex.summary] + [c["message"] for c in ex.cases])
+        assert text in said, said
+
+
+def test_lesson6_imports_and_reveal_cells_run_in_the_sandbox(graded_l6):
+    """``check`` and ``reveal`` do nothing in the grader's kernel, and raise nothing: no cell
+    of the solutions is reported as using the course's functions."""
+    notes = graded_l6["l6_solution"].notes
+    assert not any("course's own functions" in n for n in notes), notes
+
+
 # --------------------------------------------------------------------------- real notebooks
 
 

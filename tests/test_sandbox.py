@@ -78,6 +78,14 @@ def test_standins_name_each_function_and_compute_nothing(tmp_path):
     assert "<<normcourse-course-used-abc123:" in text
 
 
+def test_the_exercises_standin_keeps_check_and_reveal_doing_nothing(tmp_path):
+    text = (standins.write_exercises(tmp_path / "e", "abc123") / "__init__.py").read_text()
+    namespace = {}
+    exec(compile(text, "standin", "exec"), namespace)
+    assert namespace["check"]("ex6_normalize", print) is None
+    assert namespace["reveal"]("ex6_predict_depth", print, "it went down.") is None
+
+
 def test_without_sandbox_the_warning_says_what_to_install():
     text = sandbox.warning("bubblewrap (`bwrap`) is not installed")
     assert "NOT ISOLATED" in text and "apt-get install bubblewrap" in text

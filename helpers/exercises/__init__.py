@@ -27,7 +27,7 @@ import numpy as np
 from helpers.answers import guard
 from helpers.checking.calling import CASE_TIME_LIMIT, run_case
 from helpers.checking.verdict import CaseResult, CheckFailed, NotDoneYet, Report, judge
-from helpers.exercises import l00, l01, l02, l03, l04
+from helpers.exercises import l00, l01, l02, l03, l04, l06, predict
 from helpers.exercises.spec import Exercise
 
 #: lesson notebook stem -> its exercises, in course order
@@ -37,6 +37,7 @@ LESSONS = {
     "02_standardization": l02.EXERCISES,
     "03_batch_norm": l03.EXERCISES,
     "04_norm_in_practice": l04.EXERCISES,
+    "06_modern_normalization": l06.EXERCISES,
 }
 
 
@@ -130,9 +131,21 @@ def check(exercise_id: str, fn, *, seed: int = 0) -> None:
     from IPython.display import display
 
     report = evaluate(exercise_id, fn, seed=seed, own_work=True, time_limit=CASE_TIME_LIMIT)
+    spec = get_exercise(exercise_id)
+    if spec.kind == "prediction":  # recorded as it is: no right or wrong, no hint tiers
+        report = predict.recorded(spec, report, fn)
     if report.status == "not_done":  # the one-line verdict says it all: no table to show
         raise NotDoneYet(report)
     report.tier = _hint_tier(exercise_id, fn, report)
     display(report)
     if report.status == "failed":
         raise CheckFailed(report)
+
+
+def reveal(exercise_id: str, fn, happened: str = "") -> None:
+    """Show the learner's prediction (``fn()``, a letter) next to ``happened``, a sentence
+    rendered from the computed result; asks for a prediction when none was made, and never
+    raises (:mod:`helpers.exercises.predict`)."""
+    from IPython.display import display
+
+    display(predict.Reveal(get_exercise(exercise_id), fn, happened))

@@ -33,6 +33,8 @@ class Exercise:
               float32 is judged at float32's precision, "computed in float32: fine here")
     shortcuts the course functions (``module:name`` below ``helpers``) that compute the
               answer or most of it: calling one is not the learner's own work
+    kind      "exercise", or "prediction" (0 points, every valid letter is recorded as it
+              is: :mod:`helpers.exercises.predict`)
     """
 
     id: str
@@ -44,6 +46,7 @@ class Exercise:
     hint: str | tuple = ""
     precision: str = ""
     shortcuts: tuple = ()
+    kind: str = "exercise"
 
     @property
     def hints(self) -> tuple:

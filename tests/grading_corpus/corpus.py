@@ -1247,3 +1247,182 @@ if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "grading-corpus")
     write(out)
     print(f"wrote {len(CASES)} submissions and manifest.json to {out}")
+
+
+# --------------------------------------------------------------------------- lesson 6
+# A small lesson-6 notebook made the same way, graded in its own batch. Its three
+# predictions carry 0 points: any letter is recorded as "passed", a missing one is
+# "not_done", and neither changes the score.
+
+L6_LESSON = "06_modern_normalization"
+L6_MAX = 15
+L6_POINTS = {"ex6_normalize": 2, "ex6_axes": 2, "ex6_bn2d": 2, "ex6_groupnorm": 2,
+             "ex6_rms_forward": 1, "ex6_rms_backward": 3, "ex6_predict_depth": 0,
+             "ex6_predict_zero_gamma": 0, "ex6_coupling": 3, "ex6_predict_dropout": 0}
+L6_SOLUTIONS = {
+    "ex6_normalize": ("normalize", '''def normalize(X, axes, eps=1e-5):
+    """Standardize X over the given axes."""
+    ### BEGIN SOLUTION
+    mean, var = X.mean(axis=axes, keepdims=True), X.var(axis=axes, keepdims=True)
+    return (X - mean) / np.sqrt(var + eps)
+    ### END SOLUTION'''),
+    "ex6_axes": ("family_axes", '''def family_axes():
+    """The axes of batch, layer, instance and group norm."""
+    ### BEGIN SOLUTION
+    return {"batch": (0, 2, 3), "layer": (1, 2, 3), "instance": (2, 3), "group": (2, 3, 4)}
+    ### END SOLUTION'''),
+    "ex6_bn2d": ("batchnorm2d_forward", '''def batchnorm2d_forward(X, gamma, beta, eps=1e-5):
+    """Batch norm of (N, C, H, W), training mode -> (out, cache)."""
+    ### BEGIN SOLUTION
+    x_hat = normalize(X, (0, 2, 3), eps)
+    out = gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+    return out, (X, x_hat, X.mean(axis=(0, 2, 3)), X.var(axis=(0, 2, 3)), gamma, eps)
+    ### END SOLUTION'''),
+    "ex6_groupnorm": ("groupnorm_forward", '''def groupnorm_forward(X, G, gamma, beta, eps=1e-5):
+    """Group norm of (N, C, H, W) with G groups."""
+    ### BEGIN SOLUTION
+    N, C, H, W = X.shape
+    x_hat = normalize(X.reshape(N, G, C // G, H, W), (2, 3, 4), eps).reshape(X.shape)
+    return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+    ### END SOLUTION'''),
+    "ex6_rms_forward": ("rmsnorm_forward", '''def rmsnorm_forward(X, gamma, eps=1e-6):
+    """RMSNorm over the last axis -> (out, (X, x_hat, rms, gamma))."""
+    ### BEGIN SOLUTION
+    rms = np.sqrt((X ** 2).mean(axis=-1, keepdims=True) + eps)
+    return gamma * X / rms, (X, X / rms, rms, gamma)
+    ### END SOLUTION'''),
+    "ex6_rms_backward": ("rmsnorm_backward", '''def rmsnorm_backward(dout, cache):
+    """Backward pass of rmsnorm_forward -> (dX, dgamma)."""
+    X, x_hat, rms, gamma = cache
+    ### BEGIN SOLUTION
+    d = dout * gamma
+    dX = (d - x_hat * (d * x_hat).mean(axis=-1, keepdims=True)) / rms
+    return dX, (dout * x_hat).reshape(-1, X.shape[-1]).sum(axis=0)
+    ### END SOLUTION'''),
+    "ex6_predict_depth": ("predict_depth", '''def predict_depth():
+    """Return one letter."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION'''),
+    "ex6_predict_zero_gamma": ("predict_zero_gamma", '''def predict_zero_gamma():
+    """Return one letter."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION'''),
+    "ex6_coupling": ("coupling_experiment", '''def coupling_experiment(pool, i):
+    """How much example i's batch-norm output depends on its batch-mates."""
+    ### BEGIN SOLUTION
+    sizes, n_draws, seed = [2, 4, 8, 16, 32], 250, 1
+    rng = np.random.default_rng(seed)
+    others = np.delete(np.arange(len(pool)), i)
+    spread = []
+    for B in sizes:
+        outs = [normalize(np.vstack([pool[i], pool[rng.choice(others, B - 1, replace=False)]]),
+                          (0,))[0] for _ in range(n_draws)]
+        spread.append(float(np.std(outs, axis=0).mean()))
+    return {"batch_sizes": sizes, "n_draws": n_draws, "seed": seed, "spread": spread}
+    ### END SOLUTION'''),
+    "ex6_predict_dropout": ("predict_dropout", '''def predict_dropout():
+    """Return one letter."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION'''),
+}
+
+
+def l6_solution_notebook() -> nbformat.NotebookNode:
+    cells = [new_markdown_cell("# Normalization in modern networks (grading-corpus copy)"),
+             new_code_cell("import numpy as np\n\nfrom helpers.exercises import check, reveal")]
+    for ex_id, (fn, src) in L6_SOLUTIONS.items():
+        cells.append(new_code_cell(src, metadata=_nbg(grade=False, solution=True, locked=False,
+                                                      grade_id=ex_id)))
+        cells.append(new_code_cell(f"check({ex_id!r}, {fn})", metadata={
+            "tags": ["raises-exception"], **_nbg(grade=True, solution=False, locked=True,
+                                                 grade_id=f"{ex_id}_test",
+                                                 points=L6_POINTS[ex_id])}))
+        if fn.startswith("predict_"):  # as in the lesson: the prediction next to the result
+            cells.append(new_code_cell(f"reveal({ex_id!r}, {fn}, 'it went down.')"))
+    return new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"}})
+
+
+def _l6(solved: bool, *edits):
+    def make():
+        nb = l6_solution_notebook()
+        if not solved:
+            nb = lesson_from_solution(nb, f"{L6_LESSON}.ipynb")
+        for e in edits:
+            nb = e(nb)
+        return _dump(nb)
+    return make
+
+
+def _l6_answer(ex_id: str, body: str):
+    return lambda nb: _answer(nb, ex_id, body)
+
+
+L6_PREDICTIONS = ("ex6_predict_depth", "ex6_predict_zero_gamma", "ex6_predict_dropout")
+L6_CASES = [
+    CorpusCase("l6_solution", "lesson 6: the solutions", _l6(True), L6_MAX,
+               statuses=dict.fromkeys(L6_POINTS, "passed")),
+    CorpusCase("l6_untouched", "lesson 6: the learner notebook as handed out", _l6(False), 0,
+               statuses=dict.fromkeys(L6_POINTS, "not_done")),
+    CorpusCase("l6_no_predictions", "lesson 6: every function written, no prediction made",
+               _l6(False, *[_l6_answer(i, L6_SOLUTIONS[i][1]) for i in L6_SOLUTIONS
+                            if i not in L6_PREDICTIONS]), L6_MAX,
+               statuses={"ex6_predict_depth": "not_done", "ex6_coupling": "passed"}),
+    CorpusCase("l6_other_predictions", "lesson 6: solutions, every prediction 'd' (recorded, "
+               "never wrong)", _l6(True, *[_l6_answer(i, f"def {L6_SOLUTIONS[i][0]}():\n"
+                                                         "    return 'd'") for i in L6_PREDICTIONS]),
+               L6_MAX, statuses=dict.fromkeys(L6_PREDICTIONS, "passed")),
+    CorpusCase("l6_not_a_letter", "lesson 6: solutions, a prediction that is not a letter",
+               _l6(True, _l6_answer("ex6_predict_dropout", "def predict_dropout():\n"
+                                                           "    return 'smaller'")), L6_MAX,
+               statuses={"ex6_predict_dropout": "failed"},
+               messages={"ex6_predict_dropout": "one of a, b, c, d"}),
+    CorpusCase("l6_groups_interleaved", "lesson 6: group norm with every G-th channel in a group",
+               _l6(True, _l6_answer("ex6_groupnorm", '''def groupnorm_forward(X, G, gamma, beta, eps=1e-5):
+    N, C, H, W = X.shape
+    x_hat = normalize(X.reshape(N, C // G, G, H, W), (1, 3, 4), eps).reshape(X.shape)
+    return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)''')), L6_MAX - 2,
+               statuses={"ex6_groupnorm": "failed"}, messages={"ex6_groupnorm": "consecutive"}),
+    CorpusCase("l6_rms_backward_like_layer_norm", "lesson 6: RMSNorm's backward pass with layer "
+               "norm's term of the mean", _l6(True, _l6_answer("ex6_rms_backward", '''def rmsnorm_backward(dout, cache):
+    X, x_hat, rms, gamma = cache
+    d = dout * gamma
+    dX = (d - d.mean(-1, keepdims=True) - x_hat * (d * x_hat).mean(-1, keepdims=True)) / rms
+    return dX, (dout * x_hat).reshape(-1, X.shape[-1]).sum(axis=0)''')), L6_MAX - 3,
+               statuses={"ex6_rms_backward": "failed"},
+               messages={"ex6_rms_backward": "term of the mean"}),
+    CorpusCase("l6_batch_norm_per_pixel", "lesson 6: batch norm for convolutions per pixel, and "
+               "the axes saying so", _l6(True, _l6_answer("ex6_axes", '''def family_axes():
+    return {"batch": (0,), "layer": (1, 2, 3), "instance": (2, 3), "group": (2, 3, 4)}'''),
+                                         _l6_answer("ex6_bn2d", '''def batchnorm2d_forward(X, gamma, beta, eps=1e-5):
+    x_hat = normalize(X, (0,), eps)
+    out = gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+    return out, (X, x_hat, X.mean(axis=0), X.var(axis=0), gamma, eps)''')), L6_MAX - 4,
+               statuses={"ex6_axes": "failed", "ex6_bn2d": "failed"},
+               messages={"ex6_axes": "per pixel", "ex6_bn2d": "per pixel"}),
+    CorpusCase("l6_coupling_rule_of_thumb", "lesson 6: the experiment answered by 1/√B from one "
+               "measurement", _l6(True, _l6_answer("ex6_coupling", '''def coupling_experiment(pool, i):
+    rng = np.random.default_rng(0)
+    others = np.delete(np.arange(len(pool)), i)
+    outs = [normalize(np.vstack([pool[i], pool[rng.choice(others, 31, replace=False)]]), (0,))[0]
+            for _ in range(300)]
+    at_32 = float(np.std(outs, axis=0).mean())
+    sizes = [2, 4, 8, 16, 32]
+    return {"batch_sizes": sizes, "n_draws": 300, "seed": 0,
+            "spread": [at_32 * np.sqrt(32 / b) for b in sizes]}''')), L6_MAX - 3,
+               statuses={"ex6_coupling": "failed"},
+               messages={"ex6_coupling": "rule of thumb, not a measurement"}),
+]
+
+
+def write_l6(folder: Path) -> dict:
+    """Write the lesson-6 cases as ``NAME.ipynb``; returns {name: expected score}."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in L6_CASES:
+        (folder / f"{case.name}.ipynb").write_bytes(case.build())
+    return {case.name: case.score for case in L6_CASES}
