@@ -22,7 +22,7 @@ import corpus  # noqa: E402
 from helpers.checking import calling  # noqa: E402
 from helpers.checking.calling import Case  # noqa: E402
 from normcourse.grade import ExerciseResult, SubmissionResult, _selected  # noqa: E402
-from normcourse.grading import inkernel, load, probe, report, wire  # noqa: E402
+from normcourse.grading import code, inkernel, load, probe, report, wire  # noqa: E402
 
 NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
 
@@ -445,13 +445,16 @@ def test_secrets_are_not_passed_to_the_kernel():
 # --------------------------------------------------------------------------- what the code defines
 
 
-def _nb_dict(nb) -> dict:
-    return json.loads(corpus._dump(nb))
+def _sub(nb, tmp_path, name="sub.ipynb"):
+    """The notebook saved and loaded as the grader loads it (read and analysed)."""
+    path = tmp_path / name
+    path.write_bytes(corpus._dump(nb))
+    return load.load(path)
 
 
-def test_why_a_function_is_missing_says_what_its_cell_is():
+def test_why_a_function_is_missing_says_what_its_cell_is(tmp_path):
     def why(nb):
-        return load.why_missing(_nb_dict(nb), "ex1_gradient", "mse_gradient")
+        return code.why_missing(_sub(nb, tmp_path), "ex1_gradient", "mse_gradient")
 
     assert "is a markdown cell, not a code cell" in why(
         corpus._to_markdown(corpus.solution_notebook(), "ex1_gradient"))
@@ -461,18 +464,23 @@ def test_why_a_function_is_missing_says_what_its_cell_is():
     emptied = corpus._answer(corpus.solution_notebook(), "ex1_gradient", "%matplotlib inline")
     assert "does not define mse_gradient" in why(emptied)
     assert "defines it, but the definition was lost" in why(corpus.solution_notebook())
+    broken = corpus._answer(corpus.solution_notebook(), "ex1_gradient",
+                            corpus.GOOD_GRADIENT.replace("):", ")", 1))
+    assert "has a syntax error (expected ':' (line 1)), so it was not run" in why(broken)
 
 
-def test_a_definition_after_the_check_cell_is_found():
+def test_a_definition_after_the_check_cell_is_found(tmp_path):
+    def again(nb):
+        return code.redefined_after_check(_sub(nb, tmp_path), "ex1_gradient", "mse_gradient")
+
     nb = corpus.solution_notebook()
-    assert load.redefined_after_check(_nb_dict(nb), "ex1_gradient", "mse_gradient") == []
+    assert again(nb) == []
     nb = corpus._append(nb, "x = 1", "mse_gradient = lambda *a: None",
                         "from mymod import mse_gradient")
-    assert load.redefined_after_check(_nb_dict(nb), "ex1_gradient", "mse_gradient") == [11, 12]
+    assert again(nb) == [11, 12]
     no_checks = corpus._append(corpus._drop_checks(corpus.solution_notebook()),
                                corpus.WRONG_GRADIENT)
-    assert load.redefined_after_check(_nb_dict(no_checks), "ex1_gradient",
-                                      "mse_gradient") == [6]
+    assert again(no_checks) == [6]
 
 
 def test_a_restart_gets_only_what_is_left_of_the_submissions_time(monkeypatch):
@@ -489,7 +497,8 @@ def test_a_restart_gets_only_what_is_left_of_the_submissions_time(monkeypatch):
         raise KernelStartError("the kernel did not answer within the start-up time")
 
     monkeypatch.setattr(GradingKernel, "restart", slow_restart)
-    run = grade._Run(corpus, grade.Limits(timeout=600), time.monotonic())
+    sub = load.Submission(Path("x.ipynb"), corpus.LESSON, [], {"cells": []})
+    run = grade._Run(sub, grade.Limits(timeout=600), time.monotonic())
     try:
         run.deadline = time.monotonic() + 5  # 5 s left of the submission's time
         with pytest.raises(KernelStartError):
