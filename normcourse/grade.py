@@ -514,6 +514,9 @@ def main(args) -> int:
     from helpers.exercises import LESSONS, all_exercises
     from normcourse.grading import report
 
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if args.github_classroom:
         if args.github_classroom not in LESSONS:
             print(f"error: unknown lesson {args.github_classroom!r} (known: "
@@ -563,7 +566,8 @@ def main(args) -> int:
               "grades computed before were written, the others marked not graded",
               file=sys.stderr)
         return exc.code if isinstance(exc, SystemExit) else 130
-    _write(results, args, report)
+    if not _write(results, args, report):
+        return WRITE_FAILED
     if not all(r.graded for r in results):
         return 1
     if args.require_full and not all(r.max_score > 0 and r.score == r.max_score
@@ -572,13 +576,31 @@ def main(args) -> int:
     return 0
 
 
-def _write(results, args, report) -> None:
+WRITE_FAILED = 4  # exit status: an output file could not be written (the others were)
+
+
+def _write(results, args, report) -> bool:
+    """Write the grades and the feedback, each file atomically; False if one failed."""
+    from normcourse.files import write_atomic
+
+    ok = True
     text = report.render(results, args.format)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    try:
+        if args.out:
+            write_atomic(args.out, text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except (OSError, UnicodeError) as exc:
+        print(f"error: could not write the grades to {args.out or 'stdout'}: {exc}",
+              file=sys.stderr)
+        ok = False
     if args.feedback:
-        for path in report.write_feedback(results, Path(args.feedback)):
-            print(f"feedback: {path}", file=sys.stderr)
+        try:
+            for path in report.write_feedback(results, Path(args.feedback)):
+                print(f"feedback: {path}", file=sys.stderr)
+        except (OSError, UnicodeError) as exc:
+            print(f"error: could not write the feedback to {args.feedback}: {exc}",
+                  file=sys.stderr)
+            ok = False
+    return ok

@@ -286,6 +286,83 @@ def test_table_shows_errors_and_notes():
     assert "1 graded, 1 could not be graded" in text
 
 
+#: what a submission can put in an exception's message: a lone surrogate (no UTF-8 file can
+#: hold it), a terminal escape, a right-to-left override, a fake heading and score line, a
+#: remote image, HTML, a table cell break
+HOSTILE = ("\ud800 boom\x1b[2J\u202e\n# Score: 100/100\n![](http://evil.example/p.png) "
+           "<img src=x onerror=alert(1)> **bold** | cell")
+
+
+def _hostile(text=HOSTILE):
+    ok, bad = _results()
+    ok.exercises[1].summary += " " + text
+    ok.exercises[1].cases[0]["message"] = text
+    ok.notes.append(f"code cell 5 raised ValueError: {text}")
+    bad.error = text
+    return [ok, bad]
+
+
+def _no_raw_controls(text: str) -> None:
+    text.encode("utf-8")  # every character can be written
+    assert not {"\ud800", "\x1b", "\u202e"} & set(text)
+
+
+def _render(markdown: str) -> str:
+    """HTML from a Markdown renderer (mistune, raw HTML allowed, as Gradescope may)."""
+    mistune = pytest.importorskip("mistune")
+    return mistune.create_markdown(escape=False, plugins=["table", "url", "strikethrough"])(
+        markdown)
+
+
+def _shown_as_text(markdown: str, plain: str) -> None:
+    """``markdown`` holds HOSTILE where ``plain`` (the same output) holds harmless words: it
+    renders to the same elements, and HOSTILE is in its text as typed."""
+    import html
+
+    _no_raw_controls(markdown)
+    rendered = _render(markdown)
+    assert re.findall(r"<(\w+)", rendered) == re.findall(r"<(\w+)", _render(plain)), rendered
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    assert "\\n# Score: 100/100\\n![](http://evil.example/p.png) " \
+           "<img src=x onerror=alert(1)> **bold** | cell" in text, text
+
+
+def test_every_format_shows_hostile_text_as_text(tmp_path):
+    """Found by attack: ValueError("\\ud800") left the JSON and Gradescope files at 0 bytes,
+    and a fake heading, score line and remote image appeared as such in Gradescope."""
+    results = _hostile()
+    data = json.loads(report.to_json(results))
+    jsonschema.validate(data, GRADES_SCHEMA)
+    _no_raw_controls(report.to_json(results))
+    assert data["submissions"][1]["error"].startswith("\\ud800 boom\\x1b[2J\\u202e\n# Score")
+    gradescope = report.gradescope(results)
+    jsonschema.validate(json.loads(gradescope), GRADESCOPE_SCHEMA)
+    outputs, plain = json.loads(gradescope), json.loads(report.gradescope(_hostile("words")))
+    _shown_as_text(outputs["output"], plain["output"])
+    _shown_as_text(outputs["tests"][1]["output"], plain["tests"][1]["output"])
+    for r, p in zip(results, _hostile("words"), strict=True):
+        _shown_as_text(report.feedback_markdown(r), report.feedback_markdown(p))
+    _no_raw_controls(report.table(results))
+    _no_raw_controls(report.to_csv(results))
+    assert [p.name for p in report.write_feedback(results, tmp_path)] == [
+        "alice__01_feature_scale.md", "bob__01_feature_scale.md"]
+
+
+def test_an_output_file_is_the_old_one_or_the_whole_new_one(tmp_path):
+    from normcourse.files import write_atomic
+
+    target = tmp_path / "out" / "grades.json"
+    write_atomic(target, "old\n")
+    target.chmod(0o640)
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(target, "new \ud800")
+    assert target.read_text() == "old\n"
+    write_atomic(target, "new ✓\n")
+    assert target.read_text(encoding="utf-8") == "new ✓\n"
+    assert target.stat().st_mode & 0o777 == 0o640  # its permissions are kept
+    assert [p.name for p in target.parent.iterdir()] == ["grades.json"]  # no temporary left
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -326,6 +403,37 @@ def test_cli_formats_and_exit_status(small_batch, tmp_path):
     p = _grade("partial.ipynb", "--exercise", "ex1_max_lr", "--require-full", cwd=small_batch)
     assert p.returncode == 3
     assert "0/2" in p.stdout
+
+
+RAISES_HOSTILE = f"""def mse_gradient(X, y, w, b):
+    raise ValueError({HOSTILE!r})
+"""
+
+
+@pytest.mark.slow
+def test_cli_one_hostile_message_breaks_no_output(small_batch, tmp_path):
+    """Found by attack: a function raising ValueError("\\ud800") beside an honest 7/7 left the
+    JSON and Gradescope files at 0 bytes, no feedback after it, and exit status 1."""
+    (tmp_path / "hostile.ipynb").write_bytes(corpus._sol(
+        lambda nb: corpus._answer(nb, "ex1_gradient", RAISES_HOSTILE))())
+    (tmp_path / "solution.ipynb").write_bytes((small_batch / "solution.ipynb").read_bytes())
+    for fmt in ("json", "gradescope"):
+        out, fb = tmp_path / f"grades.{fmt}", tmp_path / f"feedback-{fmt}"
+        p = _grade("hostile.ipynb", "solution.ipynb", "--jobs", "2", "--format", fmt,
+                   "--out", str(out), "--feedback", str(fb), cwd=tmp_path)
+        assert p.returncode == 0, p.stderr  # every submission was graded
+        data = json.loads(out.read_text(encoding="utf-8"))
+        if fmt == "json":
+            jsonschema.validate(data, GRADES_SCHEMA)
+            assert [s["score"] for s in data["submissions"]] == [corpus.MAX - 2, corpus.MAX]
+        else:
+            jsonschema.validate(data, GRADESCOPE_SCHEMA)
+            assert data["score"] == 2 * corpus.MAX - 2
+            _no_raw_controls(json.dumps(data, ensure_ascii=False))
+        assert sorted(f.name for f in fb.iterdir()) == ["hostile.md", "solution.md"]
+        text = (fb / "hostile.md").read_text(encoding="utf-8")
+        _no_raw_controls(text)
+        assert "\\# Score\\: 100/100" in text and "![](" not in text
 
 
 def test_cli_usage_errors(small_batch):
