@@ -123,7 +123,8 @@ def _add_grade(sub) -> None:
     g.set_defaults(func=_grade)
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line (tests parse the commands that the docs and workflows print)."""
     parser = argparse.ArgumentParser(prog="normcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="generate lessons/ from solutions/")
@@ -139,7 +140,11 @@ def main(argv=None) -> int:
     e.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     e.set_defaults(func=_execute)
     _add_grade(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except MissingDependency as exc:

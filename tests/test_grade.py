@@ -448,6 +448,11 @@ def test_cli_every_classroom_step_fails_on_another_lessons_notebook(tmp_path):
     workflow exits non-zero (before: 0 of 0 graded, and --require-full accepted it)."""
     import shlex
 
+    from normcourse.grading import sandbox
+
+    if sandbox.unavailable():  # the steps pass --require-sandbox
+        pytest.skip(f"needs the grader's sandbox: {sandbox.unavailable()}")
+
     (tmp_path / "03_batch_norm.ipynb").write_bytes(corpus._dump(
         corpus.stub_notebook("00_start_here")))
     workflow = report.classroom_workflow("03_batch_norm", "pip install .")
@@ -508,6 +513,43 @@ def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
     reporter = steps[-1]
     assert reporter["with"]["runners"].split(",") == [s["id"] for s in graders]
     assert set(reporter["env"]) == {f"{s['id'].upper()}_RESULTS" for s in graders}
+
+
+def _workflow_commands(node) -> list[str]:
+    """Every ``normcourse ...`` command line in a parsed workflow's strings."""
+    if isinstance(node, dict):
+        return [c for v in node.values() for c in _workflow_commands(v)]
+    if isinstance(node, list):
+        return [c for v in node for c in _workflow_commands(v)]
+    return re.findall(r"(?:^|&&|;|\|\|)\s*(normcourse\s[^;&|\n]*)", str(node))
+
+
+def test_github_classroom_workflow_grades_in_the_sandbox():
+    """Found by attack: the printed workflow installed no bubblewrap and did not pass
+    --require-sandbox, so every step graded without isolation."""
+    import shlex
+
+    from normcourse.cli import build_parser
+
+    yaml = pytest.importorskip("yaml")
+    steps = yaml.safe_load(report.classroom_workflow("03_batch_norm", "pip install 'a: b' #x")
+                           )["jobs"]["run-autograding-tests"]["steps"]
+    names = [s["name"] for s in steps]
+    install = next(i for i, s in enumerate(steps) if "bubblewrap" in s.get("run", ""))
+    assert "apt-get install -y bubblewrap" in steps[install]["run"]
+    sysctl = next(i for i, s in enumerate(steps) if "sysctl" in s.get("run", ""))
+    assert ("sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+            in steps[sysctl]["run"])
+    assert "if [ -e /proc/sys/kernel/apparmor_restrict_unprivileged_userns ]" \
+        in steps[sysctl]["run"]  # older runners have no such setting: the step passes
+    assert steps[names.index("Install the course")]["run"] == "pip install 'a: b' #x"
+    graders = [i for i, s in enumerate(steps) if "autograding-command-grader" in s.get("uses", "")]
+    assert install < sysctl < graders[0] and len(graders) == 15
+    commands = _workflow_commands(steps)
+    assert len(commands) == 15
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])
+        assert args.require_sandbox and args.require_full and args.lesson == "03_batch_norm"
 
 
 @pytest.mark.slow

@@ -284,9 +284,18 @@ def write_feedback(results, folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- GitHub Classroom
 
 
+#: Ubuntu 24.04 (GitHub's ubuntu-latest) forbids unprivileged user namespaces to programs
+#: without an AppArmor profile, bwrap included ("setting up uid map: Permission denied");
+#: the documented fix, run only where the setting exists
+APPARMOR_USERNS = "kernel.apparmor_restrict_unprivileged_userns"
+
+
 def classroom_workflow(lesson: str, install: str) -> str:
-    """A GitHub Classroom autograding workflow: one step per exercise, with its points."""
+    """A GitHub Classroom autograding workflow: bubblewrap installed (and allowed to make its
+    namespaces), then one step per exercise, with its points, graded in the sandbox
+    (``--require-sandbox``: a runner without it fails the step instead of grading unisolated)."""
     exercises = lesson_exercises(lesson)
+    setting = "/proc/sys/" + APPARMOR_USERNS.replace(".", "/")
     lines = ["name: Autograding Tests",
              "on: [push, workflow_dispatch, repository_dispatch]",
              "permissions:", "  checks: write", "  actions: read", "  contents: read",
@@ -295,14 +304,18 @@ def classroom_workflow(lesson: str, install: str) -> str:
              "    - name: Checkout code", "      uses: actions/checkout@v4",
              "    - name: Set up Python", "      uses: actions/setup-python@v5",
              "      with:", "        python-version: '3.11'",
-             "    - name: Install the course", f"      run: {install}"]
+             "    - name: Install bubblewrap (the grader's sandbox)",
+             "      run: sudo apt-get update && sudo apt-get install -y bubblewrap",
+             "    - name: Let bubblewrap make its namespaces (Ubuntu 24.04 AppArmor)",
+             f"      run: if [ -e {setting} ]; then sudo sysctl -w {APPARMOR_USERNS}=0; fi",
+             "    - name: Install the course", f"      run: {json.dumps(install)}"]
     for ex in exercises:
         step = ex.id.replace("_", "-")
         lines += [f"    - name: {ex.id}", f"      id: {step}",
                   "      uses: classroom-resources/autograding-command-grader@v1",
                   "      with:", f"        test-name: {ex.id}",
                   f"        command: normcourse grade {lesson}.ipynb --lesson {lesson} "
-                  f"--exercise {ex.id} --require-full",
+                  f"--exercise {ex.id} --require-full --require-sandbox",
                   "        timeout: 10", f"        max-score: {ex.points:g}"]
     ids = [ex.id.replace("_", "-") for ex in exercises]
     lines += ["    - name: Autograding Reporter",
