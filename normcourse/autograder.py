@@ -13,6 +13,7 @@ Like otter-grader's, the zip holds packaged templates with the grader's options 
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import shlex
 import shutil
@@ -54,11 +55,8 @@ def build_wheel(root: Path, folder: Path) -> Path:
         else:
             src.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, src / name)
-    try:
-        import setuptools  # noqa: F401  -- built here, offline, when it is installed
-        isolation = ["--no-build-isolation"]
-    except ImportError:
-        isolation = []
+    # built here, offline, when setuptools is installed; else pip fetches it
+    isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
     p = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", *isolation,
                         "-w", str(folder / "dist"), str(src)], capture_output=True, text=True)
     wheels = sorted((folder / "dist").glob("normalization_course-*.whl"))

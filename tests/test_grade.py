@@ -133,9 +133,12 @@ def test_snippet_sends_inputs_but_never_the_expected_values():
 
 def test_the_kernel_runs_the_learner_checks_own_module_sent_whole():
     """What runs in the grading kernel is calling.py itself (the learner's check uses it),
-    with wire.py and inkernel.py: whole files, so the two paths cannot drift apart."""
+    with wire.py, inkernel.py and the learner's own-work guard: whole files, so the two
+    paths cannot drift apart."""
+    from helpers.answers import guard
+
     sources = dict(probe._sources())
-    for module in (calling, wire, inkernel):
+    for module in (calling, wire, inkernel, guard):
         name = module.__name__.rsplit(".", 1)[-1]
         assert sources[name] == Path(module.__file__).read_text(encoding="utf-8")
 

@@ -9,15 +9,27 @@ same code as the learner's own check), and sends exactly one reply: the
 wire-encoded outcomes, framed with the request's nonce, written to the kernel's
 private reply pipe (a file descriptor the grader opened for it), never to
 ``sys.stdout``. Nothing is judged here: the grader judges the values.
+
+Before calling, :func:`course_reached` looks for a copy of a course function
+(:func:`helpers.answers.guard.course_function`) among what the function reaches: its code,
+its closure, its defaults and, by name, the notebook's functions, classes and containers
+it uses. This is a second line behind the grader's analysis of the source
+(:mod:`normcourse.grading.code`): it also sees a copy made at run time (``exec`` of a
+string). It can only take points away (every case then fails with the reason); a
+notebook that hides a copy from it gains nothing it would not have without it.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import types
 
 #: what the returned values of all cases may add up to, encoded (the wire's own limit is 40 MB)
 REPLY_BUDGET = 36_000_000
+REACH_LIMIT = 20_000  # objects looked at when searching for a copy of a course function
+#: how the grader recognises a stand-in's outcome (normcourse.grading.standins)
+COURSE_USED = "CourseAnswerUsed: uses the course's own implementation of `{}`; write your own"
 
 _WRITE = os.write  # taken when this module is made, before the learner's function runs
 
@@ -42,7 +54,60 @@ def outcome_to_plain(outcome) -> dict:
             "inputs_after": list(outcome.inputs_after), "arg_names": list(outcome.arg_names)}
 
 
-def main(user_ns: dict, function: str, payload: str, nonce: str, fd: int, calling, wire):
+def _notebook_made(fn, user_ns) -> bool:
+    """A function of the notebook (or of an ``exec``), not of an imported module."""
+    module = sys.modules.get(fn.__globals__.get("__name__", ""))
+    return fn.__globals__ is user_ns or getattr(module, "__dict__", None) is not fn.__globals__
+
+
+def _next(obj, user_ns, guard, course) -> tuple[str, list]:
+    """(the course function ``obj`` is a copy of, what to look at next)."""
+    if isinstance(obj, types.MethodType):
+        return "", [obj.__func__]
+    if isinstance(obj, (staticmethod, classmethod)):
+        return "", [obj.__func__]
+    if isinstance(obj, types.FunctionType):
+        found = guard.course_copies(obj.__code__, course)
+        if found or not _notebook_made(obj, user_ns):
+            return (found or [""])[0], []
+        names, stack = set(), [obj.__code__]
+        while stack:
+            code = stack.pop()
+            names.update(code.co_names)
+            stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        return "", ([c.cell_contents for c in obj.__closure__ or ()
+                     if c.cell_contents is not None] + list(obj.__defaults__ or ())
+                    + list((obj.__kwdefaults__ or {}).values())
+                    + [obj.__globals__[n] for n in names if n in obj.__globals__])
+    if isinstance(obj, type) and obj.__module__ in ("__main__", None, "builtins"):
+        return "", list(vars(obj).values())
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return "", list(obj)[:1000]
+    if isinstance(obj, dict):
+        return "", list(obj.values())[:1000]
+    return "", []
+
+
+def course_reached(fn, user_ns: dict, guard, course: dict) -> str:
+    """The course function that ``fn`` is a copy of, or reaches a copy of ("" if none)."""
+    seen, todo = set(), [fn]
+    try:
+        while todo and len(seen) < REACH_LIMIT:
+            obj = todo.pop()
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            found, more = _next(obj, user_ns, guard, course)
+            if found:
+                return found
+            todo += more
+    except Exception:  # whatever the notebook's objects do, the search just stops
+        pass
+    return ""
+
+
+def main(user_ns: dict, function: str, payload: str, nonce: str, fd: int, calling, wire,
+         guard=None, course=None):
     """Call ``user_ns[function]`` on every case of ``payload`` and reply once."""
     def reply(obj):
         _send(fd, frame(nonce, wire.encode(obj, calling.Opaque)))
@@ -53,6 +118,10 @@ def main(user_ns: dict, function: str, payload: str, nonce: str, fd: int, callin
     if not callable(fn):
         return reply({"status": "not_callable", "type": type(fn).__name__})
     cases = wire.decode(payload)
+    used = course_reached(fn, user_ns, guard, course) if guard and course else ""
+    if used:
+        return reply({"status": "ok", "outcomes": [
+            {"status": "raised", "error": COURSE_USED.format(used)} for _ in cases]})
     outcomes, budget = [], REPLY_BUDGET
     for i, case in enumerate(cases):
         try:
