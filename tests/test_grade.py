@@ -488,15 +488,22 @@ def test_every_option_in_the_teachers_docs_exists():
 
     text = DOCS.read_text()
     options = set(re.findall(r"`(--[a-z-]+)", text))
+    from normcourse.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    platforms = commands["autograder"]._subparsers._group_actions[0].choices
     known = set()
-    for action in _grade_parser()._subparsers._group_actions[0].choices["grade"]._actions:
-        known.update(action.option_strings)
+    for parser in (commands["grade"], platforms["gradescope"]):
+        for action in parser._actions:
+            known.update(action.option_strings)
     missing = {o for o in options if o not in known} - {"--to", "--nbformat", "--create"}  # nbconvert, nbgrader
     assert not missing, f"docs/teachers.md names options that do not exist: {missing}"
     for line in re.findall(r"^normcourse grade .*$", text, flags=re.M):
         args = [a for a in line.split()[2:] if a != "\\"]
         if "--github-classroom" not in line:  # each documented command parses
             _grade_parser().parse_args(["grade", *args])
+    for line in re.findall(r"^normcourse autograder .*$", text, flags=re.M):
+        build_parser().parse_args(line.split()[1:])
 
 
 def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
