@@ -439,6 +439,21 @@ def test_cli_one_hostile_message_breaks_no_output(small_batch, tmp_path):
         assert "\\# Score\\: 100/100" in text and "![](" not in text
 
 
+def test_cli_exit_status_when_an_output_cannot_be_written(small_batch, tmp_path):
+    """As docs/teachers.md says: 4 when an output file cannot be written (wins over 1), the
+    other outputs still written; 1 when a file could not be graded."""
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    p = _grade("empty.ipynb", "--format", "json", "--out", str(tmp_path / "blocker" / "g.json"),
+               "--feedback", str(tmp_path / "fb"), cwd=small_batch)
+    assert p.returncode == 4, p.stderr
+    assert "error: could not write the grades to" in p.stderr and "Traceback" not in p.stderr
+    assert (tmp_path / "fb" / "empty.md").is_file()
+    p = _grade("empty.ipynb", "--format", "json", "--out", str(tmp_path / "g.json"),
+               cwd=small_batch)
+    assert p.returncode == 1, p.stderr
+    assert json.loads((tmp_path / "g.json").read_text())["submissions"][0]["graded"] is False
+
+
 def test_cli_usage_errors(small_batch):
     p = _grade("solution.ipynb", "--exercise", "nope", cwd=small_batch)
     assert p.returncode == 2 and "unknown exercise" in p.stderr
