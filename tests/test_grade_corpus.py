@@ -189,12 +189,14 @@ def test_one_deadline_covers_the_cells_and_the_function_calls(tmp_path):
 # --------------------------------------------------------------------------- grader memory
 
 GRADE_AND_MEASURE = r'''
-import json, resource, sys
+import json, re, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (4 << 30, resource.getrlimit(resource.RLIMIT_AS)[1]))
 from normcourse.grade import Limits, grade_submission
 r = grade_submission(sys.argv[1], Limits(timeout=120, cell_timeout=20))
+with open("/proc/self/status") as f:  # this process's peak (ru_maxrss counts the parent's too)
+    peak = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
 print(json.dumps({"graded": r.graded, "error": r.error, "score": r.score, "notes": r.notes,
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": peak}))
 '''
 
 
