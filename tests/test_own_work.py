@@ -50,6 +50,15 @@ NOTEBOOKS = {
                            "def batchnorm_forward(X, gamma, beta, eps=1e-5):\n"
                            "    return _K.batchnorm_forward(X, gamma, beta, eps)"],
                           USED, USED, USED),
+    "partial_of_a_copy": ([COPY, "import functools\n_f = functools.partial(batchnorm_forward)",
+                           "def batchnorm_forward(X, gamma, beta, eps=1e-5):\n"
+                           "    return _f(X, gamma, beta, eps)"], USED, USED, USED),
+    "callable_instance": (["class _C:\n" + INDENTED.replace("def batchnorm_forward(",
+                                                             "def __call__(self, ", 1),
+                           "batchnorm_forward = _C()"], "", "", ""),
+    "held_by_an_instance": ([COPY, "class _C:\n    pass\n_c = _C()\n_c.f = batchnorm_forward",
+                             "def batchnorm_forward(X, gamma, beta, eps=1e-5):\n"
+                             "    return _c.f(X, gamma, beta, eps)"], USED, USED, USED),
     # limits, written down in docs/teachers.md: exec of a string is seen at run time only;
     # a copy with one name or constant changed is the learner's own to all three
     "exec_of_a_string": ([f"_ns = {{'np': np}}\nexec({COPY!r}, _ns)\n"

@@ -53,8 +53,9 @@ def _failed(message: str) -> dict:
 def _grade(chosen: Path, lesson: str, results: Path, options: list[str],
            timeout: float) -> dict:
     """Run ``normcourse grade`` on one notebook; its results, or a failure that says why."""
-    command = [sys.executable, "-I", "-m", "normcourse.cli", "grade", str(chosen), "--lesson", lesson,
-               "--require-sandbox", "--format", "gradescope", "--out", str(results), *options]
+    command = [sys.executable, "-I", "-m", "normcourse.cli", "grade", "--lesson", lesson,
+               "--require-sandbox", "--format", "gradescope", "--out", str(results), *options,
+               "--", str(chosen)]  # after --: a file named like an option is a file
     results.unlink(missing_ok=True)
     try:
         p = subprocess.run(command, capture_output=True, text=True, timeout=timeout,

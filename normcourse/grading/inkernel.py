@@ -21,6 +21,7 @@ notebook that hides a copy from it gains nothing it would not have without it.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import types
@@ -81,6 +82,11 @@ def _next(obj, user_ns, guard, course) -> tuple[str, list]:
                     + [obj.__globals__[n] for n in names if n in obj.__globals__])
     if isinstance(obj, type) and obj.__module__ in ("__main__", None, "builtins"):
         return "", list(vars(obj).values())
+    if isinstance(obj, functools.partial):
+        return "", [obj.func, *obj.args, *obj.keywords.values()]
+    if type(obj).__module__ in ("__main__", None) and not isinstance(obj, types.ModuleType) \
+            and isinstance(getattr(obj, "__dict__", None), dict):
+        return "", [type(obj), *vars(obj).values()]  # an instance of a notebook's class
     if isinstance(obj, (list, tuple, set, frozenset)):
         return "", list(obj)[:1000]
     if isinstance(obj, dict):

@@ -195,12 +195,13 @@ def _parse(source: str):
     return ast.parse(TransformerManager().transform_cell(source))
 
 
-def _trees(source: str) -> list:
-    """The cell's syntax tree, and its cell magic's body (``%%time``...) when that is Python."""
+def _trees(source: str, depth: int = 0) -> list:
+    """The cell's syntax tree, and its cell magic's body (``%%time``, ``%%capture``...: IPython
+    runs it as a cell of its own) when that is Python, magics and all."""
     trees = [_parse(source)]
-    if source.lstrip().startswith("%%") and "\n" in source:
+    if source.lstrip().startswith("%%") and "\n" in source and depth < 10:
         try:
-            trees.append(ast.parse(source.split("\n", 1)[1]))
+            trees += _trees(source.lstrip().split("\n", 1)[1], depth + 1)
         except SyntaxError:  # %%bash and friends: not Python
             pass
     return trees
