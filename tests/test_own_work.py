@@ -127,3 +127,10 @@ def test_no_notebook_of_the_course_holds_a_copy(kind):
         flagged = {ex.id: code.course_copy(sub, ex.function)
                    for ex in lesson_exercises(sub.lesson)}
         assert not any(flagged.values()), (path.name, flagged)
+
+
+@pytest.mark.parametrize("magic", ["%%capture\n", "%%time\n!true\n", "%%capture\n%%time\n%ls\n"])
+def test_a_copy_under_cell_magics_is_seen(magic):
+    """IPython runs a %%time or %%capture body as a cell of its own, magics and all."""
+    assert _static([magic + COPY], "batchnorm_forward") == USED
+    assert _static([magic + HONEST], "batchnorm_forward") == ""
