@@ -45,7 +45,8 @@ class SubmissionError(ValueError):
 class Cell:
     """What the analysis found in one code cell (:func:`normcourse.grading.scan.analyse`)."""
 
-    status: str  # ok; syntax, too_large, over_total, too_complex, not_analysed: not run
+    status: str  # ok; syntax, unencodable, too_large, over_total, too_complex,
+    #              not_analysed: not run
     message: str = ""
     defines: list = field(default_factory=list)
     bindings: list = field(default_factory=list)  # [names bound, names used, course copies]
@@ -74,6 +75,8 @@ def _why_not_run(i: int, cell: Cell) -> str:
     where = f"code cell {i + 1}"
     return {
         "syntax": f"{where} has a syntax error ({cell.message}), so it was not run",
+        "unencodable": (f"{where} was not run: it holds a character that no Python source can "
+                        f"hold ({cell.message}, a lone surrogate)"),
         "too_large": (f"{where} was not run: its code is {cell.message} long, more than the "
                       f"{MAX_CELL_CHARS:,} the grader reads in one cell"),
         "over_total": (f"code cells from {i + 1} on were not run: the notebook's code is "

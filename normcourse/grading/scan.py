@@ -10,8 +10,8 @@ limit, and gets back only what it needs, as JSON lines on stdout:
    source of its code (outputs and attachments left out) -- or ``{"error": ...}``,
    why the file cannot be graded;
 2. one line per code cell, in order, as soon as that cell is analysed: ``status``
-   (``ok``; ``syntax``, ``too_large``, ``over_total``, ``too_complex``: such a cell
-   is not run), the names it defines, and for each top-level statement the names
+   (``ok``; ``syntax``, ``unencodable``, ``too_large``, ``over_total``,
+   ``too_complex``: such a cell is not run), the names it defines, and for each top-level statement the names
    it binds, the names it refers to and the course functions it holds a copy of
    (:func:`helpers.answers.guard.course_copies`).
 
@@ -224,6 +224,10 @@ def analyse(source: str, table: dict) -> dict:
     closely (:func:`bindings`)."""
     if len(source) > MAX_CELL_CHARS:
         return {"status": "too_large", "message": f"{len(source):,} characters"}
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return {"status": "unencodable", "message": f"\\u{ord(exc.object[exc.start]):04x}"}
     deep = "global" in source or ":=" in source
     try:
         trees = _trees(source)

@@ -1155,6 +1155,14 @@ def _copy_before_the_exercise(nb):
     return nb
 
 
+def _surrogate_in_source():
+    """The gradient's docstring holds a lone surrogate (a JSON escape no editor writes)."""
+    nb = json.loads(_dump(solution_notebook()))
+    cell = nb["cells"][_cell_index(solution_notebook(), "ex1_gradient")]
+    cell["source"] = "".join(cell["source"]).replace("Gradient of", "Gradient \ud800 of")
+    return json.dumps(nb).encode()
+
+
 BIG_CELL = "x = [" + "1," * 75_000 + "]"  # 150,006 characters: over the grader's cell limit
 ALIASED_COPY = """_course_gradient = mse_gradient
 def mse_gradient(X, y, w, b):
@@ -1169,6 +1177,12 @@ ISSUE17_CASES = [
                note="was not run: its code is 150,006 characters long"),
     CorpusCase("attack_many_cells", "the solution plus 5,001 code cells", _sol(_many_cells),
                error="cells, more than the 5,000 the grader reads"),
+    # found by attack: "the grader failed on this file (UnicodeEncodeError ...)"; now that
+    # cell is not run, with a note, and the rest is graded
+    CorpusCase("attack_surrogate_in_source", "a lone surrogate in the gradient's docstring",
+               _surrogate_in_source, MAX - 2, statuses={"ex1_gradient": "error",
+                                                         "ex1_max_lr": "passed"},
+               note="holds a character that no Python source can hold (\\ud800"),
     CorpusCase("attack_deep_json", "JSON nested 100,000 levels deep in the notebook's metadata",
                _deep_json, error="JSON nested too deeply"),
     # found by attack: the stubs replaced by the text of helpers/answers/l01.py scored 7/7
