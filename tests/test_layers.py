@@ -123,6 +123,17 @@ def test_the_kernel_side_modules_need_only_numpy():
         assert third_party <= set(sys.stdlib_module_names) | {"numpy", "__future__"}, rel
 
 
+def test_the_submission_reader_needs_only_the_standard_library_and_the_guard():
+    """normcourse/grading/scan.py runs in a child process started without site-packages
+    (python -I -S): the standard library, helpers.answers.guard, and IPython's input
+    transformer only for a cell with magics (after it turns site-packages on)."""
+    imported = _imports(ROOT / "normcourse" / "grading" / "scan.py")
+    others = {n for n in imported if n.split(".")[0] not in sys.stdlib_module_names}
+    assert others <= {"helpers.answers", "helpers.answers.guard", "__future__",
+                      "IPython.core.inputtransformer2",
+                      "IPython.core.inputtransformer2.TransformerManager"}, others
+
+
 def test_every_helpers_module_is_readable_in_one_sitting():
     long = {name: n for name, path in MODULES.items() if name.startswith("helpers")
             and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
