@@ -59,6 +59,20 @@ NOTEBOOKS = {
     "held_by_an_instance": ([COPY, "class _C:\n    pass\n_c = _C()\n_c.f = batchnorm_forward",
                              "def batchnorm_forward(X, gamma, beta, eps=1e-5):\n"
                              "    return _c.f(X, gamma, beta, eps)"], USED, USED, USED),
+    # found by attack: an object that raises when looked at stopped the kernel side's search
+    # before it reached the exec'd copy; a metaclass lying about __module__ hid an instance
+    "exec_behind_traps": ([f"_ns = {{'np': np}}\nexec({COPY!r}, _ns)",
+                           "class _Raise:\n    @property\n    def __class__(self):\n"
+                           "        raise RuntimeError('no')\n"
+                           "    def __getattribute__(self, name):\n        raise RuntimeError(name)",
+                           "class _Meta(type):\n    def __getattribute__(cls, name):\n"
+                           "        if name == '__module__':\n            return 'numpy'\n"
+                           "        return super().__getattribute__(name)",
+                           "class _Holder(metaclass=_Meta):\n    pass",
+                           "_h = _Holder()\n_h.f = _ns['batchnorm_forward']",
+                           "_stuff = [_h, _Raise()]",
+                           "def batchnorm_forward(X, gamma, beta, eps=1e-5):\n"
+                           "    return _stuff[0].f(X, gamma, beta, eps)"], USED, "", USED),
     # limits, written down in docs/teachers.md: exec of a string is seen at run time only;
     # a copy with one name or constant changed is the learner's own to all three
     "exec_of_a_string": ([f"_ns = {{'np': np}}\nexec({COPY!r}, _ns)\n"

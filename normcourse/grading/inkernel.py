@@ -22,6 +22,7 @@ notebook that hides a copy from it gains nothing it would not have without it.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 import types
@@ -55,60 +56,74 @@ def outcome_to_plain(outcome) -> dict:
             "inputs_after": list(outcome.inputs_after), "arg_names": list(outcome.arg_names)}
 
 
+_CLASS_MODULE = type.__dict__["__module__"].__get__  # a class's own, whatever its metaclass says
+_CLASS_FLAGS = type.__dict__["__flags__"].__get__
+_HEAPTYPE = 1 << 9  # a class made by a class statement (not int, object, ...)
+_CONTAINERS = (list, tuple, set, frozenset)
+
+
 def _notebook_made(fn, user_ns) -> bool:
     """A function of the notebook (or of an ``exec``), not of an imported module."""
-    module = sys.modules.get(fn.__globals__.get("__name__", ""))
+    module = sys.modules.get(dict.get(fn.__globals__, "__name__", ""))
     return fn.__globals__ is user_ns or getattr(module, "__dict__", None) is not fn.__globals__
 
 
+def _function(fn, user_ns, guard, course) -> tuple[str, list]:
+    found = guard.course_copies(fn.__code__, course)
+    if found or not _notebook_made(fn, user_ns):
+        return (found or [""])[0], []
+    names, stack = set(), [fn.__code__]
+    while stack:
+        code = stack.pop()
+        names.update(code.co_names)
+        stack += [c for c in code.co_consts if type(c) is types.CodeType]
+    return "", ([c.cell_contents for c in fn.__closure__ or () if c.cell_contents is not None]
+                + list(fn.__defaults__ or ()) + list(dict.values(fn.__kwdefaults__ or {}))
+                + [dict.__getitem__(fn.__globals__, n) for n in names
+                   if dict.__contains__(fn.__globals__, n)])
+
+
 def _next(obj, user_ns, guard, course) -> tuple[str, list]:
-    """(the course function ``obj`` is a copy of, what to look at next)."""
-    if isinstance(obj, types.MethodType):
+    """(the course function ``obj`` is a copy of, what to look at next). Only the
+    interpreter's own accessors: nothing the notebook defined runs here."""
+    kind = type(obj)
+    if kind is types.FunctionType:
+        return _function(obj, user_ns, guard, course)
+    if kind in (types.MethodType, staticmethod, classmethod):
         return "", [obj.__func__]
-    if isinstance(obj, (staticmethod, classmethod)):
-        return "", [obj.__func__]
-    if isinstance(obj, types.FunctionType):
-        found = guard.course_copies(obj.__code__, course)
-        if found or not _notebook_made(obj, user_ns):
-            return (found or [""])[0], []
-        names, stack = set(), [obj.__code__]
-        while stack:
-            code = stack.pop()
-            names.update(code.co_names)
-            stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
-        return "", ([c.cell_contents for c in obj.__closure__ or ()
-                     if c.cell_contents is not None] + list(obj.__defaults__ or ())
-                    + list((obj.__kwdefaults__ or {}).values())
-                    + [obj.__globals__[n] for n in names if n in obj.__globals__])
-    if isinstance(obj, type) and obj.__module__ in ("__main__", None, "builtins"):
-        return "", list(vars(obj).values())
-    if isinstance(obj, functools.partial):
-        return "", [obj.func, *obj.args, *obj.keywords.values()]
-    if type(obj).__module__ in ("__main__", None) and not isinstance(obj, types.ModuleType) \
-            and isinstance(getattr(obj, "__dict__", None), dict):
-        return "", [type(obj), *vars(obj).values()]  # an instance of a notebook's class
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return "", list(obj)[:1000]
-    if isinstance(obj, dict):
-        return "", list(obj.values())[:1000]
+    if kind is functools.partial:
+        return "", [obj.func, *obj.args, *dict.values(obj.keywords)]
+    if kind in _CONTAINERS:
+        return "", list(kind.__iter__(obj))[:1000]
+    if kind is dict:
+        return "", list(dict.values(obj))[:1000]
+    if kind is types.ModuleType:
+        return "", []
+    made_here = ("__main__", None, "builtins")
+    if issubclass(kind, type):  # a class: its dict (methods, attributes)
+        if _CLASS_FLAGS(obj) & _HEAPTYPE and _CLASS_MODULE(obj) in made_here:
+            return "", [r for r in gc.get_referents(obj) if type(r) is dict]
+        return "", []
+    if _CLASS_FLAGS(kind) & _HEAPTYPE and _CLASS_MODULE(kind) in made_here:
+        return "", [kind, *gc.get_referents(obj)]  # an instance of a notebook's class
     return "", []
 
 
 def course_reached(fn, user_ns: dict, guard, course: dict) -> str:
     """The course function that ``fn`` is a copy of, or reaches a copy of ("" if none)."""
     seen, todo = set(), [fn]
-    try:
-        while todo and len(seen) < REACH_LIMIT:
-            obj = todo.pop()
-            if id(obj) in seen:
-                continue
-            seen.add(id(obj))
+    while todo and len(seen) < REACH_LIMIT:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        try:
             found, more = _next(obj, user_ns, guard, course)
-            if found:
-                return found
-            todo += more
-    except Exception:  # whatever the notebook's objects do, the search just stops
-        pass
+        except Exception:  # an object that cannot be looked at is passed over
+            continue
+        if found:
+            return found
+        todo += more
     return ""
 
 
