@@ -73,6 +73,18 @@ NOTEBOOKS = {
                            "_stuff = [_h, _Raise()]",
                            "def batchnorm_forward(X, gamma, beta, eps=1e-5):\n"
                            "    return _stuff[0].f(X, gamma, beta, eps)"], USED, "", USED),
+    # found by attack: an exec'd copy called through a name built at run time was reached by
+    # no name; a copy keeps the course function's name, and the kernel side looks for one
+    # named like the exercise's function anywhere in the namespace
+    "exec_called_by_a_built_name": ([f"_ns = {{'np': np}}\nexec({COPY!r}, _ns)\n"
+                                     "_store = {'k': _ns}",
+                                     "def batchnorm_forward(X, gamma, beta, eps=1e-5):\n"
+                                     "    return globals()['_st' + 'ore']['k']"
+                                     "['batchnorm' + '_forward'](X, gamma, beta, eps)"],
+                                    USED, "", USED),
+    # the course's own function kept for a demonstration, not used by the learner's own
+    "course_function_kept_for_a_demo": (["from helpers.answers.l03 import batchnorm_forward "
+                                         "as course_bn", HONEST], "", "", ""),
     # limits, written down in docs/teachers.md: exec of a string is seen at run time only;
     # a copy with one name or constant changed is the learner's own to all three
     "exec_of_a_string": ([f"_ns = {{'np': np}}\nexec({COPY!r}, _ns)\n"
@@ -104,7 +116,8 @@ def test_the_check_and_the_grader_agree(name):
     said = report.results[0].message if report.status == "failed" else ""
     assert said == (guard.REASON.format(name=check_says) if check_says else ""), said
     assert _static(cells, "batchnorm_forward") == source_says
-    assert inkernel.course_reached(fn, namespace, guard, guard.course_table()) == kernel_says
+    assert inkernel.course_reached(fn, namespace, guard, guard.course_table(),
+                                   "batchnorm_forward") == kernel_says
 
 
 def test_a_function_that_only_uses_the_course_tools_is_not_flagged_by_reach():

@@ -70,8 +70,10 @@ def _notebook_made(fn, user_ns) -> bool:
 
 def _function(fn, user_ns, guard, course) -> tuple[str, list]:
     found = guard.course_copies(fn.__code__, course)
-    if found or not _notebook_made(fn, user_ns):
+    if not _notebook_made(fn, user_ns):
         return (found or [""])[0], []
+    if found:  # a copy made by the notebook, marked so
+        return "copy:" + found[0], []
     names, stack = set(), [fn.__code__]
     while stack:
         code = stack.pop()
@@ -109,9 +111,8 @@ def _next(obj, user_ns, guard, course) -> tuple[str, list]:
     return "", []
 
 
-def course_reached(fn, user_ns: dict, guard, course: dict) -> str:
-    """The course function that ``fn`` is a copy of, or reaches a copy of ("" if none)."""
-    seen, todo = set(), [fn]
+def _search(start: list, user_ns: dict, guard, course: dict, wanted) -> str:
+    seen, todo = set(), list(start)
     while todo and len(seen) < REACH_LIMIT:
         obj = todo.pop()
         if id(obj) in seen:
@@ -121,10 +122,19 @@ def course_reached(fn, user_ns: dict, guard, course: dict) -> str:
             found, more = _next(obj, user_ns, guard, course)
         except Exception:  # an object that cannot be looked at is passed over
             continue
-        if found:
-            return found
+        if found and wanted(found):
+            return found.removeprefix("copy:")
         todo += more
     return ""
+
+
+def course_reached(fn, user_ns: dict, guard, course: dict, name: str = "") -> str:
+    """The course function that ``fn`` is a copy of, or reaches a copy of ("" if none); and,
+    wherever it sits in the notebook's namespace, a copy made by the notebook of the course
+    function called ``name`` (a copy keeps its name: reached by a name built at run time)."""
+    return (_search([fn], user_ns, guard, course, lambda found: True)
+            or name and _search(list(dict.values(user_ns)), user_ns, guard, course,
+                                lambda found: found == "copy:" + name))
 
 
 def main(user_ns: dict, function: str, payload: str, nonce: str, fd: int, calling, wire,
@@ -139,7 +149,7 @@ def main(user_ns: dict, function: str, payload: str, nonce: str, fd: int, callin
     if not callable(fn):
         return reply({"status": "not_callable", "type": type(fn).__name__})
     cases = wire.decode(payload)
-    used = course_reached(fn, user_ns, guard, course) if guard and course else ""
+    used = course_reached(fn, user_ns, guard, course, function) if guard and course else ""
     if used:
         return reply({"status": "ok", "outcomes": [
             {"status": "raised", "error": COURSE_USED.format(used)} for _ in cases]})
