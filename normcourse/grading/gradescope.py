@@ -23,10 +23,10 @@ import sys
 from pathlib import Path
 
 from normcourse.files import write_atomic
-from normcourse.grading.load import lesson_named
+from normcourse.grading.load import SCAN_SECONDS, lesson_named
 from normcourse.grading.report import safe_md
 
-SECONDS_AFTER_GRADING = 60  # beyond the grader's own limits (--timeout), before giving up
+SECONDS_AFTER_GRADING = 120  # beyond the grader's own limits (--timeout), before giving up
 
 
 def notebooks(folder: Path) -> list[Path]:
@@ -73,7 +73,16 @@ def _grade(chosen: Path, lesson: str, results: Path, options: list[str],
                    f"{safe_md(' '.join(problem))}. Please tell your teacher.")
 
 
-def run(root: Path, lesson: str, options: list[str], timeout: float = 3600) -> dict:
+def _time_allowed(options: list[str]) -> float:
+    """The grader's own time limit (``--timeout`` among the options), reading and a margin."""
+    try:
+        given = float(options[options.index("--timeout") + 1])
+    except (ValueError, IndexError):
+        given = 600.0
+    return given + SCAN_SECONDS + SECONDS_AFTER_GRADING
+
+
+def run(root: Path, lesson: str, options: list[str]) -> dict:
     """Grade the submission under ``root`` (Gradescope's /autograder); returns results.json."""
     results = root / "results" / "results.json"
     found = notebooks(root / "submission")
@@ -82,7 +91,7 @@ def run(root: Path, lesson: str, options: list[str], timeout: float = 3600) -> d
         data = _failed(f"No notebook (.ipynb file) was uploaded. Upload your "
                        f"{safe_md(lesson)}.ipynb, saved from Jupyter.")
     else:
-        data = _grade(chosen, lesson, results, options, timeout)
+        data = _grade(chosen, lesson, results, options, _time_allowed(options))
         names = ", ".join(safe_md(str(p.relative_to(root / "submission"))) for p in others)
         said = f"Graded {safe_md(str(chosen.relative_to(root / 'submission')))}."
         if others:
