@@ -32,7 +32,6 @@ from normcourse.grading import sandbox  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = "01_feature_scale"
 NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
-pytestmark = pytest.mark.slow
 
 
 def _run(args, env=None, cwd="/", timeout=600):
@@ -67,6 +66,7 @@ def autograder(tmp_path_factory):
     return tmp / "autograder.zip", root, env
 
 
+@pytest.mark.slow
 def test_the_zip_holds_the_scripts_and_a_wheel_never_the_notebooks(autograder):
     path, root, env = autograder
     z = zipfile.ZipFile(path)
@@ -111,6 +111,7 @@ def _needs_sandbox():
 MAX = sum(ex.points for ex in lesson_exercises(LESSON))
 
 
+@pytest.mark.slow
 def test_the_solution_gets_full_marks(autograder):
     _needs_sandbox()
     _, root, env = autograder
@@ -120,6 +121,7 @@ def test_the_solution_gets_full_marks(autograder):
     assert data["output"].startswith("Graded 01\\_feature\\_scale.ipynb.")
 
 
+@pytest.mark.slow
 def test_one_notebook_is_graded_when_several_are_uploaded(autograder):
     """Found by attack: the documented run_autograder graded *.ipynb and added them up (lesson 3
     twice plus three warm-ups: 45 out of a fair 21). Now the newest file named like the lesson
@@ -142,6 +144,7 @@ def test_one_notebook_is_graded_when_several_are_uploaded(autograder):
         assert other in said
 
 
+@pytest.mark.slow
 def test_without_a_lesson_name_the_newest_notebook_is_graded(autograder):
     _needs_sandbox()
     _, root, env = autograder
@@ -150,6 +153,7 @@ def test_without_a_lesson_name_the_newest_notebook_is_graded(autograder):
     assert data["score"] == MAX and data["output"].startswith("Graded alice.ipynb. Not graded: bob")
 
 
+@pytest.mark.slow
 def test_a_result_is_written_when_nothing_can_be_graded(autograder):
     _, root, env = autograder
     data = _submit(root, env, {"notes.txt": (ROOT / "README.md", 0)})
@@ -160,3 +164,41 @@ def test_a_result_is_written_when_nothing_can_be_graded(autograder):
     broken = dict(env, NORMCOURSE_PYTHON=str(root / "no-such-python"))
     data = _submit(root, broken, {f"{LESSON}.ipynb": (ROOT / "solutions" / f"{LESSON}.ipynb", 0)})
     assert data["score"] == 0 and "failed before it could grade" in data["output"]
+
+
+# --------------------------------------------------------------------------- the runner's choice
+
+
+def test_the_runner_chooses_one_notebook(tmp_path):
+    from normcourse.grading import gradescope
+
+    def upload(*names):
+        folder = tmp_path / f"up{len(list(tmp_path.iterdir()))}"
+        for age, name in enumerate(names):  # the first name is the newest
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("{}")
+            os.utime(path, (1e9 - age, 1e9 - age))
+        return gradescope.choose(gradescope.notebooks(folder), LESSON)
+
+    chosen, others = upload("alice.ipynb", f"{LESSON} (1).ipynb", f"{LESSON}.ipynb")
+    assert chosen.name == f"{LESSON} (1).ipynb" and len(others) == 2
+    chosen, others = upload("b.ipynb", "a.ipynb")
+    assert chosen.name == "b.ipynb" and [p.name for p in others] == ["a.ipynb"]
+    chosen, others = upload(".ipynb_checkpoints/x.ipynb")
+    assert chosen is None and others == []
+    folder = tmp_path / "links"
+    folder.mkdir()
+    (folder / f"{LESSON}.ipynb").symlink_to(ROOT / "solutions" / f"{LESSON}.ipynb")
+    (folder / "more").symlink_to(ROOT / "solutions")
+    assert gradescope.notebooks(folder) == []  # links are not followed, to files or folders
+
+
+def test_the_runner_stops_a_grader_that_overruns_and_says_so(tmp_path):
+    from normcourse.grading import gradescope
+
+    data = gradescope._grade(ROOT / "solutions" / f"{LESSON}.ipynb", LESSON,
+                             tmp_path / "results.json", [], timeout=0.05)
+    assert data["score"] == 0 and data["tests"] == []
+    assert "did not finish within 0.05 s" in data["output"]
+    assert gradescope._time_allowed(["--memory", "600", "--timeout", "300"]) == 300 + 60 + 120
