@@ -522,7 +522,9 @@ def main(args) -> int:
             print(f"error: unknown lesson {args.github_classroom!r} (known: "
                   f"{', '.join(LESSONS)})", file=sys.stderr)
             return 2
-        sys.stdout.write(report.classroom_workflow(args.github_classroom, args.install))
+        from normcourse.grading.classroom import classroom_workflow
+
+        sys.stdout.write(classroom_workflow(args.github_classroom, args.install))
         return 0
     if not args.submissions:
         print("error: name at least one SUBMISSION.ipynb", file=sys.stderr)

@@ -22,7 +22,7 @@ import corpus  # noqa: E402
 from helpers.checking import calling  # noqa: E402
 from helpers.checking.calling import Case  # noqa: E402
 from normcourse.grade import ExerciseResult, SubmissionResult, _selected  # noqa: E402
-from normcourse.grading import code, inkernel, load, probe, report, wire  # noqa: E402
+from normcourse.grading import classroom, code, inkernel, load, probe, report, wire  # noqa: E402
 
 NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
 
@@ -473,7 +473,7 @@ def test_cli_every_classroom_step_fails_on_another_lessons_notebook(tmp_path):
 
     (tmp_path / "03_batch_norm.ipynb").write_bytes(corpus._dump(
         corpus.stub_notebook("00_start_here")))
-    workflow = report.classroom_workflow("03_batch_norm", "pip install .")
+    workflow = classroom.classroom_workflow("03_batch_norm", "pip install .")
     commands = re.findall(r"command: normcourse grade (.*)", workflow)
     assert len(commands) == 15
     for command in commands[:2]:  # each step is the same command with another --exercise
@@ -524,7 +524,7 @@ def test_every_option_in_the_teachers_docs_exists():
 def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
     from helpers.exercises import lesson_exercises
 
-    text = report.classroom_workflow(corpus.LESSON, "pip install .")
+    text = classroom.classroom_workflow(corpus.LESSON, "pip install .")
     for ex in lesson_exercises(corpus.LESSON):
         # the lesson is passed explicitly: another lesson's notebook renamed is an error
         assert (f"normcourse grade {corpus.LESSON}.ipynb --lesson {corpus.LESSON} "
@@ -557,7 +557,7 @@ def test_github_classroom_workflow_grades_in_the_sandbox():
     from normcourse.cli import build_parser
 
     yaml = pytest.importorskip("yaml")
-    steps = yaml.safe_load(report.classroom_workflow("03_batch_norm", "pip install 'a: b' #x")
+    steps = yaml.safe_load(classroom.classroom_workflow("03_batch_norm", "pip install 'a: b' #x")
                            )["jobs"]["run-autograding-tests"]["steps"]
     names = [s["name"] for s in steps]
     install = next(i for i, s in enumerate(steps) if "bubblewrap" in s.get("run", ""))
