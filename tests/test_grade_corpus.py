@@ -217,3 +217,40 @@ def test_one_deadline_covers_the_cells_and_the_function_calls(tmp_path):
     after = r.exercises[cut[0] + 1:]
     assert after and all(e.status == "error" and "not graded: the submission reached its 12 s "
                          "time limit" in e.summary for e in after), said
+
+
+# --------------------------------------------------------------------------- grader memory
+
+GRADE_AND_MEASURE = r'''
+import json, re, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, resource.getrlimit(resource.RLIMIT_AS)[1]))
+from normcourse.grade import Limits, grade_submission
+r = grade_submission(sys.argv[1], Limits(timeout=120, cell_timeout=20))
+with open("/proc/self/status") as f:  # this process's peak (ru_maxrss counts the parent's too)
+    peak = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
+print(json.dumps({"graded": r.graded, "error": r.error, "score": r.score, "notes": r.notes,
+                  "rss_mb": peak}))
+'''
+
+
+def test_a_44_mb_code_cell_leaves_the_grader_small(tmp_path):
+    """Found by attack: the solution plus one 44 MB cell `x = [1,1,...]` drove the grader to
+    20.8 GB (ast.parse in its own process, once per exercise). Now the cell is reported, not
+    parsed, and not run; the grader (held here to 4 GB of address space, so that the old code
+    fails instead of filling the machine) stays under 500 MB. Figures: bench_grade.py."""
+    import json
+    import subprocess
+
+    nb = corpus._insert_after(corpus.solution_notebook(), "ex1_concept_scale_test",
+                              "x = [" + "1," * 22_000_000 + "]")
+    path = tmp_path / "big.ipynb"
+    path.write_bytes(corpus._dump(nb))
+    assert path.stat().st_size > 44_000_000
+    p = subprocess.run([sys.executable, "-c", GRADE_AND_MEASURE, str(path)], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    assert r["graded"] and r["score"] == corpus.MAX, r
+    assert any("code cell 10 was not run: its code is 44,000,006 characters long" in n
+               for n in r["notes"]), r["notes"]
+    assert r["rss_mb"] < 500, r

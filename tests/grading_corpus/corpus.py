@@ -1107,6 +1107,118 @@ L4_CASES += [
 ]
 
 
+# --------------------------------------------------------------------------- issue 17
+# Attacks on the grader's memory and on the own-work verdict (found on main 0a530e6). The
+# outputs (a lone surrogate, Markdown injection) are checked in tests/test_grade.py, the
+# Gradescope upload of several notebooks in tests/test_gradescope.py, and the grader's
+# memory on a 44 MB notebook in tests/test_grade_corpus.py and benchmarks/bench_grade.py.
+
+
+def _course_source(module: str = "l01", function: str | None = None) -> str:
+    """The text of the course's own answer module (or of one function in it), as pasted."""
+    import inspect
+
+    import helpers.answers
+
+    path = Path(helpers.answers.__file__).parent / f"{module}.py"
+    if function is None:
+        return path.read_text(encoding="utf-8")
+    import importlib
+
+    return inspect.getsource(getattr(importlib.import_module(f"helpers.answers.{module}"),
+                                     function))
+
+
+def _pasted_module(nb):
+    """Every exercise cell replaced by the whole text of helpers/answers/l01.py."""
+    for ex_id in IDS[:3]:
+        _answer(nb, ex_id, _course_source())
+    return _answer(nb, "ex1_concept_scale", SOLUTIONS["ex1_concept_scale"][1])
+
+
+def _many_cells(nb):
+    nb.cells += [new_code_cell("x = 1") for _ in range(5_001)]
+    return nb
+
+
+def _deep_json():
+    text = _dump(solution_notebook()).decode()
+    return text.replace('"metadata": {', '"metadata": {"junk": ' + "[" * 100_000
+                        + "]" * 100_000 + ", ", 1).encode()
+
+
+def _copy_before_the_exercise(nb):
+    nb.cells.insert(_cell_index(nb, "ex1_gradient"), new_code_cell(
+        _course_source("l01", "mse_gradient")))
+    return nb
+
+
+def _surrogate_in_source():
+    """The gradient's docstring holds a lone surrogate (a JSON escape no editor writes)."""
+    nb = json.loads(_dump(solution_notebook()))
+    cell = nb["cells"][_cell_index(solution_notebook(), "ex1_gradient")]
+    cell["source"] = "".join(cell["source"]).replace("Gradient of", "Gradient \ud800 of")
+    return json.dumps(nb).encode()
+
+
+BIG_CELL = "x = [" + "1," * 75_000 + "]"  # 150,006 characters: over the grader's cell limit
+ALIASED_COPY = """_course_gradient = mse_gradient
+def mse_gradient(X, y, w, b):
+    return _course_gradient(X, y, w, b)"""
+ISSUE17_CASES = [
+    # found by attack: one 44 MB cell `x = [1,1,...]` drove the grader to 20.8 GB (ast.parse
+    # in its own process, for each exercise); now a cell over 100,000 characters is not parsed
+    # and not run, with a note
+    CorpusCase("attack_big_code_cell", "the solution, plus a cell of 150,000 characters of "
+               "`x = [1,1,...]` after the check cells", _sol(
+                   lambda nb: _insert_after(nb, "ex1_concept_scale_test", BIG_CELL)), MAX,
+               note="was not run: its code is 150,006 characters long"),
+    CorpusCase("attack_many_cells", "the solution plus 5,001 code cells", _sol(_many_cells),
+               error="cells, more than the 5,000 the grader reads"),
+    # found by attack: "the grader failed on this file (UnicodeEncodeError ...)"; now that
+    # cell is not run, with a note, and the rest is graded
+    CorpusCase("attack_surrogate_in_source", "a lone surrogate in the gradient's docstring",
+               _surrogate_in_source, MAX - 2, statuses={"ex1_gradient": "error",
+                                                         "ex1_max_lr": "passed"},
+               note="holds a character that no Python source can hold (\\ud800"),
+    CorpusCase("attack_deep_json", "JSON nested 100,000 levels deep in the notebook's metadata",
+               _deep_json, error="JSON nested too deeply"),
+    # found by attack: the stubs replaced by the text of helpers/answers/l01.py scored 7/7
+    # (21/21 on lesson 3) while the learner's check said "uses the course's own implementation"
+    CorpusCase("attack_pasted_course_module", "every exercise cell replaced by the text of the "
+               "course's answer module helpers/answers/l01.py", _les(_pasted_module), 1,
+               statuses={"ex1_gradient": "failed", "ex1_measure_lr": "failed",
+                         "ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+               messages={"ex1_gradient": USED.format("mse_gradient"),
+                         "ex1_measure_lr": USED.format("measure_max_lr"),
+                         "ex1_max_lr": USED.format("max_stable_learning_rate")}),
+    CorpusCase("attack_pasted_course_function", "the gradient's exercise cell holds the text of "
+               "the course's mse_gradient", _sol(lambda nb: _answer(
+                   nb, "ex1_gradient", _course_source("l01", "mse_gradient"))), MAX - 2,
+               statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
+               messages={"ex1_gradient": USED.format("mse_gradient")}),
+    CorpusCase("attack_pasted_behind_an_alias", "the course's mse_gradient pasted in an earlier "
+               "cell, kept under another name; the exercise's own function calls it", _sol(
+                   lambda nb: _answer(nb, "ex1_gradient", ALIASED_COPY),
+                   _copy_before_the_exercise), MAX - 2,
+               statuses={"ex1_gradient": "failed", "ex1_measure_lr": "passed"},
+               messages={"ex1_gradient": USED.format("mse_gradient")}),
+    CorpusCase("attack_pasted_in_cell_magic", "the course's mse_gradient pasted under %%capture",
+               _sol(lambda nb: _answer(nb, "ex1_gradient", "%%capture\n" + _course_source(
+                   "l01", "mse_gradient"))), MAX - 2,
+               statuses={"ex1_gradient": "failed"},
+               messages={"ex1_gradient": USED.format("mse_gradient")}),
+    CorpusCase("attack_exec_course_string", "the course's mse_gradient made with exec of its "
+               "text, at run time (seen by the kernel-side second line)", _sol(
+                   lambda nb: _answer(nb, "ex1_gradient", "_ns = {'np': np}\nexec("
+                                      + repr(_course_source("l01", "mse_gradient"))
+                                      + ", _ns)\nmse_gradient = _ns['mse_gradient']")), MAX - 2,
+               statuses={"ex1_gradient": "failed"},
+               messages={"ex1_gradient": USED.format("mse_gradient")}),
+]
+CASES += ISSUE17_CASES
+
+
 def write_l4(folder: Path) -> dict:
     """Write the lesson-4 cases as ``NAME.ipynb``; returns {name: expected score}."""
     folder = Path(folder)
