@@ -39,12 +39,32 @@ def pytest_collect_file(file_path, parent):
     return kept
 
 
+#: the lessons whose whole-notebook checks (browser Run All, nbgrader, wheel runs) the
+#: default run repeats; every lesson gets them in ``pytest -m full`` (CONTRIBUTING.md).
+#: Every lesson is executed in the default run anyway: nbval re-runs each solution.
+CI_LESSONS = ("00_start_here", "06_modern_normalization")
+OPT_IN = ("exhaustive", "full")  # markers that run only when named in -m
+
+
+def _lesson_of(item) -> str | None:
+    for value in getattr(getattr(item, "callspec", None), "params", {}).values():
+        name = Path(str(value)).stem
+        if name[:2].isdigit() and name[2:3] == "_":
+            return name
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
-    """``exhaustive`` tests (10,000 seeds per exercise) run only when asked for by name in
-    ``-m`` (e.g. ``pytest -m exhaustive``): another ``-m`` expression leaves them out."""
-    if "exhaustive" in (config.getoption("markexpr") or ""):
-        return
-    dropped = [i for i in items if i.get_closest_marker("exhaustive")]
+    """A ``per_lesson`` test is ``full`` for the lessons outside CI_LESSONS. ``exhaustive``
+    (10,000 seeds per exercise) and ``full`` tests run only when asked for by name in ``-m``
+    (e.g. ``pytest -m full``): another ``-m`` expression leaves them out."""
+    for item in items:
+        if item.get_closest_marker("per_lesson") and _lesson_of(item) not in CI_LESSONS:
+            item.add_marker(pytest.mark.full)
+    asked = config.getoption("markexpr") or ""
+    dropped = [i for i in items if any(i.get_closest_marker(m) and m not in asked
+                                       for m in OPT_IN)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = [i for i in items if not i.get_closest_marker("exhaustive")]
+        gone = {id(i) for i in dropped}
+        items[:] = [i for i in items if id(i) not in gone]

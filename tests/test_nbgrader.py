@@ -7,7 +7,8 @@ In a temporary nbgrader course folder:
   dropping what nbgrader adds: checksums, cell_type, deletable/editable flags
   and fresh cell ids);
 - ``nbgrader autograde`` gives every solution full points, and the untouched start-here
-  lesson zero on every autograded cell.
+  lesson zero on every autograded cell (the default run autogrades conftest.CI_LESSONS,
+  ``pytest -m full`` every lesson).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def _cell_scores(course: Path, assignment: str, notebook: str, student: str) -> 
 UNTOUCHED = {"00_start_here"}
 
 
+@pytest.mark.per_lesson
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
 def test_autograde_full_points_for_solution_zero_for_lesson(course, solution):
     lesson = ROOT / "lessons" / solution.name

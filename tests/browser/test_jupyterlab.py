@@ -48,6 +48,7 @@ def _report(path, problems, nb) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.per_lesson
 @pytest.mark.parametrize("path", _params(LESSONS, "lessons"))
 def test_run_all(path, open_notebook, screenshots, record_property):
     kind = "solution" if path.startswith("solutions/") else "lesson"

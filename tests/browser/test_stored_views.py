@@ -47,6 +47,7 @@ def test_stored_figures_visible(path, open_notebook, screenshots):
     assert not problems, _report(path, problems, nb)
 
 
+@pytest.mark.per_lesson
 @pytest.mark.parametrize("path", _params(SOLUTIONS, "solutions"))
 def test_stored_widgets_visible_when_trusted(path, lab, open_notebook, screenshots):
     """Trusted (File > Trust Notebook), not run: the widgets come back from the widget
