@@ -467,3 +467,23 @@ def test_the_textbook_formula_alone_fails_where_the_measurement_passes(seed):
         with pytest.raises(Mismatch):
             ex.judge(extreme, fn(*extreme.args))
     ex.judge(extreme, l06.coupling_experiment(*extreme.args))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_judges_closed_form_matches_finite_differences(seed):
+    """The judge's RMSNorm backward reference (closed form, no finite differences) against
+    central differences of the forward pass, for X and for γ, on every small case's shapes
+    and a large ε (where ε is not negligible against the mean square)."""
+    from helpers.core.gradcheck import numerical_gradient, rel_error
+    from helpers.exercises.l06_rms import closed_form_backward
+    rng = np.random.default_rng(seed)
+    for shape, eps in (((3, 4), 1e-6), ((2, 3, 5), 1e-6), ((4, 6), 0.5), ((1, 7), 1e-6)):
+        X, dout = rng.normal(size=shape) * rng.uniform(0.2, 3.0), rng.normal(size=shape)
+        gamma = rng.uniform(0.5, 2.0, size=shape[-1])
+
+        def loss():
+            return float((dout * gamma * X / np.sqrt((X * X).mean(-1, keepdims=True) + eps)).sum())
+        rms = np.sqrt((X * X).mean(-1, keepdims=True) + eps)
+        dX, dgamma = closed_form_backward(dout, X, gamma, rms)
+        assert rel_error(dX, numerical_gradient(loss, X)) < 1e-8
+        assert rel_error(dgamma, numerical_gradient(loss, gamma)) < 1e-8
