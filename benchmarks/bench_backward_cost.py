@@ -115,7 +115,7 @@ def cost_table(runs):
     for layer, ways in WAYS.items():
         for shape in (SHAPES[layer], SHAPES["square"]):
             dout, cache = _case(layer, shape)
-            forward = statistics.median(calling.forward_seconds(calling.AXES[layer], cache,
+            forward = statistics.median(calling.forward_seconds(layer, cache[0],
                                                                 time.perf_counter) * 1000
                                         for _ in range(runs))
             where = f"| {layer} | {shape[0]} × {shape[1]} |"

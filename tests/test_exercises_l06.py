@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from helpers.answers import l06
+from helpers.checking.expect import Mismatch
 from helpers.checking.verdict import CheckFailed, NotDoneYet, failed_messages
 from helpers.exercises import check, evaluate, get_exercise, lesson_exercises, predict, reveal
 from helpers.exercises.l06_coupling import coupling_cases
@@ -39,14 +40,16 @@ def normalize_by_loops(X, axes, eps=1e-5):
 
 
 def rmsnorm_backward_by_jacobian(dout, cache):
-    """dX from the full Jacobian of each example, dgamma from the definition."""
+    """dX from the Jacobian of each example, J = I/r − x·xᵀ/(D·r³) (symmetric), applied to
+    dout·γ one example at a time without forming it (a D × D matrix per example would take
+    far more than the cost judge's forward passes on the large case); dgamma from the
+    definition."""
     X, x_hat, rms, gamma = cache
     D = X.shape[-1]
     flat_x, flat_d, flat_r = X.reshape(-1, D), (dout * gamma).reshape(-1, D), rms.reshape(-1)
     dX = np.empty_like(flat_x)
     for i, (x, d, r) in enumerate(zip(flat_x, flat_d, flat_r, strict=True)):
-        J = np.eye(D) / r - np.outer(x, x) / (D * r**3)  # d x_hat / dx
-        dX[i] = J.T @ d
+        dX[i] = d / r - x * (x @ d) / (D * r**3)
     return dX.reshape(X.shape), (dout * x_hat).sum(axis=tuple(range(X.ndim - 1)))
 
 
@@ -106,7 +109,7 @@ def test_normalize_mistakes():
     _fails_with("ex6_normalize", lambda X, axes, eps=1e-5: (X - X.mean(axes, keepdims=True))
                 / (X.std(axes, keepdims=True) + eps), "under the root")
     _fails_with("ex6_normalize", lambda X, axes, eps=1e-5: (X - X.mean()) / np.sqrt(X.var() + eps),
-                "axis=None")
+                "whole array")
     _fails_with("ex6_normalize", lambda X, axes, eps=1e-5: l06.normalize(X, axes[:1], eps),
                 "only")
     _fails_with("ex6_normalize", lambda X, axes, eps=1e-5: l06.normalize(
@@ -207,7 +210,7 @@ def test_rmsnorm_forward_mistakes():
     _fails_with("ex6_rms_forward", by_sum, "*sum*")
     _fails_with("ex6_rms_forward", eps_outside, "inside the root")
     _fails_with("ex6_rms_forward", wrong_axis, "last axis")
-    _fails_with("ex6_rms_forward", flat_rms, "keepdims")
+    _fails_with("ex6_rms_forward", flat_rms, "with size 1")
 
 
 def test_rmsnorm_backward_mistakes():
@@ -347,3 +350,140 @@ def test_a_prediction_is_an_ordinary_exercise_spec():
                                 {"a": "yes", "b": "no"})
     assert custom.option("b") == "no" and custom.option("z") == ""
     assert "a" in custom.hints[0]
+
+
+# ------------------------------------------------------------------ issue 18's rules
+
+
+def _numerical_rmsnorm_backward(dout, cache):
+    """Central differences moving one feature of every example at once (each example's loss
+    kept apart): 2·D forward passes, the cheapest finite-difference dX there is."""
+    X, x_hat, rms, gamma = cache
+    X, D = np.array(X, dtype=float), X.shape[-1]
+    eps = float((rms * rms - (X * X).mean(axis=-1, keepdims=True)).mean())
+
+    def losses(A):
+        return (dout * gamma * A / np.sqrt((A * A).mean(axis=-1, keepdims=True) + eps)).sum(-1)
+    dX = np.zeros_like(X)
+    for j in range(D):
+        e = np.zeros(D)
+        e[j] = 1e-5
+        dX[..., j] = (losses(X + e) - losses(X - e)) / 2e-5
+    return dX, (dout * x_hat).reshape(-1, D).sum(0)
+
+
+def test_a_numerical_rmsnorm_backward_fails_on_its_cost():
+    """Without the large first case a finite-difference dX passed every case (its error,
+    ~1e-10, is far below the tolerance)."""
+    report = evaluate("ex6_rms_backward", _numerical_rmsnorm_backward)
+    assert report.status == "failed"
+    big = report.results[0]
+    assert not big.passed and big.mistake == "numerical-gradient", report.to_text()
+    assert "looks like a numerical gradient" in big.message
+    assert all(r.passed for r in report.results[1:]), report.to_text()
+
+
+def _rms_backward(r=None, reduce=np.mean, sign=1.0, dgamma_of=None):
+    """RMSNorm's backward pass with one piece changed: the rms used (from X, the cache's ε
+    unknown), the reduction of the second term, the sign, what dgamma sums."""
+    def rmsnorm_backward(dout, cache):
+        X, x_hat, rms, gamma = cache
+        s = rms if r is None else r(X)
+        d = dout * gamma
+        dX = sign * (d - x_hat * reduce(d * x_hat, axis=-1, keepdims=True)) / s
+        return dX, (dout * (x_hat if dgamma_of is None else X)).reshape(-1, X.shape[-1]).sum(0)
+    return rmsnorm_backward
+
+
+@pytest.mark.parametrize("fn, mistake, phrase", [
+    (_rms_backward(r=lambda X: np.sqrt((X * X).mean(-1, keepdims=True))), "no-eps", "ε out"),
+    (_rms_backward(r=lambda X: np.sqrt((X * X).mean(-1, keepdims=True) + 1e-6)),
+     "hard-coded-eps", "ε = 1e-6"),
+    (_rms_backward(sign=-1.0), "wrong-sign", "sign is flipped"),
+    (_rms_backward(reduce=np.sum), "sums-not-means", "should average"),
+    (_rms_backward(dgamma_of="X"), "dgamma-uses-X", "sums dout·X"),
+])
+def test_rmsnorm_backward_mistakes_have_ids(fn, mistake, phrase):
+    report = evaluate("ex6_rms_backward", fn)
+    assert report.status == "failed"
+    named = [r for r in report.results if r.mistake == mistake]
+    assert named and phrase in named[0].message, report.to_text()
+
+
+def test_named_mistakes_carry_ids():
+    """Each named mistake of lesson 6 is reported with its short id (the grader's logs and
+    the corpus count them)."""
+    right = l06.family_axes()
+    cases = [
+        ("ex6_normalize", lambda X, axes, eps=1e-5: (X - X.mean()) / np.sqrt(X.var() + eps),
+         "whole-array"),
+        ("ex6_axes", lambda: {**right, "batch": (0,)}, "batch-per-pixel"),
+        ("ex6_groupnorm", lambda X, G, gamma, beta, eps=1e-5: gamma.reshape(1, -1, 1, 1)
+         * l06.normalize(X, (2, 3), eps) + beta.reshape(1, -1, 1, 1), "instance-norm"),
+        ("ex6_rms_forward", lambda X, gamma, eps=1e-6: l06.rmsnorm_forward(X - X.mean(
+            -1, keepdims=True), gamma, eps), "centred"),
+    ]
+    for exercise_id, fn, mistake in cases:
+        report = evaluate(exercise_id, fn)
+        assert mistake in {r.mistake for r in report.results}, report.to_text()
+
+
+def test_lesson6_shortcuts_are_listed():
+    """Issue 18, item 2 (listed for the guard; every name exists: test_exercises_l03)."""
+    shortcuts = {e.id: e.shortcuts for e in lesson_exercises(LESSON)}
+    assert "core.gradcheck:numerical_gradient" in shortcuts["ex6_rms_backward"]
+    assert "core.batched:Norm" in shortcuts["ex6_normalize"]
+    for ex_id in ("ex6_normalize", "ex6_bn2d", "ex6_groupnorm", "ex6_rms_forward",
+                  "ex6_rms_backward"):
+        assert "core.data:torch_reference" in shortcuts[ex_id], ex_id
+
+
+def _textbook(kind, c):
+    """A spread from a formula, no batches run: c/√B or c/√(B − 1), or the delta method's
+    √((1 + z²/2)/B) for a normal pool (z: example i's z-score per feature)."""
+    def coupling_experiment(pool, i):
+        B = np.array([2, 4, 8, 16, 32, 64], dtype=float)
+        if kind == "delta":
+            z = (pool[i] - pool.mean(0)) / pool.std(0)
+            spread = np.sqrt((1 + z[None] ** 2 / 2) / B[:, None]).mean(axis=1)
+        else:
+            spread = c / np.sqrt(B if kind == "B" else B - 1)
+        return {"batch_sizes": [int(b) for b in B], "n_draws": 200, "seed": 0,
+                "spread": [float(s) for s in spread]}
+    return coupling_experiment
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_textbook_formula_alone_fails_where_the_measurement_passes(seed):
+    """Issue 18, item 4: a case where the formula gives the wrong number and the experiment
+    the right one. On the extreme example (the largest in every feature) every formula
+    c/√B or c/√(B − 1), whatever c, and the delta method are refused, at the loosest
+    tolerance (200 draws); the measurement passes on the same case."""
+    ex = get_exercise("ex6_coupling")
+    extreme = next(c for c in ex.cases(np.random.default_rng(seed)) if "largest" in c.name)
+    formulas = [_textbook("delta", 0)] + [_textbook(kind, c) for kind in ("B", "B-1")
+                                          for c in np.linspace(0.05, 2.0, 40)]
+    for fn in formulas:
+        with pytest.raises(Mismatch):
+            ex.judge(extreme, fn(*extreme.args))
+    ex.judge(extreme, l06.coupling_experiment(*extreme.args))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_judges_closed_form_matches_finite_differences(seed):
+    """The judge's RMSNorm backward reference (closed form, no finite differences) against
+    central differences of the forward pass, for X and for γ, on every small case's shapes
+    and a large ε (where ε is not negligible against the mean square)."""
+    from helpers.core.gradcheck import numerical_gradient, rel_error
+    from helpers.exercises.l06_rms import closed_form_backward
+    rng = np.random.default_rng(seed)
+    for shape, eps in (((3, 4), 1e-6), ((2, 3, 5), 1e-6), ((4, 6), 0.5), ((1, 7), 1e-6)):
+        X, dout = rng.normal(size=shape) * rng.uniform(0.2, 3.0), rng.normal(size=shape)
+        gamma = rng.uniform(0.5, 2.0, size=shape[-1])
+
+        def loss(X=X, dout=dout, gamma=gamma, eps=eps):  # reads X and γ, changed in place
+            return float((dout * gamma * X / np.sqrt((X * X).mean(-1, keepdims=True) + eps)).sum())
+        rms = np.sqrt((X * X).mean(-1, keepdims=True) + eps)
+        dX, dgamma = closed_form_backward(dout, X, gamma, rms)
+        assert rel_error(dX, numerical_gradient(loss, X)) < 1e-8
+        assert rel_error(dgamma, numerical_gradient(loss, gamma)) < 1e-8

@@ -25,11 +25,10 @@ CASE_TIME_LIMIT = 120.0  # s, per case in the learner's check: the grader's --ce
 #: markers of :attr:`Outcome.error` for what happened here (the judge words the message)
 OUT_OF_TIME, TOO_SLOW, WRITES_INPUT, NOT_WRITTEN = "OutOfTime", "TooSlow", "WritesInput", \
     "NotWritten"
-#: kwargs[COST_KEY] = [layer, seed, n, d]: a backward pass's large case, drawn where it is
-#: used (the grader sends 4 numbers, not megabytes); the call may take MAX_FORWARDS forward
-#: passes of the layer ("batchnorm", "layernorm") at most
+#: kwargs[COST_KEY] = [layer, seed, n, d]: a backward pass's large case, drawn where it is used
+#: (4 numbers sent, not megabytes); the call may take MAX_FORWARDS forward passes of the layer
 COST_KEY, MAX_FORWARDS = "__cost__", 200  # K: benchmarks/bench_backward_cost.py
-AXES = {"batchnorm": 0, "layernorm": 1}
+AXES = {"batchnorm": 0, "layernorm": 1, "rmsnorm": 1}  # RMSNorm's forward does not centre
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,9 @@ def cost_inputs(layer: str, seed: int, n: int, d: int) -> tuple:
     rng, axis = np.random.default_rng(seed), AXES[layer]
     X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=d) + rng.normal(size=d)
     gamma, dout = rng.uniform(0.5, 2.0, size=d), rng.normal(size=(n, d))
+    if layer == "rmsnorm":  # cache (X, x_hat, rms, gamma), ε = 1e-6 (lesson 6)
+        rms = np.sqrt((X * X).mean(axis=1, keepdims=True) + 1e-6)
+        return dout, (X, X / rms, rms, gamma)
     mean, var = X.mean(axis=axis, keepdims=axis == 1), X.var(axis=axis, keepdims=axis == 1)
     return dout, (X, (X - mean) / np.sqrt(var + 1e-5), mean, var, gamma, 1e-5)
 
@@ -158,8 +160,7 @@ def to_plain(value):
 def _copy(value, frozen: bool = True):
     """A copy for one call; ``frozen``: numeric arrays (also nested) over immutable bytes."""
     if isinstance(value, np.ndarray) and value.dtype.kind in "biufc" and frozen:
-        data = np.ascontiguousarray(value).tobytes()
-        return np.frombuffer(data, dtype=value.dtype).reshape(value.shape)
+        return np.frombuffer(np.ascontiguousarray(value).tobytes(), value.dtype).reshape(value.shape)
     if type(value) in (tuple, list):
         return type(value)(_copy(v, frozen) for v in value)
     if type(value) is dict:
@@ -244,13 +245,13 @@ def _not_written(fn, exc) -> str:
         else code.co_name
 
 
-def forward_seconds(axis: int, cache, clock) -> float:
-    """The unit of a backward pass's cost: seconds a plain layer takes on a cache's X."""
-    X, gamma, eps, times = np.asarray(cache[0], float), np.asarray(cache[4]), cache[5], []
+def forward_seconds(layer: str, X, clock) -> float:
+    """The unit of a backward pass's cost: seconds the plain ``layer`` takes on X."""
+    X, axis, gamma, times = np.asarray(X, float), AXES[layer], np.ones(np.shape(X)[1]), []
     for _ in range(5):
         start = clock()
-        xc = X - X.mean(axis=axis, keepdims=True)
-        gamma * (xc / ((xc * xc).mean(axis=axis, keepdims=True) + eps) ** 0.5)
+        xc = X if layer == "rmsnorm" else X - X.mean(axis=axis, keepdims=True)
+        gamma * (xc / ((xc * xc).mean(axis=axis, keepdims=True) + 1e-5) ** 0.5)
         times.append(clock() - start)
     return max(min(times), 1e-4)
 
@@ -271,20 +272,19 @@ def run_case(fn, case: Case, time_limit: float | None = None) -> Outcome:
     raises but KeyboardInterrupt); stop it after ``time_limit`` s, or MAX_FORWARDS forward
     passes (best of 3 tries) for a :data:`COST_KEY` case."""
     kwargs_in, clock, args_in = case.call_kwargs, _clock(), case.call_args
-    axis = AXES.get((case.kwargs.get(COST_KEY) or [None])[0])
+    layer = (case.kwargs.get(COST_KEY) or [None])[0]  # None, or a cost case's layer
     names = tuple(_arg_names(fn, len(args_in)) + list(kwargs_in))
-    if axis is not None and clock is None:
+    if layer is not None and clock is None:
         return Outcome("raised", error=f"{TOO_SLOW}: time.perf_counter was replaced")
-    for _ in range(1 if axis is None else 3):
-        args = tuple(_copy(a) for a in args_in)  # the case itself is never touched
-        kwargs = {k: _copy(v) for k, v in kwargs_in.items()}
-        one = 0.0 if axis is None else forward_seconds(axis, args_in[1], clock)
+    for _ in range(1 if layer is None else 3):
+        args, kwargs = tuple(_copy(a) for a in args_in), {k: _copy(v) for k, v in kwargs_in.items()}
+        one = 0.0 if layer is None else forward_seconds(layer, args_in[1][0], clock)
         what, value, taken = _call(fn, args, kwargs, MAX_FORWARDS * one or time_limit)
-        if what != "timeout" or axis is None:
+        if what != "timeout" or layer is None:
             break
     if what == "timeout":
         return Outcome("raised", error=f"{TOO_SLOW}: {taken * 1e3:.3g} ms, more than "
-                       f"{MAX_FORWARDS} forward passes of {one * 1e3:.2g} ms" if axis is not None
+                       f"{MAX_FORWARDS} forward passes of {one * 1e3:.2g} ms" if layer is not None
                        else f"{OUT_OF_TIME}: {time_limit:g}")
     error = describe_exception(value) if what == "raised" else ""
     if what == "raised" and isinstance(value, NotImplementedError):

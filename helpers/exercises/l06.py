@@ -6,7 +6,7 @@ group norm (:mod:`helpers.exercises.l06_axes`), RMSNorm forward and backward
 (:mod:`helpers.exercises.l06_rms`), the batch-coupling experiment the learner designs
 (:mod:`helpers.exercises.l06_coupling`), and three predictions (0 points, recorded as
 made: :mod:`helpers.exercises.predict`). Every function exercise has three hint tiers:
-a nudge (no formula), the formula, near-code.
+a nudge (no formula), the formula (no code), near-code.
 """
 
 from __future__ import annotations
@@ -18,6 +18,13 @@ import helpers.exercises.l06_rms as rms
 from helpers.exercises.predict import prediction
 from helpers.exercises.spec import Exercise
 
+#: course functions that compute these answers (``Exercise.shortcuts``): the layers that
+#: normalize over any axes (lesson 6's batched ``Norm``, lessons 3-4's ``BatchNorm`` and
+#: ``LayerNorm`` on a reshaped block), PyTorch's stored numbers, the finite-difference tools
+NORM_LAYERS = ("core.batched:Norm", "core.nn:BatchNorm", "core.nn:LayerNorm")
+TORCH = ("core.data:torch_reference",)
+NUMERICAL = ("core.gradcheck:numerical_gradient", "core.gradcheck:gradient_check")
+
 EXERCISES = [
     Exercise(
         id="ex6_normalize",
@@ -26,11 +33,12 @@ EXERCISES = [
         points=2,
         cases=norms.normalize_cases,
         judge=norms.normalize_judge,
+        shortcuts=NORM_LAYERS + TORCH,
         hint=("Lesson 2's z-score, with the axes it averages over given as an argument. numpy's "
-              "mean and var take a tuple of axes, and keepdims=True keeps the result "
-              "broadcastable against X.",
-              "mean and biased variance over `axes` with keepdims=True, then (X − mean) / "
-              "√(var + eps).",
+              "mean and var accept a tuple of axes, and can keep the reduced axes with size 1 "
+              "so that the result broadcasts against X.",
+              "the mean and the biased variance over all the given axes at once, the reduced "
+              "axes kept with size 1; then (X − mean) / √(var + eps).",
               "mean = X.mean(axis=axes, keepdims=True); var = X.var(axis=axes, keepdims=True); "
               "return (X - mean) / np.sqrt(var + eps)"),
     ),
@@ -59,10 +67,12 @@ EXERCISES = [
         points=2,
         cases=norms.bn2d_cases,
         judge=norms.bn2d_judge,
+        shortcuts=NORM_LAYERS + TORCH,
         hint=("Your normalize with batch norm's axes from exercise 2, then one γ and one β per "
               "channel. Careful: an array of shape (C,) broadcasts against the *last* axis.",
-              "mean and var over (0, 2, 3) (shape (C,)); x_hat = normalize(X, (0, 2, 3), eps); "
-              "out = γ·x_hat + β with γ and β reshaped to (1, C, 1, 1).",
+              "mean and var: one per channel over the axes (0, 2, 3), shape (C,); x_hat: your "
+              "normalize over the same axes with the same eps; out = γ·x_hat + β with γ and β "
+              "reshaped to (1, C, 1, 1).",
               "mean, var = X.mean(axis=(0, 2, 3)), X.var(axis=(0, 2, 3)); x_hat = normalize(X, "
               "(0, 2, 3), eps); g, b = gamma.reshape(1, -1, 1, 1), beta.reshape(1, -1, 1, 1); "
               "return g * x_hat + b, (X, x_hat, mean, var, gamma, eps)"),
@@ -74,10 +84,11 @@ EXERCISES = [
         points=2,
         cases=norms.gn_cases,
         judge=norms.gn_judge,
+        shortcuts=NORM_LAYERS + TORCH,
         hint=("Give the groups an axis of their own with a reshape, normalize with group "
               "norm's axes from exercise 2, reshape back, then γ and β per channel.",
-              "X.reshape(N, G, C // G, H, W), normalize over (2, 3, 4), reshape to (N, C, H, W), "
-              "out = γ·x_hat + β with γ and β as (1, C, 1, 1).",
+              "reshape X to (N, G, C/G, H, W), normalize over the axes (2, 3, 4), reshape back "
+              "to (N, C, H, W), then out = γ·x_hat + β with γ and β as (1, C, 1, 1).",
               "N, C, H, W = X.shape; x_hat = normalize(X.reshape(N, G, C // G, H, W), (2, 3, 4), "
               "eps).reshape(X.shape); return gamma.reshape(1, -1, 1, 1) * x_hat + "
               "beta.reshape(1, -1, 1, 1)"),
@@ -89,10 +100,12 @@ EXERCISES = [
         points=1,
         cases=rms.forward_cases,
         judge=rms.forward_judge,
+        shortcuts=TORCH,
         hint=("Start from layer norm over the last axis and leave out the centering: what is "
               "left of 'the variance' when no mean is subtracted? There is no β.",
-              "rms = √(mean of X² over the last axis, keepdims=True, + eps); x_hat = X / rms; "
-              "out = γ·x_hat; cache = (X, x_hat, rms, gamma).",
+              "rms = √(mean of X² over the last axis + eps), the reduced axis kept with size 1 "
+              "so that it divides each example; x_hat = X / rms; out = γ·x_hat; cache = "
+              "(X, x_hat, rms, gamma).",
               "rms = np.sqrt((X ** 2).mean(axis=-1, keepdims=True) + eps); x_hat = X / rms; "
               "return gamma * x_hat, (X, x_hat, rms, gamma)"),
     ),
@@ -103,6 +116,7 @@ EXERCISES = [
         points=3,
         cases=rms.backward_cases,
         judge=rms.backward_judge,
+        shortcuts=NUMERICAL + TORCH,
         hint=("Lesson 3's derivation with one statistic instead of two: x_hat = X / rms, and "
               "rms depends on every feature of its example. Differentiate rms with respect to "
               "one feature x_j, then add the two ways x_j reaches the loss.",
@@ -141,12 +155,14 @@ EXERCISES = [
         points=3,
         cases=coupling.coupling_cases,
         judge=coupling.coupling_judge,
+        shortcuts=NORM_LAYERS,
         hint=("Keep example i fixed and draw its batch-mates again and again; each time run batch "
               "norm on the batch and keep example i's output. How much do those outputs vary? "
               "Repeat for every batch size you chose.",
-              "For each B: n_draws times, pick B − 1 different other rows (rng.choice(others, "
-              "B - 1, replace=False)), stack pool[i] on top, normalize over axis 0, keep row 0. "
-              "spread = the standard deviation over the draws, then the mean over the features.",
+              "For each B: n_draws times, draw B − 1 different rows among the other rows "
+              "(without replacement), put pool[i] first, normalize the batch over its examples "
+              "(axis 0) and keep the first row. spread = the standard deviation over the draws, "
+              "then the mean over the features.",
               "rng = np.random.default_rng(seed); others = np.delete(np.arange(len(pool)), i)\n"
               "for B in batch_sizes:\n    outs = [normalize(np.vstack([pool[i], pool[rng.choice("
               "others, B - 1, replace=False)]]), (0,))[0] for _ in range(n_draws)]\n"

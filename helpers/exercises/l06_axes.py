@@ -25,22 +25,27 @@ WHAT = {"batch": "one channel over the whole batch and every position",
         "layer": "everything one example holds",
         "instance": "one channel of one example",
         "group": "one group of channels of one example"}
-#: (name, wrong axes as a sorted tuple) -> why it is wrong
+#: (name, wrong axes as a sorted tuple) -> (mistake id, why it is wrong)
 WRONG = {
-    ("batch", (0,)): "that is one mean per (channel, row, column): per pixel. A conv layer uses "
-                     "the same filter at every position, so a channel is one feature seen "
-                     "everywhere; batch norm pools its positions too",
-    ("batch", (0, 1, 2, 3)): "one mean for the whole batch; batch norm keeps one per channel",
-    ("batch", (0, 1)): "that pools the channels and keeps the positions apart",
-    ("layer", (1,)): "that pools the channels of one position only",
-    ("layer", (0, 1, 2, 3)): "layer norm takes nothing from the other examples",
-    ("instance", (0, 2, 3)): "that is batch norm: instance norm takes nothing from the other "
-                             "examples",
-    ("instance", (1, 2, 3)): "that is layer norm: instance norm keeps the channels apart",
-    ("group", (2, 3)): "that keeps each channel of a group apart (instance norm on the "
-                       "reshaped block)",
-    ("group", (1, 2, 3, 4)): "that pools every group: layer norm",
-    ("group", (0, 2, 3, 4)): "group norm takes nothing from the other examples",
+    ("batch", (0,)): ("per-pixel", "that is one mean per (channel, row, column): per pixel. A "
+                      "conv layer uses the same filter at every position, so a channel is one "
+                      "feature seen everywhere; batch norm pools its positions too"),
+    ("batch", (0, 1, 2, 3)): ("whole-batch", "one mean for the whole batch; batch norm keeps one "
+                              "per channel"),
+    ("batch", (0, 1)): ("channels-pooled", "that pools the channels and keeps the positions "
+                        "apart"),
+    ("layer", (1,)): ("one-position", "that pools the channels of one position only"),
+    ("layer", (0, 1, 2, 3)): ("batch-pooled", "layer norm takes nothing from the other "
+                              "examples"),
+    ("instance", (0, 2, 3)): ("is-batch-norm", "that is batch norm: instance norm takes nothing "
+                              "from the other examples"),
+    ("instance", (1, 2, 3)): ("is-layer-norm", "that is layer norm: instance norm keeps the "
+                              "channels apart"),
+    ("group", (2, 3)): ("is-instance-norm", "that keeps each channel of a group apart (instance "
+                        "norm on the reshaped block)"),
+    ("group", (1, 2, 3, 4)): ("is-layer-norm", "that pools every group: layer norm"),
+    ("group", (0, 2, 3, 4)): ("batch-pooled", "group norm takes nothing from the other "
+                              "examples"),
 }
 
 
@@ -74,5 +79,7 @@ def axes_judge(case, value):
         axes = _as_axes(value[name], name, ndim)
         if axes != right:
             where = ("(N, G, C/G, H, W)" if name == "group" else "(N, C, H, W)")
-            why = WRONG.get((name, axes), f"one statistic of {name} norm covers {WHAT[name]}")
-            raise Mismatch(f"{name}: {tuple(value[name])} on {where}: {why}")
+            mistake, why = WRONG.get((name, axes),
+                                     ("", f"one statistic of {name} norm covers {WHAT[name]}"))
+            raise Mismatch(f"{name}: {tuple(value[name])} on {where}: {why}",
+                           f"{name}-{mistake}" if mistake else "")

@@ -39,12 +39,17 @@ def coupling_cases(rng):
 
 
 def judge_spread(pool, i, batch_sizes, n_draws, seed=20260, eps=1e-5):
-    """The judge's own measurement (its draws, its seed)."""
+    """The judge's own measurement (its draws, its seed). Each draw ranks the other rows by
+    random keys once: its B − 1 smallest keys are a uniform random set of B − 1 batch-mates
+    for every B (the batch sizes share draws, which leaves each one's spread unbiased)."""
     rng = np.random.default_rng(seed)
     others = np.delete(np.arange(len(pool)), i)
+    keys, most = rng.random((n_draws, len(others))), max(batch_sizes) - 1
+    first = np.argpartition(keys, most - 1, axis=1)[:, :most]  # the `most` smallest, unordered
+    ranked = np.take_along_axis(first, np.take_along_axis(keys, first, 1).argsort(axis=1), 1)
     out = []
     for B in batch_sizes:
-        picks = np.argpartition(rng.random((n_draws, len(others))), B - 2, axis=1)[:, :B - 1]
+        picks = ranked[:, :B - 1]
         batch = np.concatenate([np.broadcast_to(pool[i], (n_draws, 1, pool.shape[1])),
                                 pool[others[picks]]], axis=1)
         mean = batch.mean(axis=1)
@@ -105,13 +110,14 @@ def coupling_judge(case, value):
     if (spread > 0).all() and np.allclose(law, law[0], rtol=1e-6):
         raise Mismatch("your spreads fall exactly like 1/√B: the rule of thumb, not a "
                        f"measurement. Measured, B = {sizes[k]} gives {ref[k]:.3f} (yours "
-                       f"{spread[k]:.3f}); run the batches for every batch size")
-    hint = ""
+                       f"{spread[k]:.3f}); run the batches for every batch size",
+                       "rule-of-thumb")
+    hint, mistake = "", ""
     if sizes[k] == 2 and ref[k] < 0.5 < spread[k]:
-        hint = (" At B = 2 batch norm's output is ±1 (which sign depends only on which of the "
-                "two is larger): how often does example i lose?")
+        hint, mistake = (" At B = 2 batch norm's output is ±1 (which sign depends only on which "
+                         "of the two is larger): how often does example i lose?"), "b2-sign"
     raise Mismatch(f"for B = {sizes[k]} you measured a spread of {spread[k]:.3f}; re-running your "
                    f"settings gives {ref[k]:.3f} (accepted: ±{allowed[k]:.3f} for {n_draws} "
                    f"draws). Is example i in every batch, its {sizes[k] - 1} batch-mates drawn "
                    f"from the other rows, and the standard deviation taken over the draws, "
-                   f"then averaged over the features?{hint}")
+                   f"then averaged over the features?{hint}", mistake)

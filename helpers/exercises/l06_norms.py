@@ -37,27 +37,30 @@ def _ints(values):
 
 
 def _mistakes(X, axes, eps, ref, got, what="you"):
-    """A sentence for a classic mistake that explains ``got``, or None."""
+    """(sentence, id) for a classic mistake that explains ``got``, or None."""
     with np.errstate(all="ignore"):
         variants = [
             (standardized(X, axes, eps, ddof=1), "used the unbiased variance (divide by n − 1); "
-             "the convention is the biased one (divide by the number of values averaged)"),
-            (standardized(X, axes, 0.0), f"forgot ε (here eps={eps:g})"),
+             "the convention is the biased one (divide by the number of values averaged)",
+             "unbiased-var"),
+            (standardized(X, axes, 0.0), f"forgot ε (here eps={eps:g})", "no-eps"),
             ((X - X.mean(axis=axes, keepdims=True)) / (X.std(axis=axes, keepdims=True) + eps),
-             "added ε to the standard deviation; it goes with the variance, under the root"),
-            (standardized(X, None, eps), "took one mean and one variance of the whole array "
-             "(axis=None); each slice over the given axes gets its own"),
+             "added ε to the standard deviation; it goes with the variance, under the root",
+             "eps-outside-sqrt"),
+            (standardized(X, None, eps), "took one mean and one variance of the whole array; "
+             "each slice over the given axes gets its own", "whole-array"),
             (standardized(X, axes[:1], eps) if len(axes) > 1 else None,
-             f"reduced over axis {axes[0]} only; the statistics run over every axis in axes "
-             "at once (numpy takes a tuple: axis=axes)"),
+             f"reduced over axis {axes[0]} only; the statistics run over all the given axes at "
+             "once (numpy's mean and var accept a tuple of axes)", "first-axis-only"),
         ]
         others = tuple(a for a in range(X.ndim) if a not in axes)
         if others:
             variants.append((standardized(X, others, eps), "normalized over the *other* axes: "
-                             "the mean runs over the axes listed, the others index the slices"))
-    for wrong, message in variants:
+                             "the mean runs over the axes listed, the others index the slices",
+                             "other-axes"))
+    for wrong, message, mistake in variants:
         if wrong is not None and not close(wrong, ref) and close(got, wrong):
-            return f"{what} {message}"
+            return f"{what} {message}", mistake
     return None
 
 
@@ -95,13 +98,13 @@ def normalize_judge(case, value):
     eps = case.kwargs.get("eps", 1e-5)
     if has_nonfinite(value, X.shape):
         raise Mismatch("your result contains NaN or inf: a slice whose values are all equal "
-                       "has variance 0, which ε is there for")
+                       "has variance 0, which ε is there for", "no-eps")
     got = expect_array(value, X.shape, "your result")
     ref = standardized(X, axes, eps) if case.expected is None else case.expected
     if not close(got, ref, rtol=1e-6, atol=1e-8):
-        message = _mistakes(X, axes, eps, ref, got)
-        if message:
-            raise Mismatch(message)
+        named = _mistakes(X, axes, eps, ref, got)
+        if named:
+            raise Mismatch(*named)
     expect_close(got, ref, "PyTorch's output" if case.expected is not None else "your result",
                  rtol=1e-6, atol=1e-8)
 
@@ -143,17 +146,18 @@ def bn2d_judge(case, value):
         x_hat = standardized(X, (0, 2, 3), eps)
         if X.shape[1] == X.shape[3] and close(out, gamma * x_hat + beta):
             raise Mismatch("γ and β were applied along the last axis (W): an array of shape "
-                           "(C,) broadcasts against the last axis; give it the shape (1, C, 1, 1)")
+                           "(C,) broadcasts against the last axis; give it the shape (1, C, 1, 1)",
+                           "gamma-last-axis")
         if close(out, _per_channel(beta) * x_hat + _per_channel(gamma)):
-            raise Mismatch("γ and β are swapped: out = γ·x_hat + β")
+            raise Mismatch("γ and β are swapped: out = γ·x_hat + β", "swapped")
         if close(out, _per_channel(gamma) * standardized(X, (0,), eps) + _per_channel(beta)):
             raise Mismatch("you took the statistics per pixel, over the N images only; a channel "
                            "is one filter used at every position, so its statistics pool the "
-                           "positions too")
-        message = _mistakes(X, (0, 2, 3), eps, standardized(X, (0, 2, 3), eps),
-                            (out - _per_channel(beta)) / _per_channel(gamma))
-        if message:
-            raise Mismatch(message)
+                           "positions too", "per-pixel")
+        named = _mistakes(X, (0, 2, 3), eps, standardized(X, (0, 2, 3), eps),
+                          (out - _per_channel(beta)) / _per_channel(gamma))
+        if named:
+            raise Mismatch(*named)
     expect_close(out, ref, "PyTorch's output" if case.expected is not None else "out",
                  rtol=1e-6, atol=1e-8)
     _check_cache(cache, X, gamma, eps)
@@ -213,29 +217,33 @@ def gn_judge(case, value):
         raise Mismatch("out contains NaN or inf")
     if np.shape(value) == (N, G, C // G, H, W):
         raise Mismatch(f"out has the grouped shape {np.shape(value)}: reshape it back to "
-                       f"(N, C, H, W) = {X.shape} before γ and β")
+                       f"(N, C, H, W) = {X.shape} before γ and β", "grouped-shape")
     out = expect_array(value, X.shape, "out")
     ref = gn_reference(X, G, gamma, beta, eps) if case.expected is None else case.expected
     if not close(out, ref, rtol=1e-6, atol=1e-8):
         mistakes = [
             (gn_reference(X, G, gamma, beta, eps, (N, C // G, G, H, W), (1, 3, 4)),
              "your groups take every G-th channel; a group is C/G *consecutive* channels: "
-             "reshape to (N, G, C/G, H, W), the group index first"),
+             "reshape to (N, G, C/G, H, W), the group index first", "interleaved-groups"),
             (gn_reference(X, G, gamma, beta, eps, axes=(3, 4)), "each channel was normalized "
-             "on its own (instance norm): one group's statistics pool its C/G channels too"),
+             "on its own (instance norm): one group's statistics pool its C/G channels too",
+             "instance-norm"),
             (gn_reference(X, G, gamma, beta, eps, axes=(0, 2, 3, 4)), "the statistics pooled "
-             "the examples of the batch; group norm takes each example on its own"),
+             "the examples of the batch; group norm takes each example on its own",
+             "batch-pooled"),
             (gn_reference(X, G, gamma, beta, eps, axes=(1, 2, 3, 4)), "that is layer norm: "
-             "one statistic per example over all its channels, not per group"),
-            (gn_reference(X, G, gamma, beta, 0.0), f"you forgot ε (here eps={eps:g})"),
-            (gn_reference(X, G, beta, gamma, eps), "γ and β are swapped: out = γ·x_hat + β"),
+             "one statistic per example over all its channels, not per group", "layer-norm"),
+            (gn_reference(X, G, gamma, beta, 0.0), f"you forgot ε (here eps={eps:g})",
+             "no-eps"),
+            (gn_reference(X, G, beta, gamma, eps), "γ and β are swapped: out = γ·x_hat + β",
+             "swapped"),
         ]
         if C == W:
             x_hat = gn_reference(X, G, np.ones(C), np.zeros(C), eps)
             mistakes.append((gamma * x_hat + beta, "γ and β were applied along the last axis "
-                             "(W): give them the shape (1, C, 1, 1)"))
-        for wrong, message in mistakes:
+                             "(W): give them the shape (1, C, 1, 1)", "gamma-last-axis"))
+        for wrong, message, mistake in mistakes:
             if not close(wrong, ref) and close(out, wrong):
-                raise Mismatch(message)
+                raise Mismatch(message, mistake)
     expect_close(out, ref, "PyTorch's output" if case.expected is not None else "out",
                  rtol=1e-6, atol=1e-8)

@@ -30,8 +30,8 @@ CACHE_NAMES = "(X, x_hat, mean, var, gamma, eps)"
 #: drawn where they are used, but dX and the inputs travel back to the grader), shaped so
 #: that an honest loop over rows or columns stays cheap and a finite-difference dX costs
 #: many forward passes even when it moves a whole row (batch norm: 2·N) or a whole column
-#: (layer norm: 2·D) at once (benchmarks/bench_backward_cost.py)
-COST_SHAPES = {"batchnorm": (256, 128), "layernorm": (16, 2048)}
+#: (layer norm, RMSNorm: 2·D) at once (benchmarks/bench_backward_cost.py)
+COST_SHAPES = {"batchnorm": (256, 128), "layernorm": (16, 2048), "rmsnorm": (16, 2048)}
 
 
 def cost_case(rng, layer):
