@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import atexit
 import secrets
-import shutil
 import signal
 import sys
 import threading
@@ -49,7 +48,7 @@ import numpy as np
 from helpers.checking.calling import Outcome
 from helpers.checking.verdict import CaseResult, Report, judge
 from helpers.exercises import lesson_exercises
-from normcourse.grading import probe, reaper, sandbox, standins
+from normcourse.grading import modes, probe, reaper, safefs, standins
 from normcourse.grading.kernel import GradingKernel, KernelStartError
 from normcourse.grading.load import SubmissionError, load, redefined_after_check, why_missing
 
@@ -70,7 +69,8 @@ class Limits:
     output_mb: float = 5.0
     file_mb: int = 100
     disk_mb: int = 500  # all the files a kernel writes in its folder
-    sandbox: bool | None = None  # each kernel in a bubblewrap sandbox (None: when available)
+    isolation: str = "auto"  # "bwrap", "uid", "none" or "auto" (normcourse.grading.isolation)
+    pass_env: tuple = ()  # the teacher's variables (NAME or NAME=VALUE) added to the kernels'
 
 
 @dataclass
@@ -98,7 +98,8 @@ class SubmissionResult:
     notes: list = field(default_factory=list)  # what happened while running the notebook
     seconds: float = 0.0
     seed: int | None = None
-    sandboxed: bool = False  # its kernel ran in a bubblewrap sandbox
+    sandboxed: bool = False  # its kernel was isolated (a bwrap sandbox or a separate user)
+    isolation: str = "none"  # how: "bwrap", "uid" or "none"
     incomplete: bool = False  # the run was stopped before this submission was graded
 
     def to_dict(self) -> dict:
@@ -126,7 +127,7 @@ def _at_exit() -> None:
     with _LIVE_LOCK:
         kernels = list(_LIVE)
     for k in kernels:  # threads are gone by now: remove their folders too
-        shutil.rmtree(k.root, ignore_errors=True)
+        safefs.remove_tree(k.root)
 
 
 atexit.register(_at_exit)
@@ -182,10 +183,10 @@ class _Run:
         self.kernel = GradingKernel(memory_mb=limits.memory_mb, file_mb=limits.file_mb,
                                     disk_mb=limits.disk_mb,
                                     output_limit=int(limits.output_mb * 1e6),
-                                    sandboxed=limits.sandbox)
+                                    mode=limits.isolation, pass_env=limits.pass_env)
         with _LIVE_LOCK:
             _LIVE.add(self.kernel)
-        reaper.watch(self.kernel.root, self.kernel.token)
+        reaper.watch(self.kernel.root, self.kernel.token, getattr(self.kernel.box, "uid", ""))
 
     def close(self) -> None:
         self.kernel.close()
@@ -413,8 +414,10 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
     rng = np.random.default_rng(result.seed)
     cases = {ex.id: ex.cases(rng) for ex in exercises}  # fresh cases, built here
     result.max_score = float(sum(ex.points for ex in exercises))
+    modes.choose(limits.isolation).protect([path])
     run = _Run(sub, limits, start)
-    result.sandboxed = run.kernel.sandboxed
+    result.isolation = run.kernel.isolation
+    result.sandboxed = result.isolation != "none"
     try:
         try:
             run.start()
@@ -440,8 +443,8 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
         used = [f"{e.id} {e.summary[len(e.id) + 4:]}" for e in result.exercises
                 if e.status == "failed" and standins.REASON.split("`")[0] in e.summary]
         result.notes = [n for n in (*used, *run.notes.values(), run.hidden_note()) if n]
-        if not run.kernel.sandboxed:
-            result.notes.insert(0, NOT_ISOLATED)
+        if result.isolation in ISOLATION_NOTES:
+            result.notes.insert(0, ISOLATION_NOTES[result.isolation])
         return result
     finally:
         run.close()
@@ -451,6 +454,8 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
 STOPPED = "not graded: the grading run was stopped"
 NOT_ISOLATED = ("NOT ISOLATED: this notebook ran without a sandbox (bubblewrap), with the "
                 "grader's rights; its grade cannot be trusted as fully")
+ISOLATION_NOTES = {"none": NOT_ISOLATED, "uid": "isolation: this notebook ran as a separate "
+                   "user (no bubblewrap sandbox here)"}
 
 
 def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int | None = None,
@@ -477,6 +482,7 @@ def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int 
             progress(r)
         return r
 
+    modes.choose((limits or Limits()).isolation).protect(paths)  # before any kernel runs
     if jobs <= 1:
         return [one(p) for p in paths]
     pool = ThreadPoolExecutor(max_workers=jobs)
@@ -532,16 +538,16 @@ def main(args) -> int:
         if unknown:
             print(f"error: unknown exercise id(s): {', '.join(unknown)}", file=sys.stderr)
             return 2
-    missing = sandbox.unavailable()
-    if missing and getattr(args, "require_sandbox", False):
-        print(f"error: --require-sandbox: {missing}; {sandbox.INSTALL}", file=sys.stderr)
+    pass_env = tuple(getattr(args, "pass_env", None) or ())
+    mode = modes.announce(getattr(args, "isolation", "auto"), pass_env=pass_env,
+                              required=getattr(args, "require_sandbox", False),
+                              verbose=getattr(args, "verbose", False))
+    if mode is None:
         return 2
-    if missing:
-        print(f"WARNING: {sandbox.warning(missing)}", file=sys.stderr)
     signal.signal(signal.SIGTERM, _terminate)
     limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
                     memory_mb=args.memory, output_mb=args.max_output, disk_mb=args.disk,
-                    sandbox=not missing)
+                    isolation=mode.name, pass_env=pass_env)
     done: dict = {}
     try:
         results = grade_many(args.submissions, limits, jobs=args.jobs, seed=args.seed,

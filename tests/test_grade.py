@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -435,11 +436,18 @@ def test_ctrl_c_stops_every_kernel(small_batch, tmp_path):
     assert alive == []
 
 
-def test_secrets_are_not_passed_to_the_kernel():
-    from normcourse.grading.kernel import SECRET
+def test_the_kernel_environment_is_an_allowlist(monkeypatch):
+    """Issue 17: GH_PAT, DATABASE_URL, SENTRY_DSN, OPENAI_KEY and OLDPWD passed the old
+    name filter; now only named variables pass, and the teacher's --pass-env."""
+    from normcourse.grading.isolation import passed_environment
 
-    assert SECRET.search("GITHUB_TOKEN") and SECRET.search("AWS_SECRET_ACCESS_KEY")
-    assert not SECRET.search("PATH") and not SECRET.search("HOME")
+    teacher = {"GH_PAT": "ghp_x", "DATABASE_URL": "postgres://u:pw@db/x", "OLDPWD": "/srv",
+               "SENTRY_DSN": "https://k@sentry.io/1", "OPENAI_KEY": "sk-x", "HOME": "/root",
+               "PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "MY_DATA": "/data"}
+    monkeypatch.setattr(os, "environ", teacher)
+    assert passed_environment() == {"PATH": "/usr/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    extra = passed_environment(["MY_DATA", "SEED=3", "NOT_SET"])
+    assert extra["MY_DATA"] == "/data" and extra["SEED"] == "3" and "NOT_SET" not in extra
 
 
 # --------------------------------------------------------------------------- what the code defines

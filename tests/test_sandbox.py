@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
 import corpus  # noqa: E402
 
 from normcourse.grade import Limits, grade_submission  # noqa: E402
-from normcourse.grading import sandbox, standins  # noqa: E402
+from normcourse.grading import isolation, sandbox, standins  # noqa: E402
 from normcourse.grading.kernel import GradingKernel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,9 +44,17 @@ needs_bwrap = pytest.mark.skipif(bool(sandbox.unavailable()),
 # --------------------------------------------------------------------------- without kernels
 
 
+def _folders(root) -> isolation.Folders:
+    root.mkdir(exist_ok=True)
+    f = isolation.Folders(root)
+    f.new_box()
+    f.new_run()
+    return f
+
+
 def test_command_hides_the_checkout_and_puts_standins_over_the_answers(tmp_path):
-    cmd = sandbox.command(["python", "-P", "x"], root=tmp_path, workdir=tmp_path / "work",
-                          standins=tmp_path / "s")
+    f = _folders(tmp_path)
+    cmd = sandbox.command(["python", "-P", "x"], f)
     text = " ".join(cmd)
     for flag in ("--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session",
                  "--remount-ro /"):
@@ -54,8 +62,12 @@ def test_command_hides_the_checkout_and_puts_standins_over_the_answers(tmp_path)
     binds = [cmd[i + 1] for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind")]
     assert str(ROOT) not in binds and "/" not in binds and str(ROOT / "solutions") not in binds
     assert str(ROOT / "helpers") in binds
-    i = cmd.index(str(tmp_path / "s"))
+    i = cmd.index(str(f.standins))
     assert cmd[i - 1] == "--ro-bind" and cmd[i + 1] == str(ROOT / "helpers" / "answers")
+    # writable: the box and the socket folder, nothing else (the log, the connection
+    # file's folder and the stand-ins are the grader's)
+    writable = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--bind"]
+    assert writable == [str(f.box), str(f.run)]
     assert cmd[-3:] == ["python", "-P", "x"]
 
 
@@ -64,9 +76,10 @@ def test_standins_also_cover_a_copy_installed_in_another_visible_python(tmp_path
     other.mkdir(parents=True)
     (other / "__init__.py").write_text("")
     monkeypatch.setattr(sandbox, "python_dirs", lambda: [tmp_path / "base"])
-    cmd = sandbox.command(["python"], root=tmp_path, workdir=tmp_path, standins=tmp_path / "s")
+    f = _folders(tmp_path / "k")
+    cmd = sandbox.command(["python"], f)
     targets = [cmd[i + 2] for i, a in enumerate(cmd) if a == "--ro-bind" and
-               cmd[i + 1] == str(tmp_path / "s")]
+               cmd[i + 1] == str(f.standins)]
     assert targets == sorted([str(other), str(ROOT / "helpers" / "answers")])
 
 
@@ -127,7 +140,7 @@ print(json.dumps([os.path.exists({str(ROOT / 'solutions')!r}), os.path.exists({s
     bound = [kernel.root, *sandbox.python_dirs(), *sandbox.course_packages()]
     under_tmp = {p.relative_to("/tmp").parts[0] for p in bound if p.is_relative_to("/tmp")}
     assert set(tmp) <= under_tmp, (tmp, under_tmp)
-    assert set(home) <= {".cache"}  # its own, nothing else
+    assert set(home) <= {".cache", ".ipython"}  # its own, nothing else
 
 
 @needs_bwrap

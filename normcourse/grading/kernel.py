@@ -14,7 +14,14 @@ passed to the kernel process as file descriptor :attr:`GradingKernel.reply_fd`;
 (``RunResult.reply``). Printing, replacing or closing ``sys.stdout`` and IPython's
 hooks never write there. :meth:`GradingKernel.close` kills the
 kernel's whole process group, every process it started (found through an
-environment token they inherit) and removes the folder.
+environment token they inherit, and, for a separate user, by its user id) and
+removes the folder.
+
+How the kernel is kept apart (a bwrap sandbox, a separate user, or not at all) is
+its :class:`normcourse.grading.isolation.Box`; its folders are
+:class:`normcourse.grading.isolation.Folders`: each start gets a fresh box (its
+only writable folder) and a new socket folder, and the grader touches nothing the
+kernel wrote except to measure and remove it (:mod:`normcourse.grading.safefs`).
 """
 
 from __future__ import annotations
@@ -22,9 +29,7 @@ from __future__ import annotations
 import fcntl
 import os
 import queue
-import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,7 +42,7 @@ import psutil
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from normcourse.grading import sandbox, standins
+from normcourse.grading import isolation, modes, safefs, standins
 
 TOKEN_VAR = "NORMCOURSE_GRADE_TOKEN"
 GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is killed
@@ -47,27 +52,22 @@ VIRTUAL_SLACK_MB = 1536
 MEMORY_POLL = 0.25  # seconds between two looks at the kernel's resident memory
 DISK_POLL = 1.0  # seconds between two looks at what the kernel wrote in its folder
 DISK_ENTRIES = 20_000  # files and folders a kernel may make (more counts as over its limit)
-#: what the grader itself keeps in a kernel's folder (all else the kernel wrote)
-GRADER_FILES = ("standins", "standins-exercises", "kernel.log", "kernel-*.json", "k*-*",
-                "home", "work")
-#: environment variables not passed to a submission's kernel
-SECRET = re.compile(r"(?i)token|secret|passw|credential|api_?key|access_?key|auth")
+DISK_DEPTH = 64  # folders nested deeper count as over the limit too
 CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
 REPLY_LIMIT = 48_000_000  # bytes kept from the reply pipe per execution (more: refused)
-#: the working folder is not on the import path (-P: Python 3.11+; -I on 3.10 also ignores
-#: PYTHONPATH and the user's site-packages)
-SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else ["-I"]
+SAFE_PATH = isolation.SAFE_PATH
 
 
 FOLDER_PREFIX = "ncgrade-"  # a kernel's temporary folder (its sockets live there too)
 SOCKET_PATH_MAX = 100  # bytes: a Unix socket's path must stay below 108 on Linux
+SOCKET_SAMPLE = "run-0123456789abcdef/k-12"  # the longest socket name below the folder
 
 
 def _kernel_folder() -> Path:
     """A new temporary folder for one kernel, in the temporary folder (``TMPDIR``), or in
-    /tmp when that path is too long for the kernel's sockets (``<folder>/k12-3``)."""
+    /tmp when that path is too long for the kernel's sockets."""
     folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
-    if len(os.fsencode(folder / "k00-0")) <= SOCKET_PATH_MAX or not os.path.isdir("/tmp"):
+    if len(os.fsencode(folder / SOCKET_SAMPLE)) <= SOCKET_PATH_MAX or not os.path.isdir("/tmp"):
         return folder
     folder.rmdir()
     return Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir="/tmp"))
@@ -109,61 +109,75 @@ def _message_size(msg: dict) -> int:
 class GradingKernel:
     def __init__(self, *, memory_mb: int = 2048, file_mb: int = 100, disk_mb: int = 500,
                  output_limit: int = 2_000_000, capture_limit: int = 30_000_000,
-                 sandboxed: bool | None = None):
+                 mode: str = "auto", pass_env=()):
         self.memory_mb, self.file_mb, self.disk_mb = memory_mb, file_mb, disk_mb
-        #: in a bubblewrap sandbox (None: whenever bwrap works here)
-        self.sandboxed = not sandbox.unavailable() if sandboxed is None else sandboxed
         self.output_limit, self.capture_limit = output_limit, capture_limit
+        self.pass_env = tuple(pass_env)  # the teacher's --pass-env
+        self.box = modes.choose(mode).kernel()  # how this kernel is kept apart
+        self.isolation = self.box.mode.name  # "bwrap", "uid" or "none"
         self.reply_fd = -1  # the reply pipe's descriptor, as numbered inside the kernel
         self._reply_r = -1  # its reading end, here
         self.root = _kernel_folder()
-        self.workdir = self.root / "work"
-        self.workdir.mkdir()
+        self.root.chmod(self.box.root_mode)
+        self.folders = isolation.Folders(self.root)
         self.standins_mark = secrets.token_hex(8)  # in the line a called stand-in writes
-        self.standins = standins.write(self.root / "standins", self.standins_mark)
-        self.exercise_standins = standins.write_exercises(self.root / "standins-exercises",
-                                                          self.standins_mark)
+        standins.write(self.folders.standins, self.standins_mark)
+        standins.write_exercises(self.folders.exercises, self.standins_mark)
+        self.box.setup(self.folders)
         self.kernel_pid = 0  # the kernel's process (inside bwrap's sandbox when sandboxed)
         self.token = secrets.token_hex(16)
         self.proc: subprocess.Popen | None = None
         self.client: BlockingKernelClient | None = None
         self._n = 0
         self._late_output = 0  # output that arrived after an execution ended: counts next
-        self._closed = False
+        self._closed = self._released = False
         self._ps, self._children, self._scanned = None, [], 0.0
+
+    @property
+    def workdir(self) -> Path:
+        return self.folders.work
 
     # ------------------------------------------------------------------ lifecycle
 
+    def _environment(self) -> dict:
+        """An allowlist: Python's and the locale's variables, the teacher's --pass-env,
+        the grader's own; nothing else of the teacher's (tokens, passwords, URLs)."""
+        f = self.folders
+        return {**isolation.passed_environment(self.pass_env),
+                "HOME": str(f.home), "MPLCONFIGDIR": str(f.mpl), "MPLBACKEND": "Agg",
+                "IPYTHONDIR": str(f.home / ".ipython"), "OPENBLAS_NUM_THREADS": "1",
+                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
+                "NORMCOURSE_OUTPUT_CAP": str(self.output_limit),
+                **self.box.environment(f)}
+
     def start(self, timeout: float = 60.0) -> None:
+        """Start a kernel in a fresh box (what an earlier start left there is removed)."""
         if self._closed:
             raise KernelStartError("the grading run was stopped")
         self._n += 1
-        conn = self.root / f"kernel-{self._n}.json"
-        write_connection_file(str(conn), transport="ipc", ip=str(self.root / f"k{self._n}"))
-        env = {k: v for k, v in os.environ.items() if not SECRET.search(k)}
-        env.update({"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                    "MKL_NUM_THREADS": "1", "IPYTHONDIR": str(self._fresh_ipython_dir()),
-                    "PYDEVD_DISABLE_FILE_VALIDATION": "1", TOKEN_VAR: self.token,
-                    "NORMCOURSE_OUTPUT_CAP": str(self.output_limit)})
-        env.pop("PYTHONSTARTUP", None)
+        f = self.folders
+        f.new_box()
+        run = f.new_run()  # sockets: a new folder, with a random name, for each start
+        conn = str(run / "kernel.json")
+        _, info = write_connection_file(conn, transport="ipc", ip=str(run / "k"))
+        self.box.prepare(f)
         write_end = self._open_reply_pipe()
         # SAFE_PATH: the working folder is not on the import path (a planted module never runs)
         argv = [sys.executable, *SAFE_PATH, "-m", "normcourse.grading.launch",
                 str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
-                str(self.file_mb), "-f", str(conn)]
-        if self.sandboxed:
-            env.update(sandbox.environment(self.root))
-            argv = sandbox.command(argv, root=self.root, workdir=self.workdir,
-                                   standins=self.standins, exercises=self.exercise_standins)
-        else:
-            env[standins.PATH_VAR] = str(self.standins)
-        with open(self.root / "kernel.log", "ab") as log:
+                str(self.file_mb), "-f", conn]
+        log = safefs.open_log(f.log / "kernel.log")
+        try:
             self.proc = subprocess.Popen(
-                argv, cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,))
-        os.close(write_end)  # the kernel holds the only writing end
+                self.box.command(argv, f), cwd=f.work, env=self._environment(),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, pass_fds=(write_end,), **self.box.popen_args())
+        finally:
+            os.close(log)
+            os.close(write_end)  # the kernel holds the only writing end
         client = BlockingKernelClient()
-        client.load_connection_file(str(conn))
+        client.load_connection_info(info)  # never read back from the kernel's folder
         client.start_channels()
         self.client = client
         deadline = time.monotonic() + timeout
@@ -177,7 +191,7 @@ class GradingKernel:
             except queue.Empty:
                 pass
             self._check_start(deadline)
-        self.kernel_pid = sandbox.innermost(self.proc.pid) if self.sandboxed else self.proc.pid
+        self.kernel_pid = self.box.started(self.proc, f)
         # 2. iopub is subscribed (a message published before that would be lost)
         ids = set()
         while True:
@@ -196,11 +210,6 @@ class GradingKernel:
             self._check_start(deadline)
         self._drain()
         self._late_output = 0
-
-    def _fresh_ipython_dir(self) -> Path:
-        """A new IPython folder for each start, under a name the kernel cannot guess: a
-        startup file or profile config that a cell planted in the last one never runs."""
-        return self.root / f"ipython-{self._n}-{secrets.token_hex(8)}"
 
     def _open_reply_pipe(self) -> int:
         """A new reply pipe: keeps its reading end, returns the writing end for the kernel."""
@@ -221,7 +230,8 @@ class GradingKernel:
 
     def log_tail(self, n: int = 400) -> str:
         try:
-            return (self.root / "kernel.log").read_bytes()[-n:].decode(errors="replace").strip()
+            return (self.folders.log / "kernel.log").read_bytes()[-n:].decode(
+                errors="replace").strip()
         except OSError:
             return ""
 
@@ -239,7 +249,10 @@ class GradingKernel:
         """
         self._closed = True
         self._kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+        safefs.remove_tree(self.root)  # without following a link the kernel planted
+        if not self._released:
+            self._released = True
+            self.box.close()
 
     def stop(self) -> None:
         """From any thread: kill the kernel's processes (no socket is touched) and start none.
@@ -254,6 +267,7 @@ class GradingKernel:
             except (ProcessLookupError, PermissionError):
                 pass
         kill_marked(self.token)
+        self.box.kill()
 
     def __enter__(self):
         return self
@@ -285,6 +299,7 @@ class GradingKernel:
         for p in victims:
             _kill_quietly(p)
         kill_marked(self.token)
+        self.box.kill()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -301,40 +316,19 @@ class GradingKernel:
                 pass
 
     def disk_mb_used(self) -> float:
-        """Disk space taken by the files in the kernel's folder (the only folder it can
-        write), in MB; infinite when it made more than DISK_ENTRIES files and folders."""
-        total, seen, stack = 0, 0, [str(self.root)]
-        while stack:
-            try:
-                with os.scandir(stack.pop()) as entries:
-                    for e in entries:
-                        seen += 1
-                        if seen > DISK_ENTRIES:
-                            return float("inf")
-                        if e.is_dir(follow_symlinks=False):
-                            stack.append(e.path)
-                        else:
-                            total += e.stat(follow_symlinks=False).st_blocks * 512
-            except OSError:
-                continue
-        return total / 2**20
+        """Disk space taken by the files the kernel wrote (its box, and for a separate user
+        the shared folders), in MB; infinite when it made more than DISK_ENTRIES files and
+        folders or nested them more than DISK_DEPTH deep."""
+        return (safefs.usage_mb(self.folders.box, DISK_ENTRIES, DISK_DEPTH)
+                + self.box.written_elsewhere_mb())
 
     def _disk_limit(self, start: float, out_bytes: int) -> RunResult:
         self._kill()
-        self._remove_written()
+        safefs.remove_tree(self.folders.box)  # a restart starts in a fresh box anyway
         return RunResult("died", "DiskLimit", f"wrote more than {self.disk_mb} MB of files "
-                         f"(or more than {DISK_ENTRIES:,} files)",
-                         seconds=time.monotonic() - start, output_bytes=out_bytes)
-
-    def _remove_written(self) -> None:
-        """After the disk limit: remove what the kernel wrote (a restart starts clean)."""
-        for entry in self.root.iterdir():
-            if entry.name in ("work", "home"):
-                for inner in entry.iterdir():
-                    if inner.name != ".cache":
-                        _remove(inner)
-            elif not any(entry.match(p) for p in GRADER_FILES):
-                _remove(entry)
+                         f"(or more than {DISK_ENTRIES:,} files, or folders nested more "
+                         f"than {DISK_DEPTH} deep)", seconds=time.monotonic() - start,
+                         output_bytes=out_bytes)
 
     def memory_mb_used(self) -> float:
         """Resident memory of the kernel and the processes it started, in MB.
@@ -481,13 +475,6 @@ class GradingKernel:
         status = stopping or ("error" if ename else "ok")
         return RunResult(status, ename, evalue, "".join(chunks), time.monotonic() - start,
                          out_bytes, bytes(reply), not reply_ok)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
 
 
 def _kill_quietly(p: psutil.Process) -> None:

@@ -1,0 +1,302 @@
+"""Each kernel as a separate unprivileged user, where bwrap cannot run (``--isolation uid``).
+
+For a grader that runs as root where bubblewrap may not make namespaces (Docker,
+Gradescope), as ioi/isolate does it: each ``--jobs`` slot has its own user id
+(:data:`FIRST_UID` and up, no account needed), leased under a lock file
+(``flock``) so that two grader processes on one machine never share one, and
+every process of that user is killed (``kill(-1)`` run as that user, which
+reaches all of them and nothing else) before the user goes to the next kernel.
+No other process ever runs as that user while the lease is held.
+
+What the kernel's user can read: whatever is readable by other users on this
+machine. So before grading, :func:`protect` removes other users' access
+(``chmod o-rwx``) from the course's answers (``helpers/answers``, the judges and
+references of ``helpers/exercises``, with their ``__pycache__``), from
+everything in a course checkout but ``helpers``, ``normcourse``, ``lessons`` and
+the virtual environment (``solutions/``, ``.git``, the test corpus...), and from
+the submissions; the grader says what it changed. The kernel imports stand-ins in
+place of the answers (:mod:`normcourse.grading.launch`). Its folder is its own
+(mode 0700), the rest of the kernel's folder is root's; its socket folder is handed
+back to root once the kernel answered. What this mode does not give: a network
+namespace, a private ``/tmp`` (what the user leaves in /tmp, /var/tmp and /dev/shm
+counts toward its disk limit and is removed afterwards), and protection of files
+elsewhere on the machine that other users may read.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import psutil
+
+from normcourse.grading import isolation, safefs, sandbox
+
+FIRST_UID, UIDS = 61000, 1000  # user ids used by the grader (Debian reserves 60000-64999)
+NPROC = 512  # processes and threads of one kernel's user
+NPROC_VAR = "NORMCOURSE_NPROC"  # read by launch.py
+LOCKS = ("/run/normcourse-uids", os.path.join(tempfile.gettempdir(), "normcourse-uids-root"))
+SHARED = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may write
+KEEP = ("helpers", "normcourse", "lessons")  # what a checkout keeps readable to others
+KILL = "import os\ntry:\n    os.kill(-1, 9)\nexcept OSError:\n    pass\n"
+SELF_TEST = """import os, sys
+import ipykernel.kernelapp, numpy, helpers.checking.calling, normcourse.grading.launch
+print("\\n".join(p for p in sys.argv[1:] if os.access(p, os.R_OK) or os.access(p, os.X_OK)))
+"""
+
+
+def _as(uid: int) -> dict:
+    return {"user": uid, "group": uid, "extra_groups": [], "umask": 0o077}
+
+
+def processes_of(uid: int) -> list:
+    found = []
+    for p in psutil.process_iter(["uids", "status"]):
+        try:
+            if uid in p.info["uids"] and p.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(p)
+        except (psutil.Error, TypeError):
+            pass
+    return found
+
+
+def kill_uid(uid: int) -> bool:
+    """Kill every process of ``uid`` (call it only while holding its lease)."""
+    for _ in range(10):
+        if not processes_of(uid):
+            return True
+        subprocess.run([sys.executable, "-S", "-I", "-c", KILL], env={}, cwd="/",
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60, **_as(uid))
+    return not processes_of(uid)
+
+
+def _elsewhere(uid: int) -> list:
+    """What ``uid`` owns at the top of the folders any user may write in."""
+    found = []
+    for top in dict.fromkeys([*SHARED, tempfile.gettempdir()]):
+        try:
+            with os.scandir(top) as entries:
+                found += [e.path for e in entries if e.stat(follow_symlinks=False).st_uid == uid]
+        except OSError:
+            pass
+    return found
+
+
+def _lock_dir() -> str:
+    for folder in LOCKS:
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            st = os.lstat(folder)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o077:
+            return folder
+    raise isolation.UnavailableError(f"no private folder for its lock files ({LOCKS[0]})")
+
+
+class _Pool:
+    """The user ids this process holds: one per kernel alive, reused by the next kernel."""
+
+    def __init__(self):
+        self.lock, self.held, self.free = threading.Lock(), {}, set()
+
+    def lease(self) -> int:
+        with self.lock:
+            if self.free:
+                uid = min(self.free)
+                self.free.discard(uid)
+                return uid
+            folder = _lock_dir()
+            for uid in range(FIRST_UID, FIRST_UID + UIDS):
+                if uid in self.held or _has_account(uid):
+                    continue
+                fd = os.open(os.path.join(folder, f"{uid}.lock"),
+                             os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue
+                self.held[uid] = fd
+                reclaim(uid)  # what a grader that died left running as this user
+                return uid
+            raise isolation.UnavailableError(f"every user id from {FIRST_UID} to "
+                                             f"{FIRST_UID + UIDS - 1} is in use")
+
+    def release(self, uid: int) -> None:
+        with self.lock:
+            self.free.add(uid)
+
+
+POOL = _Pool()
+
+
+def _has_account(uid: int) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwuid(uid)
+        return True
+    except KeyError:
+        return False
+
+
+def reclaim(uid: int) -> None:
+    """Kill what runs as ``uid`` and remove what it left in the shared folders."""
+    kill_uid(uid)
+    for path in _elsewhere(uid):
+        safefs.remove_tree(path)
+
+
+def reap(uid: int) -> None:
+    """After the grader died (the reaper): reclaim ``uid`` if no other run took it."""
+    fd = os.open(os.path.join(_lock_dir(), f"{uid}.lock"),
+                 os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        reclaim(uid)
+    except OSError:
+        pass  # leased again: the run that holds it reclaimed it first
+    finally:
+        os.close(fd)
+
+
+def _checkouts() -> list[Path]:
+    """Course folders in use: the checkout of the course packages, the current folder,
+    the folder holding the virtual environment -- those holding solutions/ or answers."""
+    places = {p.parent for p in sandbox.course_packages()}
+    places |= {Path.cwd().resolve(), Path(sys.prefix).resolve().parent}
+    return sorted(p for p in places if (p / "solutions").is_dir() or
+                  (p / "helpers" / "answers").is_dir())
+
+
+def private_paths() -> list[Path]:
+    """What a kernel's user must not read (see the module's docstring)."""
+    python = [Path(p).resolve() for p in (sys.prefix, sys.executable, *sandbox.python_dirs())]
+    found = set()
+    for answers in sandbox.answer_folders():
+        found |= {answers, answers.parent / "exercises"}
+    for checkout in _checkouts():
+        found |= {checkout / "helpers" / "answers", checkout / "helpers" / "exercises"}
+        for entry in checkout.iterdir():
+            if entry.name not in KEEP and not any(entry == p or entry in p.parents
+                                                  for p in python):
+                found.add(entry)
+    return sorted(p for p in found if p.exists() and not p.is_symlink())
+
+
+def _close_to_others(paths) -> list[str]:
+    changed = []
+    for p in paths:
+        mode = os.stat(p).st_mode
+        if mode & 0o007:
+            os.chmod(p, stat.S_IMODE(mode) & ~0o007)
+            changed.append(str(p))
+    return changed
+
+
+def _say(changed: list[str]) -> None:
+    if changed:
+        shown = ", ".join(changed[:8]) + (f" and {len(changed) - 8} more" if len(changed) > 8
+                                          else "")
+        print(f"separate-user isolation: other users can no longer read {shown} "
+              "(chmod o-rwx; `chmod o+rX` gives it back)", file=sys.stderr)
+
+
+@functools.lru_cache(maxsize=1)
+def unavailable() -> str:
+    """Why kernels cannot run as separate users here ("" when they can): the grader must be
+    root, and a user of the pool must run the kernel's Python but read no answer."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "the grader does not run as root (needed to run kernels as other users)"
+    try:
+        uid = POOL.lease()
+    except (OSError, isolation.UnavailableError) as exc:
+        return f"no user id for the kernels ({exc})"
+    try:
+        private = private_paths()
+        changed = _close_to_others(private)
+        for checkout in _checkouts():  # others may pass through it, not list it
+            mode = stat.S_IMODE(checkout.stat().st_mode)
+            if mode & 0o004:
+                checkout.chmod(mode & ~0o004)
+                changed.append(f"the list of {checkout}")
+        _say(changed)
+        p = subprocess.run([sys.executable, *isolation.SAFE_PATH, "-c", SELF_TEST,
+                            *map(str, private)],
+                           env={**isolation.passed_environment(), "HOME": "/nonexistent"},
+                           cwd="/", capture_output=True, text=True, timeout=120, **_as(uid))
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"its self-test could not run ({exc})"
+    finally:
+        reclaim(uid)
+        POOL.release(uid)
+    if p.returncode != 0:
+        return (f"a separate user cannot run the kernel's Python {sys.executable} "
+                f"({p.stderr.strip().splitlines()[-1:]}); every folder on its path and the "
+                "course must be readable by other users (e.g. `chmod o+x` on a home folder)")
+    if p.stdout.strip():
+        return f"these stay readable to other users: {p.stdout.split()}"
+    return ""
+
+
+class UidBox(isolation.Box):
+    """One kernel run as the user of its ``--jobs`` slot."""
+
+    root_mode = 0o711  # the kernel's user may pass through, not list
+
+    def __init__(self, mode):
+        super().__init__(mode)
+        self.uid = POOL.lease()
+
+    def setup(self, f):
+        for folder in (f.standins, f.exercises):
+            folder.chmod(0o755)
+            for p in folder.iterdir():  # written by the grader just now
+                p.chmod(0o644)
+
+    def prepare(self, f):
+        super().prepare(f)
+        for p in f.made():
+            os.chown(p, self.uid, self.uid, follow_symlinks=False)
+        for p in f.run.iterdir():  # the connection file, written by the grader just now
+            os.chown(p, self.uid, self.uid, follow_symlinks=False)
+
+    def environment(self, f):
+        name = f"normcourse-{self.uid}"
+        return {**super().environment(f), "USER": name, "LOGNAME": name,
+                NPROC_VAR: str(NPROC)}
+
+    def popen_args(self):
+        return _as(self.uid)
+
+    def started(self, proc, f):
+        os.chown(f.run, 0, 0, follow_symlinks=False)  # its sockets can no longer be swapped
+        return proc.pid
+
+    def kill(self):
+        kill_uid(self.uid)
+
+    def written_elsewhere_mb(self):
+        return sum(safefs.usage_mb(p, 20_000, 64) if os.path.isdir(p) and
+                   not os.path.islink(p) else os.lstat(p).st_blocks * 512 / 2**20
+                   for p in _elsewhere(self.uid))
+
+    def close(self):
+        reclaim(self.uid)
+        POOL.release(self.uid)
+
+
+class Uid(isolation.Mode):
+    name, isolated, box = "uid", True, UidBox
+
+    def protect(self, paths):
+        _say(_close_to_others(Path(p) for p in paths if Path(p).is_file()))
