@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,9 +30,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
 import corpus  # noqa: E402
+import throwaway  # noqa: E402
 
 from normcourse.grade import Limits, grade_submission  # noqa: E402
-from normcourse.grading import isolation, sandbox, standins  # noqa: E402
+from normcourse.grading import isolation, sandbox, standins, uidbox  # noqa: E402
 from normcourse.grading.kernel import GradingKernel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,14 +96,24 @@ def test_without_sandbox_the_warning_says_what_to_install():
     assert "NOT ISOLATED" in text and "apt-get install bubblewrap" in text
 
 
+def _no_isolation(monkeypatch) -> None:
+    """As on a machine without bwrap where the grader is not root."""
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    monkeypatch.setattr(uidbox, "unavailable", lambda: "the grader does not run as root")
+
+
 def test_require_sandbox_refuses_to_grade_without_it(monkeypatch, capsys, tmp_path):
     from normcourse import cli
 
-    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    _no_isolation(monkeypatch)
     path = tmp_path / "s.ipynb"
     path.write_bytes(corpus._dump(corpus.solution_notebook()))
     assert cli.main(["grade", str(path), "--require-sandbox"]) == 2
     assert "apt-get install bubblewrap" in capsys.readouterr().err
+    for mode in ("bwrap", "uid"):  # asked for by name: an error that says why
+        assert cli.main(["grade", str(path), "--isolation", mode]) == 2
+        assert ("not installed" if mode == "bwrap" else "not run as root") in \
+            capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- inside a kernel
@@ -245,16 +255,7 @@ def test_lesson3_routes_score_zero_and_honest_work_keeps_its_points(tmp_path):
 
 # --------------------------------------------------------------------------- sabotage batches
 
-GRADE = [sys.executable, "-c", "import sys; from normcourse.cli import main; sys.exit(main())",
-         "grade"]
-
-
-def _throwaway_course(folder: Path) -> Path:
-    """A copy of the course's packages and solutions, imported instead of the checkout."""
-    for name in ("helpers", "normcourse", "solutions"):
-        shutil.copytree(ROOT / name, folder / name,
-                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    return folder
+GRADE = [sys.executable, "-c", throwaway.MAIN, "grade"]
 
 
 def _digest(folder: Path) -> str:
@@ -269,15 +270,45 @@ def _digest(folder: Path) -> str:
 def outside():
     """The grader's temporary folder (TMPDIR), short like /tmp's: a kernel's sockets live in
     its folder there, and a deep pytest folder would be too long a socket path."""
-    folder = Path(tempfile.mkdtemp(prefix="nc-outside-", dir="/tmp"))
+    folder = throwaway.folder("nc-outside-")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def course():
+    """A throw-away copy of the course (that other users may read, as a separate user must)."""
+    folder = throwaway.folder("nc-course-")
+    yield throwaway.course(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def grader():
+    """A throw-away Python for the grader, and why each mode cannot run here ("" if it can)."""
+    folder = throwaway.folder("nc-python-")
+    python = throwaway.python(folder)
+    probe_course, probe_tmp = throwaway.course(folder / "c"), throwaway.folder("nc-probe-")
+    refused = {"bwrap": sandbox.unavailable(),
+               "uid": throwaway.uid_refused(python, probe_course, probe_tmp)}
+    shutil.rmtree(probe_tmp, ignore_errors=True)
+    yield python, refused
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _mode(grader, mode: str) -> str:
+    """The grader's Python for ``mode``; skips the test when the mode cannot run here."""
+    python, refused = grader
+    if refused[mode]:
+        pytest.skip(f"--isolation {mode} is not available here: {refused[mode]}")
+    return python
+
+
+MODES = ["bwrap", "uid"]
+
+
 def _env(course: Path, outside: Path) -> dict:
-    return {**os.environ, "PYTHONPATH": str(course), "PWD": str(course), "TMPDIR": str(outside),
-            "NORMCOURSE_CORPUS_COPY": str(course), "NORMCOURSE_CORPUS_OUTSIDE": str(outside),
-            "OPENBLAS_NUM_THREADS": "1"}
+    return throwaway.env(course, outside)
 
 
 def _batch_processes(course: Path) -> list:
@@ -303,10 +334,11 @@ def _sleepers() -> list:
     return out
 
 
-@needs_bwrap
 @pytest.mark.slow
-def test_sabotage_between_honest_submissions_changes_nothing(tmp_path, outside):
-    course = _throwaway_course(tmp_path / "course")
+@pytest.mark.parametrize("mode", MODES)
+def test_sabotage_between_honest_submissions_changes_nothing(mode, grader, course, tmp_path,
+                                                             outside):
+    python = _mode(grader, mode)
     subs = tmp_path / "submitted"
     subs.mkdir()
     honest = corpus._dump(corpus.solution_notebook())
@@ -318,13 +350,14 @@ def test_sabotage_between_honest_submissions_changes_nothing(tmp_path, outside):
     (subs / "honest_last.ipynb").write_bytes(honest)
     paths.append(subs / "honest_last.ipynb")
     before = _digest(course)
-    p = subprocess.run([*GRADE, *map(str, paths), "--jobs", "2", "--format", "json",
-                        "--cell-timeout", "60", "--require-sandbox"],
+    p = subprocess.run(throwaway.grade(python, paths, mode, "--jobs", "2", "--format", "json",
+                                       "--cell-timeout", "60", "--require-sandbox"),
                        cwd=course, env=_env(course, outside), capture_output=True, text=True,
                        timeout=1200)
     assert p.returncode == 0, p.stderr[-3000:]
     report = json.loads(p.stdout)
     assert report["isolated"] and report["complete"]
+    assert {s["isolation"] for s in report["submissions"]} == {mode}
     scores = {Path(s["submission"]).stem: (s["score"], s["notes"]) for s in report["submissions"]}
     assert {k: v[0] for k, v in scores.items()} == dict.fromkeys(scores, corpus.MAX), scores
     assert _digest(course) == before  # the course copy was not changed
@@ -354,17 +387,19 @@ def _wait_for(predicate, seconds: float) -> bool:
     return predicate()
 
 
-@needs_bwrap
 @pytest.mark.slow
-def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path, outside):
-    course = _throwaway_course(tmp_path / "course")
+@pytest.mark.parametrize("mode", MODES)
+def test_a_killed_grader_takes_its_kernels_and_folders_with_it(mode, grader, course, tmp_path,
+                                                               outside):
+    python = _mode(grader, mode)
     paths = [_endless(tmp_path, "a"), _endless(tmp_path, "b")]
-    grader = subprocess.Popen([*GRADE, *map(str, paths), "--jobs", "2", "--cell-timeout", "100"],
+    grader = subprocess.Popen(throwaway.grade(python, paths, mode, "--jobs", "2",
+                                              "--cell-timeout", "100"),
                               cwd=course, env=_env(course, outside),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert _wait_for(lambda: len([p for p in _batch_processes(course)  # two kernels
-                                      if p.cmdline()[:1] == [sys.executable]
+                                      if p.cmdline()[:1] == [python]
                                       and "normcourse.grading.launch" in p.cmdline()]) == 2, 90)
         time.sleep(2)
         kernels = [p for p in _batch_processes(course) if p.pid != grader.pid]
@@ -379,15 +414,15 @@ def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path, outside
 
 @needs_bwrap
 @pytest.mark.slow
-def test_sigterm_writes_the_grades_already_computed(tmp_path, outside):
-    course = _throwaway_course(tmp_path / "course")
+def test_sigterm_writes_the_grades_already_computed(course, tmp_path, outside):
     done = tmp_path / "done.ipynb"
     done.write_bytes(corpus._dump(corpus.solution_notebook()))
     paths = [done, _endless(tmp_path, "endless")]
     log, out = tmp_path / "stderr.txt", tmp_path / "grades.json"
     with open(log, "w") as err:
         grader = subprocess.Popen([*GRADE, *map(str, paths), "--format", "json", "--out", str(out),
-                                   "--cell-timeout", "100"], cwd=course,
+                                   "--cell-timeout", "100", *throwaway.pass_env()],
+                                  cwd=course,
                                   env=_env(course, outside), stdout=subprocess.DEVNULL, stderr=err)
         assert _wait_for(lambda: "done.ipynb: 7/7" in log.read_text(), 120), log.read_text()
         time.sleep(3)  # the endless notebook is running now
@@ -408,7 +443,7 @@ def test_sigterm_writes_the_grades_already_computed(tmp_path, outside):
 def test_without_bwrap_grading_goes_on_and_says_so_loudly(monkeypatch, capsys, tmp_path):
     from normcourse import cli
 
-    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    _no_isolation(monkeypatch)
     case = next(c for c in corpus.CASES if c.name == "answers_direct_import")
     path = tmp_path / "s.ipynb"
     path.write_bytes(case.build())
@@ -419,6 +454,7 @@ def test_without_bwrap_grading_goes_on_and_says_so_loudly(monkeypatch, capsys, t
     assert report["isolated"] is False
     sub = report["submissions"][0]
     assert not sub["sandboxed"] and sub["notes"][0].startswith("NOT ISOLATED")
+    assert sub["isolation"] == "none"
     # the stand-ins still answer an import of helpers.answers (a best effort without bwrap)
     assert sub["score"] == corpus.MAX - 2
     ex = next(e for e in sub["exercises"] if e["id"] == "ex1_gradient")

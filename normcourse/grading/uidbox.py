@@ -45,7 +45,8 @@ NPROC_VAR = "NORMCOURSE_NPROC"  # read by launch.py
 LOCKS = ("/run/normcourse-uids", os.path.join(tempfile.gettempdir(), "normcourse-uids-root"))
 SHARED = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may write
 KEEP = ("helpers", "normcourse", "lessons")  # what a checkout keeps readable to others
-KILL = "import os\ntry:\n    os.kill(-1, 9)\nexcept OSError:\n    pass\n"
+#: run as the user: kill(-1, SIGKILL) reaches every process of that user but the caller
+KILL = ["/bin/sh", "-c", "kill -9 -1"]
 SELF_TEST = """import os, sys
 import ipykernel.kernelapp, numpy, helpers.checking.calling, normcourse.grading.launch
 print("\\n".join(p for p in sys.argv[1:] if os.access(p, os.R_OK) or os.access(p, os.X_OK)))
@@ -72,7 +73,7 @@ def kill_uid(uid: int) -> bool:
     for _ in range(10):
         if not processes_of(uid):
             return True
-        subprocess.run([sys.executable, "-S", "-I", "-c", KILL], env={}, cwd="/",
+        subprocess.run(KILL, env={}, cwd="/",
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=60, **_as(uid))
     return not processes_of(uid)
@@ -217,19 +218,19 @@ def unavailable() -> str:
     root, and a user of the pool must run the kernel's Python but read no answer."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return "the grader does not run as root (needed to run kernels as other users)"
+    closed = [str(p) for p in (Path(tempfile.gettempdir()).resolve(),
+                               *Path(tempfile.gettempdir()).resolve().parents)
+              if not os.stat(p).st_mode & 0o001]
+    if closed:
+        return (f"other users cannot pass through {closed[0]}, where the kernels' folders are "
+                "made: set TMPDIR to a folder they can reach, e.g. /tmp")
     try:
         uid = POOL.lease()
     except (OSError, isolation.UnavailableError) as exc:
         return f"no user id for the kernels ({exc})"
     try:
         private = private_paths()
-        changed = _close_to_others(private)
-        for checkout in _checkouts():  # others may pass through it, not list it
-            mode = stat.S_IMODE(checkout.stat().st_mode)
-            if mode & 0o004:
-                checkout.chmod(mode & ~0o004)
-                changed.append(f"the list of {checkout}")
-        _say(changed)
+        _say(_close_to_others(private))
         p = subprocess.run([sys.executable, *isolation.SAFE_PATH, "-c", SELF_TEST,
                             *map(str, private)],
                            env={**isolation.passed_environment(), "HOME": "/nonexistent"},
