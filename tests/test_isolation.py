@@ -19,9 +19,11 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import psutil
@@ -208,8 +210,28 @@ def batch(folder: Path, victim: Path, mode: str = "bwrap") -> list[Path]:
     return [*paths, victim / "bob.ipynb"]
 
 
+class Trap:
+    """A Unix socket in ``folder`` that counts who connects to it (iso_socket_swap links the
+    kernel's sockets to it: the grader must never follow)."""
+
+    def __init__(self, folder: Path):
+        self.server = socket.socket(socket.AF_UNIX)
+        self.server.bind(str(folder / "trap.sock"))
+        self.server.listen(16)
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.server.accept()[0].close()
+            except OSError:
+                return
+            self.connections += 1
+
+
 def check(report: dict, feedback: str, course: Path, before: str, victim: Path, files: dict,
-          python: str, outside: Path, mode: str) -> dict:
+          python: str, outside: Path, trap: Trap) -> dict:
     """What must hold after the batch: name -> whether it held (all True on this branch)."""
     subs = {Path(s["submission"]).stem: s for s in report["submissions"]}
     expected = {c.name: c for c in corpus.CASES}
@@ -219,7 +241,8 @@ def check(report: dict, feedback: str, course: Path, before: str, victim: Path, 
         want = case.score if case else corpus.MAX
         got = {e["id"]: e["status"] for e in s["exercises"]}
         return s["graded"] and s["score"] == want and all(
-            got.get(k) == v for k, v in (case.statuses if case else {}).items())
+            got.get(k) == v for k, v in (case.statuses if case else {}).items()) and (
+            not case or case.note in " ".join(s["notes"]))
 
     site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
                                 "['purelib'])"], capture_output=True, text=True).stdout.strip())
@@ -236,8 +259,7 @@ def check(report: dict, feedback: str, course: Path, before: str, victim: Path, 
         not (outside / "PTH-RAN").exists(),
         "no secret in the grades or feedback": not any(
             v in json.dumps(report) + feedback for v in SECRETS.values()),
-        "no socket swapped": "swapped=0" in notes["iso_socket_swap"] and (
-            mode != "bwrap" or "others=0" in notes["iso_socket_swap"]),
+        "the grader never connected where a kernel's link pointed": trap.connections == 0,
         "no sibling's folder read": "siblings read: 0" in notes["iso_read_siblings"],
         "every kernel folder removed": not list(outside.glob("ncgrade-*")),
     }
@@ -269,9 +291,11 @@ def test_attacks_of_issue_17_change_nothing(mode, grader):
         files = _victim(victim)
         paths = batch(subs, victim, mode)
         before = _digest(course)
+        trap = Trap(outside)
         p = subprocess.run(throwaway.grade(
             python, paths, mode, "--jobs", "2", "--format", "json", "--cell-timeout", "60",
-            "--disk", "50", "--require-sandbox", "--feedback", str(work / "feedback")),
+            "--disk", "50", "--memory", "500", "--require-sandbox",
+            "--feedback", str(work / "feedback")),
             cwd=course, env=throwaway.env(course, outside, NORMCOURSE_CORPUS_VICTIM=str(victim),
                                           **SECRETS),
             capture_output=True, text=True, timeout=1500)
@@ -279,7 +303,7 @@ def test_attacks_of_issue_17_change_nothing(mode, grader):
         report = json.loads(p.stdout)
         assert report["isolated"] and {s["isolation"] for s in report["submissions"]} == {mode}
         feedback = "".join(f.read_text() for f in (work / "feedback").glob("*.md")) + p.stderr
-        held = check(report, feedback, course, before, victim, files, python, outside, mode)
+        held = check(report, feedback, course, before, victim, files, python, outside, trap)
         assert all(held.values()), (held, textwrap.shorten(json.dumps(
             [(s["submission"], s["score"], s["notes"]) for s in report["submissions"]]), 4000))
         _, alive = psutil.wait_procs(_left_running(course), timeout=20)  # the reaper exits

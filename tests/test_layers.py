@@ -141,7 +141,7 @@ def test_helpers_map_lists_every_module():
 DISTRIBUTIONS = {"PIL": "pillow", "IPython": "ipython", "jupyter_client": "jupyter-client",
                  "ipywidgets": "ipywidgets", "ipykernel": "ipykernel", "matplotlib": "matplotlib",
                  "numpy": "numpy", "nbformat": "nbformat", "nbclient": "nbclient",
-                 "psutil": "psutil"}
+                 "psutil": "psutil", "zmq": "pyzmq"}
 
 
 def test_every_third_party_import_is_a_declared_dependency():

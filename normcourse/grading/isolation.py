@@ -10,8 +10,9 @@ when its probe works, else uid when the grader is root and the mode's self-test
 passes, else none). A :class:`Mode` is run-wide; :meth:`Mode.kernel` gives each kernel a :class:`Box`,
 which :class:`normcourse.grading.kernel.GradingKernel` asks, for each start, to
 ``prepare`` its folders, for the ``command``, ``environment`` and ``popen_args``
-that start it, what to do once it ``started`` (its pid), how to ``kill`` all it
-started, what it ``written_elsewhere_mb`` and what to ``close``.
+that start it, what to do once it ``started`` (its pid), which ``processes`` count
+with it, how to ``kill`` all it started, what it ``written_elsewhere_mb`` and what
+to ``close``.
 
 Every mode has the same folders (:class:`Folders`) and the same environment: an
 allowlist (:func:`passed_environment`) plus the grader's own variables, nothing else
@@ -137,7 +138,11 @@ class Box:
     def kill(self) -> None:
         """Kill what the process group and the token did not reach."""
 
-    def written_elsewhere_mb(self) -> float:
+    def processes(self, kernel) -> list:
+        """The processes whose memory counts with the kernel's (``kernel``: psutil's)."""
+        return kernel.children(recursive=True)
+
+    def written_elsewhere_mb(self, max_entries: int) -> float:
         return 0.0
 
     def close(self) -> None:

@@ -42,7 +42,7 @@ import psutil
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from normcourse.grading import isolation, modes, safefs, standins
+from normcourse.grading import channels, isolation, modes, safefs, standins
 
 TOKEN_VAR = "NORMCOURSE_GRADE_TOKEN"
 GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is killed
@@ -167,7 +167,7 @@ class GradingKernel:
         argv = [sys.executable, *SAFE_PATH, "-m", "normcourse.grading.launch",
                 str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
                 str(self.file_mb), "-f", conn]
-        log = safefs.open_log(f.log / "kernel.log")
+        log = safefs.open_log(f.log / "kernel.log")  # this start's (a new file each start)
         try:
             self.proc = subprocess.Popen(
                 self.box.command(argv, f), cwd=f.work, env=self._environment(),
@@ -176,12 +176,13 @@ class GradingKernel:
         finally:
             os.close(log)
             os.close(write_end)  # the kernel holds the only writing end
-        client = BlockingKernelClient()
-        client.load_connection_info(info)  # never read back from the kernel's folder
-        client.start_channels()
-        self.client = client
         deadline = time.monotonic() + timeout
-        # 1. the shell channel answers
+        # 1. every socket is bound (none of the submission's code ran yet): connect, once
+        while not channels.bound(info):
+            self._check_start(deadline)
+            time.sleep(0.02)
+        self.client = client = channels.connect(info)
+        # 2. the shell channel answers
         msg_id = client.kernel_info()
         while True:
             try:
@@ -192,7 +193,7 @@ class GradingKernel:
                 pass
             self._check_start(deadline)
         self.kernel_pid = self.box.started(self.proc, f)
-        # 2. iopub is subscribed (a message published before that would be lost)
+        # 3. iopub is subscribed (a message published before that would be lost)
         ids = set()
         while True:
             ids.add(client.execute("", silent=True, store_history=False))
@@ -280,10 +281,7 @@ class GradingKernel:
             os.close(self._reply_r)
             self._reply_r = -1
         if self.client is not None:
-            try:
-                self.client.stop_channels()
-            except Exception:
-                pass
+            channels.disconnect(self.client)
             self.client = None
         if self.proc is None:
             return
@@ -316,11 +314,12 @@ class GradingKernel:
                 pass
 
     def disk_mb_used(self) -> float:
-        """Disk space taken by the files the kernel wrote (its box, and for a separate user
-        the shared folders), in MB; infinite when it made more than DISK_ENTRIES files and
+        """Disk space taken by the files the kernel wrote (its box, its socket folder and,
+        for a separate user, the shared folders), in MB; infinite when it made more than DISK_ENTRIES files and
         folders or nested them more than DISK_DEPTH deep."""
-        return (safefs.usage_mb(self.folders.box, DISK_ENTRIES, DISK_DEPTH)
-                + self.box.written_elsewhere_mb())
+        f = self.folders
+        return sum(safefs.usage_mb(d, DISK_ENTRIES, DISK_DEPTH) for d in (f.box, f.run) if d) \
+            + self.box.written_elsewhere_mb(DISK_ENTRIES)
 
     def _disk_limit(self, start: float, out_bytes: int) -> RunResult:
         self._kill()
@@ -340,8 +339,8 @@ class GradingKernel:
         try:
             if self._ps is None or self._ps.pid != self.proc.pid:
                 self._ps, self._children, self._scanned = psutil.Process(self.proc.pid), [], 0.0
-            if now - self._scanned > CHILD_SCAN:
-                self._children, self._scanned = self._ps.children(recursive=True), now
+            if now - self._scanned > CHILD_SCAN:  # (a separate user's: all its processes)
+                self._children, self._scanned = self.box.processes(self._ps), now
         except (psutil.Error, AttributeError):
             return 0.0
         total = 0

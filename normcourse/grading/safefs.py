@@ -25,8 +25,8 @@ def open_dir(name, dir_fd: int | None = None) -> int:
 
 
 def open_log(path) -> int:
-    """The grader's own log file, for appending (in a folder no kernel can write)."""
-    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+    """The grader's own log file, emptied (in a folder no kernel can write)."""
+    return os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
                    0o600)
 
 

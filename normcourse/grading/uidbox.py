@@ -79,16 +79,34 @@ def kill_uid(uid: int) -> bool:
     return not processes_of(uid)
 
 
-def _elsewhere(uid: int) -> list:
-    """What ``uid`` owns at the top of the folders any user may write in."""
+def _elsewhere(uid: int, limit: int = 0) -> list:
+    """What ``uid`` owns at the top of the folders any user may write in (at most
+    ``limit`` + 1 paths when ``limit``)."""
     found = []
     for top in dict.fromkeys([*SHARED, tempfile.gettempdir()]):
         try:
             with os.scandir(top) as entries:
-                found += [e.path for e in entries if e.stat(follow_symlinks=False).st_uid == uid]
+                for e in entries:
+                    try:
+                        if e.stat(follow_symlinks=False).st_uid == uid:
+                            found.append(e.path)
+                    except OSError:
+                        pass
+                    if limit and len(found) > limit:
+                        return found
         except OSError:
             pass
     return found
+
+
+def _usage_mb(path: str, max_entries: int) -> float:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return 0.0
+    if stat.S_ISDIR(st.st_mode):
+        return safefs.usage_mb(path, max_entries, 64)
+    return st.st_blocks * 512 / 2**20
 
 
 def _lock_dir() -> str:
@@ -286,10 +304,14 @@ class UidBox(isolation.Box):
     def kill(self):
         kill_uid(self.uid)
 
-    def written_elsewhere_mb(self):
-        return sum(safefs.usage_mb(p, 20_000, 64) if os.path.isdir(p) and
-                   not os.path.islink(p) else os.lstat(p).st_blocks * 512 / 2**20
-                   for p in _elsewhere(self.uid))
+    def processes(self, kernel):
+        return [p for p in processes_of(self.uid) if p.pid != kernel.pid]
+
+    def written_elsewhere_mb(self, max_entries):
+        found = _elsewhere(self.uid, max_entries)
+        if len(found) > max_entries:
+            return float("inf")
+        return sum(_usage_mb(p, max_entries) for p in found)
 
     def close(self):
         reclaim(self.uid)

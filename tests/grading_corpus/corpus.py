@@ -1227,27 +1227,32 @@ if VICTIM:
     os._exit(1)
 '''
 SOCKET_SWAP = '''
-import glob, sys
-conn = pathlib.Path(sys.argv[sys.argv.index("-f") + 1])  # its connection file, sockets beside
-own = [str(conn.parent / f"k-{i}") for i in range(1, 6)]
-listed = []
-try:
-    listed = [line.split()[-1] for line in open("/proc/net/unix").read().splitlines()[1:]
-              if line.split()[-1].startswith("/")]
-except OSError:
-    pass
-outside = os.environ.get("NORMCOURSE_CORPUS_OUTSIDE", "/nonexistent")
-others = sorted({p for p in listed + glob.glob(outside + "/ncgrade-*/**/k-*", recursive=True)
-                 if not p.startswith(str(conn.parent))})
-swapped = 0
-for mine, theirs in zip(own, others):
-    try:  # the grader's client would follow the link when it reconnects
-        os.symlink(theirs, mine + ".new")
-        os.replace(mine + ".new", mine)
-        swapped += 1
+import stat, sys, time
+if os.environ.get("NORMCOURSE_CORPUS_OUTSIDE"):
+    trap = os.environ["NORMCOURSE_CORPUS_OUTSIDE"] + "/trap.sock"  # a socket the test listens on
+    conn = pathlib.Path(sys.argv[sys.argv.index("-f") + 1])  # its connection file, sockets beside
+    try:
+        own = [str(p) for p in conn.parent.iterdir() if stat.S_ISSOCK(p.lstat().st_mode)]
     except OSError:
-        pass
-raise RuntimeError(f"socket swap: own={len(own)} others={len(others)} swapped={swapped}")
+        own = [str(conn.parent / f"k-{i}") for i in range(1, 6)]
+    swapped = 0
+    for mine in own:
+        try:  # the grader's client would follow the link when it reconnects
+            os.symlink(trap, mine + ".new")
+            os.replace(mine + ".new", mine)
+            swapped += 1
+        except OSError:
+            pass
+    print("swapped:", swapped, flush=True)
+    import zmq
+    kernel = get_ipython().kernel
+    for sock in (kernel.shell_stream.socket, kernel.iopub_socket.io_thread.socket):
+        try:  # drop the grader's connections: ZMQ would reconnect them, through the links
+            sock.unbind(sock.get(zmq.LAST_ENDPOINT).decode())
+        except Exception:
+            pass
+    time.sleep(2)
+    os._exit(1)
 '''
 READ_SIBLINGS = '''
 import glob
@@ -1305,8 +1310,9 @@ ISOLATION_CASES = [
                "DATABASE_URL, SENTRY_DSN, OPENAI_KEY and OLDPWD", _sol(
                    lambda nb: _answer(nb, "ex1_concept_scale", RETURNS_SECRETS)), MAX - 1,
                statuses={"ex1_concept_scale": "failed"}),
-    CorpusCase("iso_socket_swap", "the solution; its ZMQ sockets replaced by links to other "
-               "kernels' sockets", _sol(_attack(SOCKET_SWAP)), MAX),
+    CorpusCase("iso_socket_swap", "the solution; its ZMQ sockets replaced by links to a socket "
+               "of its choosing, then its connections to the grader dropped", _sol(_attack(
+                   SOCKET_SWAP)), MAX),
     CorpusCase("iso_read_siblings", "the solution; reads the other kernels' logs and folders",
                _sol(_attack(READ_SIBLINGS)), MAX),
 ]
@@ -1329,6 +1335,18 @@ ISOLATION_CASES += [
     CorpusCase("iso_reads_answer_files", "the untouched handout; runs the course's answer "
                "module read from disk (its source, or its __pycache__)", _les(_attack(
                    READ_ANSWER_FILES)), 0),
+]
+DETACHED_MEMORY = '''
+if COPY:
+    import subprocess, sys, time
+    hog = "import time, numpy as np\\nx = np.ones(90_000_000)\\ntime.sleep(60)\\n"
+    subprocess.run(["setsid", "-f", sys.executable, "-c", hog], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(10)  # 720 MB in a process that left the kernel's tree (the batch: --memory 500)
+'''
+ISOLATION_CASES += [
+    CorpusCase("iso_detached_memory", "the solution; a process that left the kernel's process "
+               "tree holds 720 MB", _sol(_attack(DETACHED_MEMORY)), MAX, note="MB of memory"),
 ]
 CASES += ISOLATION_CASES
 
