@@ -22,7 +22,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import textwrap
 import threading
 from pathlib import Path
 
@@ -242,7 +241,7 @@ def check(report: dict, feedback: str, course: Path, before: str, victim: Path, 
         got = {e["id"]: e["status"] for e in s["exercises"]}
         return s["graded"] and s["score"] == want and all(
             got.get(k) == v for k, v in (case.statuses if case else {}).items()) and (
-            not case or case.note in " ".join(s["notes"]))
+            name in ALSO or not case or case.note in " ".join(s["notes"]))
 
     site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
                                 "['purelib'])"], capture_output=True, text=True).stdout.strip())
@@ -304,8 +303,9 @@ def test_attacks_of_issue_17_change_nothing(mode, grader):
         assert report["isolated"] and {s["isolation"] for s in report["submissions"]} == {mode}
         feedback = "".join(f.read_text() for f in (work / "feedback").glob("*.md")) + p.stderr
         held = check(report, feedback, course, before, victim, files, python, outside, trap)
-        assert all(held.values()), (held, textwrap.shorten(json.dumps(
-            [(s["submission"], s["score"], s["notes"]) for s in report["submissions"]]), 4000))
+        assert all(held.values()), ([k for k, v in held.items() if not v], [
+            (Path(s["submission"]).stem, s["score"], [n[:120] for n in s["notes"]])
+            for s in report["submissions"]])
         _, alive = psutil.wait_procs(_left_running(course), timeout=20)  # the reaper exits
         assert alive == []
     finally:
