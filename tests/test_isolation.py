@@ -261,6 +261,9 @@ def check(report: dict, feedback: str, course: Path, before: str, victim: Path, 
         "the grader never connected where a kernel's link pointed": trap.connections == 0,
         "no sibling's folder read": "siblings read: 0" in notes["iso_read_siblings"],
         "every kernel folder removed": not list(outside.glob("ncgrade-*")),
+        "nothing left in the folders any user may write in": not [
+            p for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+            for p in Path(d).glob("normcourse-corpus-shared-*")],
     }
 
 

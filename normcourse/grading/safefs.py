@@ -132,9 +132,9 @@ def _empty(top: int, dev: int) -> None:
                     try:
                         st = os.stat(inner, dir_fd=sub, follow_symlinks=False)
                         if stat.S_ISDIR(st.st_mode):
-                            moved += 1
                             os.rename(inner, f".removed-{tag}-{moved}", src_dir_fd=sub,
                                       dst_dir_fd=top)
+                            moved += 1
                         else:
                             os.unlink(inner, dir_fd=sub)
                     except OSError:

@@ -18,7 +18,7 @@ the submissions; the grader says what it changed. The kernel imports stand-ins i
 place of the answers (:mod:`normcourse.grading.launch`). Its folder is its own
 (mode 0700), the rest of the kernel's folder is root's; its socket folder is handed
 back to root once the kernel answered. What this mode does not give: a network
-namespace, a private ``/tmp`` (what the user leaves in /tmp, /var/tmp and /dev/shm
+namespace, a private ``/tmp`` (what the user leaves at the top of :data:`SHARED`
 counts toward its disk limit and is removed afterwards), and protection of files
 elsewhere on the machine that other users may read.
 """
@@ -43,7 +43,7 @@ FIRST_UID, UIDS = 61000, 1000  # user ids used by the grader (Debian reserves 60
 NPROC = 512  # processes and threads of one kernel's user
 NPROC_VAR = "NORMCOURSE_NPROC"  # read by launch.py
 LOCKS = ("/run/normcourse-uids", os.path.join(tempfile.gettempdir(), "normcourse-uids-root"))
-SHARED = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may write
+SHARED = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")  # where any user may write
 KEEP = ("helpers", "normcourse", "lessons")  # what a checkout keeps readable to others
 #: run as the user: kill(-1, SIGKILL) reaches every process of that user but the caller
 KILL = ["/bin/sh", "-c", "kill -9 -1"]
@@ -83,7 +83,7 @@ def _elsewhere(uid: int, limit: int = 0) -> list:
     """What ``uid`` owns at the top of the folders any user may write in (at most
     ``limit`` + 1 paths when ``limit``)."""
     found = []
-    for top in dict.fromkeys([*SHARED, tempfile.gettempdir()]):
+    for top in dict.fromkeys(os.path.realpath(p) for p in (*SHARED, tempfile.gettempdir())):
         try:
             with os.scandir(top) as entries:
                 for e in entries:
@@ -199,7 +199,8 @@ def _checkouts() -> list[Path]:
 
 def private_paths() -> list[Path]:
     """What a kernel's user must not read (see the module's docstring)."""
-    python = [Path(p).resolve() for p in (sys.prefix, sys.executable, *sandbox.python_dirs())]
+    python = [Path(p).resolve() for p in (sys.prefix, sys.executable, tempfile.gettempdir(),
+                                          *sandbox.python_dirs())]
     found = set()
     for answers in sandbox.answer_folders():
         found |= {answers, answers.parent / "exercises"}
@@ -301,8 +302,8 @@ class UidBox(isolation.Box):
         os.chown(f.run, 0, 0, follow_symlinks=False)  # its sockets can no longer be swapped
         return proc.pid
 
-    def kill(self):
-        kill_uid(self.uid)
+    def kill(self):  # and what it left in the shared folders: a restart starts clean
+        reclaim(self.uid)
 
     def processes(self, kernel):
         return [p for p in processes_of(self.uid) if p.pid != kernel.pid]

@@ -1348,6 +1348,40 @@ ISOLATION_CASES += [
     CorpusCase("iso_detached_memory", "the solution; a process that left the kernel's process "
                "tree holds 720 MB", _sol(_attack(DETACHED_MEMORY)), MAX, note="MB of memory"),
 ]
+FILL_SOCKET_FOLDER = '''
+if COPY:
+    import sys, time
+    sockets = pathlib.Path(sys.argv[sys.argv.index("-f") + 1]).parent
+    for where in (sockets, HERE):  # its socket folder if it may write there, else its own
+        try:
+            with open(where / "blob", "wb") as f:  # over the disk limit (--disk 50)
+                for _ in range(60):
+                    f.write(bytes(2**20))
+            break
+        except OSError:
+            pass
+    time.sleep(3)
+'''
+FILL_SHARED = '''
+if COPY:
+    import time
+    for where in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock"):
+        try:  # folders any user may write in: counted, and removed afterwards
+            with open(f"{where}/normcourse-corpus-shared-{os.getpid()}", "wb") as f:
+                for _ in range(20):
+                    f.write(bytes(2**20))
+        except OSError:
+            pass
+    time.sleep(3)
+'''
+ISOLATION_CASES += [
+    CorpusCase("iso_fills_socket_folder", "the solution; 60 MB written in its socket folder "
+               "(where it may write), found by attack on the branch of issue 17",
+               _sol(_attack(FILL_SOCKET_FOLDER)), MAX, note="MB of files"),
+    CorpusCase("iso_fills_shared_folders", "the solution; 20 MB in each of /tmp, /var/tmp, "
+               "/dev/shm and /run/lock, found by attack on the branch of issue 17",
+               _sol(_attack(FILL_SHARED)), MAX),
+]
 CASES += ISOLATION_CASES
 
 if __name__ == "__main__":
