@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
 import corpus  # noqa: E402
 import throwaway  # noqa: E402
 
-from normcourse.grading import isolation, modes, safefs, sandbox, uidbox  # noqa: E402
+from normcourse.grading import isolation, modes, safefs, sandbox, uidbox, uids  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST_FS = "/dev/shm" if os.path.isdir("/dev/shm") else None  # rmdir costs ms on some disks
@@ -117,8 +117,8 @@ def test_verbose_names_the_mode_and_the_kernel_environment(monkeypatch, capsys):
 
 
 LEASE = """import sys, time
-from normcourse.grading import uidbox
-uid = uidbox.POOL.lease()
+from normcourse.grading import uids
+uid = uids.POOL.lease()
 print(uid, flush=True)
 sys.stdin.readline()  # hold the lease until told
 """
@@ -133,19 +133,19 @@ def test_a_user_id_is_never_shared_nor_killed_by_another_grader():
     try:
         theirs = int(holder.stdout.readline())
         sleeper = subprocess.Popen(["sleep", "300"], user=theirs, group=theirs, extra_groups=[])
-        mine = uidbox.POOL.lease()
+        mine = uids.POOL.lease()
         try:
             assert mine != theirs
-            uidbox.reclaim(mine)
-            uidbox.reap(theirs)  # another run holds it: the reaper leaves it alone
+            uids.reclaim(mine)
+            uids.reap(theirs)  # another run holds it: the reaper leaves it alone
             assert sleeper.poll() is None
         finally:
-            uidbox.reclaim(mine)
-            uidbox.POOL.release(mine)
+            uids.reclaim(mine)
+            uids.POOL.release(mine)
         holder.stdin.write("\n")
         holder.stdin.flush()
         holder.wait(timeout=30)
-        uidbox.reap(theirs)  # its run ended: now the reaper kills what it left
+        uids.reap(theirs)  # its run ended: now the reaper kills what it left
         assert sleeper.wait(timeout=30) == -9
     finally:
         holder.kill()

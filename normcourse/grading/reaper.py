@@ -8,7 +8,7 @@ pipe which kernel folders (and process tokens, and user ids) exist:
 grader's user), ``- FOLDER`` when it is closed. When the pipe closes -- the
 grader exited, however it exited -- the reaper kills every process still
 carrying one of the tokens, reclaims each user id that no other run took
-meanwhile (every process of that user killed: :func:`normcourse.grading.uidbox.reap`),
+meanwhile (every process of that user killed: :func:`normcourse.grading.uids.reap`),
 removes the folders that are left (never following a link) and exits.
 Sandboxed kernels die with the grader anyway (bwrap's ``--die-with-parent``);
 the reaper removes their folders.
@@ -54,7 +54,7 @@ def forget(folder) -> None:
 
 
 def _clean(live: dict) -> None:
-    from normcourse.grading import safefs, uidbox
+    from normcourse.grading import safefs, uids
     from normcourse.grading.kernel import kill_marked
 
     for _ in range(3):  # processes first (a dying one may still write), then folders
@@ -63,7 +63,7 @@ def _clean(live: dict) -> None:
         time.sleep(0.2)
     for uid in {uid for _, uid in live.values() if uid.isdigit()}:
         try:
-            uidbox.reap(int(uid))
+            uids.reap(int(uid))
         except Exception:
             pass
     for folder in live:

@@ -1,12 +1,10 @@
 """Each kernel as a separate unprivileged user, where bwrap cannot run (``--isolation uid``).
 
 For a grader that runs as root where bubblewrap may not make namespaces (Docker,
-Gradescope), as ioi/isolate does it: each ``--jobs`` slot has its own user id
-(:data:`FIRST_UID` and up, no account needed), leased under a lock file
-(``flock``) so that two grader processes on one machine never share one, and
-every process of that user is killed (``kill(-1)`` run as that user, which
-reaches all of them and nothing else) before the user goes to the next kernel.
-No other process ever runs as that user while the lease is held.
+Gradescope), as ioi/isolate does it: each ``--jobs`` slot has its own user id,
+leased so that two grader processes on one machine never share one, and every
+process of that user is killed before the user goes to the next kernel
+(:mod:`normcourse.grading.uids`).
 
 What the kernel's user can read: whatever is readable by other users on this
 machine. So before grading, :func:`protect` removes other users' access
@@ -18,174 +16,32 @@ the submissions; the grader says what it changed. The kernel imports stand-ins i
 place of the answers (:mod:`normcourse.grading.launch`). Its folder is its own
 (mode 0700), the rest of the kernel's folder is root's; its socket folder is handed
 back to root once the kernel answered. What this mode does not give: a network
-namespace, a private ``/tmp`` (what the user leaves at the top of :data:`SHARED`
-counts toward its disk limit and is removed afterwards), and protection of files
+namespace, a private ``/tmp`` (what the user leaves at the top of
+:data:`normcourse.grading.uids.SHARED` counts toward its disk limit and is removed
+afterwards), and protection of files
 elsewhere on the machine that other users may read.
 """
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import os
 import stat
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
-import psutil
+from normcourse.grading import isolation, sandbox, uids
+from normcourse.grading.uids import POOL, processes_of, reclaim, usage_elsewhere_mb
 
-from normcourse.grading import isolation, safefs, sandbox
-
-FIRST_UID, UIDS = 61000, 1000  # user ids used by the grader (Debian reserves 60000-64999)
 NPROC = 512  # processes and threads of one kernel's user
 NPROC_VAR = "NORMCOURSE_NPROC"  # read by launch.py
-LOCKS = ("/run/normcourse-uids", os.path.join(tempfile.gettempdir(), "normcourse-uids-root"))
-SHARED = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")  # where any user may write
 KEEP = ("helpers", "normcourse", "lessons")  # what a checkout keeps readable to others
-#: run as the user: kill(-1, SIGKILL) reaches every process of that user but the caller
-KILL = ["/bin/sh", "-c", "kill -9 -1"]
 SELF_TEST = """import os, sys
 import ipykernel.kernelapp, numpy, helpers.checking.calling, normcourse.grading.launch
 print("\\n".join(p for p in sys.argv[1:] if os.access(p, os.R_OK) or os.access(p, os.X_OK)))
 """
-
-
-def _as(uid: int) -> dict:
-    return {"user": uid, "group": uid, "extra_groups": [], "umask": 0o077}
-
-
-def processes_of(uid: int) -> list:
-    found = []
-    for p in psutil.process_iter(["uids", "status"]):
-        try:
-            if uid in p.info["uids"] and p.info["status"] != psutil.STATUS_ZOMBIE:
-                found.append(p)
-        except (psutil.Error, TypeError):
-            pass
-    return found
-
-
-def kill_uid(uid: int) -> bool:
-    """Kill every process of ``uid`` (call it only while holding its lease)."""
-    for _ in range(10):
-        if not processes_of(uid):
-            return True
-        subprocess.run(KILL, env={}, cwd="/",
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60, **_as(uid))
-    return not processes_of(uid)
-
-
-def _elsewhere(uid: int, limit: int = 0) -> list:
-    """What ``uid`` owns at the top of the folders any user may write in (at most
-    ``limit`` + 1 paths when ``limit``)."""
-    found = []
-    for top in dict.fromkeys(os.path.realpath(p) for p in (*SHARED, tempfile.gettempdir())):
-        try:
-            with os.scandir(top) as entries:
-                for e in entries:
-                    try:
-                        if e.stat(follow_symlinks=False).st_uid == uid:
-                            found.append(e.path)
-                    except OSError:
-                        pass
-                    if limit and len(found) > limit:
-                        return found
-        except OSError:
-            pass
-    return found
-
-
-def _usage_mb(path: str, max_entries: int) -> float:
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return 0.0
-    if stat.S_ISDIR(st.st_mode):
-        return safefs.usage_mb(path, max_entries, 64)
-    return st.st_blocks * 512 / 2**20
-
-
-def _lock_dir() -> str:
-    for folder in LOCKS:
-        try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            st = os.lstat(folder)
-        except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o077:
-            return folder
-    raise isolation.UnavailableError(f"no private folder for its lock files ({LOCKS[0]})")
-
-
-class _Pool:
-    """The user ids this process holds: one per kernel alive, reused by the next kernel."""
-
-    def __init__(self):
-        self.lock, self.held, self.free = threading.Lock(), {}, set()
-
-    def lease(self) -> int:
-        with self.lock:
-            if self.free:
-                uid = min(self.free)
-                self.free.discard(uid)
-                return uid
-            folder = _lock_dir()
-            for uid in range(FIRST_UID, FIRST_UID + UIDS):
-                if uid in self.held or _has_account(uid):
-                    continue
-                fd = os.open(os.path.join(folder, f"{uid}.lock"),
-                             os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    os.close(fd)
-                    continue
-                self.held[uid] = fd
-                reclaim(uid)  # what a grader that died left running as this user
-                return uid
-            raise isolation.UnavailableError(f"every user id from {FIRST_UID} to "
-                                             f"{FIRST_UID + UIDS - 1} is in use")
-
-    def release(self, uid: int) -> None:
-        with self.lock:
-            self.free.add(uid)
-
-
-POOL = _Pool()
-
-
-def _has_account(uid: int) -> bool:
-    import pwd
-
-    try:
-        pwd.getpwuid(uid)
-        return True
-    except KeyError:
-        return False
-
-
-def reclaim(uid: int) -> None:
-    """Kill what runs as ``uid`` and remove what it left in the shared folders."""
-    kill_uid(uid)
-    for path in _elsewhere(uid):
-        safefs.remove_tree(path)
-
-
-def reap(uid: int) -> None:
-    """After the grader died (the reaper): reclaim ``uid`` if no other run took it."""
-    fd = os.open(os.path.join(_lock_dir(), f"{uid}.lock"),
-                 os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        reclaim(uid)
-    except OSError:
-        pass  # leased again: the run that holds it reclaimed it first
-    finally:
-        os.close(fd)
 
 
 def _checkouts() -> list[Path]:
@@ -253,7 +109,7 @@ def unavailable() -> str:
         p = subprocess.run([sys.executable, *isolation.SAFE_PATH, "-c", SELF_TEST,
                             *map(str, private)],
                            env={**isolation.passed_environment(), "HOME": "/nonexistent"},
-                           cwd="/", capture_output=True, text=True, timeout=120, **_as(uid))
+                           cwd="/", capture_output=True, text=True, timeout=120, **uids.run_as(uid))
     except (OSError, subprocess.SubprocessError) as exc:
         return f"its self-test could not run ({exc})"
     finally:
@@ -296,7 +152,7 @@ class UidBox(isolation.Box):
                 NPROC_VAR: str(NPROC)}
 
     def popen_args(self):
-        return _as(self.uid)
+        return uids.run_as(self.uid)
 
     def started(self, proc, f):
         os.chown(f.run, 0, 0, follow_symlinks=False)  # its sockets can no longer be swapped
@@ -309,10 +165,7 @@ class UidBox(isolation.Box):
         return [p for p in processes_of(self.uid) if p.pid != kernel.pid]
 
     def written_elsewhere_mb(self, max_entries):
-        found = _elsewhere(self.uid, max_entries)
-        if len(found) > max_entries:
-            return float("inf")
-        return sum(_usage_mb(p, max_entries) for p in found)
+        return usage_elsewhere_mb(self.uid, max_entries)
 
     def close(self):
         reclaim(self.uid)
