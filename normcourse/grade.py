@@ -13,9 +13,10 @@ For each submission the grader
    (time per cell, memory, output size of any kind); errors do not stop it,
    and a cell that kills the kernel is left out on a restart. On Linux the
    kernel runs in its own bubblewrap sandbox (:mod:`normcourse.grading.sandbox`),
-   where ``helpers/answers`` holds stand-ins: an exercise whose function calls
-   the course's own version scores 0 with the reason; without bwrap the output
-   says loudly that the submissions were not isolated;
+   or, where bwrap cannot run and the grader is root, as a separate user
+   (:mod:`normcourse.grading.uidbox`); either way ``helpers/answers`` holds
+   stand-ins: an exercise whose function calls the course's own version scores 0
+   with the reason; without isolation the output says so loudly;
 3. for each exercise of the lesson, builds test cases from a fresh random
    generator *in this process*, sends only their inputs into the kernel,
    calls the learner's function there, gets back exactly one reply of plain
@@ -540,8 +541,8 @@ def main(args) -> int:
             return 2
     pass_env = tuple(getattr(args, "pass_env", None) or ())
     mode = modes.announce(getattr(args, "isolation", "auto"), pass_env=pass_env,
-                              required=getattr(args, "require_sandbox", False),
-                              verbose=getattr(args, "verbose", False))
+                          required=getattr(args, "require_sandbox", False),
+                          verbose=getattr(args, "verbose", False))
     if mode is None:
         return 2
     signal.signal(signal.SIGTERM, _terminate)

@@ -110,15 +110,18 @@ def unavailable() -> str:
                             *map(str, private)],
                            env={**isolation.passed_environment(), "HOME": "/nonexistent"},
                            cwd="/", capture_output=True, text=True, timeout=120, **uids.run_as(uid))
+        why = "" if p.returncode == 0 else (p.stderr.strip().splitlines() or ["?"])[-1]
+    except PermissionError as exc:
+        why = str(exc)
     except (OSError, subprocess.SubprocessError) as exc:
         return f"its self-test could not run ({exc})"
     finally:
         reclaim(uid)
         POOL.release(uid)
-    if p.returncode != 0:
-        return (f"a separate user cannot run the kernel's Python {sys.executable} "
-                f"({p.stderr.strip().splitlines()[-1:]}); every folder on its path and the "
-                "course must be readable by other users (e.g. `chmod o+x` on a home folder)")
+    if why:
+        return (f"a separate user cannot run the kernel's Python {sys.executable} ({why}); "
+                "every folder on its path and the course must be passable and readable by "
+                "other users (a Python under /root, as pyenv installs it: `chmod o+x /root`)")
     if p.stdout.strip():
         return f"these stay readable to other users: {p.stdout.split()}"
     return ""
