@@ -314,12 +314,14 @@ class GradingKernel:
                 pass
 
     def disk_mb_used(self) -> float:
-        """Disk space taken by the files the kernel wrote (its box, its socket folder and,
-        for a separate user, the shared folders), in MB; infinite when it made more than DISK_ENTRIES files and
+        """Disk space taken by the files the kernel wrote (its box, its socket folder,
+        for a separate user the shared folders, and files its processes removed but keep
+        open), in MB; infinite when it made more than DISK_ENTRIES files and
         folders or nested them more than DISK_DEPTH deep."""
         f = self.folders
         return sum(safefs.usage_mb(d, DISK_ENTRIES, DISK_DEPTH) for d in (f.box, f.run) if d) \
-            + self.box.written_elsewhere_mb(DISK_ENTRIES)
+            + self.box.written_elsewhere_mb(DISK_ENTRIES) \
+            + safefs.deleted_open_mb(p.pid for p in self._processes())
 
     def _disk_limit(self, start: float, out_bytes: int) -> RunResult:
         self._kill()
@@ -329,12 +331,9 @@ class GradingKernel:
                          f"than {DISK_DEPTH} deep)", seconds=time.monotonic() - start,
                          output_bytes=out_bytes)
 
-    def memory_mb_used(self) -> float:
-        """Resident memory of the kernel and the processes it started, in MB.
-
-        The kernel itself is read at every call (cheap); the list of its child
-        processes is refreshed every CHILD_SCAN seconds (a scan of /proc).
-        """
+    def _processes(self) -> list:
+        """The kernel and the processes it started (psutil's). The kernel itself is kept;
+        the others are looked for every CHILD_SCAN seconds (a scan of /proc)."""
         now = time.monotonic()
         try:
             if self._ps is None or self._ps.pid != self.proc.pid:
@@ -342,9 +341,13 @@ class GradingKernel:
             if now - self._scanned > CHILD_SCAN:  # (a separate user's: all its processes)
                 self._children, self._scanned = self.box.processes(self._ps), now
         except (psutil.Error, AttributeError):
-            return 0.0
+            return []
+        return [self._ps, *self._children]
+
+    def memory_mb_used(self) -> float:
+        """Resident memory of the kernel and the processes it started, in MB."""
         total = 0
-        for q in (self._ps, *self._children):
+        for q in self._processes():
             try:
                 total += q.memory_info().rss
             except psutil.Error:

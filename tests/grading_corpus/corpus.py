@@ -1382,6 +1382,24 @@ ISOLATION_CASES += [
                "/dev/shm and /run/lock, found by attack on the branch of issue 17",
                _sol(_attack(FILL_SHARED)), MAX),
 ]
+DELETED_OPEN_FILES = '''
+if COPY:
+    import time
+    keep = []
+    for i in range(3):  # 180 MB that no folder shows: removed, but kept open
+        f = open(f"blob{i}", "wb")
+        os.unlink(f"blob{i}")
+        for _ in range(60):
+            f.write(bytes(2**20))
+        f.flush()
+        keep.append(f)
+    time.sleep(4)
+'''
+ISOLATION_CASES += [
+    CorpusCase("iso_deleted_open_files", "the solution; 180 MB in files it removed but keeps "
+               "open, found by attack on the branch of issue 17 (also on 0a530e6)",
+               _sol(_attack(DELETED_OPEN_FILES)), MAX, note="MB of files"),
+]
 CASES += ISOLATION_CASES
 
 if __name__ == "__main__":
