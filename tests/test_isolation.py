@@ -313,3 +313,44 @@ def test_attacks_of_issue_17_change_nothing(mode, grader):
         assert alive == []
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+NETWORK = """import os, socket
+try:
+    socket.create_connection(("127.0.0.1", int(os.environ["NORMCOURSE_CORPUS_PORT"])), timeout=5)
+    print("reached")
+except (OSError, KeyError, ValueError):
+    pass
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["bwrap", pytest.param("uid", marks=pytest.mark.xfail(
+    strict=True, reason="a separate user has no network namespace of its own: a kernel can "
+    "reach the network, and servers on this machine (docs/teachers.md says so)"))])
+def test_a_kernel_reaches_no_network(mode, grader, tmp_path):
+    python, refused = grader
+    if refused[mode]:
+        pytest.skip(f"--isolation {mode} is not available here: {refused[mode]}")
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(60)
+    reached = []
+    threading.Thread(target=lambda: reached.append(server.accept()), daemon=True).start()
+    work = throwaway.folder("nc-net-")
+    try:
+        course, outside = work / "course", work / "out"
+        outside.mkdir(mode=0o755)
+        throwaway.course(course)
+        path = outside.parent / "net.ipynb"
+        path.write_bytes(corpus._dump(corpus._append(corpus.solution_notebook(), NETWORK)))
+        p = subprocess.run(throwaway.grade(python, [path], mode, "--format", "json",
+                                           "--pass-env", "NORMCOURSE_CORPUS_PORT"),
+                           cwd=course, env=throwaway.env(course, outside, NORMCOURSE_CORPUS_PORT=str(
+                               server.getsockname()[1])), capture_output=True, text=True,
+                           timeout=600)
+        assert p.returncode == 0, p.stderr[-2000:]
+        assert json.loads(p.stdout)["submissions"][0]["score"] == corpus.MAX
+        assert reached == []
+    finally:
+        server.close()
+        shutil.rmtree(work, ignore_errors=True)
