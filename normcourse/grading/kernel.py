@@ -167,7 +167,7 @@ class GradingKernel:
         argv = [sys.executable, *SAFE_PATH, "-m", "normcourse.grading.launch",
                 str(self.memory_mb + VIRTUAL_SLACK_MB if self.memory_mb > 0 else 0),
                 str(self.file_mb), "-f", conn]
-        log = safefs.open_log(f.log / "kernel.log")  # this start's (a new file each start)
+        log = safefs.open_log(f.log / "kernel.log")  # emptied: this start's output only
         try:
             self.proc = subprocess.Popen(
                 self.box.command(argv, f), cwd=f.work, env=self._environment(),

@@ -59,7 +59,9 @@ def announce(name: str, *, pass_env=(), required: bool = False, verbose: bool = 
         print(f"WARNING: {sandbox.warning(mode.reason)}", file=sys.stderr)
     if verbose:
         names = {*passed_environment(pass_env), "HOME", "TMPDIR", "MPLCONFIGDIR", "MPLBACKEND",
-                 "IPYTHONDIR", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+                 "IPYTHONDIR", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                 "PYDEVD_DISABLE_FILE_VALIDATION", *(("USER", "LOGNAME") if mode.name == "uid"
+                                                     else ())}
         print(f"isolation: {mode.describe()}\nkernel environment (besides the grader's own "
               f"NORMCOURSE_* variables): {', '.join(sorted(names))}", file=sys.stderr)
     return mode
