@@ -39,7 +39,7 @@ NPROC = 512  # processes and threads of one kernel's user
 NPROC_VAR = "NORMCOURSE_NPROC"  # read by launch.py
 KEEP = ("helpers", "normcourse", "lessons")  # what a checkout keeps readable to others
 SELF_TEST = """import os, sys
-import ipykernel.kernelapp, numpy, helpers.checking.calling, normcourse.grading.launch
+import ipykernel, numpy, helpers.checking.calling, normcourse.grading.launch
 print("\\n".join(p for p in sys.argv[1:] if os.access(p, os.R_OK) or os.access(p, os.X_OK)))
 """
 
