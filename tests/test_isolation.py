@@ -240,8 +240,8 @@ def check(report: dict, feedback: str, course: Path, before: str, victim: Path, 
         want = case.score if case else corpus.MAX
         got = {e["id"]: e["status"] for e in s["exercises"]}
         return s["graded"] and s["score"] == want and all(
-            got.get(k) == v for k, v in (case.statuses if case else {}).items()) and (
-            name in ALSO or not case or case.note in " ".join(s["notes"]))
+            got.get(k) == v for k, v in (case.statuses if case else {}).items()) and \
+            corpus.ISOLATION_NOTES.get(name, "") in " ".join(s["notes"])
 
     site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
                                 "['purelib'])"], capture_output=True, text=True).stdout.strip())
