@@ -1203,9 +1203,16 @@ RETURNS_SECRETS = f'''def answer_scale_question():
     return "|".join(os.environ.get(n, "-") for n in {SECRET_NAMES!r})'''
 HOME_LINK_DISK = '''
 if VICTIM:
-    home = pathlib.Path.home()
-    shutil.rmtree(home, ignore_errors=True)
-    home.symlink_to(pathlib.Path(VICTIM, "keep"))  # its home: a link to a folder outside
+    linked = []
+    for folder in (pathlib.Path.home(), HERE.parent / "tmp"):  # its home, else another of its own
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            folder.symlink_to(pathlib.Path(VICTIM, "keep"))  # a link to a folder outside
+            linked.append(str(folder))
+            break
+        except OSError:
+            pass
+    print("linked:", linked)
     with open("blob", "wb") as f:  # then over the disk limit (the batch runs with --disk 50)
         for _ in range(60):
             f.write(bytes(2**20))
