@@ -6,9 +6,10 @@
 - lesson 3's routes to the course's batch norm score 0 with the reason, honest
   work keeps full marks;
 - the corpus's sabotage cases in a ``--jobs 2`` batch between honest submissions,
-  on a throw-away copy of the course: nobody else's grade changes, the copy is
-  unchanged, nothing is left behind; a killed grader takes everything with it,
-  a stopped one writes the grades it has.
+  on a throw-away copy of the course, in a bwrap sandbox and as separate users
+  (``--isolation uid``, when the tests run as root): nobody else's grade changes,
+  the copy is unchanged, nothing is left behind; a killed grader takes everything
+  with it, a stopped one writes the grades it has.
 """
 
 from __future__ import annotations
