@@ -37,3 +37,14 @@ def pytest_collect_file(file_path, parent):
             node.add_marker(pytest.mark.slow)
             kept.append(node)
     return kept
+
+
+def pytest_collection_modifyitems(config, items):
+    """``exhaustive`` tests (10,000 seeds per exercise) run only when asked for by name in
+    ``-m`` (e.g. ``pytest -m exhaustive``): another ``-m`` expression leaves them out."""
+    if "exhaustive" in (config.getoption("markexpr") or ""):
+        return
+    dropped = [i for i in items if i.get_closest_marker("exhaustive")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if not i.get_closest_marker("exhaustive")]

@@ -6,7 +6,8 @@ folder is a layer; a module imports only from its own folder's lower modules and
 from the layers listed before it (``tests/test_layers.py`` checks it):
 
 ``helpers.answers``   the course's version of every graded function (numpy only)
-    ``l01`` ... ``l04``  one module per lesson (``l02``, ``l03`` too), named as the learner's functions
+    ``l01`` ... ``l04``, ``l06``  one module per lesson (``l02``, ``l03`` too), named as the
+                 learner's functions
     ``fallback``               ``yours_or_course``: lessons run on before an exercise is done
     ``guard``                  notices a learner's function calling the course's version
 ``helpers.checking``  calling a learner's function and judging it (numpy only)
@@ -22,12 +23,17 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``diagnostics``  gradient statistics, update-to-data ratio, loss along the gradient (lesson 4)
     ``gradcheck`` finite-difference gradient checks
     ``problems``  the two-weight problems the contour explorers show
+    ``conv``      a 2-D convolution by im2col, and the same as loops (lesson 6)
+    ``batched``   layers with a leading seed axis: many seeds in one computation (lesson 6)
+    ``seeds``     training, evaluating and recalibrating those networks (lesson 6)
+    ``studies``   lesson 6's networks and measurements (conv net, pre/post-LN, γ = 0, dropout)
 ``helpers.plots``     matplotlib figures (uses ``core``)
     ``style``     colour-blind-safe palette, ``use_course_style``, log-axis labels
     ``linreg``    contours, trajectories, loss curves, learning-rate sweeps
     ``explorer``  drawing the contour explorer's states
     ``network``   activation statistics and histograms, sweeps (lesson 3)
     ``norms``     lesson 4's figures: sweeps by normalization, diagnostics, loss landscape
+    ``modern``    lesson 6's figures: the four normalizations on a block, studies over seeds
 ``helpers.widgets``   ipywidgets, thin layers over the above
     ``display``   image widgets, short text forms, progress bars
     ``contour_explorer``     lessons 1-2's explorer
@@ -40,6 +46,11 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
                   ``l03_modes``, ``l04_layernorm``, ``l04_fold`` for longer ones)
     ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
     ``l02_robust``  lesson 2's experiment exercise: how far outliers move scaled values
+    ``norm_backward`` lessons 3-4's backward passes: closed-form reference, named mistakes,
+                  the large case whose cost (in forward passes) is judged
+    ``predict``   predictions: 0-point exercises, recorded when made, shown next to the result
+    ``l06``       lesson 6's exercises (``l06_norms``, ``l06_axes``, ``l06_rms``, ``l06_coupling``
+                  for the cases and judges; ``l06_coupling`` is its experiment)
 
 ``helpers`` never imports ``normcourse`` (the instructor tooling).
 """

@@ -1,4 +1,4 @@
-"""The ``normcourse`` console script: instructor tooling (build, execute, grade)."""
+"""The ``normcourse`` console script: instructor tooling (build, execute, grade, autograder)."""
 
 from __future__ import annotations
 
@@ -133,7 +133,45 @@ def _add_grade(sub) -> None:
     g.set_defaults(func=_grade)
 
 
-def main(argv=None) -> int:
+def _autograder(args) -> int:
+    from normcourse.autograder import main as autograder_main
+
+    return autograder_main(args)
+
+
+def _add_autograder(sub) -> None:
+    a = sub.add_parser("autograder", help="build an autograder for a grading platform",
+                       description="Build an autograder for a grading platform.")
+    platforms = a.add_subparsers(dest="platform", required=True)
+    g = platforms.add_parser(
+        "gradescope", help="the autograder zip of one lesson for Gradescope",
+        description="Build the zip of a Gradescope programming assignment for one lesson: "
+                    "setup.sh installs the course from a wheel built from this checkout (no "
+                    "notebook, no solutions/) and bubblewrap; run_autograder grades one "
+                    "notebook of the lesson per submission, in the grader's sandbox.")
+    g.add_argument("lesson", metavar="NN_slug")
+    g.add_argument("--out", required=True, metavar="PATH", help="the zip to write")
+    g.add_argument("--root", help="the course's checkout (default: the one this normcourse "
+                                  "is installed from)")
+    g.add_argument("--wheel", metavar="PATH", help="ship this wheel instead of building one")
+    g.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
+                   help="baked in: time for the submission (default 600)")
+    g.add_argument("--cell-timeout", type=float, default=120, metavar="SECONDS",
+                   help="baked in: time per cell and per function call (default 120)")
+    g.add_argument("--memory", type=int, default=600, metavar="MB",
+                   help="baked in: the kernel's memory; keep it below the container's "
+                        "(default 600, for Gradescope's default container)")
+    g.add_argument("--disk", type=int, default=500, metavar="MB",
+                   help="baked in: the files the kernel writes (default 500)")
+    g.add_argument("--max-output", type=float, default=5, metavar="MB",
+                   help="baked in: output per cell (default 5)")
+    g.add_argument("--exercise", action="append", metavar="ID",
+                   help="baked in: grade only this exercise (repeatable)")
+    g.set_defaults(func=_autograder)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line (tests parse the commands that the docs and workflows print)."""
     parser = argparse.ArgumentParser(prog="normcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="generate lessons/ from solutions/")
@@ -149,7 +187,12 @@ def main(argv=None) -> int:
     e.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     e.set_defaults(func=_execute)
     _add_grade(sub)
-    args = parser.parse_args(argv)
+    _add_autograder(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except MissingDependency as exc:

@@ -50,8 +50,9 @@ from helpers.checking.calling import Outcome
 from helpers.checking.verdict import CaseResult, Report, judge
 from helpers.exercises import lesson_exercises
 from normcourse.grading import modes, probe, reaper, safefs, standins
+from normcourse.grading.code import course_copy, redefined_after_check, why_missing
 from normcourse.grading.kernel import GradingKernel, KernelStartError
-from normcourse.grading.load import SubmissionError, load, redefined_after_check, why_missing
+from normcourse.grading.load import SubmissionError, load
 
 QUIET_ERRORS = {"NotDoneYet", "CheckFailed", "NotImplementedError"}  # expected in check cells
 MAX_RESTARTS = 3
@@ -176,8 +177,9 @@ class _Run:
         self.sub, self.limits = sub, limits
         self.deadline = start + limits.timeout  # for everything, function calls included
         self.cells_deadline = start + CELLS_SHARE * limits.timeout
-        self.skip: set = set()  # cells that killed the kernel or were interrupted
-        self.notes: dict = {}
+        not_run = sub.not_run()  # cells the grader's analysis refused: never run
+        self.skip: set = set(not_run)  # and cells that killed the kernel or were interrupted
+        self.notes: dict = {i: note for i, note in not_run.items() if note}
         self.restarts = 0
         self.hidden_cells: list = []  # demo cells that called the course's hidden functions
         self.after_hidden: set = set()  # cells with errors after such a cell
@@ -299,7 +301,7 @@ def _not_reached(ex, limits: Limits) -> ExerciseResult:
 
 
 def _note_redefinition(res: ExerciseResult, sub, ex) -> None:
-    cells = redefined_after_check(sub.nb, ex.id, ex.function)
+    cells = redefined_after_check(sub, ex.id, ex.function)
     if cells:
         where = ", ".join(str(n) for n in cells)
         res.summary += (f" Note: {ex.function} is defined again in code cell{'s' * (len(cells) > 1)} "
@@ -347,7 +349,7 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
         msg = str(exc)
         if msg == "MISSING":
             msg = (f"there is no function called {ex.function} in your notebook after it ran: "
-                   + why_missing(run.sub.nb, ex.id, ex.function))
+                   + why_missing(run.sub, ex.id, ex.function))
         elif msg.startswith("NOT_CALLABLE:"):
             msg = f"{ex.function} is a {msg.split(':', 1)[1]}, not a function"
         elif r.status == "timeout":
@@ -434,7 +436,9 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
                 result.exercises.append(_error_result(
                     ex, "not graded: the notebook's kernel had stopped (see the notes)"))
                 continue
-            res, fatal = _grade_exercise(run, ex, cases[ex.id], limits)
+            used = course_copy(sub, ex.function)  # decided from the source, not the kernel
+            res, fatal = ((_course_used_result(ex, used, cases[ex.id]), False) if used else
+                          _grade_exercise(run, ex, cases[ex.id], limits))
             _note_redefinition(res, sub, ex)
             result.exercises.append(res)
             if fatal:
@@ -517,12 +521,17 @@ def main(args) -> int:
     from helpers.exercises import LESSONS, all_exercises
     from normcourse.grading import report
 
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if args.github_classroom:
         if args.github_classroom not in LESSONS:
             print(f"error: unknown lesson {args.github_classroom!r} (known: "
                   f"{', '.join(LESSONS)})", file=sys.stderr)
             return 2
-        sys.stdout.write(report.classroom_workflow(args.github_classroom, args.install))
+        from normcourse.grading.classroom import classroom_workflow
+
+        sys.stdout.write(classroom_workflow(args.github_classroom, args.install))
         return 0
     if not args.submissions:
         print("error: name at least one SUBMISSION.ipynb", file=sys.stderr)
@@ -566,7 +575,8 @@ def main(args) -> int:
               "grades computed before were written, the others marked not graded",
               file=sys.stderr)
         return exc.code if isinstance(exc, SystemExit) else 130
-    _write(results, args, report)
+    if not _write(results, args, report):
+        return WRITE_FAILED
     if not all(r.graded for r in results):
         return 1
     if args.require_full and not all(r.max_score > 0 and r.score == r.max_score
@@ -575,13 +585,31 @@ def main(args) -> int:
     return 0
 
 
-def _write(results, args, report) -> None:
+WRITE_FAILED = 4  # exit status: an output file could not be written (the others were)
+
+
+def _write(results, args, report) -> bool:
+    """Write the grades and the feedback, each file atomically; False if one failed."""
+    from normcourse.files import write_atomic
+
+    ok = True
     text = report.render(results, args.format)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    try:
+        if args.out:
+            write_atomic(args.out, text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except (OSError, UnicodeError) as exc:
+        print(f"error: could not write the grades to {args.out or 'stdout'}: {exc}",
+              file=sys.stderr)
+        ok = False
     if args.feedback:
-        for path in report.write_feedback(results, Path(args.feedback)):
-            print(f"feedback: {path}", file=sys.stderr)
+        try:
+            for path in report.write_feedback(results, Path(args.feedback)):
+                print(f"feedback: {path}", file=sys.stderr)
+        except (OSError, UnicodeError) as exc:
+            print(f"error: could not write the feedback to {args.feedback}: {exc}",
+                  file=sys.stderr)
+            ok = False
+    return ok

@@ -66,7 +66,7 @@ def test_exercise_list_points_and_concept_answers():
 def test_pytorch_numbers_are_among_the_cases():
     rng = np.random.default_rng(0)
     assert sum("PyTorch" in c.name for c in forward_cases(rng)) == 3
-    assert sum(c.expected is not None for c in backward_cases(rng)) == 2
+    assert sum(c.expected is not None for c in backward_cases(rng)) == 3  # issue 18: with the eps = 0.1 one
     assert any(c.args[0].shape[0] == 1 for c in forward_cases(rng))  # a batch of one
 
 
@@ -93,7 +93,7 @@ def test_forward_mistakes_are_named():
     _fails_with("ex4_ln_forward", _ln(axis=0), "which is batch norm")
     _fails_with("ex4_ln_forward", _ln(ddof=1), "unbiased variance")
     _fails_with("ex4_ln_forward", _ln(eps_in=False), "inside the square root")
-    _fails_with("ex4_ln_forward", _ln(keep=False), "keepdims=True")
+    _fails_with("ex4_ln_forward", _ln(keep=False), "keep it as a column")
 
     def no_beta(X, gamma, beta, eps=1e-5):
         out, cache = layernorm_forward(X, gamma, beta, eps)
@@ -103,7 +103,7 @@ def test_forward_mistakes_are_named():
     def in_place(X, gamma, beta, eps=1e-5):
         X -= X.mean(axis=1, keepdims=True)
         return layernorm_forward(X, gamma, beta, eps)
-    _fails_with("ex4_ln_forward", in_place, "changed its input X in place")
+    _fails_with("ex4_ln_forward", in_place, "changes its input X in place")
 
 
 def test_forward_mistake_on_a_batch_of_one_is_explained():
@@ -115,14 +115,14 @@ def test_backward_mistakes_are_named():
     def constants(dout, cache):
         X, x_hat, mean, var, gamma, eps = cache
         return dout * gamma / np.sqrt(var + eps), (dout * x_hat).sum(0), dout.sum(0)
-    _fails_with("ex4_ln_backward", constants, "treats each example's mean and variance")
+    _fails_with("ex4_ln_backward", constants, "treats the mean and variance as constants")
 
     def batch_axis(dout, cache):
         X, x_hat, mean, var, gamma, eps = cache
         d = dout * gamma
         dX = (d - d.mean(0) - x_hat * (d * x_hat).mean(0)) / np.sqrt(var + eps)
         return dX, (dout * x_hat).sum(0), dout.sum(0)
-    _fails_with("ex4_ln_backward", batch_axis, "axis=1")
+    _fails_with("ex4_ln_backward", batch_axis, "other axis (axis 0)")
 
     def swapped(dout, cache):
         dX, dgamma, dbeta = layernorm_backward(dout, cache)
@@ -132,7 +132,7 @@ def test_backward_mistakes_are_named():
     def per_entry(dout, cache):
         dX, _, _ = layernorm_backward(dout, cache)
         return dX, dout * cache[1], dout.sum(0)
-    _fails_with("ex4_ln_backward", per_entry, "sum over the batch")
+    _fails_with("ex4_ln_backward", per_entry, "add up the contributions of all the examples")
 
 
 # --------------------------------------------------------------------------- folding
@@ -190,10 +190,114 @@ def test_scale_experiment_mistakes_are_named():
     _fails_with("ex4_scale_invariance", upside_down, "upside down")
 
     def same_cache(X, W, gamma, beta, dout, c):
-        out, cache = layernorm_forward(X @ W, gamma, beta)
-        return 0.0, 1.0
-    _fails_with("ex4_scale_invariance", same_cache, "the two gradients are equal")
+        outs, grads, first = [], [], None
+        for V in (W, c * W):
+            out, cache = layernorm_forward(X @ V, gamma, beta)
+            first = first or cache
+            outs.append(out)
+            grads.append(X.T @ layernorm_backward(dout, first)[0])
+        return (float(np.abs(outs[1] - outs[0]).max()),
+                float(np.linalg.norm(grads[1]) / np.linalg.norm(grads[0])))
+    _fails_with("ex4_scale_invariance", same_cache, "the two gradients are equal",
+                "did you reuse the first cache")
 
     def scaled_input(X, W, gamma, beta, dout, c):
         return float(np.abs(X @ (c * W) - X @ W).max()), 1 / c
-    _fails_with("ex4_scale_invariance", scaled_input, "the two outputs differ")
+    _fails_with("ex4_scale_invariance", scaled_input, "scale the weights, not X or the output")
+
+
+def test_scale_experiment_theory_alone_fails_where_eps_matters():
+    """Issue 18: (0, 1/c), the theory with no measurement, passed every case; two cases now
+    have rows whose variance is near ε, where the output moves and the ratio is not 1/c."""
+    _fails_with("ex4_scale_invariance", lambda X, W, gamma, beta, dout, c: (0.0, 1.0 / c),
+                "Measure the change of the two outputs, do not assume it")
+
+    def measured_change_theory_ratio(X, W, gamma, beta, dout, c):
+        return scale_invariance(X, W, gamma, beta, dout, c)[0], 1.0 / c
+    report = evaluate("ex4_scale_invariance", measured_change_theory_ratio)
+    assert report.status == "failed"
+    failed = [r for r in report.results if not r.passed]
+    assert {r.mistake for r in failed} == {"theory-not-measured"}
+    eps_cases = [r for r in failed if "tiny inputs" in r.case]
+    assert len(eps_cases) == 2 and all("not negligible" in r.message for r in eps_cases)
+
+
+def test_scale_experiment_gradient_times_c_is_named():
+    """Issue 18: the chain rule's factor c (the gradient with respect to W of the layer that
+    uses c·W) was misdiagnosed as "same cache"."""
+    def times_c(X, W, gamma, beta, dout, c):
+        change, ratio = scale_invariance(X, W, gamma, beta, dout, c)
+        return change, c * ratio
+    report = evaluate("ex4_scale_invariance", times_c)
+    assert report.status == "failed"
+    assert {r.mistake for r in report.results} == {"times-c"}, report.to_text()
+    assert "the chain rule's factor c" in failed_messages(report)
+
+
+# --------------------------------------------------------------------------- issue 18
+
+
+def _numerical_layernorm_backward(dout, cache):
+    """Central differences of the forward loss, one entry of X at a time (the attack)."""
+    X, x_hat, mean, var, gamma, eps = cache
+    X = np.array(X, dtype=float)
+
+    def loss(A):
+        m, v = A.mean(1, keepdims=True), A.var(1, keepdims=True)
+        return float((dout * gamma * (A - m) / np.sqrt(v + eps)).sum())
+    dX = np.zeros_like(X)
+    for i in np.ndindex(X.shape):
+        e = np.zeros_like(X)
+        e[i] = 1e-5
+        dX[i] = (loss(X + e) - loss(X - e)) / 2e-5
+    return dX, (dout * x_hat).sum(0), dout.sum(0)
+
+
+def test_a_numerical_layernorm_backward_fails():
+    report = evaluate("ex4_ln_backward", _numerical_layernorm_backward)
+    assert report.status == "failed"
+    assert report.results[0].mistake == "numerical-gradient", report.to_text()
+
+
+def _ln_backward(std):
+    def backward(dout, cache):
+        X, x_hat, mean, var, gamma, eps = cache
+        d = dout * gamma
+        dX = (d - d.mean(1, keepdims=True) - x_hat * (d * x_hat).mean(1, keepdims=True))
+        return dX / std(var, eps), (dout * x_hat).sum(0), dout.sum(0)
+    return backward
+
+
+@pytest.mark.parametrize("name, std, phrase", [
+    ("no eps", lambda var, eps: np.sqrt(var), "you forgot ε"),
+    ("hard-coded eps", lambda var, eps: np.sqrt(var + 1e-5), "ε = 1e-5 instead of the cache's"),
+    ("eps outside the square root", lambda var, eps: np.sqrt(var) + eps,
+     "ε goes inside the square root"),
+])
+def test_layernorm_backward_eps_mistakes_fail(name, std, phrase):
+    """On main each got full marks: no case had an ε that matters. PyTorch's case with
+    eps = 0.1 (and a case whose rows have a variance near ε) now do."""
+    report = evaluate("ex4_ln_backward", _ln_backward(std))
+    assert report.status == "failed", report.to_text()
+    assert phrase in failed_messages(report)
+
+
+def _in_float32(fn):
+    def cast(v):
+        if isinstance(v, np.ndarray):
+            return v.astype(np.float32)
+        return tuple(cast(x) for x in v) if isinstance(v, tuple) else v
+
+    def f32(*args, **kwargs):
+        return cast(fn(*cast(args), **kwargs))
+    return f32
+
+
+@pytest.mark.parametrize("exercise_id, fn", [
+    ("ex4_ln_forward", layernorm_forward), ("ex4_ln_backward", layernorm_backward),
+    ("ex4_fold", fold_batchnorm), ("ex4_scale_invariance", scale_invariance)])
+def test_float32_answers_pass(exercise_id, fn):
+    """On main honest float32 solutions lost 2 of lesson 4's 12 points."""
+    for seed in (0, 4):
+        report = evaluate(exercise_id, _in_float32(fn), seed)
+        assert report.passed, report.to_text()

@@ -23,7 +23,7 @@ import corpus  # noqa: E402
 from helpers.checking import calling  # noqa: E402
 from helpers.checking.calling import Case  # noqa: E402
 from normcourse.grade import ExerciseResult, SubmissionResult, _selected  # noqa: E402
-from normcourse.grading import inkernel, load, probe, report, wire  # noqa: E402
+from normcourse.grading import classroom, code, inkernel, load, probe, report, wire  # noqa: E402
 
 NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
 
@@ -134,9 +134,12 @@ def test_snippet_sends_inputs_but_never_the_expected_values():
 
 def test_the_kernel_runs_the_learner_checks_own_module_sent_whole():
     """What runs in the grading kernel is calling.py itself (the learner's check uses it),
-    with wire.py and inkernel.py: whole files, so the two paths cannot drift apart."""
+    with wire.py, inkernel.py and the learner's own-work guard: whole files, so the two
+    paths cannot drift apart."""
+    from helpers.answers import guard
+
     sources = dict(probe._sources())
-    for module in (calling, wire, inkernel):
+    for module in (calling, wire, inkernel, guard):
         name = module.__name__.rsplit(".", 1)[-1]
         assert sources[name] == Path(module.__file__).read_text(encoding="utf-8")
 
@@ -287,6 +290,83 @@ def test_table_shows_errors_and_notes():
     assert "1 graded, 1 could not be graded" in text
 
 
+#: what a submission can put in an exception's message: a lone surrogate (no UTF-8 file can
+#: hold it), a terminal escape, a right-to-left override, a fake heading and score line, a
+#: remote image, HTML, a table cell break
+HOSTILE = ("\ud800 boom\x1b[2J\u202e\n# Score: 100/100\n![](http://evil.example/p.png) "
+           "<img src=x onerror=alert(1)> **bold** | cell")
+
+
+def _hostile(text=HOSTILE):
+    ok, bad = _results()
+    ok.exercises[1].summary += " " + text
+    ok.exercises[1].cases[0]["message"] = text
+    ok.notes.append(f"code cell 5 raised ValueError: {text}")
+    bad.error = text
+    return [ok, bad]
+
+
+def _no_raw_controls(text: str) -> None:
+    text.encode("utf-8")  # every character can be written
+    assert not {"\ud800", "\x1b", "\u202e"} & set(text)
+
+
+def _render(markdown: str) -> str:
+    """HTML from a Markdown renderer (mistune, raw HTML allowed, as Gradescope may)."""
+    mistune = pytest.importorskip("mistune")
+    return mistune.create_markdown(escape=False, plugins=["table", "url", "strikethrough"])(
+        markdown)
+
+
+def _shown_as_text(markdown: str, plain: str) -> None:
+    """``markdown`` holds HOSTILE where ``plain`` (the same output) holds harmless words: it
+    renders to the same elements, and HOSTILE is in its text as typed."""
+    import html
+
+    _no_raw_controls(markdown)
+    rendered = _render(markdown)
+    assert re.findall(r"<(\w+)", rendered) == re.findall(r"<(\w+)", _render(plain)), rendered
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    assert "\\n# Score: 100/100\\n![](http://evil.example/p.png) " \
+           "<img src=x onerror=alert(1)> **bold** | cell" in text, text
+
+
+def test_every_format_shows_hostile_text_as_text(tmp_path):
+    """Found by attack: ValueError("\\ud800") left the JSON and Gradescope files at 0 bytes,
+    and a fake heading, score line and remote image appeared as such in Gradescope."""
+    results = _hostile()
+    data = json.loads(report.to_json(results))
+    jsonschema.validate(data, GRADES_SCHEMA)
+    _no_raw_controls(report.to_json(results))
+    assert data["submissions"][1]["error"].startswith("\\ud800 boom\\x1b[2J\\u202e\n# Score")
+    gradescope = report.gradescope(results)
+    jsonschema.validate(json.loads(gradescope), GRADESCOPE_SCHEMA)
+    outputs, plain = json.loads(gradescope), json.loads(report.gradescope(_hostile("words")))
+    _shown_as_text(outputs["output"], plain["output"])
+    _shown_as_text(outputs["tests"][1]["output"], plain["tests"][1]["output"])
+    for r, p in zip(results, _hostile("words"), strict=True):
+        _shown_as_text(report.feedback_markdown(r), report.feedback_markdown(p))
+    _no_raw_controls(report.table(results))
+    _no_raw_controls(report.to_csv(results))
+    assert [p.name for p in report.write_feedback(results, tmp_path)] == [
+        "alice__01_feature_scale.md", "bob__01_feature_scale.md"]
+
+
+def test_an_output_file_is_the_old_one_or_the_whole_new_one(tmp_path):
+    from normcourse.files import write_atomic
+
+    target = tmp_path / "out" / "grades.json"
+    write_atomic(target, "old\n")
+    target.chmod(0o640)
+    with pytest.raises(UnicodeEncodeError):
+        write_atomic(target, "new \ud800")
+    assert target.read_text() == "old\n"
+    write_atomic(target, "new ✓\n")
+    assert target.read_text(encoding="utf-8") == "new ✓\n"
+    assert target.stat().st_mode & 0o777 == 0o640  # its permissions are kept
+    assert [p.name for p in target.parent.iterdir()] == ["grades.json"]  # no temporary left
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -329,6 +409,52 @@ def test_cli_formats_and_exit_status(small_batch, tmp_path):
     assert "0/2" in p.stdout
 
 
+RAISES_HOSTILE = f"""def mse_gradient(X, y, w, b):
+    raise ValueError({HOSTILE!r})
+"""
+
+
+@pytest.mark.slow
+def test_cli_one_hostile_message_breaks_no_output(small_batch, tmp_path):
+    """Found by attack: a function raising ValueError("\\ud800") beside an honest 7/7 left the
+    JSON and Gradescope files at 0 bytes, no feedback after it, and exit status 1."""
+    (tmp_path / "hostile.ipynb").write_bytes(corpus._sol(
+        lambda nb: corpus._answer(nb, "ex1_gradient", RAISES_HOSTILE))())
+    (tmp_path / "solution.ipynb").write_bytes((small_batch / "solution.ipynb").read_bytes())
+    for fmt in ("json", "gradescope"):
+        out, fb = tmp_path / f"grades.{fmt}", tmp_path / f"feedback-{fmt}"
+        p = _grade("hostile.ipynb", "solution.ipynb", "--jobs", "2", "--format", fmt,
+                   "--out", str(out), "--feedback", str(fb), cwd=tmp_path)
+        assert p.returncode == 0, p.stderr  # every submission was graded
+        data = json.loads(out.read_text(encoding="utf-8"))
+        if fmt == "json":
+            jsonschema.validate(data, GRADES_SCHEMA)
+            assert [s["score"] for s in data["submissions"]] == [corpus.MAX - 2, corpus.MAX]
+        else:
+            jsonschema.validate(data, GRADESCOPE_SCHEMA)
+            assert data["score"] == 2 * corpus.MAX - 2
+            _no_raw_controls(json.dumps(data, ensure_ascii=False))
+        assert sorted(f.name for f in fb.iterdir()) == ["hostile.md", "solution.md"]
+        text = (fb / "hostile.md").read_text(encoding="utf-8")
+        _no_raw_controls(text)
+        assert "\\# Score\\: 100/100" in text and "![](" not in text
+
+
+def test_cli_exit_status_when_an_output_cannot_be_written(small_batch, tmp_path):
+    """As docs/teachers.md says: 4 when an output file cannot be written (wins over 1), the
+    other outputs still written; 1 when a file could not be graded."""
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    p = _grade("empty.ipynb", "--format", "json", "--out", str(tmp_path / "blocker" / "g.json"),
+               "--feedback", str(tmp_path / "fb"), cwd=small_batch)
+    assert p.returncode == 4, p.stderr
+    assert "error: could not write the grades to" in p.stderr and "Traceback" not in p.stderr
+    assert (tmp_path / "fb" / "empty.md").is_file()
+    p = _grade("empty.ipynb", "--format", "json", "--out", str(tmp_path / "g.json"),
+               cwd=small_batch)
+    assert p.returncode == 1, p.stderr
+    assert json.loads((tmp_path / "g.json").read_text())["submissions"][0]["graded"] is False
+
+
 def test_cli_usage_errors(small_batch):
     p = _grade("solution.ipynb", "--exercise", "nope", cwd=small_batch)
     assert p.returncode == 2 and "unknown exercise" in p.stderr
@@ -341,9 +467,15 @@ def test_cli_every_classroom_step_fails_on_another_lessons_notebook(tmp_path):
     workflow exits non-zero (before: 0 of 0 graded, and --require-full accepted it)."""
     import shlex
 
+    from normcourse.grading import modes
+
+    mode = modes.choose("auto")  # the steps pass --require-sandbox: bwrap or a separate user
+    if not mode.isolated:
+        pytest.skip(f"needs an isolating mode (bwrap or a separate user): {mode.reason}")
+
     (tmp_path / "03_batch_norm.ipynb").write_bytes(corpus._dump(
         corpus.stub_notebook("00_start_here")))
-    workflow = report.classroom_workflow("03_batch_norm", "pip install .")
+    workflow = classroom.classroom_workflow("03_batch_norm", "pip install .")
     commands = re.findall(r"command: normcourse grade (.*)", workflow)
     assert len(commands) == 15
     for command in commands[:2]:  # each step is the same command with another --exercise
@@ -373,21 +505,28 @@ def test_every_option_in_the_teachers_docs_exists():
 
     text = DOCS.read_text()
     options = set(re.findall(r"`(--[a-z-]+)", text))
+    from normcourse.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    platforms = commands["autograder"]._subparsers._group_actions[0].choices
     known = set()
-    for action in _grade_parser()._subparsers._group_actions[0].choices["grade"]._actions:
-        known.update(action.option_strings)
+    for parser in (commands["grade"], platforms["gradescope"]):
+        for action in parser._actions:
+            known.update(action.option_strings)
     missing = {o for o in options if o not in known} - {"--to", "--nbformat", "--create"}  # nbconvert, nbgrader
     assert not missing, f"docs/teachers.md names options that do not exist: {missing}"
     for line in re.findall(r"^normcourse grade .*$", text, flags=re.M):
         args = [a for a in line.split()[2:] if a != "\\"]
         if "--github-classroom" not in line:  # each documented command parses
             _grade_parser().parse_args(["grade", *args])
+    for line in re.findall(r"^normcourse autograder .*$", text, flags=re.M):
+        build_parser().parse_args(line.split()[1:])
 
 
 def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
     from helpers.exercises import lesson_exercises
 
-    text = report.classroom_workflow(corpus.LESSON, "pip install .")
+    text = classroom.classroom_workflow(corpus.LESSON, "pip install .")
     for ex in lesson_exercises(corpus.LESSON):
         # the lesson is passed explicitly: another lesson's notebook renamed is an error
         assert (f"normcourse grade {corpus.LESSON}.ipynb --lesson {corpus.LESSON} "
@@ -401,6 +540,43 @@ def test_github_classroom_workflow_has_one_step_per_exercise_with_its_points():
     reporter = steps[-1]
     assert reporter["with"]["runners"].split(",") == [s["id"] for s in graders]
     assert set(reporter["env"]) == {f"{s['id'].upper()}_RESULTS" for s in graders}
+
+
+def _workflow_commands(node) -> list[str]:
+    """Every ``normcourse ...`` command line in a parsed workflow's strings."""
+    if isinstance(node, dict):
+        return [c for v in node.values() for c in _workflow_commands(v)]
+    if isinstance(node, list):
+        return [c for v in node for c in _workflow_commands(v)]
+    return re.findall(r"(?:^|&&|;|\|\|)\s*(normcourse\s[^;&|\n]*)", str(node))
+
+
+def test_github_classroom_workflow_grades_in_the_sandbox():
+    """Found by attack: the printed workflow installed no bubblewrap and did not pass
+    --require-sandbox, so every step graded without isolation."""
+    import shlex
+
+    from normcourse.cli import build_parser
+
+    yaml = pytest.importorskip("yaml")
+    steps = yaml.safe_load(classroom.classroom_workflow("03_batch_norm", "pip install 'a: b' #x")
+                           )["jobs"]["run-autograding-tests"]["steps"]
+    names = [s["name"] for s in steps]
+    install = next(i for i, s in enumerate(steps) if "bubblewrap" in s.get("run", ""))
+    assert "apt-get install -y bubblewrap" in steps[install]["run"]
+    sysctl = next(i for i, s in enumerate(steps) if "sysctl" in s.get("run", ""))
+    assert ("sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+            in steps[sysctl]["run"])
+    assert "if [ -e /proc/sys/kernel/apparmor_restrict_unprivileged_userns ]" \
+        in steps[sysctl]["run"]  # older runners have no such setting: the step passes
+    assert steps[names.index("Install the course")]["run"] == "pip install 'a: b' #x"
+    graders = [i for i, s in enumerate(steps) if "autograding-command-grader" in s.get("uses", "")]
+    assert install < sysctl < graders[0] and len(graders) == 15
+    commands = _workflow_commands(steps)
+    assert len(commands) == 15
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])
+        assert args.require_sandbox and args.require_full and args.lesson == "03_batch_norm"
 
 
 @pytest.mark.slow
@@ -418,8 +594,15 @@ def test_ctrl_c_stops_every_kernel(small_batch, tmp_path):
                          stderr=subprocess.PIPE, text=True)
     grader = psutil.Process(p.pid)
 
-    def kernels():  # the grader's children but its reaper, and everything they started
-        top = [c for c in grader.children() if "reaper" not in " ".join(c.cmdline())]
+    def command(process) -> str:
+        try:
+            return " ".join(process.cmdline())
+        except psutil.Error:  # gone meanwhile (the reader of a submission exits quickly)
+            return "reaper"
+
+    def kernels():  # the grader's children but its reaper and its readers, what they started
+        top = [c for c in grader.children()
+               if not any(w in command(c) for w in ("reaper", "scan.main()"))]
         return top, top + [d for c in top for d in c.children(recursive=True)]
 
     deadline = time.monotonic() + 60
@@ -453,13 +636,16 @@ def test_the_kernel_environment_is_an_allowlist(monkeypatch):
 # --------------------------------------------------------------------------- what the code defines
 
 
-def _nb_dict(nb) -> dict:
-    return json.loads(corpus._dump(nb))
+def _sub(nb, tmp_path, name="sub.ipynb"):
+    """The notebook saved and loaded as the grader loads it (read and analysed)."""
+    path = tmp_path / name
+    path.write_bytes(corpus._dump(nb))
+    return load.load(path)
 
 
-def test_why_a_function_is_missing_says_what_its_cell_is():
+def test_why_a_function_is_missing_says_what_its_cell_is(tmp_path):
     def why(nb):
-        return load.why_missing(_nb_dict(nb), "ex1_gradient", "mse_gradient")
+        return code.why_missing(_sub(nb, tmp_path), "ex1_gradient", "mse_gradient")
 
     assert "is a markdown cell, not a code cell" in why(
         corpus._to_markdown(corpus.solution_notebook(), "ex1_gradient"))
@@ -469,18 +655,23 @@ def test_why_a_function_is_missing_says_what_its_cell_is():
     emptied = corpus._answer(corpus.solution_notebook(), "ex1_gradient", "%matplotlib inline")
     assert "does not define mse_gradient" in why(emptied)
     assert "defines it, but the definition was lost" in why(corpus.solution_notebook())
+    broken = corpus._answer(corpus.solution_notebook(), "ex1_gradient",
+                            corpus.GOOD_GRADIENT.replace("):", ")", 1))
+    assert "has a syntax error (expected ':' (line 1)), so it was not run" in why(broken)
 
 
-def test_a_definition_after_the_check_cell_is_found():
+def test_a_definition_after_the_check_cell_is_found(tmp_path):
+    def again(nb):
+        return code.redefined_after_check(_sub(nb, tmp_path), "ex1_gradient", "mse_gradient")
+
     nb = corpus.solution_notebook()
-    assert load.redefined_after_check(_nb_dict(nb), "ex1_gradient", "mse_gradient") == []
+    assert again(nb) == []
     nb = corpus._append(nb, "x = 1", "mse_gradient = lambda *a: None",
                         "from mymod import mse_gradient")
-    assert load.redefined_after_check(_nb_dict(nb), "ex1_gradient", "mse_gradient") == [11, 12]
+    assert again(nb) == [11, 12]
     no_checks = corpus._append(corpus._drop_checks(corpus.solution_notebook()),
                                corpus.WRONG_GRADIENT)
-    assert load.redefined_after_check(_nb_dict(no_checks), "ex1_gradient",
-                                      "mse_gradient") == [6]
+    assert again(no_checks) == [6]
 
 
 def test_a_restart_gets_only_what_is_left_of_the_submissions_time(monkeypatch):
@@ -497,7 +688,8 @@ def test_a_restart_gets_only_what_is_left_of_the_submissions_time(monkeypatch):
         raise KernelStartError("the kernel did not answer within the start-up time")
 
     monkeypatch.setattr(GradingKernel, "restart", slow_restart)
-    run = grade._Run(corpus, grade.Limits(timeout=600), time.monotonic())
+    sub = load.Submission(Path("x.ipynb"), corpus.LESSON, [], {"cells": []})
+    run = grade._Run(sub, grade.Limits(timeout=600), time.monotonic())
     try:
         run.deadline = time.monotonic() + 5  # 5 s left of the submission's time
         with pytest.raises(KernelStartError):

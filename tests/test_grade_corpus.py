@@ -126,6 +126,39 @@ def test_lesson4_corpus_grade(case, graded_l4):
         assert text in said, said
 
 
+# --------------------------------------------------------------------------- lesson 6
+
+
+@pytest.fixture(scope="module")
+def graded_l6(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus_l6")
+    names = corpus.write_l6(folder)
+    results = grade_many([folder / f"{n}.ipynb" for n in names], LIMITS, jobs=2)
+    return {Path(r.submission).stem: r for r in results}
+
+
+@pytest.mark.parametrize("case", _params(corpus.L6_CASES))
+def test_lesson6_corpus_grade(case, graded_l6):
+    r = graded_l6[case.name]
+    assert r.graded, r.error
+    assert r.lesson == corpus.L6_LESSON
+    got = {e.id: e.status for e in r.exercises}
+    assert (r.score, r.max_score) == (case.score, corpus.L6_MAX), (got, r.notes)
+    for ex_id, status in case.statuses.items():
+        assert got[ex_id] == status, (ex_id, r.exercises)
+    for ex_id, text in case.messages.items():
+        ex = next(e for e in r.exercises if e.id == ex_id)
+        said = " | ".join([ex.summary] + [c["message"] for c in ex.cases])
+        assert text in said, said
+
+
+def test_lesson6_imports_and_reveal_cells_run_in_the_sandbox(graded_l6):
+    """``check`` and ``reveal`` do nothing in the grader's kernel, and raise nothing: no cell
+    of the solutions is reported as using the course's functions."""
+    notes = graded_l6["l6_solution"].notes
+    assert not any("course's own functions" in n for n in notes), notes
+
+
 # --------------------------------------------------------------------------- real notebooks
 
 
@@ -184,3 +217,40 @@ def test_one_deadline_covers_the_cells_and_the_function_calls(tmp_path):
     after = r.exercises[cut[0] + 1:]
     assert after and all(e.status == "error" and "not graded: the submission reached its 12 s "
                          "time limit" in e.summary for e in after), said
+
+
+# --------------------------------------------------------------------------- grader memory
+
+GRADE_AND_MEASURE = r'''
+import json, re, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, resource.getrlimit(resource.RLIMIT_AS)[1]))
+from normcourse.grade import Limits, grade_submission
+r = grade_submission(sys.argv[1], Limits(timeout=120, cell_timeout=20))
+with open("/proc/self/status") as f:  # this process's peak (ru_maxrss counts the parent's too)
+    peak = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
+print(json.dumps({"graded": r.graded, "error": r.error, "score": r.score, "notes": r.notes,
+                  "rss_mb": peak}))
+'''
+
+
+def test_a_44_mb_code_cell_leaves_the_grader_small(tmp_path):
+    """Found by attack: the solution plus one 44 MB cell `x = [1,1,...]` drove the grader to
+    20.8 GB (ast.parse in its own process, once per exercise). Now the cell is reported, not
+    parsed, and not run; the grader (held here to 4 GB of address space, so that the old code
+    fails instead of filling the machine) stays under 500 MB. Figures: bench_grade.py."""
+    import json
+    import subprocess
+
+    nb = corpus._insert_after(corpus.solution_notebook(), "ex1_concept_scale_test",
+                              "x = [" + "1," * 22_000_000 + "]")
+    path = tmp_path / "big.ipynb"
+    path.write_bytes(corpus._dump(nb))
+    assert path.stat().st_size > 44_000_000
+    p = subprocess.run([sys.executable, "-c", GRADE_AND_MEASURE, str(path)], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    assert r["graded"] and r["score"] == corpus.MAX, r
+    assert any("code cell 10 was not run: its code is 44,000,006 characters long" in n
+               for n in r["notes"]), r["notes"]
+    assert r["rss_mb"] < 500, r

@@ -33,7 +33,7 @@ ALLOWED = {
 }
 #: modules sent whole into a grading kernel: standard library and numpy only
 KERNEL_SIDE = ["helpers/checking/calling.py", "normcourse/grading/wire.py",
-               "normcourse/grading/inkernel.py"]
+               "normcourse/grading/inkernel.py", "helpers/answers/guard.py"]
 MAX_LINES = 300
 
 
@@ -121,6 +121,17 @@ def test_the_kernel_side_modules_need_only_numpy():
     for rel in KERNEL_SIDE:
         third_party = {n.split(".")[0] for n in _imports(ROOT / rel)}
         assert third_party <= set(sys.stdlib_module_names) | {"numpy", "__future__"}, rel
+
+
+def test_the_submission_reader_needs_only_the_standard_library_and_the_guard():
+    """normcourse/grading/scan.py runs in a child process started without site-packages
+    (python -I -S): the standard library, helpers.answers.guard, and IPython's input
+    transformer only for a cell with magics (after it turns site-packages on)."""
+    imported = _imports(ROOT / "normcourse" / "grading" / "scan.py")
+    others = {n for n in imported if n.split(".")[0] not in sys.stdlib_module_names}
+    assert others <= {"helpers.answers", "helpers.answers.guard", "__future__",
+                      "IPython.core.inputtransformer2",
+                      "IPython.core.inputtransformer2.TransformerManager"}, others
 
 
 def test_every_helpers_module_is_readable_in_one_sitting():

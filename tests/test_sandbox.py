@@ -18,6 +18,7 @@ import ast
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -90,6 +91,14 @@ def test_standins_name_each_function_and_compute_nothing(tmp_path):
     text = (folder / "l03.py").read_text()
     assert "def batchnorm_forward(" in text and "np." not in text and "mean(" not in text
     assert "<<normcourse-course-used-abc123:" in text
+
+
+def test_the_exercises_standin_keeps_check_and_reveal_doing_nothing(tmp_path):
+    text = (standins.write_exercises(tmp_path / "e", "abc123") / "__init__.py").read_text()
+    namespace = {}
+    exec(compile(text, "standin", "exec"), namespace)
+    assert namespace["check"]("ex6_normalize", print) is None
+    assert namespace["reveal"]("ex6_predict_depth", print, "it went down.") is None
 
 
 def test_without_sandbox_the_warning_says_what_to_install():
@@ -248,10 +257,15 @@ def test_lesson3_routes_score_zero_and_honest_work_keeps_its_points(tmp_path):
     assert r.score == r.max_score - sum(e.max_points for e in got.values() if e.id in USED)
     from normcourse.grading import report
 
+    def shown(markdown: str) -> str:  # Markdown's backslash escapes (issue 17), as shown
+        return re.sub(r"\\(.)", r"\1", markdown)
+
     for fmt in ("json", "csv", "gradescope", "table"):
         text = report.render([r], fmt)
+        if fmt == "gradescope":
+            text = shown(" ".join(t["output"] for t in json.loads(text)["tests"]))
         assert "uses the course's own implementation of `batchnorm_forward`" in text, fmt
-    assert "`batchnorm_eval`; write your own" in report.feedback_markdown(r)
+    assert "`batchnorm_eval`; write your own" in shown(report.feedback_markdown(r))
 
 
 # --------------------------------------------------------------------------- sabotage batches

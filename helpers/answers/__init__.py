@@ -1,6 +1,6 @@
 """The course's own implementation of every graded function, in one place.
 
-One module per lesson (``l01`` ... ``l04``), each function named exactly as the
+One module per lesson (``l01`` ... ``l04``, ``l06``), each function named exactly as the
 function the learner writes in that lesson, with the same signature:
 
 - ``l01``: ``mse_gradient``, ``measure_max_lr``, ``max_stable_learning_rate``
@@ -9,6 +9,8 @@ function the learner writes in that lesson, with the same signature:
   ``batchnorm_eval``
 - ``l04``: ``layernorm_forward``, ``layernorm_backward``, ``fold_batchnorm``,
   ``scale_invariance``
+- ``l06``: ``normalize``, ``family_axes``, ``batchnorm2d_forward``, ``groupnorm_forward``,
+  ``rmsnorm_forward``, ``rmsnorm_backward``, ``coupling_experiment``
 
 They are what the course's layers and demonstrations build on (the batch-norm
 layer of :mod:`helpers.core.nn`, the "zscore" scaling of

@@ -40,6 +40,16 @@ _EXAMPLES = {
                                        np.zeros(2), np.ones(2))),
     "scale_invariance": ("l04", lambda: (np.eye(2), np.array([[1.0, 2.0], [3.0, -1.0]]),
                                          np.ones(2), np.zeros(2), np.eye(2), 2.0)),
+    "normalize": ("l06", lambda: (np.arange(8.0).reshape(2, 2, 2), (1, 2))),
+    "family_axes": ("l06", lambda: ()),
+    "batchnorm2d_forward": ("l06", lambda: (np.arange(16.0).reshape(2, 2, 2, 2), np.ones(2),
+                                            np.zeros(2))),
+    "groupnorm_forward": ("l06", lambda: (np.arange(16.0).reshape(1, 4, 2, 2), 2, np.ones(4),
+                                          np.zeros(4))),
+    "rmsnorm_forward": ("l06", lambda: (np.arange(6.0).reshape(2, 3), np.ones(3))),
+    "rmsnorm_backward": ("l06", lambda: (np.ones((1, 2)), (
+        np.array([[1.0, 1.0]]), np.array([[1.0, 1.0]]), np.ones((1, 1)), np.ones(2)))),
+    "coupling_experiment": ("l06", lambda: (np.arange(200.0).reshape(100, 2) % 7, 0)),
 }
 
 

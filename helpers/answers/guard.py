@@ -1,16 +1,22 @@
-"""Notice when a learner's function gets its result from the course's own version.
+"""Notice when a learner's function is the course's own version, or gets its result from it.
 
     with watching() as used:
         outcome = run_case(fn, case)
     if used: ...  # used[0] names the course function it called
 
-While the ``with`` block runs, a profile hook (``sys.setprofile``, this thread
-only) looks at every Python function entered. A function of this package
-(``helpers.answers.lNN``) counts, however it was reached: imported, found with
-``importlib``, kept in a variable, called by a layer of ``helpers.core`` -- and
-so does a copy made with ``inspect.getsource`` + ``exec`` (same names,
-variables and constants, docstring included). The learner's check (:func:`helpers.exercises.check`) uses
-it to give the verdict the grader gives (there, the sandbox holds stand-ins).
+:func:`course_function` is the one decision: is this code object a course function
+(``helpers.answers.lNN``), or a copy compiled from the same source -- same name, names,
+variables and constants, docstring included, nested functions alike? Two callers use it:
+
+- the learner's check (:func:`helpers.exercises.check`): while the ``with`` block of
+  :func:`watching` runs, a profile hook (``sys.setprofile``, this thread only) asks it about
+  every Python function entered, however that function was reached: imported, found with
+  ``importlib``, kept in a variable, called by a layer of ``helpers.core``, copied with
+  ``inspect.getsource`` + ``exec``, or pasted as text;
+- ``normcourse grade``, which compiles the submission's cells outside the kernel and asks
+  it about every code object they hold (:mod:`normcourse.grading.scan`), so that nothing the
+  kernel does can change the answer. There the course functions are given as
+  :func:`course_table` (fingerprints), computed in the grader's own process.
 
 Layer: standard library only; imports nothing else from ``helpers``.
 """
@@ -19,31 +25,54 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
-import inspect
-import pkgutil
+import hashlib
 import re
 import sys
-from pathlib import Path
+import types
 
 REASON = "uses the course's own implementation of `{name}`; write your own"
 _LESSON_MODULE = re.compile(r"l\d\d")
 
 
+def _canonical(value):
+    """A process-independent form of a constant: nested code by its signature, sets sorted."""
+    if isinstance(value, types.CodeType):
+        return ("code", _signature(value))
+    if isinstance(value, tuple):
+        return ("tuple", tuple(_canonical(v) for v in value))
+    if isinstance(value, frozenset):
+        return ("frozenset", tuple(sorted((_canonical(v) for v in value), key=repr)))
+    return (type(value).__name__, repr(value))
+
+
 def _signature(code) -> tuple:
     """What a copy compiled from the same source shares with the original: names, variables
     and constants, docstring included (so a learner who types the same one-line formula is
-    not taken for a copy). Not the bytecode: it depends on where the source is compiled."""
-    return code.co_name, code.co_names, code.co_varnames, code.co_consts
+    not taken for a copy), nested functions alike. Not the bytecode or the line numbers:
+    they depend on where and by which Python the source is compiled."""
+    return (code.co_name, code.co_names, code.co_varnames,
+            tuple(_canonical(c) for c in code.co_consts))
+
+
+@functools.lru_cache(maxsize=8192)
+def fingerprint(code) -> str:
+    """The signature of a code object as a short digest, the same in every process."""
+    return hashlib.sha256(repr(_signature(code)).encode("utf-8", "backslashreplace")
+                          ).hexdigest()[:32]
 
 
 @functools.lru_cache(maxsize=1)
-def _course_codes() -> dict:
-    """Signature of every public function of helpers.answers.lNN -> its name.
+def course_table() -> dict:
+    """Fingerprint of every public function of helpers.answers.lNN -> its name.
 
     Private helpers (``_as_2d``) are left out: ``helpers.core`` has functions just like them,
     and a course function that uses one is entered first anyway.
     """
+    import importlib  # here: the grader's analysis child starts faster without them
+    import inspect
+    import pkgutil
+    from pathlib import Path
+
     found = {}
     folder = Path(__file__).parent
     for info in pkgutil.iter_modules([str(folder)]):
@@ -53,21 +82,44 @@ def _course_codes() -> dict:
         for name, fn in vars(module).items():
             if inspect.isfunction(fn) and fn.__module__ == module.__name__ \
                     and not name.startswith("_"):
-                found.setdefault(_signature(fn.__code__), name)
+                found.setdefault(fingerprint(fn.__code__), name)
+    return found
+
+
+def course_function(code, table: dict | None = None) -> str:
+    """The name of the course function that ``code`` is (or is a copy of), else ""."""
+    table = course_table() if table is None else table
+    if not isinstance(code, types.CodeType) or code.co_name not in table.values():
+        return ""  # a copy has the course function's name: most code is ruled out here
+    try:
+        return table.get(fingerprint(code), "")
+    except (RecursionError, ValueError, MemoryError):  # a pathological constant: not the course's
+        return ""
+
+
+def course_copies(code, table: dict | None = None) -> list:
+    """Names of the course functions among ``code`` and every code object nested in it."""
+    found, stack = [], [code]
+    while stack:
+        current = stack.pop()
+        name = course_function(current, table)
+        if name and name not in found:
+            found.append(name)
+        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
     return found
 
 
 @contextlib.contextmanager
 def watching():
     """A list that receives the name of each course function entered in the block."""
-    codes, used, seen = _course_codes(), [], {}
+    table, used, seen = course_table(), [], {}
 
     def hook(frame, event, arg):
         if event == "call":
             code = frame.f_code
             name = seen.get(code)
             if name is None:
-                name = seen[code] = codes.get(_signature(code), "")
+                name = seen[code] = course_function(code, table)
             if name and name not in used:
                 used.append(name)
 

@@ -1,55 +1,71 @@
 """Call a learner's function on one test case and record what happened, as plain data.
 
-This is the one part of the check machinery that runs where the learner's code
-runs: in the learner's kernel (``helpers.exercises.check``) and, sent whole as
-source text, in the grader's kernel (``normcourse grade``). Both paths therefore
-record exactly the same thing. It imports only the standard library and numpy,
-and nothing from ``helpers``.
-
-:func:`run_case` never decides whether an answer is right, and never trusts a
-comparison made here: it returns an :class:`Outcome` holding the returned value
-and copies of the inputs *after* the call, converted by :func:`to_plain` into
-plain data (numbers, strings, lists, tuples, dicts, numeric arrays in native byte
-order with floats as float64). Whoever holds the test case judges it, including
-whether an input was changed in place.
+Runs in the learner's kernel (``check``) and, sent whole as source, in the grader's kernel
+(stdlib and numpy only). :func:`run_case` never judges; what only it sees is a marked error
+("Marker: detail"): a write into an input, a time limit, a cost limit (:data:`COST_KEY`).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
+import signal
+import threading
+import time
+import types
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 #: a returned value nested deeper than this, or larger than this many bytes, is not read
-MAX_DEPTH = 20
-MAX_BYTES = 10_000_000
-MAX_STRING = 10_000
+MAX_DEPTH, MAX_BYTES, MAX_STRING = 20, 10_000_000, 10_000
+CASE_TIME_LIMIT = 120.0  # s, per case in the learner's check: the grader's --cell-timeout
+#: markers of :attr:`Outcome.error` for what happened here (the judge words the message)
+OUT_OF_TIME, TOO_SLOW, WRITES_INPUT, NOT_WRITTEN = "OutOfTime", "TooSlow", "WritesInput", \
+    "NotWritten"
+#: kwargs[COST_KEY] = [layer, seed, n, d]: a backward pass's large case, drawn where it is
+#: used (the grader sends 4 numbers, not megabytes); the call may take MAX_FORWARDS forward
+#: passes of the layer ("batchnorm", "layernorm") at most
+COST_KEY, MAX_FORWARDS = "__cost__", 200  # K: benchmarks/bench_backward_cost.py
+AXES = {"batchnorm": 0, "layernorm": 1}
 
 
 @dataclass(frozen=True)
 class Case:
     """One test case: a short description and the inputs (plain data only)."""
-
     name: str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     expected: object = None  # optional stored test vector, used by the judge only
 
+    @property
+    def call_kwargs(self) -> dict:
+        """The keyword arguments the function receives (without :data:`COST_KEY`)."""
+        return {k: v for k, v in self.kwargs.items() if k != COST_KEY}
 
+    @functools.cached_property
+    def call_args(self) -> tuple:  # what the function receives: a cost case's drawn here
+        return cost_inputs(*self.kwargs[COST_KEY]) if COST_KEY in self.kwargs else self.args
+
+
+def cost_inputs(layer: str, seed: int, n: int, d: int) -> tuple:
+    """(dout, cache) of a backward pass's large case, from its seed."""
+    rng, axis = np.random.default_rng(seed), AXES[layer]
+    X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=d) + rng.normal(size=d)
+    gamma, dout = rng.uniform(0.5, 2.0, size=d), rng.normal(size=(n, d))
+    mean, var = X.mean(axis=axis, keepdims=axis == 1), X.var(axis=axis, keepdims=axis == 1)
+    return dout, (X, (X - mean) / np.sqrt(var + 1e-5), mean, var, gamma, 1e-5)
+
+
+@dataclass(frozen=True, repr=False)
 class Opaque:
-    """Stands for a returned value that is not plain data; says what it was."""
+    """Stands for a returned value that is not plain data; says what it was (200 characters)."""
+    description: str
 
-    def __init__(self, description: str):
-        self.description = str(description)[:200]
-
-    def __eq__(self, other):
-        return isinstance(other, Opaque) and other.description == self.description
-
-    def __hash__(self):
-        return hash(self.description)
+    def __post_init__(self):
+        object.__setattr__(self, "description", str(self.description)[:200])
 
     def __repr__(self):
         return f"<{self.description}>"
@@ -57,15 +73,7 @@ class Opaque:
 
 @dataclass
 class Outcome:
-    """What the learner's function did on one case (plain data only).
-
-    status        "returned", "not_done" (raised NotImplementedError) or "raised"
-    value         the returned value, through :func:`to_plain`
-    error         "ExceptionName: message" when it raised
-    inputs_after  the positional then keyword inputs after the call, through :func:`to_plain`
-    arg_names     their names (from the function's signature), for messages
-    """
-
+    """What the function did on one case: status "returned", "not_done" or "raised"."""
     status: str
     value: object = None
     error: str = ""
@@ -74,11 +82,7 @@ class Outcome:
 
 
 class _TooBig(Exception):
-    pass
-
-
-class _TooDeep(Exception):
-    pass
+    """A value larger than MAX_BYTES."""
 
 
 def _type_name(value) -> str:
@@ -88,53 +92,50 @@ def _type_name(value) -> str:
         return "unknown type"
 
 
+def _spend(budget: list, n: int) -> None:
+    budget[0] -= n
+    if budget[0] < 0:
+        raise _TooBig
+
+
 def _array(value: np.ndarray, depth: int, budget: list):
     if value.dtype.kind == "O":  # an array of Python objects: read as (nested) lists
         return _plain(value.tolist(), depth + 1, budget)
     if value.dtype.kind in "USVMm" or value.dtype.fields is not None:
         return Opaque(f"an array of dtype {value.dtype}, not of numbers")
-    kind = value.dtype.kind
-    target = {"f": np.float64, "c": np.complex128}.get(kind)
-    dtype = np.dtype(target) if target else value.dtype.newbyteorder("=")
-    budget[0] -= value.size * dtype.itemsize  # counted before copying: a huge value is not
-    if budget[0] < 0:
-        raise _TooBig
+    wide = {"f": (np.float64, 8), "c": (np.complex128, 16)}.get(value.dtype.kind)
+    dtype = np.dtype(wide[0]) if wide and value.dtype.itemsize > wide[1] else \
+        value.dtype.newbyteorder("=")
+    _spend(budget, value.size * dtype.itemsize)  # counted before copying: a huge value is not
     return np.array(value, dtype=dtype, copy=True, subok=False)
 
 
 def _plain(value, depth: int, budget: list):
     if depth > MAX_DEPTH:
-        raise _TooDeep
+        raise RecursionError
     t = type(value)
     if value is None or t in (bool, int, float, complex):
         return value
-    if t is str:
+    if isinstance(value, str):  # np.str_ and other str subclasses: read as a plain str,
+        value = str.__str__(value)  # without calling a method the subclass may override
         if len(value) > MAX_STRING:
             return Opaque(f"a string of {len(value)} characters")
-        budget[0] -= len(value)
-        if budget[0] < 0:
-            raise _TooBig
+        _spend(budget, len(value))
         return value
     if isinstance(value, np.ndarray):
         return _array(value, depth, budget)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.complexfloating):
-        return complex(value)
+    if isinstance(value, (np.float16, np.float32)):  # keeps its precision: a 0-d array
+        return np.array(value)
+    for kind, make in ((np.bool_, bool), (np.integer, int), (np.floating, float),
+                       (np.complexfloating, complex)):
+        if isinstance(value, kind):
+            return make(value)
     if t in (list, tuple):
-        budget[0] -= 8 * len(value)
-        if budget[0] < 0:
-            raise _TooBig
+        _spend(budget, 8 * len(value))
         items = [_plain(v, depth + 1, budget) for v in value]
         return tuple(items) if t is tuple else items
     if t is dict:
-        budget[0] -= 16 * len(value)
-        if budget[0] < 0:
-            raise _TooBig
+        _spend(budget, 16 * len(value))
         if not all(type(k) is str for k in value):
             return Opaque("a dict whose keys are not all strings")
         return {k: _plain(v, depth + 1, budget) for k, v in value.items()}
@@ -142,24 +143,27 @@ def _plain(value, depth: int, budget: list):
 
 
 def to_plain(value):
-    """``value`` as plain data; anything else becomes an :class:`Opaque` that says what it was.
-
-    Arrays are copied in native byte order, floating arrays as float64 and complex
-    ones as complex128; numpy scalars become Python numbers. Values nested deeper
-    than MAX_DEPTH or larger than MAX_BYTES are not read. The learner's objects are
-    never asked for their ``repr`` or ``str``.
-    """
+    """``value`` as plain data (float16/32 kept, as 0-d arrays for scalars), else an
+    :class:`Opaque` saying what it was; never calls the learner's ``repr`` or ``str``."""
     try:
         return _plain(value, 0, [MAX_BYTES])
     except _TooBig:
         return Opaque(f"a value larger than {MAX_BYTES // 1_000_000} MB")
-    except (_TooDeep, RecursionError):
+    except RecursionError:
         return Opaque(f"a value nested more than {MAX_DEPTH} levels deep")
     except Exception as exc:  # e.g. an array subclass that fails to copy
         return Opaque(f"a value that could not be read ({_type_name(exc)})")
 
 
-def _copy(value):
+def _copy(value, frozen: bool = True):
+    """A copy for one call; ``frozen``: numeric arrays (also nested) over immutable bytes."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufc" and frozen:
+        data = np.ascontiguousarray(value).tobytes()
+        return np.frombuffer(data, dtype=value.dtype).reshape(value.shape)
+    if type(value) in (tuple, list):
+        return type(value)(_copy(v, frozen) for v in value)
+    if type(value) is dict:
+        return {k: _copy(v, frozen) for k, v in value.items()}
     try:
         return copy.deepcopy(value)
     except Exception:
@@ -183,24 +187,114 @@ def describe_exception(exc: BaseException) -> str:
     return f"{_type_name(exc)}: {text}"[:300]
 
 
-def run_case(fn, case: Case) -> Outcome:
-    """Call ``fn`` on copies of the case's inputs and record what happened.
+class _OutOfTime(BaseException):
+    """Raised into the learner's function by the timer of :func:`_call`."""
 
-    Never raises for anything the learner's function does, except
-    KeyboardInterrupt (a stop request) which is passed on.
-    """
-    args = tuple(_copy(a) for a in case.args)  # the case itself is never touched
-    kwargs = {k: _copy(v) for k, v in case.kwargs.items()}
+
+def _ring(signum, frame):
+    raise _OutOfTime
+
+
+def _clock():
+    """time.perf_counter, or None when the notebook replaced it."""
+    c = time.perf_counter
+    ok = type(c) is types.BuiltinFunctionType and getattr(c.__self__, "__name__", "") == "time"
+    return c if ok and c.__name__ == "perf_counter" else None
+
+
+def _call(fn, args, kwargs, seconds):
+    """(what, value, seconds): "returned", "raised" (value: the exception) or "timeout": a
+    timer (SIGALRM, main thread) rings after ``seconds`` and every 50 ms; the clock decides."""
+    clock, timer = _clock() or time.monotonic, None
+    if seconds and threading.current_thread() is threading.main_thread():
+        timer = signal.signal(signal.SIGALRM, _ring)
+    what, value, taken, start = "timeout", None, 0.0, clock()
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            value = fn(*args, **kwargs)
-    except NotImplementedError:
-        return Outcome("not_done")
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # the learner's code raised (even SystemExit): report it
-        return Outcome("raised", error=describe_exception(exc))
+        if timer is not None:
+            signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                what, value = "returned", fn(*args, **kwargs)
+        except (_OutOfTime, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # the learner's code raised (even SystemExit): report it
+            what, value = "raised", exc
+        finally:
+            taken = clock() - start
+            while timer is not None:  # a ring between the call's end and here is ignored
+                try:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    signal.signal(signal.SIGALRM, timer)
+                    timer = None
+                except _OutOfTime:
+                    pass
+    except _OutOfTime:
+        what, taken = "timeout", clock() - start
+    return ("timeout" if seconds and taken > seconds else what), value, taken
+
+
+def _not_written(fn, exc) -> str:
+    """The name of the function that raised NotImplementedError, when it is not ``fn``."""
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code  # a named function only: not a generator expression or lambda
+    return "" if code is getattr(fn, "__code__", code) or not code.co_name.isidentifier() \
+        else code.co_name
+
+
+def forward_seconds(axis: int, cache, clock) -> float:
+    """The unit of a backward pass's cost: seconds a plain layer takes on a cache's X."""
+    X, gamma, eps, times = np.asarray(cache[0], float), np.asarray(cache[4]), cache[5], []
+    for _ in range(5):
+        start = clock()
+        xc = X - X.mean(axis=axis, keepdims=True)
+        gamma * (xc / ((xc * xc).mean(axis=axis, keepdims=True) + eps) ** 0.5)
+        times.append(clock() - start)
+    return max(min(times), 1e-4)
+
+
+def _written(fn, case, names) -> list:
+    """Which inputs the function writes into: each one frozen alone, the others writable."""
+    found, keys, values = [], list(case.call_kwargs), [*case.call_args, *case.call_kwargs.values()]
+    for i, name in enumerate(names):
+        copies, n = [_copy(v, j == i) for j, v in enumerate(values)], len(case.call_args)
+        what, exc, _ = _call(fn, copies[:n], dict(zip(keys, copies[n:], strict=True)), 10.0)
+        if what == "raised" and "read-only" in describe_exception(exc):
+            found.append(str(name)[:40])
+    return found or [str(n)[:40] for n in names]
+
+
+def run_case(fn, case: Case, time_limit: float | None = None) -> Outcome:
+    """Call ``fn`` on frozen copies of the case's inputs and record what happened (never
+    raises but KeyboardInterrupt); stop it after ``time_limit`` s, or MAX_FORWARDS forward
+    passes (best of 3 tries) for a :data:`COST_KEY` case."""
+    kwargs_in, clock, args_in = case.call_kwargs, _clock(), case.call_args
+    axis = AXES.get((case.kwargs.get(COST_KEY) or [None])[0])
+    names = tuple(_arg_names(fn, len(args_in)) + list(kwargs_in))
+    if axis is not None and clock is None:
+        return Outcome("raised", error=f"{TOO_SLOW}: time.perf_counter was replaced")
+    for _ in range(1 if axis is None else 3):
+        args = tuple(_copy(a) for a in args_in)  # the case itself is never touched
+        kwargs = {k: _copy(v) for k, v in kwargs_in.items()}
+        one = 0.0 if axis is None else forward_seconds(axis, args_in[1], clock)
+        what, value, taken = _call(fn, args, kwargs, MAX_FORWARDS * one or time_limit)
+        if what != "timeout" or axis is None:
+            break
+    if what == "timeout":
+        return Outcome("raised", error=f"{TOO_SLOW}: {taken * 1e3:.3g} ms, more than "
+                       f"{MAX_FORWARDS} forward passes of {one * 1e3:.2g} ms" if axis is not None
+                       else f"{OUT_OF_TIME}: {time_limit:g}")
+    error = describe_exception(value) if what == "raised" else ""
+    if what == "raised" and isinstance(value, NotImplementedError):
+        callee = _not_written(fn, value)
+        return Outcome("raised", error=f"{NOT_WRITTEN}: {callee}") if callee else \
+            Outcome("not_done")
+    if what == "raised" and isinstance(value, ValueError) and "read-only" in error:
+        error = f"{WRITES_INPUT}: " + ", ".join(_written(fn, case, names))
+    if what == "raised":
+        return Outcome("raised", error=error)
     return Outcome("returned", to_plain(value),
                    inputs_after=tuple(to_plain(v) for v in (*args, *kwargs.values())),
-                   arg_names=tuple(_arg_names(fn, len(args)) + list(kwargs)))
+                   arg_names=names)

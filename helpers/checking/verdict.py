@@ -15,15 +15,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.checking import calling
 from helpers.checking.calling import to_plain
-from helpers.checking.expect import Mismatch
+from helpers.checking.expect import Mismatch, precision
+
+FLOAT32_FINE = "computed in float32: fine here"
 
 
 @dataclass
 class CaseResult:
+    """One case's verdict; ``mistake``: the short id of a named mistake ("" when none)."""
+
     case: str
     passed: bool
     message: str = ""
+    mistake: str = ""
 
 
 @dataclass
@@ -138,7 +144,7 @@ def _same(a, b) -> bool:
 
 def mutated_inputs(case, outcome) -> list:
     """Names of the inputs whose copy after the call differs from the case's input."""
-    before = [*case.args, *case.kwargs.values()]
+    before = [*case.args, *case.call_kwargs.values()]
     after = list(outcome.inputs_after)
     if len(after) != len(before):
         return []
@@ -150,11 +156,73 @@ def mutated_inputs(case, outcome) -> list:
 def _advice_for(error: str) -> str:
     """A short pointer for errors learners often meet."""
     if error.startswith("NameError"):
-        return (" (a name your code uses is not defined; for a letter answer, put it in "
-                "quotes: return \"b\")")
+        return (" (a name your code uses is not defined; for a letter answer, return it "
+                "as a string, in quotes)")
     if error.startswith(("ValueError: operands could not be broadcast", "ValueError: shapes")):
         return " (check the shapes of your arrays, and the axis you reduce over)"
     return ""
+
+
+def changed_in_place(names) -> str:
+    name = names[0]
+    return (f"your function changes its input {', '.join(names)} in place; work on a copy "
+            f"(an in-place operation such as -= or an assignment into {name}[...] changes the "
+            f"caller's {name})")
+
+
+def _raised(error: str) -> tuple:
+    """(message, mistake id) for an outcome that raised, or was stopped (calling's markers)."""
+    marker, _, detail = error.partition(": ")
+    if marker == calling.WRITES_INPUT:
+        return changed_in_place(detail.split(", ")), "changes-input"
+    if marker == calling.NOT_WRITTEN:
+        return (f"your function calls {detail}, which is not written yet (it still raises "
+                f"NotImplementedError): write {detail} first, run its cell, then run this "
+                "check again", "callee-not-written")
+    if marker == calling.OUT_OF_TIME:
+        return f"your function did not return within {detail} s (an endless loop?)", "timeout"
+    if marker == calling.TOO_SLOW:
+        return (f"your function took {detail} on the large case: that looks like a numerical "
+                "gradient (one forward pass per input entry): write the analytic one",
+                "numerical-gradient")
+    return f"your function raised {error}" + _advice_for(error), ""
+
+
+def _coarse_eps(value) -> float:
+    """Machine epsilon of the least precise floating array in ``value`` (0 if float64 only)."""
+    if isinstance(value, np.ndarray):
+        kind = value.dtype.kind
+        return float(np.finfo(value.dtype).eps) if kind in "fc" and \
+            np.finfo(value.dtype).eps > np.finfo(np.float64).eps else 0.0
+    if isinstance(value, (list, tuple)):
+        return max([_coarse_eps(v) for v in value], default=0.0)
+    if isinstance(value, dict):
+        return max([_coarse_eps(v) for v in value.values()], default=0.0)
+    return 0.0
+
+
+def _judged(exercise, case, value) -> CaseResult:
+    """Run the exercise's judge; an answer computed in float32 is judged again at float32's
+    precision unless the exercise says precision is its point (``exercise.precision``)."""
+    eps = _coarse_eps(value)
+    try:
+        try:
+            exercise.judge(case, value)
+            return CaseResult(case.name, True, FLOAT32_FINE if eps else "")
+        except Mismatch as first:
+            point = getattr(exercise, "precision", "")
+            if not eps or point:
+                extra = f" (computed in float32: {point})" if eps and point else ""
+                return CaseResult(case.name, False, f"{first}{extra}", first.id)
+            try:
+                with precision(eps):
+                    exercise.judge(case, value)
+            except Mismatch:
+                return CaseResult(case.name, False, str(first), first.id)
+            return CaseResult(case.name, True, FLOAT32_FINE)
+    except Exception as exc:  # a value so odd that the judge could not read it
+        return CaseResult(case.name, False, f"could not read the returned value "
+                                            f"({type(exc).__name__})")
 
 
 def judge(exercise, cases, outcomes) -> Report:
@@ -167,8 +235,7 @@ def judge(exercise, cases, outcomes) -> Report:
             not_done += 1
             results.append(CaseResult(case.name, False, "not done yet (NotImplementedError)"))
         elif out.status == "raised":
-            results.append(CaseResult(case.name, False, f"your function raised {out.error}"
-                                      + _advice_for(out.error)))
+            results.append(CaseResult(case.name, False, *_raised(out.error)))
         elif out.status == "unsendable":
             results.append(CaseResult(case.name, False, "your function returned a value that "
                                       f"could not be sent back for grading ({out.error})"))
@@ -176,21 +243,10 @@ def judge(exercise, cases, outcomes) -> Report:
             results.append(CaseResult(case.name, False, "the grader could not read what your "
                                       "function returned"))
         elif changed:
-            name = changed[0]
-            results.append(CaseResult(
-                case.name, False,
-                f"your function changed its input {', '.join(changed)} in place; work on a "
-                f"copy: `new = {name} - ...` makes a new array, while `{name} -= ...` or "
-                f"`{name}[...] = ...` changes the caller's {name}"))
+            results.append(CaseResult(case.name, False, changed_in_place(changed),
+                                      "changes-input"))
         else:
-            try:
-                exercise.judge(case, out.value)
-                results.append(CaseResult(case.name, True))
-            except Mismatch as m:
-                results.append(CaseResult(case.name, False, str(m)))
-            except Exception as exc:  # a value so odd that the judge could not read it
-                results.append(CaseResult(case.name, False,
-                                          f"could not read the returned value ({type(exc).__name__})"))
+            results.append(_judged(exercise, case, out.value))
     if results and not_done == len(results):
         status = "not_done"
     else:

@@ -78,6 +78,34 @@ def spirals(n_per_class=100, n_classes=3, noise=0.2, seed=0):
     return X[order], y[order]
 
 
+#: the four classes of :func:`bars`
+BAR_CLASSES = ("horizontal", "vertical", "diagonal ↘", "diagonal ↗")
+
+
+def bars(n=256, size=8, length=4, noise=0.3, seed=0):
+    """Small grey images of one short bar each; the class is the bar's direction.
+
+    Generating process: class c ~ uniform over :data:`BAR_CLASSES`; a bar of ``length``
+    pixels of brightness 1 in that direction, at a uniformly random position inside the
+    ``size`` × ``size`` image; then Gaussian noise of standard deviation ``noise`` on
+    every pixel. Returns X (n, 1, size, size), one channel as PyTorch's Conv2d expects,
+    and y (n,) class indices. The position carries no information: a small convolution
+    (the same filter at every position) can solve it. Used in lesson 6.
+    """
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, size=n)
+    steps = np.array([(0, 1), (1, 0), (1, 1), (-1, 1)])[y]            # (row, column) per pixel
+    span = size - length + 1
+    start_row = rng.integers(0, span, size=n) + np.where(steps[:, 0] < 0, length - 1, 0)
+    start_col = rng.integers(0, span, size=n)
+    X = noise * rng.standard_normal((n, 1, size, size))
+    along = np.arange(length)
+    rows = start_row[:, None] + steps[:, :1] * along
+    cols = start_col[:, None] + steps[:, 1:] * along
+    X[np.arange(n)[:, None], 0, rows, cols] += 1.0
+    return X, y
+
+
 def torch_reference() -> dict:
     """PyTorch's numbers for lesson 4, from ``helpers/core/datasets/torch_reference.json``.
 

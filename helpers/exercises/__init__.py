@@ -19,12 +19,15 @@ process in ``normcourse grade``.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+
 import numpy as np
 
 from helpers.answers import guard
-from helpers.checking.calling import run_case
+from helpers.checking.calling import CASE_TIME_LIMIT, run_case
 from helpers.checking.verdict import CaseResult, CheckFailed, NotDoneYet, Report, judge
-from helpers.exercises import l00, l01, l02, l03, l04
+from helpers.exercises import l00, l01, l02, l03, l04, l06, predict
 from helpers.exercises.spec import Exercise
 
 #: lesson notebook stem -> its exercises, in course order
@@ -34,6 +37,7 @@ LESSONS = {
     "02_standardization": l02.EXERCISES,
     "03_batch_norm": l03.EXERCISES,
     "04_norm_in_practice": l04.EXERCISES,
+    "06_modern_normalization": l06.EXERCISES,
 }
 
 
@@ -60,26 +64,28 @@ def get_exercise(exercise_id: str) -> Exercise:
     return exercises[exercise_id]
 
 
-def evaluate(exercise_id: str, fn, seed: int = 0, *, own_work: bool = False) -> Report:
+def evaluate(exercise_id: str, fn, seed: int = 0, *, own_work: bool = False,
+             time_limit: float | None = None) -> Report:
     """Run and judge one exercise in this process: the report that :func:`check` shows.
 
     ``own_work``: a function that calls the course's own version (:mod:`helpers.answers`)
     fails, with the reason, as in ``normcourse grade`` (:mod:`helpers.answers.guard`).
+    ``time_limit``: seconds each case may take.
     """
     exercise = get_exercise(exercise_id)
     if not callable(fn):
         return Report(exercise.id, exercise.title, "failed", [CaseResult(
             "calling your answer", False,
             f"expected the function {exercise.function}, got {type(fn).__name__}; "
-            f"pass the function itself: check({exercise_id!r}, {exercise.function})")],
+            "pass the function itself, without calling it (no parentheses after its name)")],
             exercise.hints)
     cases = exercise.cases(np.random.default_rng(seed))
     if not own_work:
-        return judge(exercise, cases, [run_case(fn, c) for c in cases])
+        return judge(exercise, cases, [run_case(fn, c, time_limit) for c in cases])
     outcomes = []
     for case in cases:
         with guard.watching() as used:  # the course's own version gets no points (as graded)
-            outcomes.append(run_case(fn, case))
+            outcomes.append(run_case(fn, case, time_limit))
         if used:
             reason = guard.REASON.format(name=used[0])
             return Report(exercise.id, exercise.title, "failed",
@@ -87,25 +93,59 @@ def evaluate(exercise_id: str, fn, seed: int = 0, *, own_work: bool = False) -> 
     return judge(exercise, cases, outcomes)
 
 
-#: exercise id -> how many times its check failed in this kernel (picks the hint tier)
-FAILED_RUNS: dict[str, int] = {}
+#: exercise id -> (fingerprint of the last failed try, the hint tier it was shown)
+TRIES: dict[str, tuple] = {}
+
+
+def _fingerprint(fn, report: Report) -> str:
+    """What makes a new try: the function's source, and what its cases said."""
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        source = ""
+    said = "\n".join(f"{r.passed} {r.message}" for r in report.results)
+    return hashlib.sha256(f"{source}\0{said}".encode()).hexdigest()
+
+
+def _hint_tier(exercise_id: str, fn, report: Report) -> int:
+    """The first tier for a first failure; one more only for a changed function that is
+    still wrong (running the same cell again shows the same hint); a pass starts over."""
+    if report.status == "passed":
+        TRIES.pop(exercise_id, None)
+        return 0
+    key, last = _fingerprint(fn, report), TRIES.get(exercise_id)
+    tier = 0 if last is None else last[1] + (key != last[0])
+    TRIES[exercise_id] = (key, tier)
+    return tier
 
 
 def check(exercise_id: str, fn, *, seed: int = 0) -> None:
     """Check the learner's function for one exercise; show the verdict.
 
     Raises NotDoneYet / CheckFailed (one-line message, no traceback) unless the
-    exercise passes (a function that calls the course's own version does not), so that an autograded cell scores zero when it fails. Each
-    failed run of the same check shows the next tier of the exercise's hint.
+    exercise passes (a function that calls the course's own version does not), so that
+    an autograded cell scores zero when it fails. Each case may take CASE_TIME_LIMIT
+    seconds (the grader's default). A failure after a change to the function shows the
+    next tier of the exercise's hint.
     """
     from IPython.display import display
 
-    report = evaluate(exercise_id, fn, seed=seed, own_work=True)
+    report = evaluate(exercise_id, fn, seed=seed, own_work=True, time_limit=CASE_TIME_LIMIT)
+    spec = get_exercise(exercise_id)
+    if spec.kind == "prediction":  # recorded as it is: no right or wrong, no hint tiers
+        report = predict.recorded(spec, report, fn)
     if report.status == "not_done":  # the one-line verdict says it all: no table to show
         raise NotDoneYet(report)
-    if report.status == "failed":
-        report.tier = FAILED_RUNS.get(exercise_id, 0)
-        FAILED_RUNS[exercise_id] = report.tier + 1
+    report.tier = _hint_tier(exercise_id, fn, report)
     display(report)
     if report.status == "failed":
         raise CheckFailed(report)
+
+
+def reveal(exercise_id: str, fn, happened: str = "") -> None:
+    """Show the learner's prediction (``fn()``, a letter) next to ``happened``, a sentence
+    rendered from the computed result; asks for a prediction when none was made, and never
+    raises (:mod:`helpers.exercises.predict`)."""
+    from IPython.display import display
+
+    display(predict.Reveal(get_exercise(exercise_id), fn, happened))

@@ -22,12 +22,13 @@ def _cases(rng):
 def _judge(case, value):
     (X,) = case.args
     if np.shape(value) == (X.shape[0],):
-        raise Mismatch(f"you returned {X.shape[0]} values, one per example (row); "
-                       "use axis=0 to get one per feature (column)")
+        raise Mismatch(f"you returned {X.shape[0]} values, one per example (row); take them "
+                       "down each column (axis 0) to get one per feature", "per-example")
     if (isinstance(value, (int, float, np.number)) and not isinstance(value, bool)) or (
             isinstance(value, np.ndarray) and value.ndim == 0):
         raise Mismatch("you returned one number, the range of all the values together: "
-                       "take the maximum and minimum of each feature (column) separately")
+                       "take the maximum and minimum of each feature (column) separately",
+                       "one-number")
     got = expect_array(value, (X.shape[1],), "the array of ranges")
     expect_close(got, X.max(axis=0) - X.min(axis=0), "the array of ranges", rtol=1e-9)
 

@@ -1,11 +1,11 @@
 """Exercises of lesson 1 (01_feature_scale): why feature scale breaks gradient descent.
 
-The judges verify without shipping the answer: gradients against central finite
-differences of the loss; the stable learning rate against the Hessian's largest
-eigenvalue computed in the judge's own process (and, when too large, by running
-gradient descent below it); the bisection experiment against 2/λ_max
-(:mod:`helpers.exercises.l01_bisect`). Known mistakes (missing factor 2, n − 1, wrong sign,
-1/λ_max, averaging over the wrong axis) get their own sentence.
+The judges compute their references in closed form: the gradient (2/n) Xᵀr; the stable
+learning rate from the Hessian's largest eigenvalue (and, when too large, by running
+gradient descent below it); the bisection experiment against the edge that 500 steps of
+gradient descent really have (:mod:`helpers.exercises.l01_bisect`). Known mistakes
+(missing factor 2, n − 1, wrong sign, 1/λ_max, averaging over the wrong axis) get their
+own sentence.
 """
 
 from __future__ import annotations
@@ -15,28 +15,23 @@ import numpy as np
 from helpers.checking.calling import Case
 from helpers.checking.expect import (
     Mismatch,
+    close,
     expect_array,
     expect_close,
     expect_number,
     expect_tuple,
+    times,
+    tolerances,
 )
 from helpers.core.data import age_income
 from helpers.exercises.l01_bisect import BISECT_HINT, bisect_cases, bisect_judge
 from helpers.exercises.spec import Exercise, concept_question
 
 
-def _loss(X, y, w, b):
+def _gradient(X, y, w, b):
+    """The MSE loss's gradient in closed form: ((2/n) Xᵀr, (2/n) Σ r), r = Xw + b − y."""
     r = X @ w + b - y
-    return float(r @ r) / len(y)
-
-
-def _numerical_gradient(X, y, w, b):
-    """Central finite differences of the MSE loss in (w, b); exact for a quadratic up to rounding."""
-    h = 1e-6 * max(1.0, float(np.abs(w).max()), abs(b))
-    gw = np.array([(_loss(X, y, w + h * e, b) - _loss(X, y, w - h * e, b)) / (2 * h)
-                   for e in np.eye(len(w))])
-    gb = (_loss(X, y, w, b + h) - _loss(X, y, w, b - h)) / (2 * h)
-    return gw, gb
+    return 2.0 / len(y) * (X.T @ r), 2.0 / len(y) * float(r.sum())
 
 
 def _gradient_cases(rng):
@@ -72,31 +67,32 @@ def _gradient_judge(case, value):
     shape = np.shape(grad_w) if not isinstance(grad_w, str) else None
     if shape is not None and n != d and shape in ((n,), (n, 1), (n, d)):
         raise Mismatch(f"grad_w has shape {shape}: one value per example. Sum or average "
-                       f"over the examples (axis=0) to get one value per weight, shape ({d},)")
+                       f"over the examples (axis 0) to get one value per weight, shape ({d},)",
+                       "per-example")
     gw = expect_array(grad_w, w.shape, "grad_w")
     gb = expect_number(grad_b, "grad_b")
-    ref_w, ref_b = _numerical_gradient(X, y, w, b)
+    ref_w, ref_b = _gradient(X, y, w, b)
     k = _ratio(np.append(gw, gb), np.append(ref_w, ref_b))
     if k is not None and not np.isclose(k, 1.0, rtol=1e-4):
         if np.isclose(k, 0.5, rtol=1e-4):
             raise Mismatch("your gradient is half the right value: the derivative of (ŷ − y)² "
-                           "is 2·(ŷ − y)·x_j, keep the factor 2")
+                           "is 2·(ŷ − y)·x_j, keep the factor 2", "missing-factor-2")
         if np.isclose(k, -1.0, rtol=1e-4):
             raise Mismatch("your gradient has the wrong sign: the residual is ŷ − y "
-                           "(prediction minus target), not y − ŷ")
+                           "(prediction minus target), not y − ŷ", "wrong-sign")
         if n > 1 and np.isclose(k, n / (n - 1), rtol=1e-4):
-            raise Mismatch(f"your gradient is n/(n − 1) = {k:.4g} times too large: the loss "
-                           "averages over n examples, divide by n (not n − 1)")
+            raise Mismatch(f"your gradient is n/(n − 1) = {k:.4g}× too large: the loss "
+                           "averages over n examples, divide by n (not n − 1)", "n-minus-1")
         if np.isclose(k, n, rtol=1e-4):
-            raise Mismatch(f"your gradient is n = {n} times too large: the loss is a mean, "
-                           "divide the sum by n")
-    if b != 0 and not np.allclose(gw, ref_w, rtol=1e-4, atol=1e-6):
-        at_b0 = _numerical_gradient(X, y, w, 0.0)[0]
-        if np.allclose(gw, at_b0, rtol=1e-4, atol=1e-6):
+            raise Mismatch(f"your gradient is n = {n}× too large: the loss is a mean, "
+                           "divide the sum by n", "sum-not-mean")
+    scale = float(np.abs(X).max() * np.abs(X @ w + b - y).max())  # the size of a summand
+    if b != 0 and not close(gw, ref_w, rtol=1e-7, atol=1e-12 * scale):
+        if close(gw, _gradient(X, y, w, 0.0)[0], rtol=1e-7, atol=1e-12 * scale):
             raise Mismatch(f"grad_w is the gradient at b = 0, not at b = {b:.3g}: the "
-                           "prediction includes the bias, ŷ = X @ w + b")
-    expect_close(gw, ref_w, "grad_w (compared with finite differences)", rtol=1e-4, atol=1e-6)
-    expect_close(gb, ref_b, "grad_b (compared with finite differences)", rtol=1e-4, atol=1e-6)
+                           "prediction includes the bias, ŷ = X·w + b", "bias-left-out")
+    expect_close(gw, ref_w, "grad_w", rtol=1e-7, atol=1e-12 * scale)
+    expect_close(gb, ref_b, "grad_b", rtol=1e-7, atol=1e-12 * scale)
 
 
 def _lr_cases(rng):
@@ -133,9 +129,9 @@ def _gd_blows_up(X, lr, n_steps=3000):
 
 #: known mistakes, recognised by the ratio (learner's value) / (2 / lambda_max)
 _LR_MISTAKES = (
-    (0.5, "you returned 1/λ_max: gradient descent still converges up to 2/λ_max "
+    (0.5, "one-over-lambda", "you returned 1/λ_max: gradient descent still converges up to 2/λ_max "
           "(the error along the steepest direction is multiplied by |1 − α·λ_max| each step)"),
-    (2.0, "your value is 2 times too large: the Hessian of (1/n)‖Xw − y‖² is (2/n) XᵀX, "
+    (2.0, "hessian-factor-2", "your value is 2 times too large: the Hessian of (1/n)‖Xw − y‖² is (2/n) XᵀX, "
           "did you drop its factor 2?"),
 )
 
@@ -145,44 +141,45 @@ def _lr_judge(case, value):
     n = len(X)
     if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.size > 1):
         raise Mismatch(f"expected one number, got {np.size(value)} values: take the largest "
-                       "eigenvalue λ_max (the steepest direction decides) and return 2/λ_max")
+                       "eigenvalue λ_max (the steepest direction decides) and return 2/λ_max",
+                       "all-eigenvalues")
     lr = expect_number(value, "your learning rate")
     if lr <= 0:
-        raise Mismatch(f"a learning rate must be positive, got {lr:.3g}")
+        raise Mismatch(f"a learning rate must be positive, got {lr:.3g}", "not-positive")
     lam = np.linalg.eigvalsh(2.0 / n * (X.T @ X))
     ratio = lr * lam[-1] / 2.0
+    if abs(ratio - 1.0) <= tolerances(1e-6, 0.0, 1.0)[0]:
+        return
     if len(lam) > 1 and np.isclose(lr, 2.0 / lam[0], rtol=1e-4, atol=0) and lam[0] < lam[-1]:
         raise Mismatch("you used the smallest eigenvalue: the steepest direction (λ_max) "
-                       "limits the learning rate")
+                       "limits the learning rate", "smallest-eigenvalue")
     mistakes = list(_LR_MISTAKES)
     if n > 2:  # with n = 2, (n - 1)/n = 1/2 is the 1/λ_max mistake
-        mistakes += [((n - 1) / n, "your value is (n − 1)/n times the right one: the loss "
-                                   "averages over n examples, not n − 1"),
-                     (1.0 / n, "your value is n times too small: the loss is a mean, "
-                               "so its Hessian (2/n) XᵀX has a factor 1/n")]
-    for k, message in mistakes:
+        mistakes += [((n - 1) / n, "n-minus-1", "your value is (n − 1)/n times the right one: "
+                      "the loss averages over n examples, not n − 1"),
+                     (1.0 / n, "sum-not-mean", "your value is n times too small: the loss is "
+                      "a mean, so its Hessian (2/n) XᵀX has a factor 1/n")]
+    for k, mistake, message in mistakes:
         if np.isclose(ratio, k, rtol=1e-4):
-            raise Mismatch(message)
-    if abs(ratio - 1.0) > 1e-6 and np.isclose(lr, lam[-1], rtol=1e-4, atol=0):
+            raise Mismatch(message, mistake)
+    if np.isclose(lr, lam[-1], rtol=1e-4, atol=0):
         raise Mismatch("you returned λ_max itself: the largest stable learning rate is "
-                       "2/λ_max")
-    if abs(ratio - 1.0) > 1e-6 and n > 1:
+                       "2/λ_max", "lambda-max")
+    if n > 1:
         Xc = X - X.mean(axis=0)
         for ddof in (0, 1):
             lam_c = np.linalg.eigvalsh(2.0 / (n - ddof) * (Xc.T @ Xc))[-1]
             if lam_c > 0 and any(np.isclose(lr, f * 2.0 / lam_c, rtol=1e-4, atol=0)
                                  for f in (1.0, 2.0, 0.5)):
-                raise Mismatch("you centered X (as np.cov does): this loss has no bias, "
-                               "so its Hessian is (2/n) XᵀX with X exactly as given")
-    if abs(ratio - 1.0) > 1e-6:
-        if ratio > 1 and _gd_blows_up(X, 0.5 * (lr + 2.0 / lam[-1])):
-            raise Mismatch(f"gradient descent diverges below your value ({lr:.4g}): it is "
-                           f"{ratio:.4g} times the largest stable learning rate")
-        raise Mismatch(f"your value ({lr:.4g}) is {ratio:.4g} times the largest stable "
-                       "learning rate: gradient descent still converges above it"
-                       if ratio < 1 else
-                       f"your value ({lr:.4g}) is {ratio:.4g} times the largest stable "
-                       "learning rate: too large")
+                raise Mismatch("you centered X (as a covariance does): this loss has no bias, "
+                               "so its Hessian is (2/n) XᵀX with X exactly as given", "centered")
+    if ratio > 1 and _gd_blows_up(X, 0.5 * (lr + 2.0 / lam[-1])):
+        raise Mismatch(f"gradient descent diverges below your value ({lr:.4g}): it is "
+                       f"{times(ratio)} the largest stable learning rate", "too-large")
+    raise Mismatch(f"your value ({lr:.4g}) is {times(ratio)} the largest stable learning "
+                   "rate: gradient descent still converges above it" if ratio < 1 else
+                   f"your value ({lr:.4g}) is {times(ratio)} the largest stable learning rate: "
+                   "too large", "too-small" if ratio < 1 else "too-large")
 
 
 EXERCISES = [
@@ -193,6 +190,8 @@ EXERCISES = [
         points=2,
         cases=_gradient_cases,
         judge=_gradient_judge,
+        shortcuts=("core.linreg:gradient_descent", "core.linreg:sgd", "core.linreg:lr_sweep",
+                   "core.gradcheck:numerical_gradient"),
         hint=("The chain rule, one example at a time: how does one squared error "
               "(ŷ_i − y_i)² change when w_j moves, given how ŷ_i depends on w_j? Then "
               "average over the n examples, as L does; b works the same way.",
@@ -210,6 +209,8 @@ EXERCISES = [
         cases=bisect_cases,
         judge=bisect_judge,
         hint=BISECT_HINT,
+        shortcuts=("core.linreg:hessian_eigenvalues", "core.linreg:hessian",
+                   "core.linreg:condition_number", "core.linreg:lr_sweep"),
     ),
     Exercise(
         id="ex1_max_lr",
@@ -218,6 +219,8 @@ EXERCISES = [
         points=2,
         cases=_lr_cases,
         judge=_lr_judge,
+        shortcuts=("core.linreg:hessian_eigenvalues", "core.linreg:hessian",
+                   "core.linreg:condition_number"),
         hint=("Differentiate your gradient from Exercise 1 once more with respect to w: that "
               "is the Hessian H. Its largest eigenvalue plays the part of L'' in the "
               "one-weight case.",

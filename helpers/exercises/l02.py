@@ -61,25 +61,30 @@ def _weights_judge(case, value):
     if arr is not None and arr.shape == (d,) and not np.isfinite(arr).all():
         j = int(np.flatnonzero(~np.isfinite(arr))[0])
         extra = (f" Feature {j} has std 0: x'_j is always 0, so its weight does not matter; "
-                 "divide by np.where(std == 0, 1, std)") if std[j] == 0 else ""
-        raise Mismatch(f"w_raw contains NaN or inf (a division by zero?).{extra}")
+                 "divide by 1 where std is 0, as the z-score did") if std[j] == 0 else ""
+        raise Mismatch(f"w_raw contains NaN or inf (a division by zero?).{extra}", "zero-std-nan")
     wr = expect_array(w_raw, (d,), "w_raw")
     br = expect_number(b_raw, "b_raw")
     ok = std > 0
     safe = np.where(ok, std, 1.0)
     if close(wr[ok], (w * std)[ok]) and not close((w * std)[ok], (w / safe)[ok]):
-        raise Mismatch("w_raw is w × std; a weight w on x/σ is a weight w/σ on x: divide by std")
+        raise Mismatch("w_raw is w × std; a weight w on x/σ is a weight w/σ on x: divide by std",
+                       "times-std")
     shift = float((w / safe) @ mean)
     if abs(shift) > 1e-12:
-        if np.isclose(br, b, rtol=1e-9, atol=1e-12):
+        right = b - shift
+        if close(br, b, rtol=1e-9, atol=1e-12) and not close(right, b, rtol=1e-9, atol=1e-12):
             raise Mismatch("b_raw equals b, but subtracting the mean moves into the bias: "
-                           "b_raw = b − Σ_j w_j μ_j / σ_j")
-        if np.isclose(br, b + shift, rtol=1e-9, atol=1e-12):
-            raise Mismatch("the bias correction has the wrong sign: b_raw = b − Σ_j w_j μ_j / σ_j")
+                           "b_raw = b − Σ_j w_j μ_j / σ_j", "bias-unchanged")
+        if close(br, b + shift, rtol=1e-9, atol=1e-12) and not close(right, b + shift,
+                                                                     rtol=1e-9, atol=1e-12):
+            raise Mismatch("the bias correction has the wrong sign: b_raw = b − Σ_j w_j μ_j / "
+                           "σ_j", "bias-sign")
         if not ok.all() or not np.allclose(std, 1):
-            if np.isclose(br, b - float(w @ mean), rtol=1e-9, atol=1e-12):
+            if close(br, b - float(w @ mean), rtol=1e-9, atol=1e-12) and not close(
+                    right, b - float(w @ mean), rtol=1e-9, atol=1e-12):
                 raise Mismatch("b_raw = b − Σ_j w_j μ_j forgets that the mean is divided by σ "
-                               "too: b_raw = b − Σ_j w_j μ_j / σ_j")
+                               "too: b_raw = b − Σ_j w_j μ_j / σ_j", "bias-no-std")
     Z = np.asarray(case.expected, float) * ok  # a feature with std 0 is always 0 after scaling
     X_raw = mean + Z * std
     expect_close(X_raw @ wr + br, Z @ w + b,
@@ -95,6 +100,7 @@ EXERCISES = [
         points=2,
         cases=fit_cases,
         judge=fit_judge,
+        shortcuts=("core.scaling:fit_scaling", "core.scaling:scale_features"),
         hint=("Shift a feature by a and its mean moves by a; divide it by s and its standard "
               "deviation is divided by s. Which a and s give mean 0 and standard deviation "
               "1? One pair per feature, i.e. per column of X.",
@@ -110,6 +116,8 @@ EXERCISES = [
         points=2,
         cases=transform_cases,
         judge=transform_judge,
+        shortcuts=("core.scaling:apply_scaling", "core.scaling:scale_features",
+                   "core.scaling:fit_scaling"),
         hint=("Use only the statistics you are given, never ones recomputed from X; think "
               "about what a feature with standard deviation 0 should become.",
               "x' = (x − mean) / std per feature, as a new array; where std is 0 divide by 1, "
@@ -183,6 +191,8 @@ EXERCISES = [
         points=2,
         cases=outlier_cases,
         judge=outlier_judge,
+        shortcuts=("core.scaling:outlier_shift", "core.scaling:fit_scaling",
+                   "core.scaling:scale_features"),
         hint=OUTLIER_HINT,
     ),
     concept_question(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.checking.calling import Case
-from helpers.checking.expect import Mismatch, expect_number, expect_tuple
+from helpers.checking.expect import Mismatch, close, expect_number, expect_tuple, times
 from helpers.core.data import age_income
 
 #: the three very rich people of the lesson: age (years), income (USD)
@@ -72,45 +72,49 @@ def outlier_judge(case, value):
     r_ref, r_iqr_units = _shifts(X, extra, _median, _iqr)
 
     def near(a, b):
-        return bool(np.isclose(a, b, rtol=1e-6, atol=1e-9))
+        return close(a, b, rtol=1e-6, atol=1e-9)
 
     if z < 0 or r < 0:
-        raise Mismatch("a shift is a size (the largest |change|): it cannot be negative")
+        raise Mismatch("a shift is a size (the largest |change|): it cannot be negative",
+                       "negative")
     if near(z, r_ref) and near(r, z_ref) and not near(z_ref, r_ref):
         raise Mismatch("you returned (robust shift, z-score shift): the order is "
-                       "(z-score, robust)")
+                       "(z-score, robust)", "swapped")
     if near(r, z_ref) and not near(z_ref, r_ref):
         raise Mismatch("your robust shift equals the z-score shift: robust scaling centres "
                        "on the median and divides by the interquartile range, not the mean "
-                       "and the standard deviation")
+                       "and the standard deviation", "robust-is-zscore")
     if near(r, r_iqr_units) and not near(r_iqr_units, r_ref):
         raise Mismatch("your robust shift is in IQR units. Divide each change by the standard "
                        "deviation of that robustly scaled feature (fitted on X alone), so "
-                       "that both shifts are in the same unit")
+                       "that both shifts are in the same unit", "iqr-units")
     with_extra_z = _shifts(X, extra, _mean, _std, rows=np.vstack([X, extra]))[0]
     if near(z, with_extra_z) and not near(with_extra_z, z_ref):
         raise Mismatch("you measured the change of the extra rows too: measure how far the "
-                       "people of X move (the extra rows are not in the first fit)")
+                       "people of X move (the extra rows are not in the first fit)",
+                       "extra-rows-measured")
     if not near(z, z_ref):
         raise Mismatch(f"your z-score shift is {z:.6g}; measured here: {z_ref:.6g} "
-                       f"({z / z_ref if z_ref else float('inf'):.4g} times). Fit mean and std "
-                       "once on X and once on X plus extra, scale X with each, and take the "
-                       "largest |difference|, in standard deviations of the first scaled X")
+                       f"({times(z / z_ref) if z_ref else 'infinitely many times'} that). Fit "
+                       "mean and std once on X and once on X plus extra, scale X with each, and "
+                       "take the largest |difference|, in standard deviations of the first "
+                       "scaled X")
     if not near(r, r_ref):
         raise Mismatch(f"your robust shift is {r:.6g}; measured here: {r_ref:.6g} "
-                       f"({r / r_ref if r_ref else float('inf'):.4g} times). Median and "
-                       "IQR = np.percentile(..., 75) − np.percentile(..., 25), each per "
-                       "feature (axis=0), with NumPy's default interpolation")
+                       f"({times(r / r_ref) if r_ref else 'infinitely many times'} that). "
+                       "Median and IQR (the 75th minus the 25th percentile), each per feature, "
+                       "with NumPy's default interpolation")
 
 
 OUTLIER_HINT = (
     "Do the same experiment twice, once per scaling: fit the statistics on X, then on X "
     "with the extra rows stacked under it; scale the rows of X with each fit and see how "
     "far they moved. Put both changes in one unit: the spread of the first scaled X.",
-    "For a scaling with centre c and spread s: before = (X − c(X)) / s(X), after = "
-    "(X − c(X + extra)) / s(X + extra). Shift = max over all entries of |after − before| "
-    "divided by before.std(axis=0). Z-score: c = mean, s = std; robust: c = median, "
-    "s = 75th − 25th percentile.",
+    "For a scaling with centre c and spread s, each fitted per feature: before = (X − c(X)) "
+    "/ s(X) and after = (X − c(X with extra)) / s(X with extra). The shift is the largest "
+    "|after − before| over all entries, each divided by the standard deviation of its "
+    "feature in before. Z-score: c = mean, s = std; robust: c = median, s = 75th − 25th "
+    "percentile.",
     "both = np.vstack([X, extra]); for the robust one, c = lambda A: np.median(A, axis=0) "
     "and s = lambda A: np.subtract(*np.percentile(A, [75, 25], axis=0)); before = (X - "
     "c(X)) / s(X); after = (X - c(both)) / s(both); shift = float((np.abs(after - before) "

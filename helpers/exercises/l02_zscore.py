@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.checking import expect
 from helpers.checking.calling import Case
 from helpers.checking.expect import (
     Mismatch,
@@ -24,8 +25,8 @@ from helpers.core.data import age_income, load_iris
 
 
 def close(a, b, rtol=1e-7, atol=1e-10) -> bool:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    """Agree at lesson 2's tolerances (widened for an answer computed in float32)."""
+    return expect.close(a, b, rtol, atol)
 
 
 # --------------------------------------------------------------------------- zscore_fit
@@ -52,10 +53,11 @@ def _per_feature(value, X, name):
     arr = np.asarray(value, dtype=float) if value is not None else None
     if arr is not None and arr.shape == ():
         raise Mismatch(f"{name} is one number for the whole array; the z-score needs one "
-                       f"{name} per feature (column): use axis=0")
+                       f"{name} per feature (column): reduce along axis 0 only", "one-number")
     if arr is not None and arr.shape == (n,) and n != d:
         raise Mismatch(f"{name} has one value per example, shape ({n},): you used the wrong "
-                       f"axis. Compute it down each column (axis=0) to get shape ({d},)")
+                       f"axis. Compute it down each column (axis 0) to get shape ({d},)",
+                       "wrong-axis")
     return expect_array(value, (d,), name)
 
 
@@ -67,35 +69,37 @@ def fit_judge(case, value):
     s = _per_feature(std, X, "std")
     true_m, true_s = X.mean(axis=0), X.std(axis=0)
     if close(m, true_s) and close(s, true_m) and not close(true_m, true_s):
-        raise Mismatch("you returned (std, mean): the order is (mean, std)")
+        raise Mismatch("you returned (std, mean): the order is (mean, std)", "swapped")
     if n == d and close(m, X.mean(axis=1)) and not close(X.mean(axis=1), X.mean(axis=0)):
-        raise Mismatch("mean is the mean of each row (one per example, axis=1); the z-score "
-                       "needs the mean of each feature, i.e. of each column: axis=0")
+        raise Mismatch("mean is the mean of each row (one per example, axis 1); the z-score "
+                       "needs the mean of each feature, i.e. of each column: axis 0",
+                       "wrong-axis")
     deviation = (X - m).mean(axis=0)  # the mean is the value the deviations average out to
-    if not np.allclose(deviation, 0, atol=1e-9 * (1 + np.abs(X).max())):
+    if not close(deviation, np.zeros(d), atol=1e-9 * (1 + np.abs(X).max())) and not close(
+            m, X.mean(axis=0), atol=1e-9 * (1 + np.abs(X).max())):
         j = int(np.argmax(np.abs(deviation)))
         raise Mismatch(f"mean is off: the deviations x − mean of feature {j} average to "
-                       f"{deviation[j]:.4g} instead of 0 (got mean {m[j]:.6g})")
+                       f"{deviation[j]:.4g} instead of 0 (got mean {m[j]:.6g})", "mean-off")
     if (s < 0).any():
-        raise Mismatch("std has a negative value; a standard deviation is ≥ 0")
+        raise Mismatch("std has a negative value; a standard deviation is ≥ 0", "negative-std")
     msd = ((X - m) ** 2).mean(axis=0)  # mean squared deviation = population variance
     if n > 1 and close(s, np.sqrt(msd * n / (n - 1))) and not close(msd, msd * n / (n - 1)):
         raise Mismatch(f"std is the sample standard deviation (it divides by n − 1 = {n - 1}); "
                        f"the lecture's formula divides by n = {n}: the population standard "
-                       "deviation (np.std with its default ddof=0)")
+                       "deviation (NumPy's default)", "sample-std")
     const = msd == 0
     if (const.any() and close(s[~const], np.sqrt(msd[~const]))
             and np.allclose(s[const], 1.0)):
         j = int(np.flatnonzero(const)[0])
         raise Mismatch(f"std of feature {j} is 1, but every value of that feature is the same: "
                        "its standard deviation is 0. Return the true std (0) here; the zero "
-                       "is handled in zscore_transform (divide by 1 there)")
+                       "is handled in zscore_transform (divide by 1 there)", "std-0-as-1")
     if close(s, msd) and not close(msd, np.sqrt(msd)):
         raise Mismatch("std looks like the variance (the mean squared deviation); "
-                       "take its square root")
+                       "take its square root", "variance")
     if n == d and close(s, X.std(axis=1)) and not close(X.std(axis=1), np.sqrt(msd)):
-        raise Mismatch("std is the standard deviation of each row (axis=1); "
-                       "use each column: axis=0")
+        raise Mismatch("std is the standard deviation of each row (axis 1); "
+                       "use each column: axis 0", "wrong-axis")
     expect_close(s, np.sqrt(msd), "std (vs √ of the mean squared deviation from the mean)",
                  rtol=1e-7, atol=1e-12)
 
@@ -136,18 +140,18 @@ def transform_judge(case, value):
         bad = sorted({int(j) for j in np.nonzero(~np.isfinite(Z))[1]})
         if all(std[j] == 0 for j in bad):
             raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, whose std is 0: "
-                           "(x − mean)/0 is 0/0 = NaN. Map zero-variance features to 0, e.g. "
-                           "divide by np.where(std == 0, 1, std)")
+                           "(x − mean)/0 is 0/0 = NaN. A feature with standard deviation 0 "
+                           "must become 0, not NaN", "zero-std-nan")
         bad = [j for j in bad if std[j] != 0]
         if X[:, bad].std(axis=0).min() == 0:
             raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, although the std you "
                            "were given is not 0 there: did you recompute the std from X (here "
                            "it is 0: " + ("a single example" if len(X) == 1 else
                                            "that feature is constant in X") +
-                           ")? Use the mean and std passed in")
+                           ")? Use the mean and std passed in", "own-statistics")
         raise Mismatch(f"the result has NaN or inf in feature {bad[0]}, although the std you "
                        "were given is not 0 there: only divide by the std passed in (by 1 where "
-                       "it is 0)")
+                       "it is 0)", "nan")
     Z = expect_array(value, X.shape, "the standardized array")
     ok = std > 0
     own_m, own_s = X.mean(axis=0), X.std(axis=0)
@@ -156,27 +160,28 @@ def transform_judge(case, value):
     if close(Z, own) and not close(own, right):
         raise Mismatch("you standardized X with its own mean and std; use the mean and std "
                        "passed in (the training statistics), or test data and new examples "
-                       "land in the wrong place")
-    for wrong, why in (((X - mean) / np.where(ok, std**2, 1), "you divided by the variance "
-                        "(std²); divide by the standard deviation"),
-                       (X - mean, "you subtracted the mean but did not divide by std"),
-                       (X / np.where(ok, std, 1), "you divided by std but did not subtract "
-                        "the mean first")):
+                       "land in the wrong place", "own-statistics")
+    for wrong, why, mistake in (
+            ((X - mean) / np.where(ok, std**2, 1), "you divided by the variance (std²); divide "
+             "by the standard deviation", "variance"),
+            (X - mean, "you subtracted the mean but did not divide by std", "no-divide"),
+            (X / np.where(ok, std, 1), "you divided by std but did not subtract the mean first",
+             "no-center")):
         if close(Z, wrong) and not close(wrong, right):
-            raise Mismatch(why)
+            raise Mismatch(why, mistake)
     if not ok.all():
-        if not np.allclose(Z[:, ~ok], 0, atol=1e-9):
+        if not close(Z[:, ~ok], np.zeros_like(Z[:, ~ok]), atol=1e-9):
             raise Mismatch("a feature with std 0 should map to 0 (as scikit-learn does), "
-                           f"got {Z[:, ~ok].ravel()[:3]}")
+                           f"got {Z[:, ~ok].ravel()[:3]}", "zero-std-not-0")
     dev, Zok = (X - mean)[:, ok], Z[:, ok]
     if (np.abs(Zok) > 1e-12).all():  # the std the learner divided by, feature by feature
         implied = np.median(dev / Zok, axis=0)
         eps = implied - std[ok]
         if ((eps > 0).all() and np.allclose(eps, eps[0], rtol=1e-3)
-                and not np.allclose(implied, std[ok], rtol=1e-7)):
+                and not close(implied, std[ok], rtol=1e-7, atol=0)):
             raise Mismatch(f"you divided by std + {eps[0]:.1g} instead of std: the result is "
                            "slightly off everywhere. Divide by std itself, and by 1 only where "
-                           "std is 0: np.where(std == 0, 1, std)")
+                           "std is 0", "std-plus-eps")
     # compared in standard deviations (z units), so that a feature's own scale (cm, USD)
     # does not change how close is close enough; a tiny epsilon such as 1e-8 passes
     expect_close(Z[:, ok], right[:, ok], "the standardized array", rtol=1e-6, atol=1e-8)

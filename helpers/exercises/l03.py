@@ -27,10 +27,15 @@ from helpers.exercises.l03_training import (
 )
 from helpers.exercises.spec import Exercise, concept_question
 
+#: course functions that compute a backward pass (or its finite-difference stand-in)
+BACKWARD_SHORTCUTS = ("core.nn:BatchNorm", "core.gradcheck:numerical_gradient",
+                      "core.gradcheck:gradient_check", "core.data:torch_reference")
+
 
 def _node(id, function, number, node, cases, judge, hint):
     return Exercise(id=id, function=function, cases=cases, judge=judge, points=1, hint=hint,
-                    title=f"Exercise {number} (1 point): backward through the node {node}")
+                    title=f"Exercise {number} (1 point): backward through the node {node}",
+                    shortcuts=("core.gradcheck:numerical_gradient",))
 
 
 EXERCISES = [
@@ -41,6 +46,7 @@ EXERCISES = [
         points=2,
         cases=forward_cases,
         judge=forward_judge,
+        shortcuts=("core.nn:BatchNorm", "core.nn:mlp", "core.data:torch_reference"),
         hint=("It is lesson 2's z-score, per unit (column) over the batch (rows), followed by "
               "a scale and a shift. Which axis holds the batch?",
               "Per column: mean, biased variance (divide by N), x_hat = (X − mean) / "
@@ -105,6 +111,7 @@ EXERCISES = [
         points=2,
         cases=backward_cases,
         judge=nodes.staged_judge,
+        shortcuts=BACKWARD_SHORTCUTS,
         hint=("Call your six node functions from out back to X. Two values feed two nodes: "
               "xc (x_hat and var) and X (xc and mean).",
               "Where a value feeds two nodes, its gradient is the sum of the two: "
@@ -122,6 +129,7 @@ EXERCISES = [
         points=3,
         cases=backward_cases,
         judge=backward_judge,
+        shortcuts=BACKWARD_SHORTCUTS,
         hint=("Write each node's gradient with x_hat = xc/σ and dx_hat = dout·γ, and use "
               "Σ_i xc_i = 0: the path var → mean contributes nothing.",
               "Through x_hat: dx_hat/σ. Through var: −x_hat·mean_i(dx_hat·x_hat)/σ. Through "
@@ -150,6 +158,7 @@ EXERCISES = [
         points=2,
         cases=modes.running_cases,
         judge=modes.running_judge,
+        shortcuts=("core.nn:BatchNorm",),
         hint=("An exponential moving average of each unit's batch mean and batch variance; "
               "read the convention above: which value gets weight momentum, which variance?",
               "new = (1 − momentum)·running + momentum·(batch statistic), with the batch mean "
@@ -164,6 +173,7 @@ EXERCISES = [
         points=1,
         cases=modes.eval_cases,
         judge=modes.eval_judge,
+        shortcuts=("core.nn:BatchNorm", "core.training:predict_eval"),
         hint=("The training-mode formula, with fixed statistics in place of the batch's.",
               "out = γ·(X − running_mean)/√(running_var + ε) + β.",
               "return gamma * (X - running_mean) / np.sqrt(running_var + eps) + beta"),
@@ -190,6 +200,7 @@ EXERCISES = [
         points=2,
         cases=modes.gap_cases,
         judge=modes.gap_judge,
+        shortcuts=("core.nn:BatchNorm",),
         hint=("Two normalizations of the same Z: one per batch of consecutive rows, one with "
               "statistics of all of Z; compare them entry by entry.",
               "x_hat_train: each block of batch_size rows, (block − its mean)/√(its biased "

@@ -47,7 +47,7 @@ def running_judge(case, value):
     new_mean, new_var = expect_tuple(value, 2, "(new_mean, new_var)")
     if np.shape(new_mean) == (len(X),) != running_mean.shape:
         raise Mismatch(f"new_mean has one value per example (shape {np.shape(new_mean)}); take "
-                       "the mean of each feature over the batch: X.mean(axis=0)")
+                       "the mean of each feature over the batch (axis 0)", "wrong-axis")
     new_mean = expect_array(new_mean, running_mean.shape, "new_mean")
     new_var = expect_array(new_var, running_var.shape, "new_var")
     mean, var_u, var_b = X.mean(axis=0), X.var(axis=0, ddof=1), X.var(axis=0)
@@ -56,27 +56,28 @@ def running_judge(case, value):
     if not close(new_mean, ref_mean):
         if close(new_mean, m * running_mean + (1 - m) * mean):
             raise Mismatch(f"momentum is on the wrong side: in PyTorch's convention the *new batch* "
-                           f"gets weight momentum ({m:g}) and the old running value 1 − momentum")
+                           f"gets weight momentum ({m:g}) and the old running value 1 − momentum",
+                           "momentum-side")
         if m != 0.1 and close(new_mean, 0.9 * running_mean + 0.1 * mean):
             raise Mismatch(f"you used momentum 0.1 instead of the momentum argument ({m:g}): use "
-                           "the parameter momentum in your formula")
+                           "the parameter momentum in your formula", "hard-coded-momentum")
         if close(new_mean, mean):
             raise Mismatch("new_mean is just this batch's mean; the running estimate blends it "
-                           "with the old value: (1 − momentum)·running_mean + momentum·batch mean")
+                           "with the old value: (1 − momentum)·running_mean + momentum·batch mean",
+                           "no-blend")
         expect_close(new_mean, ref_mean, "new_mean", rtol=1e-6, atol=1e-9)
     if not close(new_var, ref_var):
         if close(new_var, (1 - m) * running_var + m * var_b):
-            raise Mismatch("running_var uses the unbiased batch variance (divide by N − 1, "
-                           "X.var(axis=0, ddof=1)), as PyTorch does; the biased one is only for "
-                           "normalizing")
+            raise Mismatch("running_var uses the unbiased batch variance (divide by N − 1), as "
+                           "PyTorch does; the biased one is only for normalizing", "biased-var")
         if close(new_var, m * running_var + (1 - m) * var_u):
             raise Mismatch(f"momentum is on the wrong side for the variance: the new batch gets "
-                           f"weight momentum ({m:g})")
+                           f"weight momentum ({m:g})", "momentum-side")
         if close(new_var, (1 - m) * running_var + m * np.sqrt(var_u)):
-            raise Mismatch("running_var tracks the variance, not the standard deviation")
+            raise Mismatch("running_var tracks the variance, not the standard deviation", "std")
         if any(close(new_var, ref_var + e) for e in (m * 1e-5, 1e-5)):
             raise Mismatch("do not add ε to the running variance: ε is added only inside the "
-                           "square root when normalizing")
+                           "square root when normalizing", "eps-in-running-var")
         expect_close(new_var, ref_var, "new_var", rtol=1e-6, atol=1e-9)
 
 
@@ -111,12 +112,13 @@ def eval_judge(case, value):
                     close(raw, beta[None]) and not close(raw, ref))):
                 raise Mismatch("with one example, the batch mean is the example itself: you used "
                                "the batch's statistics. Evaluation mode uses running_mean and "
-                               "running_var")
+                               "running_var", "batch-statistics")
         except (TypeError, ValueError):
             pass
     if isinstance(value, tuple):
         raise Mismatch(f"expected only out, an array of shape {X.shape}; got a tuple of "
-                       f"{len(value)} values (unlike batchnorm_forward, there is no cache)")
+                       f"{len(value)} values (unlike batchnorm_forward, there is no cache)",
+                       "returns-cache")
     out = expect_array(value, X.shape, "out")
     std = np.sqrt(running_var + eps)
     ref = gamma * (X - running_mean) / std + beta
@@ -125,21 +127,26 @@ def eval_judge(case, value):
     if len(X) > 1 and (close(out, course_forward(X, gamma, beta, eps))
                        or close(out, with_mistake(X, gamma, beta, eps, ddof=1))):
         raise Mismatch("you used this batch's mean and variance; evaluation mode uses "
-                       "running_mean and running_var")
-    if eps != 1e-5 and close(out, gamma * (X - running_mean) / np.sqrt(running_var + 1e-5)
-                              + beta):
-        raise Mismatch(f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
-                       "parameter eps in your formula")
-    if close(out, gamma * (X - running_mean) / std) and not np.allclose(beta, 0):
-        raise Mismatch("out is missing β: out = γ·(X − running_mean)/√(running_var + ε) + β")
-    if close(out, (X - running_mean) / std + beta) and not np.allclose(gamma, 1):
-        raise Mismatch("out is missing γ: out = γ·(X − running_mean)/√(running_var + ε) + β")
-    if close(out, gamma * (X - running_mean) / np.sqrt(running_var) + beta):
-        raise Mismatch(f"you forgot ε (here eps={eps:g}): divide by np.sqrt(running_var + eps)")
-    if close(out, gamma * (X - running_mean) / running_var + beta) or close(
-            out, gamma * (X - running_mean) / (running_var + eps) + beta):
-        raise Mismatch("divide by the standard deviation np.sqrt(running_var + eps), not by the "
-                       "variance")
+                       "running_mean and running_var", "batch-statistics")
+    for wrong, message, mistake in [
+            (gamma * (X - running_mean) / np.sqrt(running_var + 1e-5) + beta if eps != 1e-5
+             else None, f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
+             "parameter eps in your formula", "hard-coded-eps"),
+            (gamma * (X - running_mean) / std if not np.allclose(beta, 0) else None,
+             "out is missing β: out = γ·(X − running_mean)/√(running_var + ε) + β", "no-beta"),
+            ((X - running_mean) / std + beta if not np.allclose(gamma, 1) else None,
+             "out is missing γ: out = γ·(X − running_mean)/√(running_var + ε) + β", "no-gamma"),
+            (gamma * (X - running_mean) / np.sqrt(running_var) + beta, f"you forgot ε (here "
+             f"eps={eps:g}): divide by √(running_var + ε)", "no-eps"),
+            (gamma * (X - running_mean) / (np.sqrt(running_var) + eps) + beta, "ε goes inside "
+             "the square root: divide by √(running_var + ε), not √running_var + ε",
+             "eps-outside-sqrt"),
+            (gamma * (X - running_mean) / running_var + beta, "divide by the standard "
+             "deviation √(running_var + ε), not by the variance", "variance"),
+            (gamma * (X - running_mean) / (running_var + eps) + beta, "divide by the standard "
+             "deviation √(running_var + ε), not by the variance", "variance")]:
+        if wrong is not None and close(out, wrong) and not close(wrong, ref):
+            raise Mismatch(message, mistake)
     expect_close(out, ref, "out", rtol=1e-6, atol=1e-9)
 
 
@@ -180,31 +187,34 @@ def gap_judge(case, value):
     if isinstance(value, (list, tuple)) or np.ndim(value) == 1 and np.size(value) > 1:
         if np.size(value) == Z.shape[1]:
             raise Mismatch("you returned one value per unit; return one number, the mean "
-                           "over all examples and units")
+                           "over all examples and units", "per-unit")
     gap = expect_number(value, "the gap")
-    if np.isclose(gap, ref.mean(), rtol=1e-6, atol=1e-9):
+    if close(gap, ref.mean(), rtol=1e-6, atol=1e-9):
         return
     if batch_size < len(Z) and np.isclose(gap, 0.0, atol=1e-9):
         raise Mismatch("the gap is 0: you normalized all of Z as one batch. In training mode "
                        f"each batch of {batch_size} consecutive rows uses its own mean and "
-                       "variance")
+                       "variance", "one-batch")
     mistakes = [
         (_gap(Z, batch_size, ddof=1).mean(), "you used the unbiased variance (N − 1) for the "
-         "batches; batch norm's training mode normalizes with the biased one (divide by N)"),
+         "batches; batch norm's training mode normalizes with the biased one (divide by N)",
+         "unbiased-var"),
         (_gap(Z, batch_size, rows=True).mean(), "you normalized each row (example) of a "
-         "batch; normalize each unit (column) over the examples of the batch"),
+         "batch; normalize each unit (column) over the examples of the batch", "rows"),
         (_gap(Z, batch_size, eval_ddof=1).mean(), "evaluation mode here uses the biased "
-         "variance of all of Z (divide by n), the value the running statistics settle near"),
+         "variance of all of Z (divide by n), the value the running statistics settle near",
+         "eval-unbiased-var"),
         (_gap(Z, batch_size, eps=0.0).mean(), "you forgot ε: both modes divide by "
-         "√(variance + eps)"),
+         "√(variance + eps)", "no-eps"),
         (np.sqrt((ref**2).mean()), "you returned the root-mean-square difference; the gap is "
-         "the mean of the absolute differences"),
+         "the mean of the absolute differences", "rms"),
         ((ref**2).mean(), "you returned the mean squared difference; the gap is the mean of "
-         "the absolute differences"),
+         "the absolute differences", "mean-square"),
         (ref.mean(axis=0).max(), "you returned the largest unit's mean gap; average over all "
-         "units too"),
+         "units too", "largest-unit"),
     ]
-    for wrong, message in mistakes:
-        if np.isclose(gap, wrong, rtol=1e-6) and not np.isclose(wrong, ref.mean(), rtol=1e-6):
-            raise Mismatch(message)
+    for wrong, message, mistake in mistakes:
+        if close(gap, wrong, rtol=1e-6, atol=0) and not close(wrong, ref.mean(), rtol=1e-6,
+                                                              atol=0):
+            raise Mismatch(message, mistake)
     expect_close(gap, ref.mean(), "the gap", rtol=1e-6, atol=1e-9)

@@ -8,10 +8,13 @@ square root; running = (1 − momentum)·running + momentum·batch with momentum
 
 The cache passed between ``batchnorm_forward`` and ``batchnorm_backward`` has
 a documented format, ``(X, x_hat, mean, var, gamma, eps)``, so that the backward
-cases are plain data. The backward judge compares with central finite
-differences of the forward pass; the others recompute the convention's formula
-and name the classic mistakes (wrong axis, unbiased variance in the forward
-pass, missing ε, momentum on the wrong side, batch statistics at evaluation).
+cases are plain data. The backward judge compares with the gradient in closed form
+(:func:`norm_backward`, shared with layer norm), and on a large case (32,768 entries, the
+first) bounds its cost: at most ``MAX_FORWARDS`` forward passes of a plain layer timed
+in the same process (:mod:`helpers.checking.calling`), which a finite-difference
+gradient (one forward pass per input entry) cannot meet. The others recompute the
+convention's formula and name the classic mistakes (wrong axis, unbiased variance in
+the forward pass, missing ε, momentum on the wrong side, batch statistics at evaluation).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.answers.l03 import batchnorm_forward
+from helpers.checking import expect
 from helpers.checking.calling import Case
 from helpers.checking.expect import (
     Mismatch,
@@ -28,9 +32,7 @@ from helpers.checking.expect import (
     expect_tuple,
     has_nonfinite,
 )
-
-CACHE_NAMES = "(X, x_hat, mean, var, gamma, eps)"
-
+from helpers.exercises.norm_backward import CACHE_NAMES, cost_case, judge_backward
 
 # --------------------------------------------------------------------------- references
 
@@ -51,12 +53,9 @@ def with_mistake(X, gamma, beta, eps, **kw):
     return gamma * _normalize(X, eps, **kw) + beta
 
 
-def close(a, b, rtol=1e-6, atol=1e-8):
-    try:
-        return np.asarray(a).shape == np.asarray(b).shape and np.allclose(a, b, rtol=rtol,
-                                                                          atol=atol)
-    except (TypeError, ValueError):
-        return False
+def close(a, b, rtol=1e-6, atol=1e-8, scale=None):
+    """Agree at lessons 3-4's tolerances (widened for an answer computed in float32)."""
+    return expect.close(a, b, rtol, atol, scale)
 
 
 # --------------------------------------------------------------------------- forward
@@ -97,43 +96,43 @@ def _forward_judge_quiet(case, value):
     if has_nonfinite(out, X.shape):
         if (X.var(axis=0) == 0).any():
             raise Mismatch("out contains NaN or inf for a constant feature: its variance is 0, "
-                           "so without ε you divide 0 by 0. Divide by np.sqrt(var + eps)")
+                           "so without ε you divide 0 by 0. Divide by √(var + ε)", "no-eps")
     out = expect_array(out, X.shape, "out")
     ref = course_forward(X, gamma, beta, eps)
     if close(out, ref):
         _check_cache(cache, X, gamma, eps)
         return
-    if close(out, with_mistake(X, gamma, beta, eps, axis=1)):
-        raise Mismatch("you normalized each row (one example's features); batch norm normalizes "
-                       "each column (one feature over the batch): use axis=0")
-    if close(out, with_mistake(X, gamma, beta, eps, axis=None)):
-        raise Mismatch("you normalized with one mean and variance for the whole array; batch norm "
-                       "uses one per feature (column): use axis=0")
-    if close(out, with_mistake(X, gamma, beta, eps, ddof=1)):
-        raise Mismatch("you used the unbiased variance (divide by N − 1); the forward pass "
-                       "normalizes with the biased batch variance (divide by N), as PyTorch does: "
-                       "X.var(axis=0)")
-    if close(out, with_mistake(X, gamma, beta, 0.0)):
-        raise Mismatch(f"you forgot ε (here eps={eps:g}): divide by np.sqrt(var + eps), not by "
-                       "np.sqrt(var); it matters when a feature's variance is tiny")
-    if close(out, with_mistake(X, gamma, beta, 0.0, ddof=1)):
-        raise Mismatch(f"two mistakes: you forgot ε (here eps={eps:g}) and used the unbiased "
-                       "variance (divide by N − 1). Normalize with np.sqrt(X.var(axis=0) + eps): "
-                       "biased variance, ε inside the square root")
     x_hat = _normalize(X, eps)
-    if close(out, gamma * x_hat) and not np.allclose(beta, 0):
-        raise Mismatch("out is missing β: out = γ·x_hat + β")
-    if close(out, x_hat) and not np.allclose(gamma, 1):
-        raise Mismatch("out is missing γ and β: out = γ·x_hat + β")
-    if close(out, x_hat + beta) and not np.allclose(gamma, 1):
-        raise Mismatch("out is missing γ: out = γ·x_hat + β")
-    if close(out, beta * x_hat + gamma) and not np.allclose(beta, gamma):
-        raise Mismatch("γ and β are swapped: γ multiplies x_hat and β is added, out = γ·x_hat + β")
-    if eps != 1e-5 and close(out, course_forward(X, gamma, beta, 1e-5)):
-        raise Mismatch(f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
-                       "parameter eps in your formula")
-    if close(out, gamma * (X - X.mean(0)) / (np.sqrt(X.var(0)) + eps) + beta):
-        raise Mismatch("ε goes inside the square root: np.sqrt(var + eps)")
+    for wrong, message, mistake in [
+            (with_mistake(X, gamma, beta, eps, axis=1), "you normalized each row (one example's "
+             "features); batch norm normalizes each column (one feature over the batch): "
+             "axis 0", "rows"),
+            (with_mistake(X, gamma, beta, eps, axis=None), "you normalized with one mean and "
+             "variance for the whole array; batch norm uses one per feature (column)",
+             "whole-array"),
+            (with_mistake(X, gamma, beta, eps, ddof=1), "you used the unbiased variance (divide "
+             "by N − 1); the forward pass normalizes with the biased batch variance (divide by "
+             "N), as PyTorch does", "unbiased-var"),
+            (with_mistake(X, gamma, beta, 0.0), f"you forgot ε (here eps={eps:g}): divide by "
+             "√(var + ε), not by √var; it matters when a feature's variance is tiny", "no-eps"),
+            (with_mistake(X, gamma, beta, 0.0, ddof=1), f"two mistakes: you forgot ε (here "
+             f"eps={eps:g}) and used the unbiased variance (divide by N − 1). Normalize with the "
+             "biased variance, ε inside the square root", "no-eps-unbiased-var"),
+            (gamma * x_hat if not np.allclose(beta, 0) else None, "out is missing β: out = "
+             "γ·x_hat + β", "no-beta"),
+            (x_hat if not np.allclose(gamma, 1) else None, "out is missing γ and β: out = "
+             "γ·x_hat + β", "no-gamma-beta"),
+            (x_hat + beta if not np.allclose(gamma, 1) else None, "out is missing γ: out = "
+             "γ·x_hat + β", "no-gamma"),
+            (beta * x_hat + gamma if not np.allclose(beta, gamma) else None, "γ and β are "
+             "swapped: γ multiplies x_hat and β is added, out = γ·x_hat + β", "swapped"),
+            (course_forward(X, gamma, beta, 1e-5) if eps != 1e-5 else None, f"you used "
+             f"ε = 1e-5 instead of the eps argument ({eps:g}): use the parameter eps in your "
+             "formula", "hard-coded-eps"),
+            (gamma * (X - X.mean(0)) / (np.sqrt(X.var(0)) + eps) + beta, "ε goes inside the "
+             "square root: √(var + ε), not √var + ε", "eps-outside-sqrt")]:
+        if wrong is not None and close(out, wrong) and not close(wrong, ref):
+            raise Mismatch(message, mistake)
     expect_close(out, ref, "out", rtol=1e-6, atol=1e-8)
 
 
@@ -152,15 +151,14 @@ def _check_cache(cache, X, gamma, eps):
             continue
         if name == "var" and close(arr, X.var(axis=0, ddof=1)):
             raise Mismatch("out is right, but the cache's var is the unbiased variance; keep the "
-                           "biased one that you normalized with")
+                           "biased one that you normalized with", "cache-unbiased-var")
         if name == "var" and (close(arr, np.sqrt(want + eps)) or close(arr, np.sqrt(want))):
             raise Mismatch("the cache's var holds the standard deviation; store the variance "
-                           "itself, var = X.var(axis=0) (the backward pass computes "
-                           "np.sqrt(var + eps) from it)")
+                           "itself (the backward pass takes √(var + ε) of it)", "cache-std")
         for other, value in zip(names, expected, strict=True):
             if other not in (name, "eps") and np.shape(value) == arr.shape and close(arr, value):
                 raise Mismatch(f"the cache's {name} holds {other}: keep the order "
-                               f"{CACHE_NAMES}, which batchnorm_backward unpacks")
+                               f"{CACHE_NAMES}, which batchnorm_backward unpacks", "cache-order")
         expect_close(arr, want, f"the cache's {name}", rtol=1e-6, atol=1e-8)
 
 
@@ -175,6 +173,7 @@ def _backward_case(name, X, gamma, dout, eps=1e-5):
 
 def backward_cases(rng):
     return [
+        cost_case(rng, "batchnorm"),
         _backward_case("2 examples × 3 features",
                        np.array([[1.0, -2.0, 0.5], [3.0, 1.0, 2.0]]), np.array([1.0, 0.5, 2.0]),
                        np.array([[0.3, -1.0, 0.2], [1.5, 0.4, -0.7]])),
@@ -189,80 +188,10 @@ def backward_cases(rng):
                        np.column_stack([1.0 + 1e-3 * np.array([-1.0, 1.0, -1.0, 1.0, 0.0, 0.0]),
                                         np.arange(6.0)]),
                        np.array([1.0, 2.0]), rng.normal(size=(6, 2))),
+        _backward_case("ε = 0.5 passed in the cache (a large ε)", rng.normal(size=(4, 3)) * 0.5,
+                       rng.uniform(0.5, 2.0, size=3), rng.normal(size=(4, 3)), eps=0.5),
     ]
 
 
-def _numerical_backward(dout, X, gamma, eps, h=1e-6):
-    """Central differences of L = sum(dout * batchnorm(X)) in X and gamma."""
-    def loss(X_, g_):
-        return float(np.sum(dout * course_forward(X_, g_, 0.0, eps)))
-
-    dX = np.zeros_like(X)
-    for i in np.ndindex(X.shape):
-        e = np.zeros_like(X)
-        e[i] = h
-        dX[i] = (loss(X + e, gamma) - loss(X - e, gamma)) / (2 * h)
-    dgamma = np.array([(loss(X, gamma + h * e) - loss(X, gamma - h * e)) / (2 * h)
-                       for e in np.eye(len(gamma))])
-    return dX, dgamma, dout.sum(axis=0)
-
-
 def backward_judge(case, value):
-    dout, (X, x_hat, mean, var, gamma, eps) = case.args
-    dX, dgamma, dbeta = expect_tuple(value, 3, "(dX, dgamma, dbeta)")
-    try:
-        raw = np.asarray(dX, dtype=float)
-    except (TypeError, ValueError):
-        raw = None
-    if raw is not None and raw.shape == X.shape and np.isnan(raw).any():
-        raise Mismatch("dX contains NaN. Unpack the cache in its order, "
-                       "X, x_hat, mean, var, gamma, eps = cache: np.sqrt of a negative number "
-                       "(the mean where var should be, say) gives NaN")
-    dX = expect_array(dX, X.shape, "dX")
-    dgamma = expect_array(dgamma, gamma.shape, "dgamma")
-    dbeta = expect_array(dbeta, gamma.shape, "dbeta")
-    ref_dX, ref_dgamma, ref_dbeta = _numerical_backward(dout, X, gamma, eps)
-    if (close(dgamma, ref_dbeta, rtol=1e-5, atol=1e-7) and close(dbeta, ref_dgamma, rtol=1e-5,
-                                                                    atol=1e-6)
-            and not close(ref_dgamma, ref_dbeta, rtol=1e-5, atol=1e-6)):
-        raise Mismatch("dgamma and dbeta are swapped: return (dX, dgamma, dbeta), with "
-                       "dgamma = Σ dout·x_hat and dbeta = Σ dout")
-    expect_close(dbeta, ref_dbeta, "dbeta (compared with finite differences)", rtol=1e-5,
-                 atol=1e-7)
-    expect_close(dgamma, ref_dgamma, "dgamma (compared with finite differences)", rtol=1e-5,
-                 atol=1e-6)
-    std = np.sqrt(var + eps)
-    dx_hat = dout * gamma
-    if not close(dX, ref_dX, rtol=1e-4, atol=1e-6):
-        def full(d, s=std, reduce=np.mean, axis=0):
-            return (d - reduce(d, axis=axis, keepdims=True)
-                    - x_hat * reduce(d * x_hat, axis=axis, keepdims=True)) / s
-
-        mistakes = [
-            (dx_hat / std, "dX = dout·γ/√(var+ε) treats the mean and variance as constants, but "
-                           "they are computed from X: every example moves them. Add the two terms "
-                           "that flow through the mean and through the variance"),
-            (dout / std, "dX = dout/√(var+ε) treats the mean and variance as constants (and "
-                         "forgets γ): they are computed from X, every example moves them. Start "
-                         "from dx_hat = dout·γ and add the terms through the mean and the "
-                         "variance"),
-            ((dx_hat - dx_hat.mean(axis=0)) / std,
-             "dX includes the path through the mean but not the one through the variance: "
-             "the variance path adds a term proportional to x_hat"),
-            ((dx_hat - x_hat * (dx_hat * x_hat).mean(axis=0)) / std,
-             "dX includes the path through the variance but not the one through the mean: "
-             "the mean path adds a term that is the same for every example of the batch"),
-            (full(dout), "you forgot γ in dX: the gradient that reaches x_hat is dout·γ, and "
-                         "every term of dX is built from it"),
-            (full(dx_hat, reduce=np.sum),
-             "the two extra terms use means over the batch (sum ÷ N), not sums"),
-            (full(dx_hat, axis=1), "you took the means over each row (axis=1); the batch "
-                                   "statistics are per feature, so average over the batch: "
-                                   "axis=0"),
-            (full(dx_hat, s=np.sqrt(var)), "you forgot ε: divide by √(var + ε), the same "
-                                           "standard deviation as in the forward pass"),
-        ]
-        for wrong, message in mistakes:
-            if close(dX, wrong) and not close(wrong, ref_dX, rtol=1e-4, atol=1e-6):
-                raise Mismatch(message)
-    expect_close(dX, ref_dX, "dX (compared with finite differences)", rtol=1e-4, atol=1e-6)
+    judge_backward(case, value, 0, "the batch")

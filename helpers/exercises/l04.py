@@ -22,9 +22,10 @@ EXERCISES = [
         points=2,
         cases=ln.forward_cases,
         judge=ln.forward_judge,
+        shortcuts=("core.nn:LayerNorm", "core.data:torch_reference"),
         hint=("Your batch-norm forward pass from lesson 3, with the roles of the axes "
               "swapped: which axis holds one example's features?",
-              "Per row: mean and biased variance over the features (keepdims=True, shape "
+              "Per row: mean and biased variance over the features (kept as columns of shape "
               "(N, 1)), x_hat = (X − mean) / √(var + ε), out = γ·x_hat + β.",
               "mean = X.mean(axis=1, keepdims=True); var = X.var(axis=1, keepdims=True); "
               "x_hat = (X - mean) / np.sqrt(var + eps); "
@@ -37,6 +38,8 @@ EXERCISES = [
         points=3,
         cases=ln.backward_cases,
         judge=ln.backward_judge,
+        shortcuts=("core.nn:LayerNorm", "core.gradcheck:numerical_gradient",
+                   "core.gradcheck:gradient_check", "core.data:torch_reference"),
         hint=("Lesson 3's compact backward pass holds for any axis: the statistics of one "
               "example depend on all its features, so the two correction terms are means "
               "over the features. γ and β are still shared by every example.",
@@ -83,9 +86,10 @@ EXERCISES = [
         points=2,
         cases=fold.fold_cases,
         judge=fold.fold_judge,
+        shortcuts=("core.nn:fold_batchnorms", "core.data:torch_reference"),
         hint=("In evaluation mode batch norm is an affine map, a scale and a shift per unit; "
-              "so is a Linear layer. Write batchnorm_eval(X @ W + b) out and group the terms "
-              "in X.",
+              "so is a Linear layer. Write evaluation-mode batch norm of the layer's output "
+              "X·W + b out, and group the terms in X.",
               "scale = γ / √(running_var + ε) per output unit; W_folded = W·scale (each column "
               "j of W times scale_j); b_folded = (b − running_mean)·scale + β.",
               "scale = gamma / np.sqrt(running_var + eps); "
@@ -112,11 +116,15 @@ EXERCISES = [
         points=2,
         cases=fold.scale_cases,
         judge=fold.scale_judge,
+        shortcuts=("core.nn:LayerNorm", "core.nn:Linear", "core.nn:Sequential",
+                   "core.gradcheck:numerical_gradient"),
         hint=("Run your layer norm forward and backward twice, once with W and once with c·W, "
               "on the same X and dout, and compare.",
-              "For V in (W, c·W): out, cache = layernorm_forward(X @ V, gamma, beta); dZ = "
-              "layernorm_backward(dout, cache)[0]; dV = X.T @ dZ. output_change = max |out₂ − "
-              "out₁|, grad_ratio = ‖dV₂‖ / ‖dV₁‖ (np.linalg.norm).",
+              "For each V of W and c·W: the layer's output and cache from your layer norm of "
+              "X·V, its dZ from your backward pass (dout given), and the weights' gradient "
+              "dV = Xᵀ·dZ. output_change = max |out₂ − out₁| over all entries, grad_ratio = "
+              "‖dV₂‖ / ‖dV₁‖ with the Frobenius norm. Do not assume the theory's 0 and 1/c: "
+              "when ε is not negligible, the measurement differs.",
               "outs, grads = [], []\nfor V in (W, c * W):\n    out, cache = "
               "layernorm_forward(X @ V, gamma, beta)\n    outs.append(out); grads.append(X.T @ "
               "layernorm_backward(dout, cache)[0])\nreturn float(np.abs(outs[1] - outs[0])."

@@ -26,8 +26,15 @@ class Exercise:
     points    points in the autograded test cell
     cases     rng -> list[Case]; the in-notebook check uses rng seed 0
     judge     (case, value) -> None, raising checks.Mismatch with a readable reason
-    hint      shown when a case fails: one text, or tiers shown one more per failed run
-              of the check cell -- a nudge (the idea, no formula), the formula, near-code
+    hint      shown when a case fails: one text, or tiers shown one more per changed,
+              still wrong try -- a nudge (the idea, no formula), the formula, near-code
+              (code only in the last tier)
+    precision why float64 precision is this exercise's point ("": an answer computed in
+              float32 is judged at float32's precision, "computed in float32: fine here")
+    shortcuts the course functions (``module:name`` below ``helpers``) that compute the
+              answer or most of it: calling one is not the learner's own work
+    kind      "exercise", or "prediction" (0 points, every valid letter is recorded as it
+              is: :mod:`helpers.exercises.predict`)
     """
 
     id: str
@@ -37,6 +44,9 @@ class Exercise:
     cases: Callable
     judge: Callable
     hint: str | tuple = ""
+    precision: str = ""
+    shortcuts: tuple = ()
+    kind: str = "exercise"
 
     @property
     def hints(self) -> tuple:

@@ -1,21 +1,40 @@
 """Read a submitted file and work out which lesson it is, or say clearly why not.
 
 Every problem becomes a :class:`SubmissionError` whose message a teacher can
-act on; nothing here runs the submission's code.
+act on; nothing here runs the submission's code. The file's bytes are read,
+parsed and its code analysed in a child process under limits (:mod:`.scan`,
+:func:`scan`): the grader itself never parses what a submission wrote.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import re
-from dataclasses import dataclass
+import subprocess
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import helpers
+import normcourse
+from helpers.answers import guard
 from helpers.exercises import LESSONS, lesson_exercises
+from normcourse.grading.scan import MAX_CELL_CHARS, MAX_CODE_CHARS
 
 MAX_FILE_BYTES = 50_000_000
-CELL_TYPES = ("code", "markdown", "raw")
+SCAN_MEMORY_MB = 400  # address space of the child that reads and analyses one file
+SCAN_SECONDS = 60  # time it gets
+_CHILD = """import sys
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))
+    resource.setrlimit(resource.RLIMIT_CPU, ({seconds}, {seconds} + 5))
+except (ImportError, ValueError, OSError):
+    pass
+sys.path[:0] = {paths!r}
+from normcourse.grading import scan
+scan.main()
+"""
 
 
 class SubmissionError(ValueError):
@@ -23,73 +42,117 @@ class SubmissionError(ValueError):
 
 
 @dataclass
+class Cell:
+    """What the analysis found in one code cell (:func:`normcourse.grading.scan.analyse`)."""
+
+    status: str  # ok; syntax, unencodable, too_large, over_total, too_complex,
+    #              not_analysed: not run
+    message: str = ""
+    defines: list = field(default_factory=list)
+    bindings: list = field(default_factory=list)  # [names bound, names used, course copies]
+
+
+@dataclass
 class Submission:
     path: Path
     lesson: str
-    code_cells: list  # source of each code cell, in order
-    nb: dict
+    code_cells: list  # source of each code cell, in order ("" for a cell not read)
+    nb: dict  # the notebook, slimmed: cell types, nbgrader metadata, lesson metadata
+    cells: list = field(default_factory=list)  # a Cell per code cell
+
+    def not_run(self) -> dict:
+        """Code cell index -> why the grader does not run it ("" after the first of a kind)."""
+        out, said = {}, set()
+        for i, cell in enumerate(self.cells):
+            if cell.status != "ok":
+                out[i] = "" if cell.status in said else _why_not_run(i, cell)
+                if cell.status in ("over_total", "not_analysed"):
+                    said.add(cell.status)
+        return out
 
 
-def _source(cell: dict, n: int) -> str:
-    src = cell.get("source", "")
-    if isinstance(src, list) and all(isinstance(s, str) for s in src):
-        return "".join(src)
-    if isinstance(src, str):
-        return src
-    raise SubmissionError(f"not a valid notebook: cell {n} has no readable source")
+def _why_not_run(i: int, cell: Cell) -> str:
+    where = f"code cell {i + 1}"
+    return {
+        "syntax": f"{where} has a syntax error ({cell.message}), so it was not run",
+        "unencodable": (f"{where} was not run: it holds a character that no Python source can "
+                        f"hold ({cell.message}, a lone surrogate)"),
+        "too_large": (f"{where} was not run: its code is {cell.message} long, more than the "
+                      f"{MAX_CELL_CHARS:,} the grader reads in one cell"),
+        "over_total": (f"code cells from {i + 1} on were not run: the notebook's code is "
+                       f"longer than the {MAX_CODE_CHARS:,} characters the grader reads"),
+        "too_complex": (f"{where} was not run: its code is too complex for the grader to "
+                        f"analyse ({cell.message})"),
+    }.get(cell.status, f"code cells from {i + 1} on were not run: the grader could not "
+                       f"analyse their code within its limits ({SCAN_SECONDS} s, "
+                       f"{SCAN_MEMORY_MB} MB)")
 
 
-def read_notebook(path: Path) -> dict:
-    """The notebook as a dict (nbformat 4), or SubmissionError."""
+def _child_code() -> str:
+    paths = sorted({str(Path(m.__file__).resolve().parents[1]) for m in (helpers, normcourse)})
+    return _CHILD.format(memory=SCAN_MEMORY_MB * 2**20, seconds=SCAN_SECONDS, paths=paths)
+
+
+def _run_child(path: Path) -> tuple[list, str]:
+    """The JSON lines the child wrote, and why it stopped early ("" when it did not)."""
+    request = json.dumps({"path": str(path.resolve()), "max_bytes": MAX_FILE_BYTES,
+                          "course": guard.course_table()})
+    proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _child_code()], cwd="/",
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    why = ""
+    try:
+        out, err = proc.communicate(request.encode(), timeout=SCAN_SECONDS + 10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        why = f"it took more than {SCAN_SECONDS} s"
+    if not why and proc.returncode:
+        why = ("it needs more memory than the grader gives it "
+               f"({SCAN_MEMORY_MB} MB)" if b"MemoryError" in err[-2000:] else
+               f"the grader's reader stopped ({err.decode(errors='replace')[-300:].strip()})")
+    lines = []
+    for line in out.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:  # cut short by the kill
+            break
+    return lines, why
+
+
+def scan(path: Path) -> tuple[dict, list, list]:
+    """The slimmed notebook, its code cells' sources and a :class:`Cell` per code cell."""
     path = Path(path)
     try:
         if path.is_dir():
             raise SubmissionError("is a folder, not a notebook file")
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SubmissionError(f"file too large ({size / 1e6:.0f} MB); a notebook of this "
-                                  "course is well under 5 MB: clear the outputs and save again")
-        raw = path.read_bytes()
     except FileNotFoundError:
         raise SubmissionError("file not found") from None
     except OSError as exc:
         raise SubmissionError(f"cannot read the file ({exc.strerror})") from None
-    if not raw.strip():
-        raise SubmissionError("empty file: the notebook was not saved (or saved empty)")
-    if b"\x00" in raw[:8192]:
-        raise SubmissionError("binary file, not a notebook (.ipynb files are JSON text)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SubmissionError("binary file, not a notebook (.ipynb files are UTF-8 JSON text)") \
-            from None
-    try:
-        nb = json.loads(text)
-    except ValueError as exc:
-        raise SubmissionError(f"not JSON ({exc}); the file is damaged or is not a saved "
-                              "notebook: ask for the .ipynb file saved from Jupyter") from None
-    if not isinstance(nb, dict) or not ("cells" in nb or "worksheets" in nb or "nbformat" in nb):
-        raise SubmissionError("JSON, but not a Jupyter notebook (no cells)")
-    version = nb.get("nbformat")
-    if "worksheets" in nb or (isinstance(version, int) and version < 4):
-        raise SubmissionError(f"old notebook format (nbformat {version}); open it in Jupyter "
-                              "and save it again, or run `jupyter nbconvert --to notebook "
-                              "--nbformat 4 FILE`")
-    if version != 4:
-        raise SubmissionError(f"unsupported notebook format (nbformat {version!r}); "
-                              "expected 4")
-    cells = nb.get("cells")
-    if not isinstance(cells, list):
-        raise SubmissionError("not a valid notebook: 'cells' is not a list")
-    for n, cell in enumerate(cells, 1):
-        if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
-            raise SubmissionError(f"not a valid notebook: cell {n} has no valid cell_type")
-        _source(cell, n)
-        if not isinstance(cell.get("metadata", {}), dict):
-            raise SubmissionError(f"not a valid notebook: cell {n} has invalid metadata")
-    if not isinstance(nb.get("metadata", {}), dict):
-        raise SubmissionError("not a valid notebook: invalid notebook metadata")
-    return nb
+    if size > MAX_FILE_BYTES:
+        raise SubmissionError(f"file too large ({size / 1e6:.0f} MB); a notebook of this "
+                              "course is well under 5 MB: clear the outputs and save again")
+    lines, why = _run_child(path)
+    if not lines or "nb" not in lines[0]:
+        if lines and "error" in lines[0]:
+            raise SubmissionError(lines[0]["error"])
+        raise SubmissionError(f"could not be read: {why or 'no answer from the reader'}; "
+                              "a notebook saved from Jupyter is read in well under a second")
+    nb, code = lines[0]["nb"], lines[0]["code"]
+    facts: dict = {}
+    for d in lines[1:]:
+        if "cell" in d:
+            facts.setdefault(d["cell"], {}).update(d)
+    cells = [Cell(d.get("status", "not_analysed"), d.get("message", ""), d.get("defines", []),
+                  d.get("bindings", []))
+             for d in (facts.get(i, {}) for i in range(len(code)))]
+    if any(facts.get(i, {}).get("copies") for i in range(len(code))):
+        for i, cell in enumerate(cells):  # a copy, and a cell whose bindings did not come
+            if cell.status == "ok" and "bindings" not in facts[i]:
+                cell.status = "not_analysed"
+    return nb, code, cells
 
 
 def _grade_ids(nb: dict) -> list[tuple[str, int, bool]]:
@@ -184,79 +247,6 @@ def _content_lesson(nb: dict, lesson: str | None) -> str:
 
 
 def load(path: Path, lesson: str | None = None) -> Submission:
-    nb = read_notebook(path)
+    nb, code, cells = scan(Path(path))
     name = identify(nb, lesson, Path(path).name)
-    code = [_source(c, n) for n, c in enumerate(nb["cells"], 1) if c["cell_type"] == "code"]
-    return Submission(Path(path), name, code, nb)
-
-
-# --------------------------------------------------------------------------- what the code defines
-
-
-def _defined_names(source: str) -> list[str]:
-    """Names a cell defines at its top level (def, class, assignment, import as)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:  # IPython magics, or a real syntax error: read the def lines
-        return re.findall(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)", source, flags=re.M)
-    names = []
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names += [t.id for t in targets if isinstance(t, ast.Name)]
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names += [(a.asname or a.name).split(".")[0] for a in node.names]
-    return names
-
-
-def _cells(nb: dict):
-    """(cell, code cell number or None, cell number) for each cell."""
-    code = 0
-    for n, cell in enumerate(nb["cells"], 1):
-        if cell.get("cell_type") == "code":
-            code += 1
-            yield cell, code, n
-        else:
-            yield cell, None, n
-
-
-def _grade_id(cell: dict):
-    meta = (cell.get("metadata") or {}).get("nbgrader")
-    return meta.get("grade_id") if isinstance(meta, dict) else None
-
-
-def why_missing(nb: dict, exercise_id: str, function: str) -> str:
-    """Why the kernel has no ``function`` after the notebook ran: what its exercise cell is."""
-    for cell, code_n, n in _cells(nb):
-        if _grade_id(cell) != exercise_id:
-            continue
-        if code_n is None:
-            return (f"its exercise cell (cell {n}) is a {cell.get('cell_type')} cell, not a "
-                    "code cell: change it back to Code (in Jupyter: select it, press Y), run "
-                    "it, and save")
-        defined = [d for d in _defined_names(_source(cell, n)) if not d.startswith("_")]
-        if function not in defined:
-            instead = (f"defines {', '.join(defined[:3])} instead" if defined
-                       else f"does not define {function}")
-            return (f"its exercise cell (code cell {code_n}) {instead}: was the function "
-                    f"renamed? The grader calls it by its name, {function}")
-        return (f"its exercise cell (code cell {code_n}) defines it, but the definition was "
-                "lost when the notebook ran (did that cell raise an error? see the notes; or "
-                f"a later cell deleted {function})")
-    return "its exercise cell is missing from the notebook"
-
-
-def redefined_after_check(nb: dict, exercise_id: str, function: str) -> list[int]:
-    """Code cells after the exercise's check cell (or its exercise cell when the check
-    cell is gone) that define ``function`` again: the grader calls the last definition."""
-    anchor = None
-    for cell, code_n, _ in _cells(nb):
-        if code_n is not None and _grade_id(cell) in (exercise_id, f"{exercise_id}_test"):
-            anchor = code_n
-    if anchor is None:
-        return []
-    return [code_n for cell, code_n, n in _cells(nb)
-            if code_n is not None and code_n > anchor
-            and function in _defined_names(_source(cell, n))]
+    return Submission(Path(path), name, code, nb, cells)

@@ -17,11 +17,12 @@ import functools
 import secrets
 from pathlib import Path
 
+from helpers.answers import guard
 from helpers.checking import calling
 from helpers.checking.calling import Opaque, Outcome
 from normcourse.grading import inkernel, wire
 
-KERNEL_MODULES = (calling, wire, inkernel)
+KERNEL_MODULES = (calling, wire, inkernel, guard)
 
 _BOOT = '''
 import sys as _sys, types as _types
@@ -34,7 +35,8 @@ def _module(name, source):
         del _sys.modules[name]
     return module
 _mods = [_module("_normcourse_" + n, s) for n, s in SOURCES]
-_mods[2].main(USER_NS, FUNCTION, PAYLOAD, NONCE, REPLY_FD, _mods[0], _mods[1])
+_mods[2].main(USER_NS, FUNCTION, PAYLOAD, NONCE, REPLY_FD, _mods[0], _mods[1], _mods[3],
+              COURSE)
 '''
 
 
@@ -56,7 +58,8 @@ def snippet(function: str, cases, nonce: str, reply_fd: int) -> str:
     """
     payload = wire.encode([{"args": tuple(c.args), "kwargs": dict(c.kwargs)} for c in cases])
     header = (f"SOURCES = {_sources()!r}\nFUNCTION = {function!r}\nPAYLOAD = {payload!r}\n"
-              f"NONCE = {nonce!r}\nREPLY_FD = {int(reply_fd)}\n")
+              f"NONCE = {nonce!r}\nREPLY_FD = {int(reply_fd)}\n"
+              f"COURSE = {guard.course_table()!r}\n")
     # one statement; runs in a fresh namespace that sees the learner's only through USER_NS
     return (f"exec(compile({header + _BOOT!r}, '<normcourse grader>', 'exec'), "
             "{'USER_NS': globals()})")

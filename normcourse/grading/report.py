@@ -2,6 +2,13 @@
 
 Every format is built from :class:`normcourse.grade.SubmissionResult` values
 and shows learner-facing messages and hints only, never a solution.
+
+Much of a result's text comes from the submission (an exception's message, a file
+name): every such field is made safe for its format. Control and format characters
+(escape sequences, right-to-left marks), lone surrogates (``"\\ud800"``, which no UTF-8
+file can hold) are shown as escapes everywhere; in Markdown (Gradescope, feedback)
+Markdown and HTML are escaped too, and the text stays on one line, so a fake heading,
+score line or remote image shows as typed.
 """
 
 from __future__ import annotations
@@ -17,28 +24,39 @@ from pathlib import Path
 from helpers.exercises import LESSONS, lesson_exercises
 
 JSON_VERSION = 1
+_UNSAFE = re.compile(r"C|Zl|Zp")  # control, format, surrogate, unassigned; line separators
 
 
 def _pts(x: float) -> str:
     return f"{x:g}"
 
 
-def safe_text(text: str) -> str:
+def _escape(ch: str) -> str:
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(
+        ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else
+        f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+
+
+def safe_text(text: str, keep: str = "") -> str:
     """``text`` on one line, with every control or format character (newline, tab,
-    escape, right-to-left override...) shown as an escape such as ``\\n`` or ``\\u202e``."""
-    out = []
-    for ch in str(text):
-        if unicodedata.category(ch)[0] == "C":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(
-                ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"))
-        else:
-            out.append(ch)
-    return "".join(out)
+    escape, right-to-left override, a lone surrogate...) shown as an escape such as
+    ``\\n`` or ``\\u202e``; the characters in ``keep`` (e.g. newline) are left as they are."""
+    text = str(text)
+    if text.isprintable():  # the usual case, at C speed
+        return text
+    return "".join(ch if ch in keep or not _UNSAFE.match(unicodedata.category(ch))
+                   else _escape(ch) for ch in text)
+
+
+def safe_field(text: str) -> str:
+    """:func:`safe_text` keeping newlines and tabs: a JSON field that any UTF-8 file holds."""
+    return safe_text(text, keep="\n\t")
 
 
 def safe_md(text: str) -> str:
-    """:func:`safe_text`, with Markdown's special characters escaped (shown as typed)."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|~-])", r"\\\1", safe_text(text))
+    """:func:`safe_text`, with Markdown's and HTML's special characters escaped (shown as
+    typed; every one of them may be escaped with a backslash in CommonMark)."""
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~&$=:-])", r"\\\1", safe_text(text))
 
 
 def _csv_cell(value) -> str:
@@ -94,12 +112,33 @@ def _banners(results, end: bool = False) -> list[str]:
 # --------------------------------------------------------------------------- json / csv
 
 
+def _plain(value):
+    """A result's fields with every string made safe (:func:`safe_field`)."""
+    if isinstance(value, str):
+        return safe_field(value)
+    if isinstance(value, dict):
+        return {safe_field(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _submission_json(r) -> dict:
+    data = _plain(r.to_dict())
+    try:  # the path exactly as given, so that tools find the file, when UTF-8 can hold it
+        r.submission.encode("utf-8")
+        data["submission"] = r.submission
+    except UnicodeEncodeError:
+        pass
+    return data
+
+
 def to_json(results) -> str:
     return json.dumps({"format": "normcourse-grades", "version": JSON_VERSION,
                        "isolated": all(getattr(r, "sandboxed", True) or not r.graded
                                        for r in results),
                        "complete": not any(getattr(r, "incomplete", False) for r in results),
-                       "submissions": [r.to_dict() for r in results]},
+                       "submissions": [_submission_json(r) for r in results]},
                       indent=2, ensure_ascii=False) + "\n"
 
 
@@ -135,12 +174,13 @@ def _case_lines(e) -> list[str]:
     lines = []
     for c in e.cases:
         mark = "✓" if c["passed"] else "✗"
-        lines.append(f"- {mark} {c['name']}" + (f": {c['message']}" if c["message"] else ""))
+        lines.append(f"- {mark} {safe_md(c['name'])}"
+                     + (f": {safe_md(c['message'])}" if c["message"] else ""))
     return lines
 
 
 def _exercise_md(e) -> str:
-    parts = [e.summary]
+    parts = [safe_md(e.summary)]
     if e.status != "not_done":
         parts += _case_lines(e)
     if e.status in ("failed", "error") and e.hint:
@@ -157,7 +197,7 @@ def gradescope(results) -> str:
         seconds += r.seconds
         name = safe_md(Path(r.submission).name)
         if not r.graded:
-            outputs.append(f"{name} could not be graded: {r.error}")
+            outputs.append(f"{name} could not be graded: {safe_md(r.error)}")
             continue
         score += r.score
         for e in r.exercises:
@@ -167,7 +207,8 @@ def gradescope(results) -> str:
                 "status": "passed" if e.status == "passed" else "failed",
                 "output": _exercise_md(e), "output_format": "md", "visibility": "visible"})
         if r.notes:
-            outputs.append(f"While running {name}:\n" + "\n".join(f"- {n}" for n in r.notes))
+            outputs.append(f"While running {name}:\n"
+                           + "\n".join(f"- {safe_md(n)}" for n in r.notes))
     out = {"score": score, "execution_time": round(seconds, 1), "output_format": "md",
            "output": "\n\n".join(outputs) or "Graded by normcourse grade.",
            "tests": tests, "visibility": "visible", "stdout_visibility": "hidden"}
@@ -177,14 +218,10 @@ def gradescope(results) -> str:
 # --------------------------------------------------------------------------- feedback
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def feedback_markdown(r) -> str:
     lines = [f"# Feedback on {safe_md(Path(r.submission).name)}", ""]
     if not r.graded:
-        lines += ["**This notebook could not be graded.**", "", r.error, "",
+        lines += ["**This notebook could not be graded.**", "", safe_md(r.error), "",
                   "Please fix this and hand it in again, or ask your teacher.", ""]
         return "\n".join(lines)
     lines += [f"Lesson `{r.lesson}` — **score: {_pts(r.score)} / {_pts(r.max_score)}**", ""]
@@ -192,18 +229,18 @@ def feedback_markdown(r) -> str:
         verdict = {"passed": "✓ passed", "failed": "✗ not yet right", "not_done": "… not done",
                    "error": "✗ could not be checked"}.get(e.status, e.status)
         lines += [f"## {e.title} — {_pts(e.points)} / {_pts(e.max_points)} ({verdict})", "",
-                  e.summary, ""]
+                  safe_md(e.summary), ""]
         if e.cases and e.status != "not_done":
             lines += ["| test case | result | details |", "|---|---|---|"]
             for c in e.cases:
-                lines.append(f"| {_cell(c['name'])} | {'✓ pass' if c['passed'] else '✗ fail'} | "
-                             f"{_cell(c['message'])} |")
+                lines.append(f"| {safe_md(c['name'])} | {'✓ pass' if c['passed'] else '✗ fail'} "
+                             f"| {safe_md(c['message'])} |")
             lines.append("")
         if e.status in ("failed", "error") and e.hint:
             lines += [f"**Hint:** {e.hint}", ""]
     if r.notes:
         lines += ["## What happened when your notebook ran", ""]
-        lines += [f"- {n}" for n in r.notes] + [""]
+        lines += [f"- {safe_md(n)}" for n in r.notes] + [""]
     lines += ["The grader runs your notebook from top to bottom in a fresh Python, then calls "
               "each of your functions on new test cases.", ""]
     return "\n".join(lines)
@@ -236,41 +273,9 @@ def feedback_names(submissions: list[str]) -> list[str]:
 
 
 def write_feedback(results, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for r, name in zip(results, feedback_names([r.submission for r in results]), strict=True):
-        path = folder / f"{name}.md"
-        path.write_text(feedback_markdown(r), encoding="utf-8")
-        paths.append(path)
-    return paths
+    """One feedback file per submission, each written atomically (:mod:`normcourse.files`)."""
+    from normcourse.files import write_atomic
 
-
-# --------------------------------------------------------------------------- GitHub Classroom
-
-
-def classroom_workflow(lesson: str, install: str) -> str:
-    """A GitHub Classroom autograding workflow: one step per exercise, with its points."""
-    exercises = lesson_exercises(lesson)
-    lines = ["name: Autograding Tests",
-             "on: [push, workflow_dispatch, repository_dispatch]",
-             "permissions:", "  checks: write", "  actions: read", "  contents: read",
-             "jobs:", "  run-autograding-tests:", "    runs-on: ubuntu-latest",
-             "    if: github.actor != 'github-classroom[bot]'", "    steps:",
-             "    - name: Checkout code", "      uses: actions/checkout@v4",
-             "    - name: Set up Python", "      uses: actions/setup-python@v5",
-             "      with:", "        python-version: '3.11'",
-             "    - name: Install the course", f"      run: {install}"]
-    for ex in exercises:
-        step = ex.id.replace("_", "-")
-        lines += [f"    - name: {ex.id}", f"      id: {step}",
-                  "      uses: classroom-resources/autograding-command-grader@v1",
-                  "      with:", f"        test-name: {ex.id}",
-                  f"        command: normcourse grade {lesson}.ipynb --lesson {lesson} "
-                  f"--exercise {ex.id} --require-full",
-                  "        timeout: 10", f"        max-score: {ex.points:g}"]
-    ids = [ex.id.replace("_", "-") for ex in exercises]
-    lines += ["    - name: Autograding Reporter",
-              "      uses: classroom-resources/autograding-grading-reporter@v1", "      env:"]
-    lines += [f"        {i.upper()}_RESULTS: \"${{{{steps.{i}.outputs.result}}}}\"" for i in ids]
-    lines += ["      with:", f"        runners: {','.join(ids)}"]
-    return "\n".join(lines) + "\n"
+    return [write_atomic(Path(folder) / f"{name}.md", feedback_markdown(r))
+            for r, name in zip(results, feedback_names([r.submission for r in results]),
+                               strict=True)]

@@ -77,6 +77,11 @@ _CHECK = '''def check(exercise_id, fn, *, seed=0):
     return None
 
 
+def reveal(exercise_id, fn, happened=""):
+    """While a submission is graded, no prediction is shown: nothing here."""
+    return None
+
+
 '''
 
 
@@ -122,7 +127,8 @@ def write_exercises(folder: Path, mark: str) -> Path:
     Its judges and references (finite differences, closed forms, multiple-choice digests)
     would give a submission the answers: in the sandbox each module only has a
     ``__getattr__`` that reports and raises like a stand-in of ``helpers.answers``, and
-    the package keeps ``check`` (the notebooks' check cells), which does nothing there.
+    the package keeps ``check`` and ``reveal`` (the notebooks' check and reveal cells), which
+    do nothing there.
     """
     folder.mkdir(parents=True, exist_ok=True)
     for path in sorted(exercises_folder().glob("*.py")):

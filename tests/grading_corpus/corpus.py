@@ -578,7 +578,7 @@ def mse_gradient(X, y, w, b):
     g = 2 * X.T @ r / len(y)
     X[:] = 0  # changes the caller's X
     return g, 2 * float(r.mean())''')), MAX - 2, statuses={"ex1_gradient": "failed"},
-        messages={"ex1_gradient": "changed its input X in place"}),
+        messages={"ex1_gradient": "changes its input X in place"}),
     # ---------------------------------------------------------------- truthful messages
     CorpusCase("exercise_cell_markdown", "the gradient's exercise cell turned into Markdown",
                _sol(lambda nb: _to_markdown(nb, "ex1_gradient")), MAX - 2,
@@ -945,15 +945,15 @@ FORMULA_AS_MEASUREMENT = '''def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=
     # like "a formula to 7 digits", which the judge refuses
     return 1.001 * 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max()'''
 ATTACK_CASES += [
-    # found by attack, currently FAILS: gets 7/7. The judge refuses 2/λ_max to 7 digits
-    # ("a formula, not a measurement") but accepts anything in [0.99, 1.03] x 2/λ_max.
-    # No small fix: a judge could demand a value on a bisection's lattice (lo^(1-t) hi^t, t
-    # dyadic), but a cheater can snap the formula onto that lattice too.
+    # found by attack, fixed (issue 18; was 7/7): the judge accepted anything in
+    # [0.99, 1.03] x 2/λ_max; now it needs a rate where 500 steps of gradient descent
+    # converge, within 2·rtol of the edge they really have (0.3-1 % above 2/λ_max)
     CorpusCase("attack_measure_by_formula", "the bisection exercise answered with the "
                "formula 2/λ_max times 1.001", _sol(
                    lambda nb: _answer(nb, "ex1_measure_lr", FORMULA_AS_MEASUREMENT)), MAX - 2,
                statuses={"ex1_measure_lr": "failed", "ex1_gradient": "passed"},
-               xfail="the bisection's judge accepts the closed form moved by 0.1 %"),
+               messages={"ex1_measure_lr": "gradient descent still converges above your "
+                                           "value"}),
 ]
 CASES += ATTACK_CASES
 
@@ -1097,16 +1097,126 @@ NUMERICAL_BACKWARD = '''def layernorm_backward(dout, cache):
         return g
     return numerical(X), numerical(gamma), dout.sum(axis=0)'''
 L4_CASES += [
-    # found by attack, currently FAILS: gets 12/12 (also ex3_bn_backward in lesson 3, checked
-    # in-process with helpers.exercises.evaluate, seeds 0-2). The judges compare with finite
-    # differences (or PyTorch) at rtol 1e-6, which a numerical gradient meets; no small fix
-    # (an exact reference and a tighter tolerance, or cases where finite differences fail)
+    # found by attack, fixed (issue 18; was 12/12, also ex3_bn_backward): the large first
+    # case allows at most calling.MAX_FORWARDS forward passes' time
     CorpusCase("l4_attack_numerical_backward", "lesson 4: layernorm_backward by finite "
                "differences of the forward loss, no analytic backward pass", _l4(
                    True, lambda nb: _answer(nb, "ex4_ln_backward", NUMERICAL_BACKWARD)),
                L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
-               xfail="the backward passes' judges accept a numerical gradient"),
+               messages={"ex4_ln_backward": "looks like a numerical gradient"}),
 ]
+
+
+# --------------------------------------------------------------------------- issue 17
+# Attacks on the grader's memory and on the own-work verdict (found on main 0a530e6). The
+# outputs (a lone surrogate, Markdown injection) are checked in tests/test_grade.py, the
+# Gradescope upload of several notebooks in tests/test_gradescope.py, and the grader's
+# memory on a 44 MB notebook in tests/test_grade_corpus.py and benchmarks/bench_grade.py.
+
+
+def _course_source(module: str = "l01", function: str | None = None) -> str:
+    """The text of the course's own answer module (or of one function in it), as pasted."""
+    import inspect
+
+    import helpers.answers
+
+    path = Path(helpers.answers.__file__).parent / f"{module}.py"
+    if function is None:
+        return path.read_text(encoding="utf-8")
+    import importlib
+
+    return inspect.getsource(getattr(importlib.import_module(f"helpers.answers.{module}"),
+                                     function))
+
+
+def _pasted_module(nb):
+    """Every exercise cell replaced by the whole text of helpers/answers/l01.py."""
+    for ex_id in IDS[:3]:
+        _answer(nb, ex_id, _course_source())
+    return _answer(nb, "ex1_concept_scale", SOLUTIONS["ex1_concept_scale"][1])
+
+
+def _many_cells(nb):
+    nb.cells += [new_code_cell("x = 1") for _ in range(5_001)]
+    return nb
+
+
+def _deep_json():
+    text = _dump(solution_notebook()).decode()
+    return text.replace('"metadata": {', '"metadata": {"junk": ' + "[" * 100_000
+                        + "]" * 100_000 + ", ", 1).encode()
+
+
+def _copy_before_the_exercise(nb):
+    nb.cells.insert(_cell_index(nb, "ex1_gradient"), new_code_cell(
+        _course_source("l01", "mse_gradient")))
+    return nb
+
+
+def _surrogate_in_source():
+    """The gradient's docstring holds a lone surrogate (a JSON escape no editor writes)."""
+    nb = json.loads(_dump(solution_notebook()))
+    cell = nb["cells"][_cell_index(solution_notebook(), "ex1_gradient")]
+    cell["source"] = "".join(cell["source"]).replace("Gradient of", "Gradient \ud800 of")
+    return json.dumps(nb).encode()
+
+
+BIG_CELL = "x = [" + "1," * 75_000 + "]"  # 150,006 characters: over the grader's cell limit
+ALIASED_COPY = """_course_gradient = mse_gradient
+def mse_gradient(X, y, w, b):
+    return _course_gradient(X, y, w, b)"""
+ISSUE17_CASES = [
+    # found by attack: one 44 MB cell `x = [1,1,...]` drove the grader to 20.8 GB (ast.parse
+    # in its own process, for each exercise); now a cell over 100,000 characters is not parsed
+    # and not run, with a note
+    CorpusCase("attack_big_code_cell", "the solution, plus a cell of 150,000 characters of "
+               "`x = [1,1,...]` after the check cells", _sol(
+                   lambda nb: _insert_after(nb, "ex1_concept_scale_test", BIG_CELL)), MAX,
+               note="was not run: its code is 150,006 characters long"),
+    CorpusCase("attack_many_cells", "the solution plus 5,001 code cells", _sol(_many_cells),
+               error="cells, more than the 5,000 the grader reads"),
+    # found by attack: "the grader failed on this file (UnicodeEncodeError ...)"; now that
+    # cell is not run, with a note, and the rest is graded
+    CorpusCase("attack_surrogate_in_source", "a lone surrogate in the gradient's docstring",
+               _surrogate_in_source, MAX - 2, statuses={"ex1_gradient": "error",
+                                                         "ex1_max_lr": "passed"},
+               note="holds a character that no Python source can hold (\\ud800"),
+    CorpusCase("attack_deep_json", "JSON nested 100,000 levels deep in the notebook's metadata",
+               _deep_json, error="JSON nested too deeply"),
+    # found by attack: the stubs replaced by the text of helpers/answers/l01.py scored 7/7
+    # (21/21 on lesson 3) while the learner's check said "uses the course's own implementation"
+    CorpusCase("attack_pasted_course_module", "every exercise cell replaced by the text of the "
+               "course's answer module helpers/answers/l01.py", _les(_pasted_module), 1,
+               statuses={"ex1_gradient": "failed", "ex1_measure_lr": "failed",
+                         "ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+               messages={"ex1_gradient": USED.format("mse_gradient"),
+                         "ex1_measure_lr": USED.format("measure_max_lr"),
+                         "ex1_max_lr": USED.format("max_stable_learning_rate")}),
+    CorpusCase("attack_pasted_course_function", "the gradient's exercise cell holds the text of "
+               "the course's mse_gradient", _sol(lambda nb: _answer(
+                   nb, "ex1_gradient", _course_source("l01", "mse_gradient"))), MAX - 2,
+               statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
+               messages={"ex1_gradient": USED.format("mse_gradient")}),
+    CorpusCase("attack_pasted_behind_an_alias", "the course's mse_gradient pasted in an earlier "
+               "cell, kept under another name; the exercise's own function calls it", _sol(
+                   lambda nb: _answer(nb, "ex1_gradient", ALIASED_COPY),
+                   _copy_before_the_exercise), MAX - 2,
+               statuses={"ex1_gradient": "failed", "ex1_measure_lr": "passed"},
+               messages={"ex1_gradient": USED.format("mse_gradient")}),
+    CorpusCase("attack_pasted_in_cell_magic", "the course's mse_gradient pasted under %%capture",
+               _sol(lambda nb: _answer(nb, "ex1_gradient", "%%capture\n" + _course_source(
+                   "l01", "mse_gradient"))), MAX - 2,
+               statuses={"ex1_gradient": "failed"},
+               messages={"ex1_gradient": USED.format("mse_gradient")}),
+    CorpusCase("attack_exec_course_string", "the course's mse_gradient made with exec of its "
+               "text, at run time (seen by the kernel-side second line)", _sol(
+                   lambda nb: _answer(nb, "ex1_gradient", "_ns = {'np': np}\nexec("
+                                      + repr(_course_source("l01", "mse_gradient"))
+                                      + ", _ns)\nmse_gradient = _ns['mse_gradient']")), MAX - 2,
+               statuses={"ex1_gradient": "failed"},
+               messages={"ex1_gradient": USED.format("mse_gradient")}),
+]
+CASES += ISSUE17_CASES
 
 
 def write_l4(folder: Path) -> dict:
@@ -1133,6 +1243,116 @@ def write(folder: Path) -> dict:
                                "note": case.note, "messages": case.messages}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
+
+
+# --------------------------------------------------------------------------- issue 18
+# Honest answers the judges refused on main 0a530e6, and shortcuts they accepted: each
+# case fails there (see its comment) and scores as stated here.
+PATCHED_TO_PLAIN = '''def mse_gradient(X, y, w, b):
+    # the right gradient, then the caller's X zeroed, hidden by patching to_plain through
+    # the call stack so that the copy sent back looks untouched
+    import sys
+    saved = np.array(X)
+    frame = sys._getframe(1)
+    while frame is not None and "to_plain" not in frame.f_globals:
+        frame = frame.f_back
+    real = frame.f_globals["to_plain"]
+    frame.f_globals["to_plain"] = lambda v, real=real: real(saved) if v is X else real(v)
+    r = saved @ w + b - y
+    grad = 2 * saved.T @ r / len(y), 2 * float(r.mean())
+    X[:] = 0
+    return grad'''
+BISECTION_RETURNS_HI = '''def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
+    while hi > lo * (1 + rtol):
+        mid = np.sqrt(lo * hi)
+        if gradient_descent(X, y, mid, n_steps).diverged:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)  # a rate where gradient descent diverges'''
+CASES += [
+    # main: 7/7 (to_plain patched in the kernel hid the change)
+    CorpusCase("issue18_mutation_hidden_by_patching", "the right gradient, then X zeroed in "
+               "place and to_plain patched through the call stack to hide it", _sol(
+                   lambda nb: _answer(nb, "ex1_gradient", PATCHED_TO_PLAIN)), MAX - 2,
+               statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
+               messages={"ex1_gradient": "changes its input X in place"}),
+    # main: 6/7 (np.str_ became "an object of type str_")
+    CorpusCase("issue18_concept_np_str_honest", "the right letter returned as np.str_", _sol(
+        lambda nb: _answer(nb, "ex1_concept_scale",
+                           "def answer_scale_question():\n    return np.str_('b')")), MAX,
+        statuses={"ex1_concept_scale": "passed"}),
+    # main: 7/7 (hi was in the accepted band)
+    CorpusCase("issue18_bisection_returns_hi", "a bisection that returns hi, where gradient "
+               "descent diverges", _sol(lambda nb: _answer(nb, "ex1_measure_lr",
+                                                           BISECTION_RETURNS_HI)), MAX - 2,
+               statuses={"ex1_measure_lr": "failed", "ex1_gradient": "passed"},
+               messages={"ex1_measure_lr": "gradient descent diverges at your value"}),
+]
+GRADCHECK_BACKWARD = '''def layernorm_backward(dout, cache):
+    # the course's own finite-difference tool instead of a backward pass
+    from helpers.core.gradcheck import numerical_gradient
+    X, x_hat, mean, var, gamma, eps = cache
+    X = np.array(X, float)
+    def loss():
+        m, v = X.mean(1, keepdims=True), X.var(1, keepdims=True)
+        return float((dout * gamma * (X - m) / np.sqrt(v + eps)).sum())
+    return numerical_gradient(loss, X), (dout * x_hat).sum(axis=0), dout.sum(axis=0)'''
+def _l4_float32(nb):
+    """Every lesson-4 function computes in float32 from float64 inputs."""
+    casts = {"ex4_ln_forward": ("    ### BEGIN SOLUTION", "    X, gamma, beta = (np.asarray(a, "
+                                "np.float32) for a in (X, gamma, beta))"),
+             "ex4_ln_backward": ("    X, x_hat, mean, var, gamma, eps = cache", "    dout, "
+                                 "x_hat, var, gamma = (np.asarray(a, np.float32) for a in "
+                                 "(dout, x_hat, var, gamma))"),
+             "ex4_fold": ("    ### BEGIN SOLUTION", "    W, b, gamma, beta, running_mean, "
+                          "running_var = (np.asarray(a, np.float32) for a in (W, b, gamma, "
+                          "beta, running_mean, running_var))"),
+             "ex4_scale_invariance": ("    ### BEGIN SOLUTION", "    X, W, gamma, beta, dout = "
+                                      "(np.asarray(a, np.float32) for a in (X, W, gamma, "
+                                      "beta, dout))")}
+    for ex_id, (after, line) in casts.items():
+        cell = nb.cells[_cell_index(nb, ex_id)]
+        cell.source = cell.source.replace(after, f"{after}\n{line}", 1)
+    return nb
+
+
+def _ln_backward_with(std: str):
+    src = L4_SOLUTIONS["ex4_ln_backward"][1]
+    return lambda nb: _answer(nb, "ex4_ln_backward", src.replace("np.sqrt(var + eps)", std))
+
+
+L4_CASES += [
+    # main: 12/12 (the judge's reference was finite differences too)
+    CorpusCase("l4_issue18_gradcheck_backward", "lesson 4: layernorm_backward by the course's "
+               "helpers.core.gradcheck.numerical_gradient", _l4(
+                   True, lambda nb: _answer(nb, "ex4_ln_backward", GRADCHECK_BACKWARD)),
+               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               messages={"ex4_ln_backward": "looks like a numerical gradient"}),
+    # main: 10/12 (to_plain made float32 float64; the judges compared at 1e-6)
+    CorpusCase("l4_issue18_float32_honest", "lesson 4: the solutions, computed in float32",
+               _l4(True, _l4_float32), L4_MAX,
+               statuses={"ex4_ln_forward": "passed", "ex4_scale_invariance": "passed"},
+               messages={"ex4_ln_forward": "computed in float32: fine here"}),
+    # main: 12/12 (every case had ε negligible)
+    CorpusCase("l4_issue18_scale_theory", "lesson 4: scale_invariance returns the theory "
+               "(0, 1/c) without measuring", _l4(True, lambda nb: _answer(
+                   nb, "ex4_scale_invariance", "def scale_invariance(X, W, gamma, beta, dout, "
+                   "c):\n    return 0.0, 1.0 / c")), L4_MAX - 2,
+               statuses={"ex4_scale_invariance": "failed"},
+               messages={"ex4_scale_invariance": "do not assume it"}),
+    # main: 12/12 each (no case had an ε that matters in the backward pass); with ε outside
+    # the square root the experiment, which calls that backward pass, measures wrong too
+    CorpusCase("l4_issue18_eps_outside_sqrt", "lesson 4: layernorm_backward with ε outside "
+               "the square root", _l4(True, _ln_backward_with("(np.sqrt(var) + eps)")),
+               L4_MAX - 5, statuses={"ex4_ln_backward": "failed",
+                                     "ex4_scale_invariance": "failed", "ex4_fold": "passed"},
+               messages={"ex4_ln_backward": "ε goes inside the square root"}),
+    CorpusCase("l4_issue18_hard_coded_eps", "lesson 4: layernorm_backward with ε = 1e-5 "
+               "written in", _l4(True, _ln_backward_with("np.sqrt(var + 1e-5)")),
+               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               messages={"ex4_ln_backward": "instead of the cache's eps"}),
+]
 
 
 # --------------------------------------------------------------------------- isolation (issue 17)
@@ -1418,3 +1638,182 @@ if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "grading-corpus")
     write(out)
     print(f"wrote {len(CASES)} submissions and manifest.json to {out}")
+
+
+# --------------------------------------------------------------------------- lesson 6
+# A small lesson-6 notebook made the same way, graded in its own batch. Its three
+# predictions carry 0 points: any letter is recorded as "passed", a missing one is
+# "not_done", and neither changes the score.
+
+L6_LESSON = "06_modern_normalization"
+L6_MAX = 15
+L6_POINTS = {"ex6_normalize": 2, "ex6_axes": 2, "ex6_bn2d": 2, "ex6_groupnorm": 2,
+             "ex6_rms_forward": 1, "ex6_rms_backward": 3, "ex6_predict_depth": 0,
+             "ex6_predict_zero_gamma": 0, "ex6_coupling": 3, "ex6_predict_dropout": 0}
+L6_SOLUTIONS = {
+    "ex6_normalize": ("normalize", '''def normalize(X, axes, eps=1e-5):
+    """Standardize X over the given axes."""
+    ### BEGIN SOLUTION
+    mean, var = X.mean(axis=axes, keepdims=True), X.var(axis=axes, keepdims=True)
+    return (X - mean) / np.sqrt(var + eps)
+    ### END SOLUTION'''),
+    "ex6_axes": ("family_axes", '''def family_axes():
+    """The axes of batch, layer, instance and group norm."""
+    ### BEGIN SOLUTION
+    return {"batch": (0, 2, 3), "layer": (1, 2, 3), "instance": (2, 3), "group": (2, 3, 4)}
+    ### END SOLUTION'''),
+    "ex6_bn2d": ("batchnorm2d_forward", '''def batchnorm2d_forward(X, gamma, beta, eps=1e-5):
+    """Batch norm of (N, C, H, W), training mode -> (out, cache)."""
+    ### BEGIN SOLUTION
+    x_hat = normalize(X, (0, 2, 3), eps)
+    out = gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+    return out, (X, x_hat, X.mean(axis=(0, 2, 3)), X.var(axis=(0, 2, 3)), gamma, eps)
+    ### END SOLUTION'''),
+    "ex6_groupnorm": ("groupnorm_forward", '''def groupnorm_forward(X, G, gamma, beta, eps=1e-5):
+    """Group norm of (N, C, H, W) with G groups."""
+    ### BEGIN SOLUTION
+    N, C, H, W = X.shape
+    x_hat = normalize(X.reshape(N, G, C // G, H, W), (2, 3, 4), eps).reshape(X.shape)
+    return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+    ### END SOLUTION'''),
+    "ex6_rms_forward": ("rmsnorm_forward", '''def rmsnorm_forward(X, gamma, eps=1e-6):
+    """RMSNorm over the last axis -> (out, (X, x_hat, rms, gamma))."""
+    ### BEGIN SOLUTION
+    rms = np.sqrt((X ** 2).mean(axis=-1, keepdims=True) + eps)
+    return gamma * X / rms, (X, X / rms, rms, gamma)
+    ### END SOLUTION'''),
+    "ex6_rms_backward": ("rmsnorm_backward", '''def rmsnorm_backward(dout, cache):
+    """Backward pass of rmsnorm_forward -> (dX, dgamma)."""
+    X, x_hat, rms, gamma = cache
+    ### BEGIN SOLUTION
+    d = dout * gamma
+    dX = (d - x_hat * (d * x_hat).mean(axis=-1, keepdims=True)) / rms
+    return dX, (dout * x_hat).reshape(-1, X.shape[-1]).sum(axis=0)
+    ### END SOLUTION'''),
+    "ex6_predict_depth": ("predict_depth", '''def predict_depth():
+    """Return one letter."""
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION'''),
+    "ex6_predict_zero_gamma": ("predict_zero_gamma", '''def predict_zero_gamma():
+    """Return one letter."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION'''),
+    "ex6_coupling": ("coupling_experiment", '''def coupling_experiment(pool, i):
+    """How much example i's batch-norm output depends on its batch-mates."""
+    ### BEGIN SOLUTION
+    sizes, n_draws, seed = [2, 4, 8, 16, 32], 250, 1
+    rng = np.random.default_rng(seed)
+    others = np.delete(np.arange(len(pool)), i)
+    spread = []
+    for B in sizes:
+        outs = [normalize(np.vstack([pool[i], pool[rng.choice(others, B - 1, replace=False)]]),
+                          (0,))[0] for _ in range(n_draws)]
+        spread.append(float(np.std(outs, axis=0).mean()))
+    return {"batch_sizes": sizes, "n_draws": n_draws, "seed": seed, "spread": spread}
+    ### END SOLUTION'''),
+    "ex6_predict_dropout": ("predict_dropout", '''def predict_dropout():
+    """Return one letter."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION'''),
+}
+
+
+def l6_solution_notebook() -> nbformat.NotebookNode:
+    cells = [new_markdown_cell("# Normalization in modern networks (grading-corpus copy)"),
+             new_code_cell("import numpy as np\n\nfrom helpers.exercises import check, reveal")]
+    for ex_id, (fn, src) in L6_SOLUTIONS.items():
+        cells.append(new_code_cell(src, metadata=_nbg(grade=False, solution=True, locked=False,
+                                                      grade_id=ex_id)))
+        cells.append(new_code_cell(f"check({ex_id!r}, {fn})", metadata={
+            "tags": ["raises-exception"], **_nbg(grade=True, solution=False, locked=True,
+                                                 grade_id=f"{ex_id}_test",
+                                                 points=L6_POINTS[ex_id])}))
+        if fn.startswith("predict_"):  # as in the lesson: the prediction next to the result
+            cells.append(new_code_cell(f"reveal({ex_id!r}, {fn}, 'it went down.')"))
+    return new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"}})
+
+
+def _l6(solved: bool, *edits):
+    def make():
+        nb = l6_solution_notebook()
+        if not solved:
+            nb = lesson_from_solution(nb, f"{L6_LESSON}.ipynb")
+        for e in edits:
+            nb = e(nb)
+        return _dump(nb)
+    return make
+
+
+def _l6_answer(ex_id: str, body: str):
+    return lambda nb: _answer(nb, ex_id, body)
+
+
+L6_PREDICTIONS = ("ex6_predict_depth", "ex6_predict_zero_gamma", "ex6_predict_dropout")
+L6_CASES = [
+    CorpusCase("l6_solution", "lesson 6: the solutions", _l6(True), L6_MAX,
+               statuses=dict.fromkeys(L6_POINTS, "passed")),
+    CorpusCase("l6_untouched", "lesson 6: the learner notebook as handed out", _l6(False), 0,
+               statuses=dict.fromkeys(L6_POINTS, "not_done")),
+    CorpusCase("l6_no_predictions", "lesson 6: every function written, no prediction made",
+               _l6(False, *[_l6_answer(i, L6_SOLUTIONS[i][1]) for i in L6_SOLUTIONS
+                            if i not in L6_PREDICTIONS]), L6_MAX,
+               statuses={"ex6_predict_depth": "not_done", "ex6_coupling": "passed"}),
+    CorpusCase("l6_other_predictions", "lesson 6: solutions, every prediction 'd' (recorded, "
+               "never wrong)", _l6(True, *[_l6_answer(i, f"def {L6_SOLUTIONS[i][0]}():\n"
+                                                         "    return 'd'") for i in L6_PREDICTIONS]),
+               L6_MAX, statuses=dict.fromkeys(L6_PREDICTIONS, "passed")),
+    CorpusCase("l6_not_a_letter", "lesson 6: solutions, a prediction that is not a letter",
+               _l6(True, _l6_answer("ex6_predict_dropout", "def predict_dropout():\n"
+                                                           "    return 'smaller'")), L6_MAX,
+               statuses={"ex6_predict_dropout": "failed"},
+               messages={"ex6_predict_dropout": "one of a, b, c, d"}),
+    CorpusCase("l6_groups_interleaved", "lesson 6: group norm with every G-th channel in a group",
+               _l6(True, _l6_answer("ex6_groupnorm", '''def groupnorm_forward(X, G, gamma, beta, eps=1e-5):
+    N, C, H, W = X.shape
+    x_hat = normalize(X.reshape(N, C // G, G, H, W), (1, 3, 4), eps).reshape(X.shape)
+    return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)''')), L6_MAX - 2,
+               statuses={"ex6_groupnorm": "failed"}, messages={"ex6_groupnorm": "consecutive"}),
+    CorpusCase("l6_rms_backward_like_layer_norm", "lesson 6: RMSNorm's backward pass with layer "
+               "norm's term of the mean", _l6(True, _l6_answer("ex6_rms_backward", '''def rmsnorm_backward(dout, cache):
+    X, x_hat, rms, gamma = cache
+    d = dout * gamma
+    dX = (d - d.mean(-1, keepdims=True) - x_hat * (d * x_hat).mean(-1, keepdims=True)) / rms
+    return dX, (dout * x_hat).reshape(-1, X.shape[-1]).sum(axis=0)''')), L6_MAX - 3,
+               statuses={"ex6_rms_backward": "failed"},
+               messages={"ex6_rms_backward": "term of the mean"}),
+    CorpusCase("l6_batch_norm_per_pixel", "lesson 6: batch norm for convolutions per pixel, and "
+               "the axes saying so", _l6(True, _l6_answer("ex6_axes", '''def family_axes():
+    return {"batch": (0,), "layer": (1, 2, 3), "instance": (2, 3), "group": (2, 3, 4)}'''),
+                                         _l6_answer("ex6_bn2d", '''def batchnorm2d_forward(X, gamma, beta, eps=1e-5):
+    x_hat = normalize(X, (0,), eps)
+    out = gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+    return out, (X, x_hat, X.mean(axis=0), X.var(axis=0), gamma, eps)''')), L6_MAX - 4,
+               statuses={"ex6_axes": "failed", "ex6_bn2d": "failed"},
+               messages={"ex6_axes": "per pixel", "ex6_bn2d": "per pixel"}),
+    CorpusCase("l6_coupling_rule_of_thumb", "lesson 6: the experiment answered by 1/√B from one "
+               "measurement", _l6(True, _l6_answer("ex6_coupling", '''def coupling_experiment(pool, i):
+    rng = np.random.default_rng(0)
+    others = np.delete(np.arange(len(pool)), i)
+    outs = [normalize(np.vstack([pool[i], pool[rng.choice(others, 31, replace=False)]]), (0,))[0]
+            for _ in range(300)]
+    at_32 = float(np.std(outs, axis=0).mean())
+    sizes = [2, 4, 8, 16, 32]
+    return {"batch_sizes": sizes, "n_draws": 300, "seed": 0,
+            "spread": [at_32 * np.sqrt(32 / b) for b in sizes]}''')), L6_MAX - 3,
+               statuses={"ex6_coupling": "failed"},
+               messages={"ex6_coupling": "rule of thumb, not a measurement"}),
+]
+
+
+def write_l6(folder: Path) -> dict:
+    """Write the lesson-6 cases as ``NAME.ipynb``; returns {name: expected score}."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in L6_CASES:
+        (folder / f"{case.name}.ipynb").write_bytes(case.build())
+    return {case.name: case.score for case in L6_CASES}
