@@ -22,8 +22,9 @@ import corpus  # noqa: E402
 
 from helpers.checking import calling  # noqa: E402
 from helpers.checking.calling import Case  # noqa: E402
-from normcourse.grade import ExerciseResult, SubmissionResult, _selected  # noqa: E402
+from normcourse.grade import ExerciseResult, SubmissionResult  # noqa: E402
 from normcourse.grading import classroom, code, inkernel, load, probe, report, wire  # noqa: E402
+from normcourse.grading.exercise import selected as _selected  # noqa: E402
 
 NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
 
@@ -678,7 +679,7 @@ def test_a_restart_gets_only_what_is_left_of_the_submissions_time(monkeypatch):
     """Found by attack: a planted startup file made each restart wait 3 x 60 s past --timeout."""
     import time
 
-    from normcourse import grade
+    from normcourse.grading import session
     from normcourse.grading.kernel import GradingKernel, KernelStartError
 
     asked = []
@@ -689,12 +690,12 @@ def test_a_restart_gets_only_what_is_left_of_the_submissions_time(monkeypatch):
 
     monkeypatch.setattr(GradingKernel, "restart", slow_restart)
     sub = load.Submission(Path("x.ipynb"), corpus.LESSON, [], {"cells": []})
-    run = grade._Run(sub, grade.Limits(timeout=600), time.monotonic())
+    run = session.Run(sub, session.Limits(timeout=600), time.monotonic())
     try:
         run.deadline = time.monotonic() + 5  # 5 s left of the submission's time
         with pytest.raises(KernelStartError):
             run.start(restart=True)
-        assert len(asked) == grade.START_TRIES and all(0 < t <= 5 for t in asked), asked
+        assert len(asked) == session.START_TRIES and all(0 < t <= 5 for t in asked), asked
         asked.clear()
         run.deadline = time.monotonic() - 1  # none left: no restart at all
         with pytest.raises(KernelStartError, match="time limit"):
