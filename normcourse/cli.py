@@ -113,8 +113,18 @@ def _add_grade(sub) -> None:
                         "out of more than 0 (for pass/fail autograders such as GitHub "
                         "Classroom)")
     g.add_argument("--require-sandbox", action="store_true",
-                   help="refuse to grade unless each submission can run in its own bubblewrap "
-                        "sandbox (without it the grader warns loudly and grades anyway)")
+                   help="refuse to grade unless each submission's kernel is isolated (a "
+                        "bubblewrap sandbox or a separate user; without, the grader warns "
+                        "loudly and grades anyway)")
+    g.add_argument("--isolation", choices=("auto", "bwrap", "uid", "none"), default="auto",
+                   help="how each kernel is kept apart: bwrap (a bubblewrap sandbox), uid (a "
+                        "separate user; the grader must be root), none; auto (default): "
+                        "bwrap if it works here, else uid when root, else none with a warning")
+    g.add_argument("--pass-env", action="append", metavar="NAME[=VALUE]",
+                   help="add this variable to each kernel's environment (repeatable); it "
+                        "gets only PATH, LANG, LC_*, TZ, PYTHONPATH and a few more otherwise")
+    g.add_argument("--verbose", action="store_true",
+                   help="say which isolation is used and which variables a kernel gets")
     g.add_argument("--github-classroom", metavar="NN_slug",
                    help="print a GitHub Classroom autograding workflow for this lesson "
                         "(one step per exercise, with its points) and exit")

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from test_grade import GRADESCOPE_SCHEMA  # noqa: E402
 
 from helpers.exercises import lesson_exercises  # noqa: E402
-from normcourse.grading import sandbox  # noqa: E402
+from normcourse.grading import modes, sandbox, uidbox  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = "01_feature_scale"
@@ -104,8 +104,9 @@ def _submit(root, env, files: dict) -> dict:
 
 
 def _needs_sandbox():
-    if sandbox.unavailable():  # run_autograder grades with --require-sandbox
-        pytest.skip(f"needs the grader's sandbox: {sandbox.unavailable()}")
+    mode = modes.choose("auto")  # run_autograder's --require-sandbox: bwrap or a separate user
+    if not mode.isolated:
+        pytest.skip(f"needs an isolating mode (bwrap or a separate user): {mode.reason}")
 
 
 MAX = sum(ex.points for ex in lesson_exercises(LESSON))
@@ -161,6 +162,9 @@ def test_a_result_is_written_when_nothing_can_be_graded(autograder):
     assert "No notebook (.ipynb file) was uploaded" in data["output"]
     data = _submit(root, env, {f"{LESSON}.ipynb": (ROOT / "README.md", 0)})  # not a notebook
     assert data["score"] == 0 and "could not be graded: not JSON" in data["output"]
+    unisolated = dict(env, **{sandbox.OFF_VAR: "1"})  # found by attack: 7/7 for the handout
+    data = _submit(root, unisolated, {f"{LESSON}.ipynb": (ROOT / "lessons" / f"{LESSON}.ipynb", 0)})
+    assert data["score"] == 0 and data["tests"] == [] and "require\\-sandbox" in data["output"]
     broken = dict(env, NORMCOURSE_PYTHON=str(root / "no-such-python"))
     data = _submit(root, broken, {f"{LESSON}.ipynb": (ROOT / "solutions" / f"{LESSON}.ipynb", 0)})
     assert data["score"] == 0 and "failed before it could grade" in data["output"]
@@ -202,3 +206,27 @@ def test_the_runner_stops_a_grader_that_overruns_and_says_so(tmp_path):
     assert data["score"] == 0 and data["tests"] == []
     assert "did not finish within 0.05 s" in data["output"]
     assert gradescope._time_allowed(["--memory", "600", "--timeout", "300"]) == 300 + 60 + 120
+
+
+def test_the_runner_grades_as_a_separate_user_where_bwrap_is_refused(tmp_path, monkeypatch,
+                                                                       capsys):
+    """Gradescope runs as root in a container where bwrap may not make namespaces: the
+    runner's command then isolates each kernel as a separate user, and never grades
+    unisolated (the answers and solutions readable) when that cannot run either."""
+    from normcourse import cli
+    from normcourse.grading import gradescope
+
+    seen = []
+    monkeypatch.setattr(gradescope.subprocess, "run", lambda command, **_: seen.append(command)
+                        or subprocess.CompletedProcess(command, 2, "", "error: not run"))
+    gradescope._grade(tmp_path / "a.ipynb", LESSON, tmp_path / "results.json", [], timeout=9)
+    command = seen[0][seen[0].index("normcourse.cli") + 1:]
+    args = cli.build_parser().parse_args(command)
+    assert args.require_sandbox and args.isolation == "auto"
+    monkeypatch.delenv(sandbox.OFF_VAR, raising=False)
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "bwrap may not make namespaces here")
+    monkeypatch.setattr(uidbox, "unavailable", lambda: "")
+    assert modes.announce(args.isolation, required=args.require_sandbox).name == "uid"
+    monkeypatch.setattr(uidbox, "unavailable", lambda: "the grader does not run as root")
+    assert modes.announce(args.isolation, required=args.require_sandbox) is None
+    assert "error: --require-sandbox" in capsys.readouterr().err

@@ -134,9 +134,11 @@ def test_the_submission_reader_needs_only_the_standard_library_and_the_guard():
                       "IPython.core.inputtransformer2.TransformerManager"}, others
 
 
-def test_every_helpers_module_is_readable_in_one_sitting():
-    long = {name: n for name, path in MODULES.items() if name.startswith("helpers")
-            and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+def test_every_module_is_readable_in_one_sitting():
+    """helpers/ and normcourse/ alike: the grader's orchestrator (normcourse/grade.py)
+    stays short, its work lives in one small module per job under normcourse/grading/."""
+    long = {name: n for name, path in MODULES.items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 
@@ -152,7 +154,7 @@ def test_helpers_map_lists_every_module():
 DISTRIBUTIONS = {"PIL": "pillow", "IPython": "ipython", "jupyter_client": "jupyter-client",
                  "ipywidgets": "ipywidgets", "ipykernel": "ipykernel", "matplotlib": "matplotlib",
                  "numpy": "numpy", "nbformat": "nbformat", "nbclient": "nbclient",
-                 "psutil": "psutil"}
+                 "psutil": "psutil", "zmq": "pyzmq"}
 
 
 def test_every_third_party_import_is_a_declared_dependency():

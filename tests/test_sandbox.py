@@ -6,9 +6,10 @@
 - lesson 3's routes to the course's batch norm score 0 with the reason, honest
   work keeps full marks;
 - the corpus's sabotage cases in a ``--jobs 2`` batch between honest submissions,
-  on a throw-away copy of the course: nobody else's grade changes, the copy is
-  unchanged, nothing is left behind; a killed grader takes everything with it,
-  a stopped one writes the grades it has.
+  on a throw-away copy of the course, in a bwrap sandbox and as separate users
+  (``--isolation uid``, when the tests run as root): nobody else's grade changes,
+  the copy is unchanged, nothing is left behind; a killed grader takes everything
+  with it, a stopped one writes the grades it has.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,9 +32,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
 import corpus  # noqa: E402
+import throwaway  # noqa: E402
 
 from normcourse.grade import Limits, grade_submission  # noqa: E402
-from normcourse.grading import sandbox, standins  # noqa: E402
+from normcourse.grading import isolation, sandbox, standins, uidbox  # noqa: E402
 from normcourse.grading.kernel import GradingKernel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,9 +46,17 @@ needs_bwrap = pytest.mark.skipif(bool(sandbox.unavailable()),
 # --------------------------------------------------------------------------- without kernels
 
 
+def _folders(root) -> isolation.Folders:
+    root.mkdir(exist_ok=True)
+    f = isolation.Folders(root)
+    f.new_box()
+    f.new_run()
+    return f
+
+
 def test_command_hides_the_checkout_and_puts_standins_over_the_answers(tmp_path):
-    cmd = sandbox.command(["python", "-P", "x"], root=tmp_path, workdir=tmp_path / "work",
-                          standins=tmp_path / "s")
+    f = _folders(tmp_path)
+    cmd = sandbox.command(["python", "-P", "x"], f)
     text = " ".join(cmd)
     for flag in ("--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session",
                  "--remount-ro /"):
@@ -55,8 +64,12 @@ def test_command_hides_the_checkout_and_puts_standins_over_the_answers(tmp_path)
     binds = [cmd[i + 1] for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind")]
     assert str(ROOT) not in binds and "/" not in binds and str(ROOT / "solutions") not in binds
     assert str(ROOT / "helpers") in binds
-    i = cmd.index(str(tmp_path / "s"))
+    i = cmd.index(str(f.standins))
     assert cmd[i - 1] == "--ro-bind" and cmd[i + 1] == str(ROOT / "helpers" / "answers")
+    # writable: the box and the socket folder, nothing else (the log, the connection
+    # file's folder and the stand-ins are the grader's)
+    writable = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--bind"]
+    assert writable == [str(f.box), str(f.run)]
     assert cmd[-3:] == ["python", "-P", "x"]
 
 
@@ -65,9 +78,10 @@ def test_standins_also_cover_a_copy_installed_in_another_visible_python(tmp_path
     other.mkdir(parents=True)
     (other / "__init__.py").write_text("")
     monkeypatch.setattr(sandbox, "python_dirs", lambda: [tmp_path / "base"])
-    cmd = sandbox.command(["python"], root=tmp_path, workdir=tmp_path, standins=tmp_path / "s")
+    f = _folders(tmp_path / "k")
+    cmd = sandbox.command(["python"], f)
     targets = [cmd[i + 2] for i, a in enumerate(cmd) if a == "--ro-bind" and
-               cmd[i + 1] == str(tmp_path / "s")]
+               cmd[i + 1] == str(f.standins)]
     assert targets == sorted([str(other), str(ROOT / "helpers" / "answers")])
 
 
@@ -92,14 +106,24 @@ def test_without_sandbox_the_warning_says_what_to_install():
     assert "NOT ISOLATED" in text and "apt-get install bubblewrap" in text
 
 
+def _no_isolation(monkeypatch) -> None:
+    """As on a machine without bwrap where the grader is not root."""
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    monkeypatch.setattr(uidbox, "unavailable", lambda: "the grader does not run as root")
+
+
 def test_require_sandbox_refuses_to_grade_without_it(monkeypatch, capsys, tmp_path):
     from normcourse import cli
 
-    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    _no_isolation(monkeypatch)
     path = tmp_path / "s.ipynb"
     path.write_bytes(corpus._dump(corpus.solution_notebook()))
     assert cli.main(["grade", str(path), "--require-sandbox"]) == 2
     assert "apt-get install bubblewrap" in capsys.readouterr().err
+    for mode in ("bwrap", "uid"):  # asked for by name: an error that says why
+        assert cli.main(["grade", str(path), "--isolation", mode]) == 2
+        assert ("not installed" if mode == "bwrap" else "not run as root") in \
+            capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- inside a kernel
@@ -136,7 +160,7 @@ print(json.dumps([os.path.exists({str(ROOT / 'solutions')!r}), os.path.exists({s
     bound = [kernel.root, *sandbox.python_dirs(), *sandbox.course_packages()]
     under_tmp = {p.relative_to("/tmp").parts[0] for p in bound if p.is_relative_to("/tmp")}
     assert set(tmp) <= under_tmp, (tmp, under_tmp)
-    assert set(home) <= {".cache"}  # its own, nothing else
+    assert set(home) <= {".cache", ".ipython"}  # its own, nothing else
 
 
 @needs_bwrap
@@ -246,16 +270,7 @@ def test_lesson3_routes_score_zero_and_honest_work_keeps_its_points(tmp_path):
 
 # --------------------------------------------------------------------------- sabotage batches
 
-GRADE = [sys.executable, "-c", "import sys; from normcourse.cli import main; sys.exit(main())",
-         "grade"]
-
-
-def _throwaway_course(folder: Path) -> Path:
-    """A copy of the course's packages and solutions, imported instead of the checkout."""
-    for name in ("helpers", "normcourse", "solutions"):
-        shutil.copytree(ROOT / name, folder / name,
-                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    return folder
+GRADE = [sys.executable, "-c", throwaway.MAIN, "grade"]
 
 
 def _digest(folder: Path) -> str:
@@ -270,15 +285,45 @@ def _digest(folder: Path) -> str:
 def outside():
     """The grader's temporary folder (TMPDIR), short like /tmp's: a kernel's sockets live in
     its folder there, and a deep pytest folder would be too long a socket path."""
-    folder = Path(tempfile.mkdtemp(prefix="nc-outside-", dir="/tmp"))
+    folder = throwaway.folder("nc-outside-")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def course():
+    """A throw-away copy of the course (that other users may read, as a separate user must)."""
+    folder = throwaway.folder("nc-course-")
+    yield throwaway.course(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def grader():
+    """A throw-away Python for the grader, and why each mode cannot run here ("" if it can)."""
+    folder = throwaway.folder("nc-python-")
+    python = throwaway.python(folder)
+    probe_course, probe_tmp = throwaway.course(folder / "c"), throwaway.folder("nc-probe-")
+    refused = {"bwrap": sandbox.unavailable(),
+               "uid": throwaway.uid_refused(python, probe_course, probe_tmp)}
+    shutil.rmtree(probe_tmp, ignore_errors=True)
+    yield python, refused
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _mode(grader, mode: str) -> str:
+    """The grader's Python for ``mode``; skips the test when the mode cannot run here."""
+    python, refused = grader
+    if refused[mode]:
+        pytest.skip(f"--isolation {mode} is not available here: {refused[mode]}")
+    return python
+
+
+MODES = ["bwrap", "uid"]
+
+
 def _env(course: Path, outside: Path) -> dict:
-    return {**os.environ, "PYTHONPATH": str(course), "PWD": str(course), "TMPDIR": str(outside),
-            "NORMCOURSE_CORPUS_COPY": str(course), "NORMCOURSE_CORPUS_OUTSIDE": str(outside),
-            "OPENBLAS_NUM_THREADS": "1"}
+    return throwaway.env(course, outside)
 
 
 def _batch_processes(course: Path) -> list:
@@ -304,10 +349,11 @@ def _sleepers() -> list:
     return out
 
 
-@needs_bwrap
 @pytest.mark.slow
-def test_sabotage_between_honest_submissions_changes_nothing(tmp_path, outside):
-    course = _throwaway_course(tmp_path / "course")
+@pytest.mark.parametrize("mode", MODES)
+def test_sabotage_between_honest_submissions_changes_nothing(mode, grader, course, tmp_path,
+                                                             outside):
+    python = _mode(grader, mode)
     subs = tmp_path / "submitted"
     subs.mkdir()
     honest = corpus._dump(corpus.solution_notebook())
@@ -319,13 +365,14 @@ def test_sabotage_between_honest_submissions_changes_nothing(tmp_path, outside):
     (subs / "honest_last.ipynb").write_bytes(honest)
     paths.append(subs / "honest_last.ipynb")
     before = _digest(course)
-    p = subprocess.run([*GRADE, *map(str, paths), "--jobs", "2", "--format", "json",
-                        "--cell-timeout", "60", "--require-sandbox"],
+    p = subprocess.run(throwaway.grade(python, paths, mode, "--jobs", "2", "--format", "json",
+                                       "--cell-timeout", "60", "--require-sandbox"),
                        cwd=course, env=_env(course, outside), capture_output=True, text=True,
                        timeout=1200)
     assert p.returncode == 0, p.stderr[-3000:]
     report = json.loads(p.stdout)
     assert report["isolated"] and report["complete"]
+    assert {s["isolation"] for s in report["submissions"]} == {mode}
     scores = {Path(s["submission"]).stem: (s["score"], s["notes"]) for s in report["submissions"]}
     assert {k: v[0] for k, v in scores.items()} == dict.fromkeys(scores, corpus.MAX), scores
     assert _digest(course) == before  # the course copy was not changed
@@ -355,17 +402,19 @@ def _wait_for(predicate, seconds: float) -> bool:
     return predicate()
 
 
-@needs_bwrap
 @pytest.mark.slow
-def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path, outside):
-    course = _throwaway_course(tmp_path / "course")
+@pytest.mark.parametrize("mode", MODES)
+def test_a_killed_grader_takes_its_kernels_and_folders_with_it(mode, grader, course, tmp_path,
+                                                               outside):
+    python = _mode(grader, mode)
     paths = [_endless(tmp_path, "a"), _endless(tmp_path, "b")]
-    grader = subprocess.Popen([*GRADE, *map(str, paths), "--jobs", "2", "--cell-timeout", "100"],
+    grader = subprocess.Popen(throwaway.grade(python, paths, mode, "--jobs", "2",
+                                              "--cell-timeout", "100"),
                               cwd=course, env=_env(course, outside),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert _wait_for(lambda: len([p for p in _batch_processes(course)  # two kernels
-                                      if p.cmdline()[:1] == [sys.executable]
+                                      if p.cmdline()[:1] == [python]
                                       and "normcourse.grading.launch" in p.cmdline()]) == 2, 90)
         time.sleep(2)
         kernels = [p for p in _batch_processes(course) if p.pid != grader.pid]
@@ -380,15 +429,15 @@ def test_a_killed_grader_takes_its_kernels_and_folders_with_it(tmp_path, outside
 
 @needs_bwrap
 @pytest.mark.slow
-def test_sigterm_writes_the_grades_already_computed(tmp_path, outside):
-    course = _throwaway_course(tmp_path / "course")
+def test_sigterm_writes_the_grades_already_computed(course, tmp_path, outside):
     done = tmp_path / "done.ipynb"
     done.write_bytes(corpus._dump(corpus.solution_notebook()))
     paths = [done, _endless(tmp_path, "endless")]
     log, out = tmp_path / "stderr.txt", tmp_path / "grades.json"
     with open(log, "w") as err:
         grader = subprocess.Popen([*GRADE, *map(str, paths), "--format", "json", "--out", str(out),
-                                   "--cell-timeout", "100"], cwd=course,
+                                   "--cell-timeout", "100", *throwaway.pass_env()],
+                                  cwd=course,
                                   env=_env(course, outside), stdout=subprocess.DEVNULL, stderr=err)
         assert _wait_for(lambda: "done.ipynb: 7/7" in log.read_text(), 120), log.read_text()
         time.sleep(3)  # the endless notebook is running now
@@ -409,7 +458,7 @@ def test_sigterm_writes_the_grades_already_computed(tmp_path, outside):
 def test_without_bwrap_grading_goes_on_and_says_so_loudly(monkeypatch, capsys, tmp_path):
     from normcourse import cli
 
-    monkeypatch.setattr(sandbox, "unavailable", lambda: "bubblewrap (`bwrap`) is not installed")
+    _no_isolation(monkeypatch)
     case = next(c for c in corpus.CASES if c.name == "answers_direct_import")
     path = tmp_path / "s.ipynb"
     path.write_bytes(case.build())
@@ -420,6 +469,7 @@ def test_without_bwrap_grading_goes_on_and_says_so_loudly(monkeypatch, capsys, t
     assert report["isolated"] is False
     sub = report["submissions"][0]
     assert not sub["sandboxed"] and sub["notes"][0].startswith("NOT ISOLATED")
+    assert sub["isolation"] == "none"
     # the stand-ins still answer an import of helpers.answers (a best effort without bwrap)
     assert sub["score"] == corpus.MAX - 2
     ex = next(e for e in sub["exercises"] if e["id"] == "ex1_gradient")

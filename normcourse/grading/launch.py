@@ -5,8 +5,15 @@
 The limits are set in this process before the kernel starts, so they hold for
 the learner's code and for every process it starts: address space (a
 ``MemoryError`` instead of swapping the machine), size of any file written (an
-``OSError`` instead of filling the disk) and no core dumps. The output of one
+``OSError`` instead of filling the disk), no core dumps, no gaining privileges
+(``PR_SET_NO_NEW_PRIVS``: a set-user-id program runs as the kernel's user) and,
+for a kernel run as a separate user, a number of processes. The output of one
 execution is capped too (``NORMCOURSE_OUTPUT_CAP`` characters).
+
+Outside bwrap's sandbox, ``helpers.answers`` and ``helpers.exercises`` are imported
+from the stand-ins folders named in ``NORMCOURSE_STANDINS``: a finder placed first on
+``sys.meta_path`` serves them, so the course's own files (unreadable to a separate
+user) are never opened.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ import signal
 import sys
 
 CAP_VAR = "NORMCOURSE_OUTPUT_CAP"
-STANDINS_VAR = "NORMCOURSE_STANDINS"  # normcourse.grading.standins.PATH_VAR
+STANDINS_VAR = "NORMCOURSE_STANDINS"  # normcourse.grading.isolation.STANDINS_VAR
+NPROC_VAR = "NORMCOURSE_NPROC"  # normcourse.grading.uidbox.NPROC_VAR
+HIDDEN = ("helpers.answers", "helpers.exercises")  # served from the stand-ins folders
 
 
 def _limit(which: int, value: int) -> None:
@@ -38,6 +47,10 @@ def main(argv: list[str]) -> None:
         _limit(resource.RLIMIT_FSIZE, file_mb * 2**20)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails, no kill
     _limit(resource.RLIMIT_CORE, 0)
+    nproc = os.environ.pop(NPROC_VAR, "")
+    if nproc:
+        _limit(resource.RLIMIT_NPROC, int(nproc))
+    _no_new_privileges()
     _hide_answers(os.environ.pop(STANDINS_VAR, ""))
     from ipykernel.kernelapp import IPKernelApp
 
@@ -52,12 +65,35 @@ def main(argv: list[str]) -> None:
     app.start()
 
 
-def _hide_answers(folder: str) -> None:
-    """Without a sandbox: import ``helpers.answers``' modules from the stand-ins folder."""
-    if folder:
-        import helpers.answers
+def _no_new_privileges() -> None:
+    try:
+        import ctypes
 
-        helpers.answers.__path__[:] = [folder]
+        ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+    except (OSError, AttributeError):
+        pass
+
+
+class _StandIns:
+    """Serves each package of :data:`HIDDEN` from its stand-ins folder."""
+
+    def __init__(self, folders):
+        self.folders = dict(zip(HIDDEN, folders, strict=True))
+
+    def find_spec(self, name, path=None, target=None):
+        folder = self.folders.get(name)
+        if folder is None:
+            return None
+        from importlib.util import spec_from_file_location
+
+        return spec_from_file_location(name, os.path.join(folder, "__init__.py"),
+                                       submodule_search_locations=[folder])
+
+
+def _hide_answers(folders: str) -> None:
+    """Outside bwrap: import the stand-ins (``answers:exercises``) in place of the course's."""
+    if folders:
+        sys.meta_path.insert(0, _StandIns(folders.split(os.pathsep)))
 
 
 class OutputLimitExceeded(BaseException):  # noqa: N818 -- a learner reads this name

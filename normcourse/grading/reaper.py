@@ -3,17 +3,19 @@
     python -P -m normcourse.grading.reaper      # started by the grader, reads its stdin
 
 The grader starts one reaper per run, in its own session, and tells it on a
-pipe which kernel folders (and process tokens) exist: ``+ TOKEN FOLDER`` when
-a kernel is made, ``- FOLDER`` when it is closed. When the pipe closes -- the
+pipe which kernel folders (and process tokens, and user ids) exist:
+``+ TOKEN UID FOLDER`` when a kernel is made (UID ``-`` when it runs as the
+grader's user), ``- FOLDER`` when it is closed. When the pipe closes -- the
 grader exited, however it exited -- the reaper kills every process still
-carrying one of the tokens, removes the folders that are left and exits.
+carrying one of the tokens, reclaims each user id that no other run took
+meanwhile (every process of that user killed: :func:`normcourse.grading.uids.reap`),
+removes the folders that are left (never following a link) and exits.
 Sandboxed kernels die with the grader anyway (bwrap's ``--die-with-parent``);
 the reaper removes their folders.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import threading
@@ -40,9 +42,10 @@ def _send(line: str) -> None:
             pass
 
 
-def watch(folder, token: str) -> None:
-    """Remove ``folder`` and kill the processes marked ``token`` if the grader dies."""
-    _send(f"+ {token} {folder}")
+def watch(folder, token: str, uid="") -> None:
+    """Remove ``folder`` and kill the processes marked ``token`` (and those of ``uid``)
+    if the grader dies."""
+    _send(f"+ {token} {uid or '-'} {folder}")
 
 
 def forget(folder) -> None:
@@ -51,23 +54,29 @@ def forget(folder) -> None:
 
 
 def _clean(live: dict) -> None:
+    from normcourse.grading import safefs, uids
     from normcourse.grading.kernel import kill_marked
 
     for _ in range(3):  # processes first (a dying one may still write), then folders
-        for token in set(live.values()):
+        for token, _ in set(live.values()):
             kill_marked(token)
         time.sleep(0.2)
+    for uid in {uid for _, uid in live.values() if uid.isdigit()}:
+        try:
+            uids.reap(int(uid))
+        except Exception:
+            pass
     for folder in live:
-        shutil.rmtree(folder, ignore_errors=True)
+        safefs.remove_tree(folder)
 
 
 def main() -> None:
-    live: dict = {}  # folder -> token
+    live: dict = {}  # folder -> (token, uid)
     for line in sys.stdin:
         kind, _, rest = line.rstrip("\n").partition(" ")
         if kind == "+":
-            token, _, folder = rest.partition(" ")
-            live[folder] = token
+            token, uid, folder = rest.split(" ", 2)
+            live[folder] = (token, uid)
         elif kind == "-":
             live.pop(rest, None)
     _clean(live)

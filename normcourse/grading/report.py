@@ -1,6 +1,6 @@
 """Output formats of ``normcourse grade``: table, JSON, CSV gradebook, Gradescope, feedback.
 
-Every format is built from :class:`normcourse.grade.SubmissionResult` values
+Every format is built from :class:`normcourse.grading.results.SubmissionResult` values
 and shows learner-facing messages and hints only, never a solution.
 
 Much of a result's text comes from the submission (an exception's message, a file

@@ -1,4 +1,4 @@
-"""Each submission's kernel in its own bubblewrap sandbox (Linux), or a loud warning.
+"""The ``bwrap`` isolation: each submission's kernel in its own bubblewrap sandbox (Linux).
 
 :func:`command` wraps the kernel's command line in ``bwrap`` (Debian package
 ``bubblewrap``), a well-kept tool that Flatpak uses for the same job. Inside:
@@ -10,17 +10,20 @@
   kernels' folders are simply not there;
 - ``helpers/answers`` (the course's own version of every graded function) is
   replaced by stand-ins (:mod:`normcourse.grading.standins`);
-- the kernel's own folder (with $HOME inside) is the only writable folder of the
-  machine, removed afterwards; /tmp is the sandbox's own, in memory (256 MB at
-  most), gone when the sandbox ends;
+- the kernel's box (its working folder and $HOME) and, for its sockets, a folder
+  with a new random name at each start are the only writable folders of the machine,
+  removed afterwards; the grader's own files (log, connection file, stand-ins) are
+  not writable there (:class:`normcourse.grading.isolation.Folders`); /tmp is the
+  sandbox's own, in memory (256 MB at most), gone when the sandbox ends;
 - its own PID, network, IPC and UTS namespaces: it sees no other process and
   has no network; every process it starts dies when the kernel, bwrap or the
   grader dies (``--die-with-parent``; the namespace's first process is bwrap's
   own reaper).
 
 :func:`unavailable` says why there is no sandbox (not Linux, bwrap missing or
-not allowed to make namespaces); the grader then still grades but says loudly
-that the submissions were not isolated (:func:`warning`).
+not allowed to make namespaces); the grader then runs each kernel as a separate
+user when it is root (:mod:`normcourse.grading.uidbox`), or grades unisolated and
+says so loudly (:func:`warning`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 
 import helpers
 import normcourse
+from normcourse.grading import isolation, safefs
 
 INSTALL = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`, Fedora: "
            "`sudo dnf install bubblewrap`, Arch: `sudo pacman -S bubblewrap`); on macOS or "
@@ -74,7 +78,9 @@ def warning(reason: str) -> str:
     """The loud message of a run without sandbox."""
     return (f"SUBMISSIONS WERE NOT ISOLATED: {reason}. Each notebook ran with your user's "
             "rights: it could read the course's answers and solutions, change the course's "
-            f"files and other students' grades. To grade safely, {INSTALL}.")
+            f"files and other students' grades. To grade safely, {INSTALL}; or, where bwrap "
+            "is refused (a container), run the grader as root: each kernel then runs as a "
+            "separate user (--isolation uid).")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -125,13 +131,6 @@ def answer_folders() -> list[Path]:
     return sorted(found)
 
 
-def _matplotlib_cache() -> list[Path]:
-    """matplotlib's font lists of the grader's user (rebuilding them costs seconds)."""
-    base = os.environ.get("MPLCONFIGDIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
-    return sorted(Path(base).glob("fontlist-*.json"))
-
-
 def _binds(flag: str, paths) -> list[str]:
     out = []
     for p in paths:
@@ -139,13 +138,13 @@ def _binds(flag: str, paths) -> list[str]:
     return out
 
 
-def command(argv: list[str], *, root: Path, workdir: Path, standins: Path,
-            exercises: Path | None = None) -> list[str]:
-    """``argv`` run by bwrap with ``root`` (the kernel's folder) as the only writable place.
+def command(argv: list[str], f: isolation.Folders) -> list[str]:
+    """``argv`` run by bwrap with the kernel's box and its socket folder (``f.box``,
+    ``f.run``) as the only writable places; the grader's other files are not there.
 
-    ``standins`` is mounted over ``helpers/answers`` and ``exercises`` (the stand-in of the
-    exercises' judges and references) over ``helpers/exercises``; the caller sets HOME and
-    TMPDIR to folders inside ``root`` (see :func:`environment`).
+    ``f.standins`` is mounted over ``helpers/answers`` and ``f.exercises`` (the stand-in of
+    the exercises' judges and references) over ``helpers/exercises``; the font lists of
+    the grader's user are mounted read-only in the kernel's matplotlib folder.
     """
     system = []
     for d in SYSTEM_DIRS:
@@ -156,9 +155,12 @@ def command(argv: list[str], *, root: Path, workdir: Path, standins: Path,
             system += ["--ro-bind", d, d]
     standin_binds = []
     for answers in answer_folders():
-        standin_binds += ["--ro-bind", str(standins), str(answers)]
-        if exercises is not None and (answers.parent / "exercises").is_dir():
-            standin_binds += ["--ro-bind", str(exercises), str(answers.parent / "exercises")]
+        standin_binds += ["--ro-bind", str(f.standins), str(answers)]
+        if (answers.parent / "exercises").is_dir():
+            standin_binds += ["--ro-bind", str(f.exercises), str(answers.parent / "exercises")]
+    fonts = []
+    for name, (source, _) in isolation.font_lists().items():
+        fonts += ["--ro-bind", str(source), str(f.mpl / name)]
     # /tmp first, a private size-limited tmpfs: what is bound later may lie below it (a
     # course or a virtual environment under /tmp/...), and its mount points then live in
     # this sandbox's own /tmp, never in a folder of the grader's
@@ -167,19 +169,29 @@ def command(argv: list[str], *, root: Path, workdir: Path, standins: Path,
             *_binds("--ro-bind", python_dirs()), *_binds("--ro-bind", course_packages()),
             *standin_binds,
             "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--proc", "/proc",
-            "--bind", str(root), str(root),
-            "--remount-ro", "/", "--chdir", str(workdir), "--", *argv]
+            *_binds("--bind", (f.box, f.run)), *fonts,
+            "--remount-ro", "/", "--chdir", str(f.work), "--", *argv]
 
 
-def environment(root: Path) -> dict:
-    """HOME and TMPDIR inside the kernel's folder (created here, with a copy of matplotlib's
-    font lists: a cache shared by all kernels would let one submission spoil the others)."""
-    (root / "home").mkdir(exist_ok=True)
-    cache = root / "home" / ".cache" / "matplotlib"
-    for path in _matplotlib_cache():
-        cache.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, cache / path.name)
-    return {"HOME": str(root / "home"), "TMPDIR": "/tmp", "MPLCONFIGDIR": str(cache)}
+class BwrapBox(isolation.Box):
+    """One kernel in its own sandbox: the stand-ins and font lists are bind mounts."""
+
+    def prepare(self, f: isolation.Folders) -> None:
+        for name in isolation.font_lists():
+            safefs.write_new(f.mpl, name, b"")  # where the read-only font list is mounted
+
+    def command(self, argv, f):
+        return command(argv, f)
+
+    def environment(self, f):
+        return {"TMPDIR": "/tmp"}  # the sandbox's own
+
+    def started(self, proc, f):
+        return innermost(proc.pid)
+
+
+class Bwrap(isolation.Mode):
+    name, isolated, box = "bwrap", True, BwrapBox
 
 
 def innermost(pid: int) -> int:

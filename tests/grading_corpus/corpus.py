@@ -1355,6 +1355,285 @@ L4_CASES += [
 ]
 
 
+# --------------------------------------------------------------------------- isolation (issue 17)
+# Attacks on the grader from inside a kernel, found on 0a530e6: the grader followed links
+# its kernels planted (the log file reopened at each restart, the font lists copied into
+# the kernel's home, the kernel's folders emptied after the disk limit), and passed the
+# teacher's secrets in the kernel's environment. tests/test_isolation.py grades them in a
+# --jobs 2 batch between honest classmates, on a throw-away course, in bwrap and uid
+# modes; each reads its targets from NORMCOURSE_CORPUS_* variables (passed with
+# --pass-env) and does nothing without them, as here, where each gets the plain grade.
+# An attack that runs into a wall says how far it got in an exception (a note).
+
+ISOLATION_PRELUDE = '''import json, os, pathlib, shutil, sysconfig
+COPY = os.environ.get("NORMCOURSE_CORPUS_COPY", "")
+VICTIM = os.environ.get("NORMCOURSE_CORPUS_VICTIM", "")
+HERE = pathlib.Path.cwd()
+def grader_logs():  # the grader's log of this kernel: next to work/ on 0a530e6, or fd 1/2
+    found = {HERE.parent / "kernel.log"}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").endswith("kernel.log"):
+                found.add(pathlib.Path(os.readlink(f"/proc/self/fd/{fd}")))
+        except OSError:
+            pass
+    return found
+def redirect_log(target):  # the next start's log (opened by the grader) becomes target
+    done = []
+    for log in grader_logs():
+        try:
+            log.unlink(missing_ok=True)
+            log.symlink_to(target)
+            done.append(str(log))
+        except OSError as exc:
+            done.append(type(exc).__name__)
+    return done
+def fds_on(suffix):  # descriptors of this process open on a file whose path ends so
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").endswith(suffix):
+                out.append(int(fd))
+        except OSError:
+            pass
+    return out
+'''
+PLANT_AND_EXIT = '''
+if {guard}:
+    print("planted:", redirect_log({target}))
+    os._exit(1)  # the grader restarts the kernel, opening its log again
+'''
+LOG_READS_SOLUTIONS = '''
+for fd in fds_on(".ipynb"):  # the solution notebook, readable through /proc/self/fd
+    text = open(f"/proc/self/fd/{fd}", encoding="utf-8", errors="replace").read()
+    nb, _ = json.JSONDecoder().raw_decode(text)
+    for c in nb["cells"]:
+        if c.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            exec("".join(c["source"]), globals())
+'''
+LOG_WRITES = '''
+for fd in fds_on({suffix!r}):
+    if {truncate}:
+        os.ftruncate(fd, 0)
+    os.write(fd, {text!r})
+'''
+SECRET_NAMES = ("GH_PAT", "DATABASE_URL", "SENTRY_DSN", "OPENAI_KEY", "OLDPWD")
+RETURNS_SECRETS = f'''def answer_scale_question():
+    import os
+    return "|".join(os.environ.get(n, "-") for n in {SECRET_NAMES!r})'''
+HOME_LINK_DISK = '''
+if VICTIM:
+    linked = []
+    for folder in (pathlib.Path.home(), HERE.parent / "tmp"):  # its home, else another of its own
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            folder.symlink_to(pathlib.Path(VICTIM, "keep"))  # a link to a folder outside
+            linked.append(str(folder))
+            break
+        except OSError:
+            pass
+    print("linked:", linked)
+    with open("blob", "wb") as f:  # then over the disk limit (the batch runs with --disk 50)
+        for _ in range(60):
+            f.write(bytes(2**20))
+    import time
+    time.sleep(5)
+'''
+FONT_LINK = '''
+if VICTIM:
+    cache = pathlib.Path(os.environ["MPLCONFIGDIR"])
+    done = []
+    for font_list in sorted(cache.glob("fontlist-*.json")):
+        try:  # the grader copied it here at this start; at the next, it would copy again
+            font_list.unlink()
+            font_list.symlink_to(pathlib.Path(VICTIM, "font.txt"))
+            done.append(font_list.name)
+        except OSError as exc:
+            done.append(type(exc).__name__)
+    print("linked:", done)
+    os._exit(1)
+'''
+SOCKET_SWAP = '''
+import stat, sys, time
+if os.environ.get("NORMCOURSE_CORPUS_OUTSIDE"):
+    trap = os.environ["NORMCOURSE_CORPUS_OUTSIDE"] + "/trap.sock"  # a socket the test listens on
+    conn = pathlib.Path(sys.argv[sys.argv.index("-f") + 1])  # its connection file, sockets beside
+    try:
+        own = [str(p) for p in conn.parent.iterdir() if stat.S_ISSOCK(p.lstat().st_mode)]
+    except OSError:
+        own = [str(conn.parent / f"k-{i}") for i in range(1, 6)]
+    swapped = 0
+    for mine in own:
+        try:  # the grader's client would follow the link when it reconnects
+            os.symlink(trap, mine + ".new")
+            os.replace(mine + ".new", mine)
+            swapped += 1
+        except OSError:
+            pass
+    print("swapped:", swapped, flush=True)
+    import zmq
+    kernel = get_ipython().kernel
+    for sock in (kernel.shell_stream.socket, kernel.iopub_socket.io_thread.socket):
+        try:  # drop the grader's connections: ZMQ would reconnect them, through the links
+            sock.unbind(sock.get(zmq.LAST_ENDPOINT).decode())
+        except Exception:
+            pass
+    time.sleep(2)
+    os._exit(1)
+'''
+READ_SIBLINGS = '''
+import glob
+got = []
+outside = os.environ.get("NORMCOURSE_CORPUS_OUTSIDE", "/nonexistent")
+for root in glob.glob(outside + "/ncgrade-*"):
+    if pathlib.Path(root) in HERE.parents:
+        continue
+    for inner in ("log/kernel.log", "box/work", "box/home", "box/tmp"):
+        p = pathlib.Path(root, inner)
+        try:
+            got.append(len(os.listdir(p)) if p.is_dir() else len(p.read_bytes()))
+        except OSError:
+            pass
+raise RuntimeError(f"siblings read: {len(got)}")
+'''
+
+
+def _attack(*sources):
+    return lambda nb: _append(nb, *[ISOLATION_PRELUDE + s for s in sources])
+
+
+ISOLATION_CASES = [
+    CorpusCase("iso_log_reads_solutions", "the untouched handout; a cell replaces the kernel's "
+               "log by a link to solutions/01 and kills its kernel, the next reads the solution "
+               "cells through /proc/self/fd and runs them", _les(_attack(
+                   PLANT_AND_EXIT.format(guard="COPY", target='pathlib.Path(COPY, "solutions", '
+                                         '"01_feature_scale.ipynb")'), LOG_READS_SOLUTIONS)),
+               0, statuses=dict.fromkeys(IDS, "not_done")),
+    CorpusCase("iso_log_plants_pth", "the solution; the log redirected to a .pth file in the "
+               "grader's site-packages, then written through", _sol(_attack(
+                   PLANT_AND_EXIT.format(guard="COPY", target='pathlib.Path(sysconfig.get_paths()'
+                                         '["purelib"], "zz-normcourse-corpus.pth")'),
+                   LOG_WRITES.format(suffix=".pth", truncate=False, text=(
+                       b"\nimport os; os.environ.get('NORMCOURSE_CORPUS_OUTSIDE') and open("
+                       b"os.environ['NORMCOURSE_CORPUS_OUTSIDE'] + '/PTH-RAN', 'w')\n")))), MAX),
+    CorpusCase("iso_log_overwrites_classmate", "the solution; the log redirected to a "
+               "classmate's submission, then truncated through it", _sol(_attack(
+                   PLANT_AND_EXIT.format(guard="VICTIM", target='pathlib.Path(VICTIM, '
+                                         '"bob.ipynb")'),
+                   LOG_WRITES.format(suffix="bob.ipynb", truncate=True, text=b"{}"))), MAX),
+    CorpusCase("iso_log_rewrites_inkernel", "the solution; the log redirected to the "
+               "grader's normcourse/grading/inkernel.py, then written through", _sol(_attack(
+                   PLANT_AND_EXIT.format(guard="COPY", target='pathlib.Path(COPY, "normcourse", '
+                                         '"grading", "inkernel.py")'),
+                   LOG_WRITES.format(suffix="inkernel.py", truncate=False,
+                                     text=b"\nraise SystemExit('sabotaged')\n"))), MAX),
+    CorpusCase("iso_home_link_disk_limit", "the solution; its home replaced by a link to a "
+               "folder outside, then 60 MB written to trip the disk limit", _sol(_attack(
+                   HOME_LINK_DISK)), MAX),
+    CorpusCase("iso_font_cache_link", "the solution; the font list copied into its home "
+               "replaced by a link to a file outside, then the kernel killed", _sol(_attack(
+                   FONT_LINK)), MAX),
+    CorpusCase("iso_returns_secrets", "the concept answer returns the teacher's GH_PAT, "
+               "DATABASE_URL, SENTRY_DSN, OPENAI_KEY and OLDPWD", _sol(
+                   lambda nb: _answer(nb, "ex1_concept_scale", RETURNS_SECRETS)), MAX - 1,
+               statuses={"ex1_concept_scale": "failed"}),
+    CorpusCase("iso_socket_swap", "the solution; its ZMQ sockets replaced by links to a socket "
+               "of its choosing, then its connections to the grader dropped", _sol(_attack(
+                   SOCKET_SWAP)), MAX),
+    CorpusCase("iso_read_siblings", "the solution; reads the other kernels' logs and folders",
+               _sol(_attack(READ_SIBLINGS)), MAX),
+]
+READ_ANSWER_FILES = '''
+import glob, importlib.util, marshal
+import helpers
+found = []
+for folder in {pathlib.Path(COPY or "/nonexistent", "helpers"), pathlib.Path(helpers.__file__).parent}:
+    for path in [folder / "answers" / "l01.py", *glob.glob(str(folder / "answers" / "__pycache__" / "l01.*.pyc"))]:
+        try:  # the course's own answers: source, or the compiled file next to it
+            data = pathlib.Path(path).read_bytes()
+            code = marshal.loads(data[16:]) if str(path).endswith(".pyc") else data
+            exec(code, globals())
+            found.append(str(path))
+        except (OSError, ValueError, SyntaxError):
+            pass
+print("read:", found)
+'''
+ISOLATION_CASES += [
+    CorpusCase("iso_reads_answer_files", "the untouched handout; runs the course's answer "
+               "module read from disk (its source, or its __pycache__)", _les(_attack(
+                   READ_ANSWER_FILES)), 0),
+]
+DETACHED_MEMORY = '''
+if COPY:
+    import subprocess, sys, time
+    hog = "import time, numpy as np\\nx = np.ones(90_000_000)\\ntime.sleep(60)\\n"
+    subprocess.run(["setsid", "-f", sys.executable, "-c", hog], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(10)  # 720 MB in a process that left the kernel's tree (the batch: --memory 500)
+'''
+ISOLATION_CASES += [
+    CorpusCase("iso_detached_memory", "the solution; a process that left the kernel's process "
+               "tree holds 720 MB", _sol(_attack(DETACHED_MEMORY)), MAX),
+]
+FILL_SOCKET_FOLDER = '''
+if COPY:
+    import sys, time
+    sockets = pathlib.Path(sys.argv[sys.argv.index("-f") + 1]).parent
+    for where in (sockets, HERE):  # its socket folder if it may write there, else its own
+        try:
+            with open(where / "blob", "wb") as f:  # over the disk limit (--disk 50)
+                for _ in range(60):
+                    f.write(bytes(2**20))
+            break
+        except OSError:
+            pass
+    time.sleep(3)
+'''
+FILL_SHARED = '''
+if COPY:
+    import time
+    for where in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock"):
+        try:  # folders any user may write in: counted, and removed afterwards
+            with open(f"{where}/normcourse-corpus-shared-{os.getpid()}", "wb") as f:
+                for _ in range(20):
+                    f.write(bytes(2**20))
+        except OSError:
+            pass
+    time.sleep(3)
+'''
+ISOLATION_CASES += [
+    CorpusCase("iso_fills_socket_folder", "the solution; 60 MB written in its socket folder "
+               "(where it may write), found by attack on the branch of issue 17",
+               _sol(_attack(FILL_SOCKET_FOLDER)), MAX),
+    CorpusCase("iso_fills_shared_folders", "the solution; 20 MB in each of /tmp, /var/tmp, "
+               "/dev/shm and /run/lock, found by attack on the branch of issue 17",
+               _sol(_attack(FILL_SHARED)), MAX),
+]
+DELETED_OPEN_FILES = '''
+if COPY:
+    import time
+    keep = []
+    for i in range(3):  # 180 MB that no folder shows: removed, but kept open
+        f = open(f"blob{i}", "wb")
+        os.unlink(f"blob{i}")
+        for _ in range(60):
+            f.write(bytes(2**20))
+        f.flush()
+        keep.append(f)
+    time.sleep(4)
+'''
+ISOLATION_CASES += [
+    CorpusCase("iso_deleted_open_files", "the solution; 180 MB in files it removed but keeps "
+               "open, found by attack on the branch of issue 17 (also on 0a530e6)",
+               _sol(_attack(DELETED_OPEN_FILES)), MAX),
+]
+#: the note each attack must get in tests/test_isolation.py's batch (run with --disk 50 and
+#: --memory 500; elsewhere, without the NORMCOURSE_CORPUS_* variables, it does nothing)
+ISOLATION_NOTES = {"iso_home_link_disk_limit": "MB of files", "iso_detached_memory": "MB of memory",
+                   "iso_fills_socket_folder": "MB of files",
+                   "iso_deleted_open_files": "MB of files"}
+CASES += ISOLATION_CASES
+
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "grading-corpus")
     write(out)
