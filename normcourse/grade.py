@@ -49,7 +49,7 @@ import numpy as np
 from helpers.checking.calling import Outcome
 from helpers.checking.verdict import CaseResult, Report, judge
 from helpers.exercises import lesson_exercises
-from normcourse.grading import probe, reaper, sandbox, standins
+from normcourse.grading import mistakes, probe, reaper, sandbox, standins
 from normcourse.grading.code import course_copy, redefined_after_check, why_missing
 from normcourse.grading.kernel import GradingKernel, KernelStartError
 from normcourse.grading.load import SubmissionError, load
@@ -83,8 +83,9 @@ class ExerciseResult:
     max_points: float
     status: str  # "passed", "failed", "not_done", "error"
     summary: str
-    cases: list = field(default_factory=list)  # [{"name", "passed", "message"}]
+    cases: list = field(default_factory=list)  # [{"name", "passed", "message", "mistake"}]
     hint: str = ""
+    choice: str = ""  # a prediction's letter (grading.mistakes)
 
 
 @dataclass
@@ -277,15 +278,14 @@ class _Run:
         return self.run_cells()
 
 
-def _exercise_result(ex, report: Report) -> ExerciseResult:
+def _exercise_result(ex, report: Report, outcomes=()) -> ExerciseResult:
     points = ex.points if report.passed else 0
     summary = report.summary().replace(" See the table above.", "")
     if report.status == "not_done":
         summary = f"… {ex.id}: not done yet ({ex.function} still raises NotImplementedError)."
     return ExerciseResult(ex.id, ex.title, ex.function, points, ex.points, report.status,
-                          summary,
-                          [{"name": r.case, "passed": r.passed, "message": r.message}
-                           for r in report.results], ex.hints[0])
+                          summary, mistakes.case_rows(ex.id, report.results), ex.hints[0],
+                          mistakes.choice(ex, outcomes))
 
 
 def _error_result(ex, message: str) -> ExerciseResult:
@@ -309,7 +309,8 @@ def _note_redefinition(res: ExerciseResult, sub, ex) -> None:
 
 def _course_used_result(ex, name: str, outcomes) -> ExerciseResult:
     reason = standins.REASON.format(name=name)
-    cases = [{"name": f"case {i + 1}", "passed": False, "message": reason}
+    cases = [{"name": f"case {i + 1}", "passed": False, "message": reason,
+              "mistake": f"{ex.id}/{mistakes.COURSE_USED}"}
              for i in range(len(outcomes))]
     return ExerciseResult(ex.id, ex.title, ex.function, 0, ex.points, "failed",
                           f"✗ {ex.id}: {reason}.", cases, ex.hints[0])
@@ -361,7 +362,7 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
     report = judge(ex, cases, outcomes)
     for out, res in zip(outcomes, report.results, strict=True):
         _explain(out, res, limit)
-    return _exercise_result(ex, report), False
+    return _exercise_result(ex, report, outcomes), False
 
 
 def _explain(out: Outcome, res: CaseResult, limit: str) -> None:
