@@ -84,3 +84,23 @@ def test_prediction_choice(value, expected):
     spec = get_exercise("ex6_predict_depth")
     assert mistakes.choice(spec, [Outcome("returned", value)]) == expected
     assert mistakes.choice(get_exercise("ex1_concept_scale"), [Outcome("returned", "b")]) == ""
+
+
+def test_each_prediction_records_what_the_lesson_measures():
+    """The observed option of each prediction is the one the solution notebook returns (its
+    reveal cell prints the measurement that bears it out)."""
+    import json
+
+    from helpers.exercises import LESSONS
+
+    root = Path(__file__).resolve().parents[1] / "solutions"
+    for lesson, exercises in LESSONS.items():
+        preds = [ex for ex in exercises if ex.kind == "prediction"]
+        if not preds:
+            continue
+        cells = json.loads((root / f"{lesson}.ipynb").read_text(encoding="utf-8"))["cells"]
+        sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        for ex in preds:
+            body = next(s for s in sources if s.startswith(f"def {ex.function}("))
+            letter = re.search(r'return "([a-d])"', body).group(1)
+            assert ex.observed_letter() == letter, ex.id
