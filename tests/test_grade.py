@@ -49,7 +49,10 @@ GRADES_SCHEMA = {
                         "status": {"enum": ["passed", "failed", "not_done", "error"]},
                         "points": {"type": "number"}, "max_points": {"type": "number"},
                         "cases": {"type": "array", "items": {
-                            "type": "object", "required": ["name", "passed", "message"]}}}}}}}}}}
+                            "type": "object", "required": ["name", "passed", "message", "mistake"],
+                            "properties": {"mistake": {
+                                "pattern": r"^$|^ex\d+_[a-z0-9_]+/[a-z0-9-]+$"}}}},
+                        "choice": {"enum": ["", "a", "b", "c", "d"]}}}}}}}}
 
 #: Gradescope's results.json (fields from Gradescope's autograder specification)
 GRADESCOPE_SCHEMA = {
