@@ -24,9 +24,8 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _pass_rates(plt, style, les):
+def _pass_rates(ax, style, les):
     exs = les["exercises"]
-    fig, ax = plt.subplots(figsize=(6.4, 0.4 * len(exs) + 1.2), layout="constrained")
     ys = range(len(exs))
     ax.barh(ys, [100 * x["pass_rate"] for x in exs], color=style.OKABE_ITO["blue"],
             hatch="//", edgecolor="black")
@@ -35,11 +34,9 @@ def _pass_rates(plt, style, les):
     ax.set_xlim(0, 100)
     ax.set_xlabel("submissions that pass (%)")
     ax.set_title(f"Pass rate per exercise, lesson {_label(les['lesson'])}")
-    return fig
 
 
-def _scores(plt, style, les):
-    fig, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")
+def _scores(ax, style, les):
     top = les["max_score"]
     edges = [x - 0.5 for x in range(int(top) + 2)] if top <= 40 else 20
     ax.hist(les["scores"], bins=edges, color=style.OKABE_ITO["orange"], hatch="..",
@@ -47,12 +44,10 @@ def _scores(plt, style, les):
     ax.set_xlabel(f"score (points, out of {top:g})")
     ax.set_ylabel("submissions")
     ax.set_title(f"Points distribution, lesson {_label(les['lesson'])}")
-    return fig
 
 
-def _prediction(plt, style, ex):
+def _prediction(ax, style, ex):
     opts = ex["prediction"]["options"]
-    fig, ax = plt.subplots(figsize=(6.4, 2.8), layout="constrained")
     colours = [style.OKABE_ITO["green"] if o["observed"] else style.OKABE_ITO["sky"]
                for o in opts]
     ax.bar(range(len(opts)), [100 * o["share"] for o in opts], color=colours,
@@ -63,11 +58,11 @@ def _prediction(plt, style, ex):
     ax.set_xlabel("option predicted before observing (hatched: what happened)")
     ax.set_ylabel("share of the class (%)")
     ax.set_title(f"Predictions, {_label(ex['id'])}")
-    return fig
 
 
 def figures(summary: dict) -> dict:
-    """name -> (PNG as base64, alt text), the names :func:`classreport.page` places."""
+    """name -> (PNG as base64, alt text): one figure per lesson (``lesson-I``, placed by
+    :func:`classreport.page`): its pass rates, its points, then each prediction's shares."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,14 +73,18 @@ def figures(summary: dict) -> dict:
     out = {}
     with matplotlib.rc_context({**style.COURSE_STYLE, "text.usetex": False}):
         for i, les in enumerate(summary["lessons"]):
-            made = [(f"pass-{i}", _pass_rates, les, "pass rate per exercise"),
-                    (f"scores-{i}", _scores, les, "points distribution")]
-            made += [(f"predict-{i}-{j}", _prediction, ex, f"predictions of {ex['id']}")
-                     for j, ex in enumerate(les["exercises"]) if ex["prediction"]]
-            for name, draw, data, alt in made:
-                fig = draw(plt, style, data)
-                try:
-                    out[name] = (_png(fig), cap(f"{alt}, lesson {les['lesson']}", 80))
-                finally:
-                    plt.close(fig)
+            preds = [ex for ex in les["exercises"] if ex["prediction"]]
+            heights = [0.4 * len(les["exercises"]) + 1.2, 2.6] + [2.6] * len(preds)
+            fig, axes = plt.subplots(len(heights), 1, figsize=(6.4, sum(heights)),
+                                     height_ratios=heights, layout="constrained")
+            try:
+                _pass_rates(axes[0], style, les)
+                _scores(axes[1], style, les)
+                for ax, ex in zip(axes[2:], preds, strict=True):
+                    _prediction(ax, style, ex)
+                alt = (f"lesson {les['lesson']}: pass rate per exercise, points distribution"
+                       + (", predictions per option" if preds else ""))
+                out[f"lesson-{i}"] = (_png(fig), cap(alt, 120))
+            finally:
+                plt.close(fig)
     return out

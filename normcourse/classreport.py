@@ -198,14 +198,14 @@ def page(summary: dict, figures: dict | None = None) -> str:
            f"{summary['graded']} graded. Time: {html.escape(_time_line(summary['time']))}.</p>"]
     for i, les in enumerate(summary["lessons"]):
         out.append(f"<h2>Lesson {e(les['lesson'])} ({les['n']} graded)</h2>")
-        out.append(fig(f"pass-{i}") + fig(f"scores-{i}"))
+        out.append(fig(f"lesson-{i}"))
         out.append(_table(["exercise", "passed", "pass rate"],
                           [[e(x["id"]), f"{x['passed']} of {x['n']}", _pct(x["pass_rate"])]
                            for x in les["exercises"]]))
-        for j, x in enumerate(les["exercises"]):
+        for x in les["exercises"]:
             p = x["prediction"]
             if p:
-                out.append(f"<h3>Prediction {e(x['id'])}</h3>" + fig(f"predict-{i}-{j}"))
+                out.append(f"<h3>Prediction {e(x['id'])}</h3>")
                 out.append(_table(["option", "chosen by", "share", "what happened"], [
                     [f"{e(o['letter'])}: {e(o['text'])}", f"{o['count']} of {x['n']}",
                      _pct(o["share"]), '<span class="observed">observed</span>'

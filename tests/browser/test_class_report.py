@@ -38,7 +38,7 @@ def test_report_renders_offline_with_every_figure(lab_browser, tmp_path):
         text = page.inner_text("body")
     finally:
         context.close()
-    assert len(images) == 5 and all(ok and w > 100 and h > 50 and alt
+    assert len(images) == 2 and all(ok and w > 300 and h > 300 and alt
                                     for ok, w, h, alt in images), images
     assert outside == [] and problems == []
     assert "6 of 20" in text and "30.0 %" in text and "observed" in text
