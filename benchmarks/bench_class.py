@@ -124,8 +124,8 @@ def main() -> int:
     graded = sum(bool(s.get("graded")) for s in data)
     rep = report_seconds(folder / "grades.json", folder)
     print(f"load: {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cores")
-    print(f"| K | jobs | wall (s) | s/submission | 1000 extrapolated (min) | grader RSS (MB) "
-          f"| graded | sandboxed | report, 1000 (s) |")
+    print("| K | jobs | wall (s) | s/submission | 1000 extrapolated (min) | grader RSS (MB) "
+          "| graded | sandboxed | report, 1000 (s) |")
     print("|---|---|---|---|---|---|---|---|---|")
     print(f"| {args.k} | {args.jobs} | {wall:.1f} | {wall / args.k:.2f} | "
           f"{wall / args.k * 1000 / 60:.1f} | {rss:.0f} | {graded} | {sandboxed} | {rep:.1f} |")
