@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def _merge(args) -> int:
-    from normcourse.shards import main
+    """``normcourse merge``: check the shards, then write as ``normcourse grade`` would."""
+    from normcourse.files import write_atomic
+    from normcourse.grade import ExerciseResult, SubmissionResult
+    from normcourse.grading import report
+    from normcourse.shards import ShardError, check, read, results
 
-    return main(args)
+    try:
+        files = [(path, read(path)) for path in args.shards]
+        check(files)
+    except ShardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    merged = results(files, SubmissionResult, ExerciseResult)
+    text = report.render(merged, args.format)
+    if args.out:
+        write_atomic(args.out, text)
+    else:
+        sys.stdout.write(text)
+    print(f"merged {len(files)} shards: {len(merged)} submissions, "
+          f"{sum(not r.graded for r in merged)} not graded", file=sys.stderr)
+    return 0 if all(r.graded for r in merged) else 1
 
 
 def _report(args) -> int:

@@ -11,7 +11,13 @@ from __future__ import annotations
 import base64
 import io
 
-from normcourse.classreport import cap
+from normcourse.grading.report import safe_text
+
+
+def cap(text, n: int) -> str:
+    """``text`` on one line, safe (:func:`safe_text`), at most ``n`` characters."""
+    text = safe_text(str(text))
+    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def _label(text) -> str:

@@ -18,7 +18,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import sys
 
 
 class ShardError(ValueError):
@@ -64,7 +63,7 @@ def stamp(text: str, args) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _read(path: str) -> dict:
+def read(path: str) -> dict:
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -101,10 +100,10 @@ def check(files: list) -> None:
         raise ShardError("; ".join(problems))
 
 
-def results(files: list) -> list:
-    """The submissions of all the shards as :class:`normcourse.grade.SubmissionResult`,
-    in the sorted order an unsharded run of the sorted list gives."""
-    from normcourse.grade import ExerciseResult, SubmissionResult
+def results(files: list, SubmissionResult, ExerciseResult) -> list:
+    """The submissions of all the shards as ``SubmissionResult`` values (the classes of
+    :mod:`normcourse.grade`, which imports this module), in the sorted order an unsharded
+    run of the sorted list gives."""
 
     def build(cls, data: dict):
         names = {f.name for f in dataclasses.fields(cls)}
@@ -117,24 +116,3 @@ def results(files: list) -> list:
             r.exercises = [build(ExerciseResult, e) for e in sub.get("exercises", [])]
             out.append(r)
     return sorted(out, key=lambda r: r.submission)
-
-
-def main(args) -> int:
-    from normcourse.files import write_atomic
-    from normcourse.grading import report
-
-    try:
-        files = [(path, _read(path)) for path in args.shards]
-        check(files)
-    except ShardError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    merged = results(files)
-    text = report.render(merged, args.format)
-    if args.out:
-        write_atomic(args.out, text)
-    else:
-        sys.stdout.write(text)
-    print(f"merged {len(files)} shards: {len(merged)} submissions, "
-          f"{sum(not r.graded for r in merged)} not graded", file=sys.stderr)
-    return 0 if all(r.graded for r in merged) else 1
