@@ -108,6 +108,10 @@ def _add_grade(sub) -> None:
                    help="grade only this exercise (repeatable), e.g. ex1_gradient; a "
                         "notebook of another lesson is an error row")
     g.add_argument("--seed", type=int, help="seed of the test cases (default: a fresh random one)")
+    g.add_argument("--shard", metavar="I/N",
+                   help="grade only the I-th of N slices of the sorted submissions (every "
+                        "N-th from the I-th; with --format json and the same --seed in every "
+                        "shard), then join them with `normcourse merge`")
     g.add_argument("--require-full", action="store_true",
                    help="exit with status 3 unless every submission gets full points, "
                         "out of more than 0 (for pass/fail autograders such as GitHub "
@@ -188,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_execute)
     _add_grade(sub)
     _add_autograder(sub)
+    from normcourse.classcli import add_class_commands
+
+    add_class_commands(sub)
     return parser
 
 

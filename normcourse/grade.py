@@ -204,6 +204,14 @@ def main(args) -> int:
     if not args.submissions:
         print("error: name at least one SUBMISSION.ipynb", file=sys.stderr)
         return 2
+    if getattr(args, "shard", None):
+        from normcourse import shards
+
+        try:
+            shards.take(args)  # only this shard's submissions are graded
+        except shards.ShardError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0:
         print("error: --jobs, --timeout and --cell-timeout must be positive", file=sys.stderr)
         return 2
@@ -261,7 +269,9 @@ def _write(results, args, report) -> bool:
     from normcourse.files import write_atomic
 
     ok = True
-    text = report.render(results, args.format)
+    from normcourse.shards import stamp
+
+    text = stamp(report.render(results, args.format), args)  # --shard: which one
     try:
         if args.out:
             write_atomic(args.out, text)

@@ -51,7 +51,10 @@ GRADES_SCHEMA = {
                         "status": {"enum": ["passed", "failed", "not_done", "error"]},
                         "points": {"type": "number"}, "max_points": {"type": "number"},
                         "cases": {"type": "array", "items": {
-                            "type": "object", "required": ["name", "passed", "message"]}}}}}}}}}}
+                            "type": "object", "required": ["name", "passed", "message", "mistake"],
+                            "properties": {"mistake": {
+                                "pattern": r"^$|^ex\d+_[a-z0-9_]+/[a-z0-9-]+$"}}}},
+                        "choice": {"enum": ["", "a", "b", "c", "d"]}}}}}}}}}
 
 #: Gradescope's results.json (fields from Gradescope's autograder specification)
 GRADESCOPE_SCHEMA = {
@@ -204,13 +207,15 @@ def _results():
     ok = SubmissionResult("alice/01_feature_scale.ipynb", "01_feature_scale", True, "", 2, 3,
                           [ExerciseResult("ex1_gradient", "Exercise 1", "mse_gradient", 2, 2,
                                           "passed", "✓ ex1_gradient: correct.",
-                                          [{"name": "a | b", "passed": True, "message": ""}],
+                                          [{"name": "a | b", "passed": True, "message": "",
+                                            "mistake": ""}],
                                           "hint 1"),
                            ExerciseResult("ex1_concept_scale", "Exercise 3",
                                           "answer_scale_question", 0, 1, "failed",
                                           "✗ ex1_concept_scale: 0 of 1 test cases pass.",
                                           [{"name": "your answer", "passed": False,
-                                            "message": "'a' is not right."}], "hint 3")],
+                                            "message": "'a' is not right.",
+                                            "mistake": "ex1_concept_scale/other"}], "hint 3")],
                           ["code cell 4: stopped after 5 s"], 1.5, 7)
     ok.sandboxed = True  # graded in its sandbox (without, the table opens with a warning)
     bad = SubmissionResult("bob/01_feature_scale.ipynb", error="empty file")

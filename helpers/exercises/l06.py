@@ -136,6 +136,7 @@ EXERCISES = [
                  "c": "post-LN: larger toward the output; pre-LN: smaller toward the output",
                  "d": "both about the same in every block: the residual path carries the "
                       "gradient undiminished"},
+        observed="1e6cdf753fee1d629b59321989f948ec410c7ab2a5179c8d95b516dbfaf965a1",
     ),
     prediction(
         id="ex6_predict_zero_gamma",
@@ -147,6 +148,7 @@ EXERCISES = [
                  "c": "higher: with γ = 0 the branches get no gradient at first",
                  "d": "it never trains: with γ = 0 the branches' weights get zero gradient "
                       "forever"},
+        observed="377188f6360fc06bf69fe761e9a109a9d512e928e723e5d5646983aca2a6f96d",
     ),
     Exercise(
         id="ex6_coupling",
@@ -176,5 +178,6 @@ EXERCISES = [
                  "b": "smaller",
                  "c": "larger",
                  "d": "zero: without dropout nothing varies"},
+        observed="9edbf2efde016409dacbc19181152d1595428448ff1e6aa879fbcacb5ba87e9c",
     ),
 ]

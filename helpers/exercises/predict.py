@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from helpers.checking.calling import Case
 from helpers.checking.expect import expect_choice
 from helpers.checking.verdict import Report
-from helpers.exercises.spec import Exercise
+from helpers.exercises.spec import Exercise, answer_digest
 
 
 @dataclass(frozen=True)
@@ -32,21 +32,31 @@ class Prediction(Exercise):
     """An exercise with 0 points whose answer is one letter of ``options``, never judged.
 
     options  ((letter, the option's text), ...) in the order shown to the learner
+    observed the salted digest (``spec.answer_digest``) of the option the lesson's own
+             measurement bears out: never judged, shown next to the class's predictions
+             by ``normcourse report`` (``observed_letter``)
     """
 
     options: tuple = ()
     kind: str = "prediction"
+    observed: str = ""
 
     def option(self, letter: str) -> str:
         return dict(self.options).get(letter, "")
 
+    def observed_letter(self) -> str:
+        """The option the measurement bears out ("" when none is recorded)."""
+        return next((letter for letter, _ in self.options
+                     if answer_digest(self.id, letter) == self.observed), "")
 
-def prediction(id: str, function: str, title: str, options: dict, *, hint: str = "") -> Prediction:
+
+def prediction(id: str, function: str, title: str, options: dict, *, hint: str = "",
+               observed: str = "") -> Prediction:
     """A prediction: ``function()`` returns one letter of ``options`` (letter -> text)."""
     letters = "".join(options)
     return Prediction(
         id=id, function=function, title=title, points=0, cases=_one_answer,
-        judge=_any_of(letters), options=tuple(options.items()),
+        judge=_any_of(letters), options=tuple(options.items()), observed=observed,
         hint=hint or f'Return one letter in quotes, for example "{letters[0]}": your guess, '
                      "made before you run the cells below. Every letter is accepted.")
 

@@ -72,7 +72,7 @@ def grade_exercise(run: Run, ex, cases, limits: Limits) -> tuple[ExerciseResult,
     report = judge(ex, cases, outcomes)
     for out, res in zip(outcomes, report.results, strict=True):
         _explain(out, res, limit)
-    return exercise_result(ex, report), False
+    return exercise_result(ex, report, outcomes), False
 
 
 def _explain(out: Outcome, res: CaseResult, limit: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from helpers.checking.verdict import Report
-from normcourse.grading import standins
+from normcourse.grading import mistakes, standins
 from normcourse.grading.code import redefined_after_check
 
 
@@ -36,8 +36,9 @@ class ExerciseResult:
     max_points: float
     status: str  # "passed", "failed", "not_done", "error"
     summary: str
-    cases: list = field(default_factory=list)  # [{"name", "passed", "message"}]
+    cases: list = field(default_factory=list)  # [{"name", "passed", "message", "mistake"}]
     hint: str = ""
+    choice: str = ""  # a prediction's letter (grading.mistakes)
 
 
 @dataclass
@@ -61,15 +62,14 @@ class SubmissionResult:
 
 
 
-def exercise_result(ex, report: Report) -> ExerciseResult:
+def exercise_result(ex, report: Report, outcomes=()) -> ExerciseResult:
     points = ex.points if report.passed else 0
     summary = report.summary().replace(" See the table above.", "")
     if report.status == "not_done":
         summary = f"… {ex.id}: not done yet ({ex.function} still raises NotImplementedError)."
     return ExerciseResult(ex.id, ex.title, ex.function, points, ex.points, report.status,
-                          summary,
-                          [{"name": r.case, "passed": r.passed, "message": r.message}
-                           for r in report.results], ex.hints[0])
+                          summary, mistakes.case_rows(ex.id, report.results), ex.hints[0],
+                          mistakes.choice(ex, outcomes))
 
 
 def error_result(ex, message: str) -> ExerciseResult:
@@ -93,8 +93,8 @@ def note_redefinition(res: ExerciseResult, sub, ex) -> None:
 
 def course_used_result(ex, name: str, outcomes) -> ExerciseResult:
     reason = standins.REASON.format(name=name)
-    cases = [{"name": f"case {i + 1}", "passed": False, "message": reason}
-             for i in range(len(outcomes))]
+    cases = [{"name": f"case {i + 1}", "passed": False, "message": reason,
+              "mistake": f"{ex.id}/{mistakes.COURSE_USED}"} for i in range(len(outcomes))]
     return ExerciseResult(ex.id, ex.title, ex.function, 0, ex.points, "failed",
                           f"✗ {ex.id}: {reason}.", cases, ex.hints[0])
 
