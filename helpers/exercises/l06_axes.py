@@ -47,6 +47,8 @@ WRONG = {
     ("group", (0, 2, 3, 4)): ("batch-pooled", "group norm takes nothing from the other "
                               "examples"),
 }
+#: the ids axes_judge names its mistakes with (tests/mistake_catalogue.py reads them)
+MISTAKE_IDS = tuple(sorted({f"{name}-{m}" for (name, _), (m, _) in WRONG.items() if m}))
 
 
 def axes_cases(rng):

@@ -112,12 +112,16 @@ def coupling_judge(case, value):
                        f"measurement. Measured, B = {sizes[k]} gives {ref[k]:.3f} (yours "
                        f"{spread[k]:.3f}); run the batches for every batch size",
                        "rule-of-thumb")
-    hint, mistake = "", ""
     if sizes[k] == 2 and ref[k] < 0.5 < spread[k]:
-        hint, mistake = (" At B = 2 batch norm's output is ±1 (which sign depends only on which "
-                         "of the two is larger): how often does example i lose?"), "b2-sign"
-    raise Mismatch(f"for B = {sizes[k]} you measured a spread of {spread[k]:.3f}; re-running your "
-                   f"settings gives {ref[k]:.3f} (accepted: ±{allowed[k]:.3f} for {n_draws} "
-                   f"draws). Is example i in every batch, its {sizes[k] - 1} batch-mates drawn "
-                   f"from the other rows, and the standard deviation taken over the draws, "
-                   f"then averaged over the features?{hint}", mistake)
+        hint = (" At B = 2 batch norm's output is ±1 (which sign depends only on which "
+                "of the two is larger): how often does example i lose?")
+        raise Mismatch(_off_message(sizes, k, spread, ref, allowed, n_draws) + hint, "b2-sign")
+    raise Mismatch(_off_message(sizes, k, spread, ref, allowed, n_draws))
+
+
+def _off_message(sizes, k, spread, ref, allowed, n_draws) -> str:
+    return (f"for B = {sizes[k]} you measured a spread of {spread[k]:.3f}; re-running your "
+            f"settings gives {ref[k]:.3f} (accepted: ±{allowed[k]:.3f} for {n_draws} "
+            f"draws). Is example i in every batch, its {sizes[k] - 1} batch-mates drawn "
+            f"from the other rows, and the standard deviation taken over the draws, "
+            f"then averaged over the features?")
