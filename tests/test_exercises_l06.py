@@ -401,7 +401,7 @@ def _rms_backward(r=None, reduce=np.mean, sign=1.0, dgamma_of=None):
      "hard-coded-eps", "ε = 1e-6"),
     (_rms_backward(sign=-1.0), "wrong-sign", "sign is flipped"),
     (_rms_backward(reduce=np.sum), "sums-not-means", "should average"),
-    (_rms_backward(dgamma_of="X"), "dgamma-uses-X", "sums dout·X"),
+    (_rms_backward(dgamma_of="X"), "dgamma-uses-x", "sums dout·X"),
 ])
 def test_rmsnorm_backward_mistakes_have_ids(fn, mistake, phrase):
     report = evaluate("ex6_rms_backward", fn)

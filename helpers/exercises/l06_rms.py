@@ -196,7 +196,7 @@ def backward_judge(case, value):
     scale = float(np.abs(dout * gamma).max(initial=0.0) / rms.min()) * big
     if close(dgamma, (dout * X).reshape(-1, D).sum(axis=0)) and not close(dgamma, ref[1]):
         raise Mismatch("dgamma sums dout·X; γ multiplies x_hat, so it sums dout·x_hat",
-                       "dgamma-uses-X")
+                       "dgamma-uses-x")
     expect_close(dgamma, ref[1], f"dgamma{what}", rtol=1e-7, atol=1e-12 * sums, scale=sums)
     if not close(dX, ref[0], rtol=1e-7, atol=1e-9 * scale, scale=scale):
         for wrong, message, mistake in _dx_mistakes(dout, X, x_hat, rms, gamma):
