@@ -27,6 +27,31 @@ pytestmark = pytest.mark.slow
 #: graded here in-process: every case but issue 17's attacks on the grader, which do
 #: nothing without the targets tests/test_isolation.py's batches give them
 CASES = [c for c in corpus.CASES if c not in corpus.ISOLATION_CASES]
+#: the cases the default run (CI, under its time budget) grades: every file rejected before
+#: a kernel starts, and at least one case of each family (honest, wrong, cheating, crashing,
+#: sabotaging, routing). ``pytest -m full`` grades every case (CONTRIBUTING.md).
+CI_CASES = {
+    "solution", "lesson_untouched", "partial", "wrong_answers", "classroom_step_honest",
+    "big_endian_honest", "redefined_honest", "issue18_concept_np_str_honest",
+    "start_here_as_lesson3_classroom", "lesson_option_disagrees", "exercise_of_another_lesson",
+    "mutates_input", "redefine_check", "patch_numpy", "patch_helpers", "forged_reply",
+    "printed_forgery_hook", "memorised_cases", "weird_returns", "answers_all_routes",
+    "attack_hessian_from_core", "attack_pasted_course_module", "issue18_bisection_returns_hi",
+    "issue18_mutation_hidden_by_patching", "os_exit_cell", "segfault_cell", "endless_function",
+    "memory_function", "flood_cell", "leftover_processes", "writes_files",
+    "sabotage_kill_siblings", "sabotage_rewrite_course", "solutions_via_pwd", "attack_disk_fill",
+    "attack_startup_plant",
+    "l4_solution", "l4_untouched", "l4_fold_transposed", "l4_issue18_gradcheck_backward",
+    "l4_issue18_float32_honest",
+    "l6_solution", "l6_untouched", "l6_other_predictions", "l6_issue18_numerical_rms_backward",
+}
+
+
+def _selected(request, cases) -> list:
+    """The ``cases`` whose test this run collected (-m full: all; default: CI_CASES...)."""
+    names = {item.callspec.params["case"].name for item in request.session.items
+             if "case" in getattr(getattr(item, "callspec", None), "params", {})}
+    return [c for c in cases if c.name in names]
 
 
 def _needs_isolation(case) -> None:
@@ -49,11 +74,11 @@ def _leftovers() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("corpus")
     corpus.write(folder)
     groups: dict = {}  # cases graded with the same options go in one batch
-    for case in CASES:
+    for case in _selected(request, CASES):
         key = (case.options.get("lesson"), tuple(case.options.get("only") or ()))
         groups.setdefault(key, []).append(case)
     graded = {}
@@ -65,9 +90,12 @@ def graded(tmp_path_factory):
 
 
 def _params(cases):
-    """Each case; a known hole (``case.xfail``, found by attack) as a strict xfail."""
-    return [pytest.param(c, id=c.name, marks=pytest.mark.xfail(strict=True, reason=c.xfail))
-            if c.xfail else pytest.param(c, id=c.name) for c in cases]
+    """Each case; a known hole (``case.xfail``, found by attack) as a strict xfail; outside
+    CI_CASES (and not rejected before a kernel starts) marked ``full``."""
+    def marks(c):
+        full = [] if c.name in CI_CASES or getattr(c, "score", 0) is None else [pytest.mark.full]
+        return full + ([pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else [])
+    return [pytest.param(c, id=c.name, marks=marks(c)) for c in cases]
 
 
 @pytest.mark.parametrize("case", _params(CASES))
@@ -96,8 +124,8 @@ def test_no_process_outlives_the_batch(graded):
     assert _leftovers() == []
 
 
-def test_batch_goes_on_and_files_stay_in_the_sandbox(graded):
-    assert len(graded) == len(CASES)
+def test_batch_goes_on_and_files_stay_in_the_sandbox(graded, request):
+    assert len(graded) == len(_selected(request, CASES))
     assert not (ROOT / "results.json").exists() and not (ROOT / "elsewhere").exists()
 
 
@@ -110,10 +138,10 @@ def test_fresh_cases_each_run(graded):
 
 
 @pytest.fixture(scope="module")
-def graded_l4(tmp_path_factory):
+def graded_l4(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("corpus_l4")
-    names = corpus.write_l4(folder)
-    results = grade_many([folder / f"{n}.ipynb" for n in names], LIMITS, jobs=2)
+    names = {c.name for c in _selected(request, corpus.L4_CASES)} & set(corpus.write_l4(folder))
+    results = grade_many([folder / f"{n}.ipynb" for n in sorted(names)], LIMITS, jobs=2)
     return {Path(r.submission).stem: r for r in results}
 
 
@@ -137,10 +165,10 @@ def test_lesson4_corpus_grade(case, graded_l4):
 
 
 @pytest.fixture(scope="module")
-def graded_l6(tmp_path_factory):
+def graded_l6(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("corpus_l6")
-    names = corpus.write_l6(folder)
-    results = grade_many([folder / f"{n}.ipynb" for n in names], LIMITS, jobs=2)
+    names = {c.name for c in _selected(request, corpus.L6_CASES)} & set(corpus.write_l6(folder))
+    results = grade_many([folder / f"{n}.ipynb" for n in sorted(names)], LIMITS, jobs=2)
     return {Path(r.submission).stem: r for r in results}
 
 

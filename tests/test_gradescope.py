@@ -123,6 +123,7 @@ def test_the_solution_gets_full_marks(autograder):
 
 
 @pytest.mark.slow
+@pytest.mark.full  # the choice itself: test_the_runner_chooses_one_notebook
 def test_one_notebook_is_graded_when_several_are_uploaded(autograder):
     """Found by attack: the documented run_autograder graded *.ipynb and added them up (lesson 3
     twice plus three warm-ups: 45 out of a fair 21). Now the newest file named like the lesson
@@ -146,6 +147,7 @@ def test_one_notebook_is_graded_when_several_are_uploaded(autograder):
 
 
 @pytest.mark.slow
+@pytest.mark.full  # the choice itself: test_the_runner_chooses_one_notebook
 def test_without_a_lesson_name_the_newest_notebook_is_graded(autograder):
     _needs_sandbox()
     _, root, env = autograder

@@ -239,6 +239,7 @@ USED = {"ex3_bn_forward": "batchnorm_forward", "ex3_bn_backward": "batchnorm_for
 
 @needs_bwrap
 @pytest.mark.slow
+@pytest.mark.full  # a whole lesson-3 notebook per route; the corpus covers the routes
 def test_lesson3_routes_score_zero_and_honest_work_keeps_its_points(tmp_path):
     nb = nbformat.read(ROOT / "solutions" / "03_batch_norm.ipynb", as_version=4)
     for ex_id, body in LESSON3_ROUTES.items():

@@ -28,6 +28,7 @@ def _stored_problems(cells) -> list[str]:
     return problems
 
 
+@pytest.mark.per_lesson
 @pytest.mark.parametrize("path", _params(SOLUTIONS, "solutions"))
 def test_stored_figures_visible(path, open_notebook, screenshots):
     """A reader browsing a freshly cloned solution (not run, not trusted) sees every
