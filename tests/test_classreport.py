@@ -23,9 +23,9 @@ from helpers.checking.verdict import judge
 from helpers.exercises import get_exercise
 from normcourse import classreport
 from normcourse.cli import main
+from normcourse.grading.report import to_json
 from normcourse.grading.results import SubmissionResult
 from normcourse.grading.results import exercise_result as _exercise_result
-from normcourse.grading.report import to_json
 
 sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
 import corpus  # noqa: E402

@@ -49,8 +49,8 @@ CI_CASES = {
 
 def _selected(request, cases) -> list:
     """The ``cases`` whose test this run collected (-m full: all; default: CI_CASES...)."""
-    names = {item.callspec.params["case"].name for item in request.session.items
-             if "case" in getattr(getattr(item, "callspec", None), "params", {})}
+    params = (getattr(getattr(item, "callspec", None), "params", {}) for item in request.session.items)
+    names = {getattr(p.get("case"), "name", None) for p in params}
     return [c for c in cases if c.name in names]
 
 
