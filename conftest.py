@@ -55,11 +55,13 @@ def _lesson_of(item) -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """A ``per_lesson`` test is ``full`` for the lessons outside CI_LESSONS. ``exhaustive``
+    """A ``per_lesson`` test is ``full`` for the lessons outside CI_LESSONS (or outside its
+    own ``per_lesson(ci=(...))``). ``exhaustive``
     (10,000 seeds per exercise) and ``full`` tests run only when asked for by name in ``-m``
     (e.g. ``pytest -m full``): another ``-m`` expression leaves them out."""
     for item in items:
-        if item.get_closest_marker("per_lesson") and _lesson_of(item) not in CI_LESSONS:
+        per_lesson = item.get_closest_marker("per_lesson")
+        if per_lesson and _lesson_of(item) not in per_lesson.kwargs.get("ci", CI_LESSONS):
             item.add_marker(pytest.mark.full)
     asked = config.getoption("markexpr") or ""
     dropped = [i for i in items if any(i.get_closest_marker(m) and m not in asked

@@ -453,7 +453,7 @@ def _textbook(kind, c):
     return coupling_experiment
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", [0, 1, *(pytest.param(s, marks=pytest.mark.full) for s in (2, 3, 4))])
 def test_the_textbook_formula_alone_fails_where_the_measurement_passes(seed):
     """Issue 18, item 4: a case where the formula gives the wrong number and the experiment
     the right one. On the extreme example (the largest in every feature) every formula

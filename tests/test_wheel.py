@@ -107,7 +107,7 @@ def test_the_course_is_imported_from_the_wheel_not_the_checkout(venv):
 LESSONS = sorted(p.stem for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
 
 
-@pytest.mark.per_lesson
+@pytest.mark.per_lesson(ci=("00_start_here",))
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_lessons_run_to_the_end_from_any_folder(venv, lesson):
     folder = venv["tmp"] / "a learner's folder"
@@ -124,7 +124,7 @@ def test_lessons_run_to_the_end_from_any_folder(venv, lesson):
         assert r["errors"] and set(r["errors"]) == {"NotDoneYet"}, (name, r["errors"])
 
 
-@pytest.mark.per_lesson
+@pytest.mark.per_lesson(ci=("01_feature_scale",))
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_normcourse_grade_from_the_wheel(venv, lesson):
     folder = venv["tmp"] / f"submissions-{lesson}"
