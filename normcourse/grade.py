@@ -49,6 +49,7 @@ import numpy as np
 from helpers.checking.calling import Outcome
 from helpers.checking.verdict import CaseResult, Report, judge
 from helpers.exercises import lesson_exercises
+from helpers.exercises.shortcuts import shortcut_table
 from normcourse.grading import probe, reaper, sandbox, standins
 from normcourse.grading.code import course_copy, redefined_after_check, why_missing
 from normcourse.grading.kernel import GradingKernel, KernelStartError
@@ -328,8 +329,9 @@ def _grade_exercise(run: _Run, ex, cases, limits: Limits) -> tuple[ExerciseResul
     limit = (f"before the submission's {limits.timeout:g} s time limit" if cut else
              f"within {limits.cell_timeout:g} s")
     nonce = probe.new_nonce()
-    r = run.kernel.run(probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd),
-                       min(limits.cell_timeout, remaining), capture=True)
+    code = probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd,
+                         shortcut_table(tuple(ex.shortcuts)))
+    r = run.kernel.run(code, min(limits.cell_timeout, remaining), capture=True)
     if r.status == "died" and r.ename in ("MemoryLimit", "DiskLimit"):
         return _error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True
     if r.status == "died":

@@ -22,9 +22,10 @@ import numpy as np
 #: a returned value nested deeper than this, or larger than this many bytes, is not read
 MAX_DEPTH, MAX_BYTES, MAX_STRING = 20, 10_000_000, 10_000
 CASE_TIME_LIMIT = 120.0  # s, per case in the learner's check: the grader's --cell-timeout
-#: markers of :attr:`Outcome.error` for what happened here (the judge words the message)
-OUT_OF_TIME, TOO_SLOW, WRITES_INPUT, NOT_WRITTEN = "OutOfTime", "TooSlow", "WritesInput", \
-    "NotWritten"
+#: markers of :attr:`Outcome.error` for what happened here, or around the call (the guard's
+#: watch: :func:`watched_error`); the judge words the message
+OUT_OF_TIME, TOO_SLOW, WRITES_INPUT = "OutOfTime", "TooSlow", "WritesInput"
+NOT_WRITTEN, SHORTCUT, UNWATCHED = "NotWritten", "Shortcut", "Unwatched"
 #: kwargs[COST_KEY] = [layer, seed, n, d]: a backward pass's large case, drawn where it is
 #: used (the grader sends 4 numbers, not megabytes); the call may take MAX_FORWARDS forward
 #: passes of the layer ("batchnorm", "layernorm") at most
@@ -41,8 +42,7 @@ class Case:
     expected: object = None  # optional stored test vector, used by the judge only
 
     @property
-    def call_kwargs(self) -> dict:
-        """The keyword arguments the function receives (without :data:`COST_KEY`)."""
+    def call_kwargs(self) -> dict:  # the keyword arguments the function receives (no COST_KEY)
         return {k: v for k, v in self.kwargs.items() if k != COST_KEY}
 
     @functools.cached_property
@@ -81,15 +81,13 @@ class Outcome:
     arg_names: tuple = ()
 
 
-class _TooBig(Exception):
-    """A value larger than MAX_BYTES."""
+class _TooBig(Exception):  # a value larger than MAX_BYTES
+    pass
 
 
 def _type_name(value) -> str:
-    try:
-        return type(value).__name__
-    except Exception:  # pragma: no cover - a type whose name cannot be read
-        return "unknown type"
+    name = getattr(type(value), "__name__", "unknown type")
+    return name if type(name) is str else "unknown type"
 
 
 def _spend(budget: list, n: int) -> None:
@@ -173,7 +171,7 @@ def _copy(value, frozen: bool = True):
 def _arg_names(fn, n: int) -> list:
     try:
         names = list(inspect.signature(fn).parameters)
-    except Exception:
+    except Exception:  # a callable without a signature: numbered
         names = []
     return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(n)]
 
@@ -195,8 +193,7 @@ def _ring(signum, frame):
     raise _OutOfTime
 
 
-def _clock():
-    """time.perf_counter, or None when the notebook replaced it."""
+def _clock():  # time.perf_counter, or None when the notebook replaced it
     c = time.perf_counter
     ok = type(c) is types.BuiltinFunctionType and getattr(c.__self__, "__name__", "") == "time"
     return c if ok and c.__name__ == "perf_counter" else None
@@ -255,6 +252,11 @@ def forward_seconds(axis: int, cache, clock) -> float:
     return max(min(times), 1e-4)
 
 
+def watched_error(watch) -> str:  # a shortcut the guard's watch saw, or the watch lost
+    return f"{SHORTCUT}: {watch.shortcuts[0]}" if watch.shortcuts else \
+        f"{UNWATCHED}: sys.setprofile" if watch.lost else ""
+
+
 def _written(fn, case, names) -> list:
     """Which inputs the function writes into: each one frozen alone, the others writable."""
     found, keys, values = [], list(case.call_kwargs), [*case.call_args, *case.call_kwargs.values()]
@@ -293,8 +295,6 @@ def run_case(fn, case: Case, time_limit: float | None = None) -> Outcome:
             Outcome("not_done")
     if what == "raised" and isinstance(value, ValueError) and "read-only" in error:
         error = f"{WRITES_INPUT}: " + ", ".join(_written(fn, case, names))
-    if what == "raised":
-        return Outcome("raised", error=error)
-    return Outcome("returned", to_plain(value),
-                   inputs_after=tuple(to_plain(v) for v in (*args, *kwargs.values())),
-                   arg_names=names)
+    after = (*args, *kwargs.values())
+    return Outcome("raised", error=error) if what == "raised" else Outcome(
+        "returned", to_plain(value), inputs_after=tuple(map(to_plain, after)), arg_names=names)
