@@ -135,3 +135,18 @@ def test_every_listed_shortcut_resolves_to_code():
     for ex_id in ("ex3_bn_forward", "ex3_bn_eval", "ex3_running_stats", "ex4_ln_forward",
                   "ex4_fold"):
         assert "core.batched:Norm" in listed[ex_id]
+
+
+def test_a_thread_started_by_the_function_is_watched_too():
+    import threading
+
+    def in_a_thread(X):
+        out = []
+        t = threading.Thread(target=lambda: out.append(by_hessian(X)))
+        t.start()
+        t.join()
+        return out[0]
+
+    assert _messages(evaluate("ex1_max_lr", in_a_thread, own_work=True)) == \
+        {REASON.format("hessian_eigenvalues")}
+    assert threading.getprofile() is None

@@ -34,6 +34,7 @@ import functools
 import hashlib
 import re
 import sys
+import threading
 import types
 
 REASON = "uses the course's own implementation of `{name}`; write your own"
@@ -173,11 +174,13 @@ def watching(table: dict | None = None, shortcuts: dict | None = None):
         elif event == "c_call" and arg is switch and not done:
             watch.lost = True
 
-    previous = real.getprofile()
+    previous, previous_threads = real.getprofile(), threading.getprofile()
+    threading.setprofile(hook)  # threads started in the block are watched too
     switch(hook)
     try:
         yield watch
     finally:
         watch.lost = watch.lost or real.getprofile() is not hook
-        done.append(True)  # the call below is ours, not the block's
+        done.append(True)  # the calls below are ours, not the block's
         switch(previous)
+        threading.setprofile(previous_threads)
