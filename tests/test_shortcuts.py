@@ -150,3 +150,15 @@ def test_a_thread_started_by_the_function_is_watched_too():
     assert _messages(evaluate("ex1_max_lr", in_a_thread, own_work=True)) == \
         {REASON.format("hessian_eigenvalues")}
     assert threading.getprofile() is None
+
+
+def test_the_time_limit_never_switches_the_watch_off():
+    """The timer's exception is not raised inside the profile hook (it would switch it off,
+    and the learner would read "switched off the watch" for an endless loop)."""
+    def busy():  # most of the time in the hook: a new function to look at on every call
+        while True:
+            code = compile("def zscore_fit(X):\n    return X", "<busy>", "exec")
+            exec(code, {})
+
+    report = evaluate("ex1_concept_scale", busy, own_work=True, time_limit=0.3)
+    assert [r.mistake for r in report.results] == ["timeout"], report.to_text()
