@@ -1,6 +1,6 @@
 """The cost judge of the backward passes (issue 18): K, and the check cells' time.
 
-    python benchmarks/bench_backward_cost.py [--runs 7]
+    python benchmarks/bench_backward_cost.py [--runs 7] [--checks-only]
 
 Part 1 prints, for the large case (256 × 512) of ``ex3_bn_backward`` and ``ex4_ln_backward``,
 the time of the plain forward pass the judge counts in (``helpers.checking.calling``)
@@ -9,8 +9,10 @@ and of backward passes written in several honest ways, in forward passes (median
 a finite-difference dX needs 2·N·D forward passes (extrapolated from one forward pass).
 K (``calling.MAX_FORWARDS``) must sit well above every honest way and far below that.
 
-Part 2 times every check cell of lessons 0-4 with the course's answers (median of
-``--runs`` runs of ``helpers.exercises.check``, the cost judge included). Budget: 1 s.
+Part 2 (alone with ``--checks-only``) times every check cell of lessons 0-4 with the
+course's answers (median of ``--runs`` runs of ``helpers.exercises.evaluate`` under the
+guard's profile hook, watching the course's functions and the exercise's shortcuts as
+``check`` does; the cost judge included). Budget: 1 s.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 from helpers.answers import guard, l01, l02, l03, l04
 from helpers.checking import calling
 from helpers.exercises import LESSONS, evaluate
+from helpers.exercises.shortcuts import shortcut_table
 
 SHAPES = {"batchnorm": (256, 128), "layernorm": (16, 2048), "square": (256, 512)}
 COURSE = {name: fn for module in (l01, l02, l03, l04) for name, fn in vars(module).items()
@@ -146,7 +149,7 @@ def check_table(runs):
             times = []
             for _ in range(runs):
                 start = time.perf_counter()
-                with guard.watching():
+                with guard.watching(shortcuts=shortcut_table(tuple(ex.shortcuts))):
                     report = evaluate(ex.id, fn, time_limit=calling.CASE_TIME_LIMIT)
                 times.append(time.perf_counter() - start)
                 assert report.passed, report.to_text()
@@ -159,8 +162,10 @@ def check_table(runs):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--checks-only", action="store_true", help="part 2 only")
     args = parser.parse_args(argv)
-    cost_table(max(args.runs, 5))
+    if not args.checks_only:
+        cost_table(max(args.runs, 5))
     worst = check_table(max(args.runs, 5))
     return 0 if worst <= 1.0 else 1
 

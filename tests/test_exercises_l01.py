@@ -232,7 +232,7 @@ def _bisect_last_mid():
 
 
 BISECT_MISTAKES = {
-    "branches swapped": (_bisect(swapped=True), "lo = 1e-06 unchanged"),
+    "branches swapped": (_bisect(swapped=True), "unchanged: the bisection never moved it"),
     "absolute stopping rule": (_bisect(relative=False), "relative (hi / lo > 1 + rtol)"),
     "never counts a run as diverged": (_bisect(diverged=lambda run: not np.isfinite(
         run.losses[-1])), "does your loop trust run.diverged"),

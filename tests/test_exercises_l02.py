@@ -491,3 +491,15 @@ def test_float32_answers_pass_and_say_so(exercise_id, fn):
 
 def test_zscore_shortcut_is_listed():
     assert "core.scaling:apply_scaling" in get_exercise("ex2_zscore_transform").shortcuts
+
+
+def test_the_textbook_claim_alone_fails_the_experiment():
+    """Issue 18, item 4: "robust scaling ignores outliers" (robust shift 0) is wrong on every
+    case, the lesson's 200 people included; only the measured shift passes."""
+    def theory(X, extra):
+        return course.outlier_shift(X, extra)[0], 0.0
+
+    report = evaluate("ex2_outlier_shift", theory)
+    assert report.n_passed == 0, failed_messages(report)
+    assert "your robust shift is 0" in failed_messages(report)
+    assert evaluate("ex2_outlier_shift", course.outlier_shift).passed

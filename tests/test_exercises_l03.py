@@ -640,3 +640,12 @@ def test_backward_shortcuts_are_listed_and_exist():
         for name in ex.shortcuts:
             module, attr = name.split(":")
             assert hasattr(importlib.import_module(f"helpers.{module}"), attr), (ex.id, name)
+
+
+def test_the_textbook_formula_alone_fails_the_batch_size_experiment():
+    """Issue 18, item 4: the rule of thumb gap ≈ 1/√B (0.14 for one batch of all 48
+    examples, where the measured gap is 0) fails; only the measurement passes."""
+    report = evaluate("ex3_train_eval_gap", lambda Z, batch_size, eps=1e-5:
+                      float(1 / np.sqrt(batch_size)))
+    assert report.n_passed == 0, failed_messages(report)
+    assert evaluate("ex3_train_eval_gap", course.train_eval_gap).passed

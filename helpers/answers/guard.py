@@ -18,6 +18,12 @@ variables and constants, docstring included, nested functions alike? Two callers
   kernel does can change the answer. There the course functions are given as
   :func:`course_table` (fingerprints), computed in the grader's own process.
 
+The same hook watches an exercise's **shortcuts** (its spec's ``shortcuts``: the course
+tools of ``helpers.core`` that compute its answer, e.g. ``hessian_eigenvalues``), by the
+fingerprints :func:`shortcut_of` compares, in the learner's check and, sent as source, in
+the grader's kernel (:mod:`normcourse.grading.inkernel`): only while the exercise's
+function runs, so demonstration cells use them freely.
+
 Layer: standard library only; imports nothing else from ``helpers``.
 """
 
@@ -28,6 +34,7 @@ import functools
 import hashlib
 import re
 import sys
+import threading
 import types
 
 REASON = "uses the course's own implementation of `{name}`; write your own"
@@ -109,23 +116,71 @@ def course_copies(code, table: dict | None = None) -> list:
     return found
 
 
+def shortcut_of(code, shortcuts: dict) -> str:
+    """The course function that ``code`` is (or is a copy of) among ``shortcuts``, else "":
+    ``shortcuts`` maps a code object's name to {fingerprint: the name to report}, so that a
+    method (``forward``) is reported as its class (``BatchNorm``)."""
+    entry = shortcuts.get(code.co_name) if isinstance(code, types.CodeType) else None
+    if not entry:
+        return ""
+    try:
+        return entry.get(fingerprint(code), "")
+    except (RecursionError, ValueError, MemoryError):
+        return ""
+
+
+def _real_sys():
+    """The interpreter's own ``sys`` module, found from its ``setprofile`` (None when the
+    notebook replaced that function or the module)."""
+    fn = getattr(sys, "setprofile", None)
+    module = getattr(fn, "__self__", None)
+    ok = type(fn) is types.BuiltinFunctionType and type(module) is types.ModuleType
+    return module if ok and fn.__name__ == "setprofile" and module.__name__ == "sys" else None
+
+
+class Watch(list):
+    """The course functions entered (the list), the shortcuts entered (``shortcuts``), and
+    ``lost``: the watch was switched off or replaced while the block ran."""
+
+    def __init__(self):
+        super().__init__()
+        self.shortcuts, self.lost = [], False
+
+
 @contextlib.contextmanager
-def watching():
-    """A list that receives the name of each course function entered in the block."""
-    table, used, seen = course_table(), [], {}
+def watching(table: dict | None = None, shortcuts: dict | None = None):
+    """A :class:`Watch` of the Python functions entered in the block: the course's own
+    (``table``, :func:`course_table` by default) and ``shortcuts`` (:func:`shortcut_of`).
+    A call to ``sys.setprofile`` in the block, or another hook in place at its end, makes
+    it ``lost``: what ran after that was not seen."""
+    table = course_table() if table is None else table
+    shortcuts, watch, seen, real, done = shortcuts or {}, Watch(), {}, _real_sys(), []
+    if real is None:
+        watch.lost = True
+        yield watch
+        return
+    switch = real.setprofile
 
     def hook(frame, event, arg):
         if event == "call":
             code = frame.f_code
-            name = seen.get(code)
-            if name is None:
-                name = seen[code] = course_function(code, table)
-            if name and name not in used:
-                used.append(name)
+            found = seen.get(code)
+            if found is None:
+                found = seen[code] = (course_function(code, table), shortcut_of(code, shortcuts))
+            if found[0] and found[0] not in watch:
+                watch.append(found[0])
+            if found[1] and found[1] not in watch.shortcuts:
+                watch.shortcuts.append(found[1])
+        elif event == "c_call" and arg is switch and not done:
+            watch.lost = True
 
-    previous = sys.getprofile()
-    sys.setprofile(hook)
+    previous, previous_threads = real.getprofile(), threading.getprofile()
+    threading.setprofile(hook)  # threads started in the block are watched too
+    switch(hook)
     try:
-        yield used
+        yield watch
     finally:
-        sys.setprofile(previous)
+        watch.lost = watch.lost or real.getprofile() is not hook
+        done.append(True)  # the calls below are ours, not the block's
+        switch(previous)
+        threading.setprofile(previous_threads)

@@ -11,6 +11,7 @@ import copy
 import functools
 import inspect
 import signal
+import sys
 import threading
 import time
 import types
@@ -22,9 +23,10 @@ import numpy as np
 #: a returned value nested deeper than this, or larger than this many bytes, is not read
 MAX_DEPTH, MAX_BYTES, MAX_STRING = 20, 10_000_000, 10_000
 CASE_TIME_LIMIT = 120.0  # s, per case in the learner's check: the grader's --cell-timeout
-#: markers of :attr:`Outcome.error` for what happened here (the judge words the message)
-OUT_OF_TIME, TOO_SLOW, WRITES_INPUT, NOT_WRITTEN = "OutOfTime", "TooSlow", "WritesInput", \
-    "NotWritten"
+#: markers of :attr:`Outcome.error` for what happened here, or around the call (the guard's
+#: watch: :func:`watched_error`); the judge words the message
+OUT_OF_TIME, TOO_SLOW, WRITES_INPUT = "OutOfTime", "TooSlow", "WritesInput"
+NOT_WRITTEN, SHORTCUT, UNWATCHED = "NotWritten", "Shortcut", "Unwatched"
 #: kwargs[COST_KEY] = [layer, seed, n, d]: a backward pass's large case, drawn where it is used
 #: (4 numbers sent, not megabytes); the call may take MAX_FORWARDS forward passes of the layer
 COST_KEY, MAX_FORWARDS = "__cost__", 200  # K: benchmarks/bench_backward_cost.py
@@ -40,8 +42,7 @@ class Case:
     expected: object = None  # optional stored test vector, used by the judge only
 
     @property
-    def call_kwargs(self) -> dict:
-        """The keyword arguments the function receives (without :data:`COST_KEY`)."""
+    def call_kwargs(self) -> dict:  # the keyword arguments the function receives (no COST_KEY)
         return {k: v for k, v in self.kwargs.items() if k != COST_KEY}
 
     @functools.cached_property
@@ -83,15 +84,12 @@ class Outcome:
     arg_names: tuple = ()
 
 
-class _TooBig(Exception):
-    """A value larger than MAX_BYTES."""
+_TooBig = type("_TooBig", (Exception,), {})  # raised for a value larger than MAX_BYTES
 
 
 def _type_name(value) -> str:
-    try:
-        return type(value).__name__
-    except Exception:  # pragma: no cover - a type whose name cannot be read
-        return "unknown type"
+    name = getattr(type(value), "__name__", "unknown type")
+    return name if type(name) is str else "unknown type"
 
 
 def _spend(budget: list, n: int) -> None:
@@ -145,8 +143,7 @@ def _plain(value, depth: int, budget: list):
 
 
 def to_plain(value):
-    """``value`` as plain data (float16/32 kept, as 0-d arrays for scalars), else an
-    :class:`Opaque` saying what it was; never calls the learner's ``repr`` or ``str``."""
+    """``value`` as plain data (float16/32 kept), else an :class:`Opaque`; calls no repr/str."""
     try:
         return _plain(value, 0, [MAX_BYTES])
     except _TooBig:
@@ -174,13 +171,12 @@ def _copy(value, frozen: bool = True):
 def _arg_names(fn, n: int) -> list:
     try:
         names = list(inspect.signature(fn).parameters)
-    except Exception:
+    except Exception:  # a callable without a signature: numbered
         names = []
     return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(n)]
 
 
-def describe_exception(exc: BaseException) -> str:
-    """ "Name: message", at most 300 characters, even when the message cannot be read."""
+def describe_exception(exc: BaseException) -> str:  # "Name: message", 300 characters at most
     try:
         text = str(exc)
     except Exception:
@@ -188,16 +184,18 @@ def describe_exception(exc: BaseException) -> str:
     return f"{_type_name(exc)}: {text}"[:300]
 
 
-class _OutOfTime(BaseException):
-    """Raised into the learner's function by the timer of :func:`_call`."""
+_OutOfTime = type("_OutOfTime", (BaseException,), {})  # raised by _call's timer (_ring)
 
 
-def _ring(signum, frame):
-    raise _OutOfTime
+def _ring(signum, frame):  # not inside the guard's profile hook (it would end it): 50 ms later
+    hook = getattr(sys.getprofile(), "__code__", None)
+    while frame is not None and frame.f_code is not hook:
+        frame = frame.f_back
+    if frame is None:
+        raise _OutOfTime
 
 
-def _clock():
-    """time.perf_counter, or None when the notebook replaced it."""
+def _clock():  # time.perf_counter, or None when the notebook replaced it
     c = time.perf_counter
     ok = type(c) is types.BuiltinFunctionType and getattr(c.__self__, "__name__", "") == "time"
     return c if ok and c.__name__ == "perf_counter" else None
@@ -256,6 +254,11 @@ def forward_seconds(layer: str, X, clock) -> float:
     return max(min(times), 1e-4)
 
 
+def watched_error(watch) -> str:  # a shortcut the guard's watch saw, or the watch lost
+    return f"{SHORTCUT}: {watch.shortcuts[0]}" if watch.shortcuts else \
+        f"{UNWATCHED}: sys.setprofile" if watch.lost else ""
+
+
 def _written(fn, case, names) -> list:
     """Which inputs the function writes into: each one frozen alone, the others writable."""
     found, keys, values = [], list(case.call_kwargs), [*case.call_args, *case.call_kwargs.values()]
@@ -293,8 +296,5 @@ def run_case(fn, case: Case, time_limit: float | None = None) -> Outcome:
             Outcome("not_done")
     if what == "raised" and isinstance(value, ValueError) and "read-only" in error:
         error = f"{WRITES_INPUT}: " + ", ".join(_written(fn, case, names))
-    if what == "raised":
-        return Outcome("raised", error=error)
-    return Outcome("returned", to_plain(value),
-                   inputs_after=tuple(to_plain(v) for v in (*args, *kwargs.values())),
-                   arg_names=names)
+    return Outcome("raised", error=error) if what == "raised" else Outcome(
+        "returned", to_plain(value), "", tuple(map(to_plain, (*args, *kwargs.values()))), names)

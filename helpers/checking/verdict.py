@@ -181,6 +181,12 @@ def _raised(error: str) -> tuple:
                 "check again", "callee-not-written")
     if marker == calling.OUT_OF_TIME:
         return f"your function did not return within {detail} s (an endless loop?)", "timeout"
+    if marker == calling.SHORTCUT:
+        return f"your function uses the course's `{detail}`; write your own", "shortcut"
+    if marker == calling.UNWATCHED:
+        return ("your function switched off or replaced the watch on which course functions "
+                f"it calls (the profile hook, {detail}): it cannot be judged; leave "
+                f"{detail} alone", "watch-switched-off")
     if marker == calling.TOO_SLOW:
         return (f"your function took {detail} on the large case: that looks like a numerical "
                 "gradient (one forward pass per input entry): write the analytic one",

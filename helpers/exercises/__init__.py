@@ -25,9 +25,10 @@ import inspect
 import numpy as np
 
 from helpers.answers import guard
-from helpers.checking.calling import CASE_TIME_LIMIT, run_case
+from helpers.checking.calling import CASE_TIME_LIMIT, Outcome, run_case, watched_error
 from helpers.checking.verdict import CaseResult, CheckFailed, NotDoneYet, Report, judge
 from helpers.exercises import l00, l01, l02, l03, l04, l06, predict
+from helpers.exercises.shortcuts import shortcut_table
 from helpers.exercises.spec import Exercise
 
 #: lesson notebook stem -> its exercises, in course order
@@ -68,8 +69,9 @@ def evaluate(exercise_id: str, fn, seed: int = 0, *, own_work: bool = False,
              time_limit: float | None = None) -> Report:
     """Run and judge one exercise in this process: the report that :func:`check` shows.
 
-    ``own_work``: a function that calls the course's own version (:mod:`helpers.answers`)
-    fails, with the reason, as in ``normcourse grade`` (:mod:`helpers.answers.guard`).
+    ``own_work``: a function that calls the course's own version (:mod:`helpers.answers`) or
+    one of the exercise's shortcuts (:mod:`helpers.exercises.shortcuts`) fails, with the
+    reason, as in ``normcourse grade`` (:mod:`helpers.answers.guard`).
     ``time_limit``: seconds each case may take.
     """
     exercise = get_exercise(exercise_id)
@@ -82,14 +84,17 @@ def evaluate(exercise_id: str, fn, seed: int = 0, *, own_work: bool = False,
     cases = exercise.cases(np.random.default_rng(seed))
     if not own_work:
         return judge(exercise, cases, [run_case(fn, c, time_limit) for c in cases])
-    outcomes = []
-    for case in cases:
-        with guard.watching() as used:  # the course's own version gets no points (as graded)
+    outcomes, shortcuts = [], shortcut_table(tuple(exercise.shortcuts))
+    for case in cases:  # the course's own version, or a shortcut, gets no points (as graded)
+        with guard.watching(shortcuts=shortcuts) as used:
             outcomes.append(run_case(fn, case, time_limit))
         if used:
             reason = guard.REASON.format(name=used[0])
             return Report(exercise.id, exercise.title, "failed",
                           [CaseResult(c.name, False, reason) for c in cases], exercise.hints)
+        stopped = watched_error(used)
+        if stopped:
+            return judge(exercise, cases, [Outcome("raised", error=stopped)] * len(cases))
     return judge(exercise, cases, outcomes)
 
 

@@ -12,7 +12,7 @@ formula alone is *not* the answer here. The judge
   of the Hessian H = (2/n) XᵀX is multiplied by (1 − α·λ_k) each step, so the loss after
   t steps is L* + Σ_k (λ_k / 2)·c_k²·(1 − α·λ_k)^(2t), with c = the least-squares weights
   in H's eigenbasis; the edge is the smallest α for which that passes 10⁶ × L(0) within
-  500 steps (a bisection on the formula, to 1e-12; rounding moves the float runs' edge by
+  500 steps (found on the formula to 1e-12, 32 rates at a time; rounding moves the runs' edge by
   far less than rtol);
 - accepts a rate within the bisection's own tolerance below that edge: a bisection that
   stops when hi / lo < 1 + rtol returns lo ≥ edge / (1 + rtol); twice rtol is allowed.
@@ -32,20 +32,36 @@ RTOL = 1e-3  # the exercise's rtol
 
 
 def bisect_cases(rng):
-    X, y = age_income(n=50, seed=2)
+    """Two cases (the check cell's 1 s budget: benchmarks/bench_backward_cost.py): random data
+    whose lo is moved up until the last midpoint of an honest bisection diverges (returning it
+    is then wrong, whatever the seed), and the lesson's data, 13 powers of ten wide."""
+    X, y = rng.normal(size=(30, 3)) * [1, 10, 100], rng.normal(size=30)
+    lo, diverges = 1e-9, _divergence(X, y)
+    while not _last_mid_diverges(diverges, lo, 10.0):
+        lo *= 1.1
+    X2, y2 = age_income(n=50, seed=2)
     return [
-        Case("one feature, 20 examples, lo = 1e-6, hi = 10",
-             (rng.normal(size=(20, 1)) * 3, rng.normal(size=20), 1e-6, 10.0)),
+        Case(f"random: 30 examples, 3 features on scales 1, 10, 100, lo = {lo:.3g}, hi = 10",
+             (X, y, lo, 10.0)),
         Case("age (years) and income (USD), 50 people, lo = 1e-13, hi = 1",
-             (X, y, 1e-13, 1.0)),
-        Case("random: 30 examples, 3 features on scales 1, 10, 100, lo = 1e-9, hi = 10",
-             (rng.normal(size=(30, 3)) * [1, 10, 100], rng.normal(size=30), 1e-9, 10.0)),
+             (X2, y2, 1e-13, 1.0)),
     ]
 
 
-def measured_edge(X, y, n_steps: int = N_STEPS) -> tuple:
-    """(2/λ_max, the smallest rate at which ``gradient_descent`` diverges within n_steps),
-    the second from the closed form of the loss along the Hessian's eigenvectors."""
+def _last_mid_diverges(diverges, lo: float, hi: float) -> bool:
+    """Whether an honest bisection's last midpoint is a rate where gradient descent diverges."""
+    last = False
+    while hi > lo * (1 + RTOL):
+        mid = np.sqrt(lo * hi)
+        last = bool(diverges(mid)[0])
+        lo, hi = (lo, mid) if last else (mid, hi)
+    return last
+
+
+def _divergence(X, y, n_steps: int = N_STEPS):
+    """rates -> whether ``gradient_descent`` diverges within n_steps at each, from the closed
+    form: from w = 0 the error along each eigenvector of H = (2/n) XᵀX is multiplied by
+    (1 − α·λ_k) each step; also 2/λ_max (the theory)."""
     n = len(y)
     lam, vec = np.linalg.eigh(2.0 / n * (X.T @ X))
     w_star = np.linalg.lstsq(X, y, rcond=None)[0]
@@ -54,18 +70,29 @@ def measured_edge(X, y, n_steps: int = N_STEPS) -> tuple:
     floor, limit = float(r_star @ r_star) / n, DIVERGENCE_FACTOR * max(float(y @ y) / n, 1e-12)
     t = np.arange(1, n_steps + 1)[:, None]
 
-    def diverges(lr):
+    def diverges(lrs):
+        lrs = np.atleast_1d(np.asarray(lrs, float))[:, None, None]
         with np.errstate(all="ignore"):
-            loss = floor + ((lam / 2 * c2) * (1 - lr * lam) ** (2 * t)).sum(axis=1)
-        return bool((~np.isfinite(loss) | (loss > limit)).any())
+            loss = floor + ((lam / 2 * c2) * (1 - lrs * lam) ** (2 * t)).sum(axis=2)
+        return (~np.isfinite(loss) | (loss > limit)).any(axis=1)
 
-    theory = 2.0 / lam[-1]
+    diverges.theory = 2.0 / lam[-1]
+    return diverges
+
+
+def measured_edge(X, y, n_steps: int = N_STEPS) -> tuple:
+    """(2/λ_max, the smallest rate at which ``gradient_descent`` diverges within n_steps),
+    the second from the closed form (:func:`_divergence`), refined 32 rates at a time (a
+    run diverges at every rate above one where it does) to 1e-12."""
+    diverges = _divergence(X, y, n_steps)
+    theory = diverges.theory
     lo, hi = theory, 2 * theory
-    while not diverges(hi):
+    while not diverges(hi)[0]:
         lo, hi = hi, 2 * hi
     while hi > lo * (1 + 1e-12):
-        mid = np.sqrt(lo * hi)
-        lo, hi = (lo, mid) if diverges(mid) else (mid, hi)
+        grid = np.geomspace(lo, hi, 33)
+        first = int(np.argmax(diverges(grid[1:]))) + 1  # grid[-1] = hi diverges
+        lo, hi = grid[first - 1], grid[first]
     return theory, hi
 
 

@@ -117,7 +117,7 @@ EXERCISES = [
         cases=transform_cases,
         judge=transform_judge,
         shortcuts=("core.scaling:apply_scaling", "core.scaling:scale_features",
-                   "core.scaling:fit_scaling"),
+                   "core.scaling:fit_scaling", "core.scaling:safe_scale"),
         hint=("Use only the statistics you are given, never ones recomputed from X; think "
               "about what a feature with standard deviation 0 should become.",
               "x' = (x − mean) / std per feature, as a new array; where std is 0 divide by 1, "

@@ -28,14 +28,18 @@ from helpers.exercises.l03_training import (
 from helpers.exercises.spec import Exercise, concept_question
 
 #: course functions that compute a backward pass (or its finite-difference stand-in)
-BACKWARD_SHORTCUTS = ("core.nn:BatchNorm", "core.gradcheck:numerical_gradient",
-                      "core.gradcheck:gradient_check", "core.data:torch_reference")
+BACKWARD_SHORTCUTS = ("core.nn:BatchNorm", "core.batched:Norm",
+                      "core.gradcheck:numerical_gradient", "core.gradcheck:gradient_check",
+                      "core.data:torch_reference")
+#: the course's layers that compute batch norm in training or evaluation mode
+BN_LAYERS = ("core.nn:BatchNorm", "core.batched:Norm")
 
 
 def _node(id, function, number, node, cases, judge, hint):
     return Exercise(id=id, function=function, cases=cases, judge=judge, points=1, hint=hint,
                     title=f"Exercise {number} (1 point): backward through the node {node}",
-                    shortcuts=("core.gradcheck:numerical_gradient",))
+                    shortcuts=("core.gradcheck:numerical_gradient",
+                               "core.gradcheck:gradient_check"))
 
 
 EXERCISES = [
@@ -46,7 +50,7 @@ EXERCISES = [
         points=2,
         cases=forward_cases,
         judge=forward_judge,
-        shortcuts=("core.nn:BatchNorm", "core.nn:mlp", "core.data:torch_reference"),
+        shortcuts=(*BN_LAYERS, "core.nn:mlp", "core.data:torch_reference"),
         hint=("It is lesson 2's z-score, per unit (column) over the batch (rows), followed by "
               "a scale and a shift. Which axis holds the batch?",
               "Per column: mean, biased variance (divide by N), x_hat = (X − mean) / "
@@ -158,7 +162,7 @@ EXERCISES = [
         points=2,
         cases=modes.running_cases,
         judge=modes.running_judge,
-        shortcuts=("core.nn:BatchNorm",),
+        shortcuts=BN_LAYERS,
         hint=("An exponential moving average of each unit's batch mean and batch variance; "
               "read the convention above: which value gets weight momentum, which variance?",
               "new = (1 − momentum)·running + momentum·(batch statistic), with the batch mean "
@@ -173,7 +177,7 @@ EXERCISES = [
         points=1,
         cases=modes.eval_cases,
         judge=modes.eval_judge,
-        shortcuts=("core.nn:BatchNorm", "core.training:predict_eval"),
+        shortcuts=(*BN_LAYERS, "core.training:predict_eval"),
         hint=("The training-mode formula, with fixed statistics in place of the batch's.",
               "out = γ·(X − running_mean)/√(running_var + ε) + β.",
               "return gamma * (X - running_mean) / np.sqrt(running_var + eps) + beta"),
@@ -200,7 +204,7 @@ EXERCISES = [
         points=2,
         cases=modes.gap_cases,
         judge=modes.gap_judge,
-        shortcuts=("core.nn:BatchNorm",),
+        shortcuts=BN_LAYERS,
         hint=("Two normalizations of the same Z: one per batch of consecutive rows, one with "
               "statistics of all of Z; compare them entry by entry.",
               "x_hat_train: each block of batch_size rows, (block − its mean)/√(its biased "

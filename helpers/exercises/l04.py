@@ -22,7 +22,7 @@ EXERCISES = [
         points=2,
         cases=ln.forward_cases,
         judge=ln.forward_judge,
-        shortcuts=("core.nn:LayerNorm", "core.data:torch_reference"),
+        shortcuts=("core.nn:LayerNorm", "core.batched:Norm", "core.data:torch_reference"),
         hint=("Your batch-norm forward pass from lesson 3, with the roles of the axes "
               "swapped: which axis holds one example's features?",
               "Per row: mean and biased variance over the features (kept as columns of shape "
@@ -38,7 +38,7 @@ EXERCISES = [
         points=3,
         cases=ln.backward_cases,
         judge=ln.backward_judge,
-        shortcuts=("core.nn:LayerNorm", "core.gradcheck:numerical_gradient",
+        shortcuts=("core.nn:LayerNorm", "core.batched:Norm", "core.gradcheck:numerical_gradient",
                    "core.gradcheck:gradient_check", "core.data:torch_reference"),
         hint=("Lesson 3's compact backward pass holds for any axis: the statistics of one "
               "example depend on all its features, so the two correction terms are means "
@@ -86,7 +86,8 @@ EXERCISES = [
         points=2,
         cases=fold.fold_cases,
         judge=fold.fold_judge,
-        shortcuts=("core.nn:fold_batchnorms", "core.data:torch_reference"),
+        shortcuts=("core.nn:fold_batchnorms", "core.nn:BatchNorm", "core.batched:Norm",
+                   "core.data:torch_reference"),
         hint=("In evaluation mode batch norm is an affine map, a scale and a shift per unit; "
               "so is a Linear layer. Write evaluation-mode batch norm of the layer's output "
               "X·W + b out, and group the terms in X.",
@@ -117,7 +118,8 @@ EXERCISES = [
         cases=fold.scale_cases,
         judge=fold.scale_judge,
         shortcuts=("core.nn:LayerNorm", "core.nn:Linear", "core.nn:Sequential",
-                   "core.gradcheck:numerical_gradient"),
+                   "core.batched:Norm", "core.batched:Linear",
+                   "core.gradcheck:numerical_gradient", "core.gradcheck:gradient_check"),
         hint=("Run your layer norm forward and backward twice, once with W and once with c·W, "
               "on the same X and dout, and compare.",
               "For each V of W and c·W: the layer's output and cache from your layer norm of "

@@ -12,6 +12,7 @@ import time
 from helpers.checking.calling import Outcome
 from helpers.checking.verdict import CaseResult, judge
 from helpers.exercises import lesson_exercises
+from helpers.exercises.shortcuts import shortcut_table
 from normcourse.grading import probe, standins
 from normcourse.grading.code import why_missing
 from normcourse.grading.load import SubmissionError
@@ -39,8 +40,9 @@ def grade_exercise(run: Run, ex, cases, limits: Limits) -> tuple[ExerciseResult,
     limit = (f"before the submission's {limits.timeout:g} s time limit" if cut else
              f"within {limits.cell_timeout:g} s")
     nonce = probe.new_nonce()
-    r = run.kernel.run(probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd),
-                       min(limits.cell_timeout, remaining), capture=True)
+    code = probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd,
+                         shortcut_table(tuple(ex.shortcuts)))
+    r = run.kernel.run(code, min(limits.cell_timeout, remaining), capture=True)
     if r.status == "died" and r.ename in ("MemoryLimit", "DiskLimit"):
         return error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True
     if r.status == "died":

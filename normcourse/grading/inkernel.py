@@ -17,6 +17,10 @@ it uses. This is a second line behind the grader's analysis of the source
 (:mod:`normcourse.grading.code`): it also sees a copy made at run time (``exec`` of a
 string). It can only take points away (every case then fails with the reason); a
 notebook that hides a copy from it gains nothing it would not have without it.
+
+While each case runs, :func:`helpers.answers.guard.watching` watches every function entered:
+a course function, or one of the exercise's shortcuts (``SHORTCUTS``, fingerprints made by
+the grader), fails every case with the reason, and so does a watch switched off.
 """
 
 from __future__ import annotations
@@ -137,9 +141,21 @@ def course_reached(fn, user_ns: dict, guard, course: dict, name: str = "") -> st
                                 lambda found: found == "copy:" + name))
 
 
+def _run(calling, guard, course, shortcuts, fn, case: dict, i: int):
+    """(the outcome of one case, the error every case gets when the watch saw a course
+    function or a shortcut, or was switched off, while it ran)."""
+    case = calling.Case(f"case {i + 1}", tuple(case["args"]), dict(case["kwargs"]))
+    if guard is None:
+        return outcome_to_plain(calling.run_case(fn, case)), ""
+    with guard.watching(course or {}, shortcuts or {}) as watch:
+        out = outcome_to_plain(calling.run_case(fn, case))
+    return out, COURSE_USED.format(watch[0]) if watch else calling.watched_error(watch)
+
+
 def main(user_ns: dict, function: str, payload: str, nonce: str, fd: int, calling, wire,
-         guard=None, course=None):
-    """Call ``user_ns[function]`` on every case of ``payload`` and reply once."""
+         guard=None, course=None, shortcuts=None):
+    """Call ``user_ns[function]`` on every case of ``payload`` and reply once; ``shortcuts``
+    (:mod:`helpers.exercises.shortcuts`) are watched while the function runs."""
     def reply(obj):
         _send(fd, frame(nonce, wire.encode(obj, calling.Opaque)))
 
@@ -156,12 +172,14 @@ def main(user_ns: dict, function: str, payload: str, nonce: str, fd: int, callin
     outcomes, budget = [], REPLY_BUDGET
     for i, case in enumerate(cases):
         try:
-            out = outcome_to_plain(calling.run_case(
-                fn, calling.Case(f"case {i + 1}", tuple(case["args"]), dict(case["kwargs"]))))
+            out, stopped = _run(calling, guard, course, shortcuts, fn, case, i)
         except KeyboardInterrupt:  # the grader's time limit: the remaining cases are skipped
             outcomes.append({"status": "raised", "error": "TIMEOUT"})
             outcomes.extend([{"status": "raised", "error": "SKIPPED"}] * (len(cases) - i - 1))
             break
+        if stopped:
+            return reply({"status": "ok", "outcomes": [
+                {"status": "raised", "error": stopped} for _ in cases]})
         try:
             budget -= len(wire.encode(out, calling.Opaque))
             if budget < 0:

@@ -892,10 +892,6 @@ for i in range(2):  # 150 MB in all, each file below the grader's 100 MB file-si
         for _ in range(75):
             f.write(bytes(2**20))
 print("wrote", sum(os.path.getsize(f"blob{i}") for i in range(2)) // 2**20, "MB")'''
-ATTACK_NOT_OWN = ("the grader cannot tell the course's tools in helpers/core (e.g. "
-                  "linreg.hessian_eigenvalues, data.torch_reference) from the learner's own "
-                  "work: they are importable in the sandbox (helpers/answers and "
-                  "helpers/exercises have stand-ins)")
 ATTACK_CASES = [
     # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 7/7)
     CorpusCase("attack_judge_oracle", "the concept answer found by asking the course's judge "
@@ -909,14 +905,13 @@ ATTACK_CASES = [
                    lambda nb: _answer(nb, "ex1_gradient", REFERENCE_FROM_EXERCISES)), MAX - 2,
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
                messages={"ex1_gradient": USED.format("_numerical_gradient")}, sandbox_only=True),
-    # found by attack, currently FAILS: gets 7/7 (helpers.core.linreg.hessian_eigenvalues is
-    # a course tool the lesson uses in demos; whether calling it is allowed is the teacher's
-    # call -- the exercise asks the learner to build the Hessian)
+    # found by attack, fixed (was 7/7): hessian_eigenvalues is one of ex1_max_lr's shortcuts
+    # (its spec), watched while the function runs; demonstrations may still use it
     CorpusCase("attack_hessian_from_core", "max_stable_learning_rate from "
                "helpers.core.linreg.hessian_eigenvalues", _sol(
                    lambda nb: _answer(nb, "ex1_max_lr", HESSIAN_FROM_CORE)), MAX - 2,
                statuses={"ex1_max_lr": "failed", "ex1_gradient": "passed"},
-               xfail=ATTACK_NOT_OWN),
+               messages={"ex1_max_lr": "uses the course's `hessian_eigenvalues`; write your own"}),
     # found by attack, fixed: 1.2 GB (12 files of 100 MB) were written without a word, only
     # each file's size was limited; now the kernel's folder is measured with its memory
     # (--disk, 120 MB in this corpus) and the cell is stopped, its files removed
@@ -1289,6 +1284,82 @@ CASES += [
                statuses={"ex1_measure_lr": "failed", "ex1_gradient": "passed"},
                messages={"ex1_measure_lr": "gradient descent diverges at your value"}),
 ]
+# Shortcuts (item 2 of issue 18): each exercise's spec lists the course tools that compute
+# its answer; calling one while the exercise's function runs scores 0, with the reason, also
+# when it was bound before the call and its module's attribute was changed since.
+SHORTCUT_ALIASES = '''from helpers.core import gradcheck, linreg
+from helpers.core.linreg import gradient_descent as _gd, hessian_eigenvalues as _eig, lr_sweep
+print("demo:", np.round(_eig(np.eye(2) * 3.0), 3))  # a demonstration: not judged
+linreg.hessian_eigenvalues = linreg.gradient_descent = None  # the module's names changed'''
+SHORTCUT_ANSWERS = {
+    "ex1_gradient": '''def mse_gradient(X, y, w, b):
+    # one step of the course's gradient descent with lr = 1: w1 = w - grad
+    run = _gd(X, y, 1.0, n_steps=1, w0=np.array(w, float), b0=float(b), fit_bias=True)
+    return np.array(w, float) - run.ws[1], float(b) - float(run.bs[1])''',
+    "ex1_measure_lr": '''def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
+    # the course's sweep over a grid of rates instead of a bisection
+    lrs = np.geomspace(lo, hi, 40)
+    diverged = [run.diverged for _, run, _ in lr_sweep(X, y, lrs, n_steps)]
+    return float(lrs[max(diverged.index(True) - 1, 0)])''',
+    "ex1_max_lr": '''def max_stable_learning_rate(X):
+    return float(2 / _eig(np.asarray(X, float)).max())''',
+}
+WATCH_SWITCHED_OFF = '''def max_stable_learning_rate(X):
+    # the profile hook that watches for shortcuts, switched off around the call
+    import sys
+    from helpers.core.linreg import hessian_eigenvalues
+    hook = sys.getprofile()
+    sys.setprofile(None)
+    try:
+        return float(2 / hessian_eigenvalues(np.asarray(X, float)).max())
+    finally:
+        sys.setprofile(hook)'''
+L2_SHORTCUTS = {
+    "ex2_zscore_fit": '''def zscore_fit(X):
+    return X.mean(axis=0), X.std(axis=0)''',
+    "ex2_zscore_transform": '''def zscore_transform(X, mean, std):
+    from helpers.core.scaling import apply_scaling
+    return apply_scaling(X, mean, std)''',
+    "ex2_outlier_shift": '''def outlier_shift(X, extra):
+    from helpers.core import scaling
+    return scaling.outlier_shift(X, extra, "zscore"), scaling.outlier_shift(X, extra, "robust")''',
+}
+
+
+def _l2_shortcuts():
+    nb = stub_notebook("02_standardization")
+    for ex_id, body in L2_SHORTCUTS.items():
+        nb = _answer(nb, ex_id, body)
+    return _dump(nb)
+
+
+CASES += [
+    # main: the gradient by one GD step and the Hessian's eigenvalues passed (issue 18)
+    CorpusCase("issue18_shortcuts_lesson1", "every lesson-1 function through a course tool "
+               "bound before the call (module names changed after), and a demo cell using "
+               "one", _sol(lambda nb: _insert_after(nb, "ex1_gradient", SHORTCUT_ALIASES),
+                           *[lambda nb, i=i, b=b: _answer(nb, i, b)
+                             for i, b in SHORTCUT_ANSWERS.items()]), 1,
+               statuses={"ex1_gradient": "failed", "ex1_measure_lr": "failed",
+                         "ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+               messages={"ex1_gradient": "uses the course's `gradient_descent`; write your own",
+                         "ex1_measure_lr": "uses the course's `lr_sweep`; write your own",
+                         "ex1_max_lr": "uses the course's `hessian_eigenvalues`"}),
+    CorpusCase("issue18_watch_switched_off", "max_stable_learning_rate switches the profile "
+               "hook off around a call to hessian_eigenvalues", _sol(
+                   lambda nb: _answer(nb, "ex1_max_lr", WATCH_SWITCHED_OFF)), MAX - 2,
+               statuses={"ex1_max_lr": "failed", "ex1_gradient": "passed"},
+               messages={"ex1_max_lr": "switched off or replaced the watch"}),
+    # main: 6/12 (zscore_transform = apply_scaling passed); outlier_shift reaches the course's
+    # zscore_fit through helpers.core.scaling, whose stand-in gives that reason
+    CorpusCase("issue18_shortcuts_lesson2", "lesson 2: zscore_transform by apply_scaling, "
+               "outlier_shift by helpers.core.scaling.outlier_shift, zscore_fit honest",
+               _l2_shortcuts, 2, max_score=12,
+               statuses={"ex2_zscore_fit": "passed", "ex2_zscore_transform": "failed",
+                         "ex2_outlier_shift": "failed"},
+               messages={"ex2_zscore_transform": "uses the course's `apply_scaling`; write your own",
+                         "ex2_outlier_shift": "uses the course's"}),
+]
 GRADCHECK_BACKWARD = '''def layernorm_backward(dout, cache):
     # the course's own finite-difference tool instead of a backward pass
     from helpers.core.gradcheck import numerical_gradient
@@ -1323,12 +1394,15 @@ def _ln_backward_with(std: str):
 
 
 L4_CASES += [
-    # main: 12/12 (the judge's reference was finite differences too)
+    # main: 12/12 (the judge's reference was finite differences too); numerical_gradient is
+    # a shortcut of both exercises, and the experiment calls this backward pass
     CorpusCase("l4_issue18_gradcheck_backward", "lesson 4: layernorm_backward by the course's "
                "helpers.core.gradcheck.numerical_gradient", _l4(
                    True, lambda nb: _answer(nb, "ex4_ln_backward", GRADCHECK_BACKWARD)),
-               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
-               messages={"ex4_ln_backward": "looks like a numerical gradient"}),
+               L4_MAX - 5, statuses={"ex4_ln_backward": "failed", "ex4_fold": "passed",
+                                     "ex4_scale_invariance": "failed"},
+               messages={"ex4_ln_backward": "uses the course's `numerical_gradient`; write "
+                                            "your own"}),
     # main: 10/12 (to_plain made float32 float64; the judges compared at 1e-6)
     CorpusCase("l4_issue18_float32_honest", "lesson 4: the solutions, computed in float32",
                _l4(True, _l4_float32), L4_MAX,
