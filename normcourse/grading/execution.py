@@ -28,6 +28,7 @@ DISK_ENTRIES = 20_000  # files and folders a kernel may make (more counts as ove
 DISK_DEPTH = 64  # folders nested deeper count as over the limit too
 CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
 REPLY_LIMIT = 48_000_000  # bytes kept from the reply pipe per execution (more: refused)
+DRAIN_LIMIT = 10_000  # messages read after a cell ends; a kernel still sending then is killed
 
 
 @dataclass
@@ -128,15 +129,20 @@ class Executing:
                            and not p.get("keepkernel") for p in payload)
         return False
 
-    def _drain(self) -> None:
+    def _drain(self) -> bool:
+        """Read what is left after a cell; False when the kernel sends faster than this
+        reads (a thread of the submission flooding the output, status messages too)."""
         for get in (self.client.get_shell_msg, self.client.get_iopub_msg):
-            while True:
+            for _ in range(DRAIN_LIMIT):
                 try:
                     msg = get(timeout=0)
                 except queue.Empty:
                     break
                 if msg.get("msg_type") not in ("status", "execute_input", "execute_reply"):
                     self._late_output += _message_size(msg)
+            else:
+                return False
+        return True
 
     def _read_reply(self, buf: bytearray) -> tuple[int, bool]:
         """Read what is waiting on the reply pipe into ``buf`` (up to REPLY_LIMIT bytes;
@@ -229,7 +235,11 @@ class Executing:
                              seconds=time.monotonic() - start, output_bytes=out_bytes)
         if self.disk_mb > 0 and self.disk_mb_used() > self.disk_mb:  # a quick cell, too
             return self._disk_limit(start, out_bytes)
-        self._drain()
+        if not self._drain():
+            self._kill()
+            return RunResult("died", "", "kept sending messages after the cell ended (a "
+                             "background thread flooding the output?)",
+                             seconds=time.monotonic() - start, output_bytes=out_bytes)
         if ename == "OutputLimitExceeded" and stopping is None:
             stopping = "flood"
         status = stopping or ("error" if ename else "ok")
