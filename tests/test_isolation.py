@@ -365,3 +365,31 @@ def test_a_kernel_reaches_no_network(mode, grader, tmp_path):
     finally:
         server.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a segment as another user needs root")
+def test_a_separate_users_shared_memory_is_removed_when_its_id_is_reclaimed():
+    """Found by attack: System V shared memory, detached in a cell, outlived the run as a
+    separate user (no IPC namespace of its own)."""
+    import ctypes
+
+    from normcourse.grading.uids import remove_shared_memory
+
+    uid = 61999  # above the grader's range of leased ids: nobody else's
+
+    def owned() -> list:
+        with open("/proc/sysvipc/shm", encoding="ascii") as f:
+            return [r.split()[1] for r in f.readlines()[1:] if r.split()[7] == str(uid)]
+
+    pid = os.fork()
+    if pid == 0:  # the child becomes the user and leaves a segment behind
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            ctypes.CDLL(None).shmget(0, 1 << 20, 0o1600)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert len(owned()) == 1
+    remove_shared_memory(uid)
+    assert owned() == []
