@@ -42,7 +42,7 @@ def pytest_collect_file(file_path, parent):
 #: the lessons whose whole-notebook checks (browser Run All, nbgrader, wheel runs) the
 #: default run repeats; every lesson gets them in ``pytest -m full`` (CONTRIBUTING.md).
 #: Every lesson is executed in the default run anyway: nbval re-runs each solution.
-CI_LESSONS = ("00_start_here", "01_feature_scale")
+CI_LESSONS = ("00_start_here",)
 OPT_IN = ("exhaustive", "full")  # markers that run only when named in -m
 
 
