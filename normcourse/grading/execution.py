@@ -28,6 +28,9 @@ DISK_ENTRIES = 20_000  # files and folders a kernel may make (more counts as ove
 DISK_DEPTH = 64  # folders nested deeper count as over the limit too
 CHILD_SCAN = 2.0  # seconds between two searches for the kernel's child processes
 REPLY_LIMIT = 48_000_000  # bytes kept from the reply pipe per execution (more: refused)
+#: what jupyter_client raises on a message a kernel garbled (e.g. a thread of the submission
+#: writing on the kernel's own socket beside the kernel: frames interleave)
+MALFORMED = (ValueError, KeyError, TypeError, IndexError)
 DRAIN_LIMIT = 10_000  # messages read after a cell ends; a kernel still sending then is killed
 
 
@@ -119,6 +122,8 @@ class Executing:
         while time.monotonic() < end:
             try:
                 reply = self.client.get_shell_msg(timeout=0.2)
+            except MALFORMED:
+                return False  # a garbled reply: the output channel's checks end this kernel
             except queue.Empty:
                 if not self.alive():
                     return False
@@ -138,6 +143,8 @@ class Executing:
                     msg = get(timeout=0)
                 except queue.Empty:
                     break
+                except MALFORMED:
+                    return False
                 if msg.get("msg_type") not in ("status", "execute_input", "execute_reply"):
                     self._late_output += _message_size(msg)
             else:
@@ -209,6 +216,11 @@ class Executing:
                     return RunResult("died", seconds=time.monotonic() - start,
                                      output_bytes=out_bytes)
                 continue
+            except MALFORMED:
+                self._kill()
+                return RunResult("died", "", "sent a garbled message (a background thread "
+                                 "writing on the kernel's own socket?)",
+                                 seconds=time.monotonic() - start, output_bytes=out_bytes)
             kind, content = msg["msg_type"], msg["content"]
             if kind not in ("status", "execute_input"):  # output of any request counts
                 out_bytes += _message_size(msg)
@@ -237,8 +249,9 @@ class Executing:
             return self._disk_limit(start, out_bytes)
         if not self._drain():
             self._kill()
-            return RunResult("died", "", "kept sending messages after the cell ended (a "
-                             "background thread flooding the output?)",
+            return RunResult("died", "", "kept sending messages, or garbled ones, after the "
+                             "cell ended (a background thread writing on the kernel's own "
+                             "socket?)",
                              seconds=time.monotonic() - start, output_bytes=out_bytes)
         if ename == "OutputLimitExceeded" and stopping is None:
             stopping = "flood"

@@ -1782,7 +1782,8 @@ CASES += [
     CorpusCase("sab_iopub_status_flood", "the solution, plus a thread that floods the "
                "kernel's iopub socket with signed status messages after its cell ended",
                _sol(lambda nb: _insert_after(nb, "ex1_gradient_test", IOPUB_FLOOD)), MAX,
-               slow=True, sabotage=True, note="kept sending messages after the cell ended"),
+               slow=True, sabotage=True,
+               note="a background thread writing on the kernel's own socket"),
     # observed: 7/7 and no note in bwrap and uid (--memory 500: 900 MB unseen; as uid 61000
     # the segments were still there after the run, `ipcs -m`)
     CorpusCase("sab_sysv_shared_memory", "the solution, plus a cell holding 1.35 GB of "
