@@ -140,6 +140,9 @@ class GradingKernel(Executing):
         finally:
             os.close(log)
             os.close(write_end)  # the kernel holds the only writing end
+        if self._closed:  # stopped (Ctrl-C) while this start was on its way: kill it too
+            self.stop()
+            raise KernelStartError("the grading run was stopped")
         deadline = time.monotonic() + timeout
         # 1. every socket is bound (none of the submission's code ran yet): connect, once
         while not channels.bound(info):

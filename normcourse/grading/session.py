@@ -107,6 +107,8 @@ class Run:
                                     mode=limits.isolation, pass_env=limits.pass_env)
         with _LIVE_LOCK:
             _LIVE.add(self.kernel)
+            if STOP.is_set():  # Ctrl-C came before this kernel was listed: close_all missed it
+                self.kernel.stop()
         reaper.watch(self.kernel.root, self.kernel.token, getattr(self.kernel.box, "uid", ""))
 
     def close(self) -> None:
