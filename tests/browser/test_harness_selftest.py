@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from lab_driver import image_problems, run_problems, slider_problems, widget_problems
 
-pytestmark = pytest.mark.browser
+# the harness proves it can fail: -m full (before changing tests/browser; CI's time budget)
+pytestmark = [pytest.mark.browser, pytest.mark.full]
 
 
 def _run(open_notebook, name):
@@ -34,7 +35,6 @@ def test_healthy_notebook_passes(open_notebook):
     assert len(as_solution) == 1 and "NotDoneYet" in as_solution[0], as_solution
 
 
-@pytest.mark.full  # the harness's other self-tests run by default
 def test_sliders_that_change_nothing_are_reported(open_notebook):
     nb, cells = _run(open_notebook, "broken_sliders")
     assert run_problems(cells, "solution") == []
@@ -45,7 +45,6 @@ def test_sliders_that_change_nothing_are_reported(open_notebook):
     assert "slider 1 (scale)" in problems[1] and "did not update" in problems[1]  # Output
 
 
-@pytest.mark.full  # the harness's other self-tests run by default
 def test_model_not_found_is_reported(open_notebook):
     _nb, cells = _run(open_notebook, "model_not_found")
     problems = widget_problems(cells)
@@ -70,7 +69,6 @@ def test_broken_stored_figure_is_reported(open_notebook):
     assert "did not load" in problems[0]
 
 
-@pytest.mark.full  # the harness's other self-tests run by default
 def test_breaking_a_course_widget_is_reported(lab, open_notebook):
     """The same on a real course notebook: a temporary copy of solutions/00_start_here
     whose demo widget shows only its slider (the figure it drives is never displayed)."""

@@ -12,7 +12,9 @@ import pytest
 from lab_driver import image_notes, image_problems, widget_problems
 from test_jupyterlab import SOLUTIONS, _params, _report
 
-pytestmark = pytest.mark.browser
+# the stored views of every solution: -m full (the default run opens lesson 00 in
+# test_jupyterlab.py's Run All; CI's time budget)
+pytestmark = [pytest.mark.browser, pytest.mark.full]
 
 
 def _stored_problems(cells) -> list[str]:
