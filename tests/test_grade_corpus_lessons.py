@@ -24,6 +24,20 @@ from normcourse.grade import Limits, grade_many, grade_submission  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
+def _assert_graded_as(r, case, lesson: str, max_score: float) -> None:
+    """A whole-lesson corpus case: graded as its lesson, with its score, statuses, messages."""
+    assert r.graded, r.error
+    assert r.lesson == lesson
+    got = {e.id: e.status for e in r.exercises}
+    assert (r.score, r.max_score) == (case.score, max_score), (got, r.notes)
+    for ex_id, status in case.statuses.items():
+        assert got[ex_id] == status, (ex_id, r.exercises)
+    for ex_id, text in case.messages.items():
+        ex = next(e for e in r.exercises if e.id == ex_id)
+        said = " | ".join([ex.summary] + [c["message"] for c in ex.cases])
+        assert text in said, said
+
+
 # --------------------------------------------------------------------------- lesson 4
 
 
@@ -38,17 +52,7 @@ def graded_l4(tmp_path_factory, request):
 @pytest.mark.parametrize("case", _params(corpus.L4_CASES))
 def test_lesson4_corpus_grade(case, graded_l4):
     _needs_isolation(case)
-    r = graded_l4[case.name]
-    assert r.graded, r.error
-    assert r.lesson == corpus.L4_LESSON
-    got = {e.id: e.status for e in r.exercises}
-    assert (r.score, r.max_score) == (case.score, corpus.L4_MAX), (got, r.notes)
-    for ex_id, status in case.statuses.items():
-        assert got[ex_id] == status, (ex_id, r.exercises)
-    for ex_id, text in case.messages.items():
-        ex = next(e for e in r.exercises if e.id == ex_id)
-        said = " | ".join([ex.summary] + [c["message"] for c in ex.cases])
-        assert text in said, said
+    _assert_graded_as(graded_l4[case.name], case, corpus.L4_LESSON, corpus.L4_MAX)
 
 
 # --------------------------------------------------------------------------- lesson 6
@@ -64,17 +68,7 @@ def graded_l6(tmp_path_factory, request):
 
 @pytest.mark.parametrize("case", _params(corpus.L6_CASES))
 def test_lesson6_corpus_grade(case, graded_l6):
-    r = graded_l6[case.name]
-    assert r.graded, r.error
-    assert r.lesson == corpus.L6_LESSON
-    got = {e.id: e.status for e in r.exercises}
-    assert (r.score, r.max_score) == (case.score, corpus.L6_MAX), (got, r.notes)
-    for ex_id, status in case.statuses.items():
-        assert got[ex_id] == status, (ex_id, r.exercises)
-    for ex_id, text in case.messages.items():
-        ex = next(e for e in r.exercises if e.id == ex_id)
-        said = " | ".join([ex.summary] + [c["message"] for c in ex.cases])
-        assert text in said, said
+    _assert_graded_as(graded_l6[case.name], case, corpus.L6_LESSON, corpus.L6_MAX)
 
 
 def test_lesson6_imports_and_reveal_cells_run_in_the_sandbox(graded_l6):
