@@ -152,7 +152,7 @@ class CorpusCase:
     score: float | None = None  # expected score; None: the file must be refused
     error: str = ""  # substring of the error message of a refused file
     statuses: dict = field(default_factory=dict)  # exercise id -> expected status
-    note: str = ""  # substring expected in the notes
+    note: str | tuple = ""  # substring expected in the notes (a tuple: any one of them)
     messages: dict = field(default_factory=dict)  # exercise id -> substring of its messages
     slow: bool = False
     filename: str = ""  # the submitted file's name (default: NAME_OF_CASE.ipynb)
@@ -1783,7 +1783,10 @@ CASES += [
                "kernel's iopub socket with signed status messages after its cell ended",
                _sol(lambda nb: _insert_after(nb, "ex1_gradient_test", IOPUB_FLOOD)), MAX,
                slow=True, sabotage=True,
-               note="a background thread writing on the kernel's own socket"),
+               # either outcome is right, and which one happens is a race: the grader reads a
+               # garbled message, or the kernel crashes (two threads on one zmq socket)
+               note=("a background thread writing on the kernel's own socket",
+                     "the Python kernel stopped")),
     # observed: 7/7 and no note in bwrap and uid (--memory 500: 900 MB unseen; as uid 61000
     # the segments were still there after the run, `ipcs -m`)
     CorpusCase("sab_sysv_shared_memory", "the solution, plus a cell holding 1.35 GB of "
