@@ -196,6 +196,36 @@ print(len(pids) <= 3, net, "" in sys.path or os.getcwd() in sys.path)""")
     assert out == "True no network False"
 
 
+SHMGET = """import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+shmid = libc.shmget(0, ctypes.c_size_t(4096), 0o1600)
+if shmid != -1:
+    libc.shmctl(shmid, 0, None)  # IPC_RMID
+print(shmid != -1, ctypes.get_errno())"""
+
+
+def test_no_sysv_shared_memory_in_the_launched_process_and_its_children():
+    """launch's seccomp filter: shmget fails with EPERM there, in every child, for good."""
+    from normcourse.grading import launch
+
+    if launch.SHMGET.get(os.uname().machine) is None:
+        pytest.skip("no seccomp filter for this machine's architecture")
+    before = subprocess.run([sys.executable, "-c", SHMGET], capture_output=True, text=True)
+    assert before.stdout.split() == ["True", "0"], before.stderr  # the control: it works
+    after = subprocess.run([sys.executable, "-c", f"""import subprocess, sys
+from normcourse.grading.launch import no_sysv_shared_memory
+assert no_sysv_shared_memory()
+exec({SHMGET!r})
+print(subprocess.run([sys.executable, "-c", {SHMGET!r}], capture_output=True, text=True).stdout)"""],
+                           capture_output=True, text=True)
+    assert after.stdout.split() == ["False", "1", "False", "1"], after.stderr
+
+
+@needs_bwrap
+def test_the_kernel_cannot_make_sysv_shared_memory(kernel):
+    assert _run(kernel, SHMGET) == "False 1"
+
+
 @needs_bwrap
 def test_the_answers_are_standins(kernel):
     out = _run(kernel, """import inspect, helpers.answers.l03 as a

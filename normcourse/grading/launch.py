@@ -6,8 +6,10 @@ The limits are set in this process before the kernel starts, so they hold for
 the learner's code and for every process it starts: address space (a
 ``MemoryError`` instead of swapping the machine), size of any file written (an
 ``OSError`` instead of filling the disk), no core dumps, no gaining privileges
-(``PR_SET_NO_NEW_PRIVS``: a set-user-id program runs as the kernel's user) and,
-for a kernel run as a separate user, a number of processes. The output of one
+(``PR_SET_NO_NEW_PRIVS``: a set-user-id program runs as the kernel's user), no System
+V shared memory (a seccomp filter: such memory is resident but in no process's RSS, so
+``--memory`` could not see it) and, for a kernel run as a separate user, a number of
+processes. The output of one
 execution is capped too (``NORMCOURSE_OUTPUT_CAP`` characters).
 
 Outside bwrap's sandbox, ``helpers.answers`` and ``helpers.exercises`` are imported
@@ -51,6 +53,7 @@ def main(argv: list[str]) -> None:
     if nproc:
         _limit(resource.RLIMIT_NPROC, int(nproc))
     _no_new_privileges()
+    no_sysv_shared_memory()
     _hide_answers(os.environ.pop(STANDINS_VAR, ""))
     from ipykernel.kernelapp import IPKernelApp
 
@@ -72,6 +75,43 @@ def _no_new_privileges() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
     except (OSError, AttributeError):
         pass
+
+
+#: (audit arch, shmget's number): x86_64 and aarch64; elsewhere no filter is installed
+SHMGET = {"x86_64": (0xC000003E, 29), "aarch64": (0xC00000B7, 194)}
+
+
+def no_sysv_shared_memory() -> bool:
+    """Make ``shmget`` fail with EPERM in this process and every process it starts (a
+    seccomp filter: it cannot be removed). True if the filter is in place."""
+    import ctypes
+    import platform
+    import struct
+
+    arch = SHMGET.get(platform.machine())
+    if arch is None:
+        return False
+    audit_arch, shmget = arch
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, JGE|K, BPF_RET|K
+    allow, eperm = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    program = [(ld, 0, 0, 4), (jeq, 1, 0, audit_arch), (ret, 0, 0, allow),  # another ABI
+               (ld, 0, 0, 0), (jeq, 2, 0, shmget),
+               (jge, 1, 0, 0x40000000),  # x86_64's x32 numbers: none is needed
+               (ret, 0, 0, allow), (ret, 0, 0, eperm)]
+    code = b"".join(struct.pack("HBBI", *insn) for insn in program)
+    buf = ctypes.create_string_buffer(code, len(code))
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = Prog(len(program), ctypes.addressof(buf))
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p,
+                               ctypes.c_ulong, ctypes.c_ulong]
+        return libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0  # SET_SECCOMP, MODE_FILTER
+    except (OSError, AttributeError):
+        return False
 
 
 class _StandIns:

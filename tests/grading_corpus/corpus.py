@@ -1787,14 +1787,12 @@ CASES += [
                # garbled message, or the kernel crashes (two threads on one zmq socket)
                note=("a background thread writing on the kernel's own socket",
                      "the Python kernel stopped")),
-    # observed: 7/7 and no note in bwrap and uid (--memory 500: 900 MB unseen; as uid 61000
-    # the segments were still there after the run, `ipcs -m`)
+    # on 9af585a: 7/7 and no note in bwrap and uid (--memory 500: 900 MB unseen; as uid 61000
+    # the segments were still there after the run, `ipcs -m`); now shmget fails (seccomp)
     CorpusCase("sab_sysv_shared_memory", "the solution, plus a cell holding 1.35 GB of "
                "System V shared memory, detached", _sol(
                    lambda nb: _insert_after(nb, "ex1_gradient_test", SYSV_SHM)), MAX,
-               note="MB of memory", sabotage=True,
-               xfail="System V shared memory is in no RSS and no folder: --memory misses it; "
-                     "with --isolation uid (no IPC namespace) it outlives the run"),
+               note="raised AssertionError: 1", sabotage=True),  # errno 1: EPERM
 ]
 L4_CASES += [
     # observed: 12/12 (bwrap and uid); without the hook the same notebook scores 9/12 with
