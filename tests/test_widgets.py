@@ -167,3 +167,14 @@ def test_describe_says_when_the_path_leaves_the_window():
     sgd_state = explore_scale(3, 0.9, "SGD", seed=0)  # strays above the window (lesson 1)
     assert "outside the window" in describe(sgd_state)
     assert "outside the window" not in describe(explore_scale(3, 0.5, "GD"))
+
+
+def test_a_takeaway_shows_its_markdown_and_a_wrapped_plain_form():
+    from helpers.widgets.display import takeaway_bundle
+
+    text = "**Take-away.** " + " ".join(f"value {i / 7:.3f}" for i in range(40))
+    bundle = takeaway_bundle(text)
+    assert bundle["text/markdown"] == text
+    lines = bundle["text/plain"].splitlines()
+    assert len(lines) > 1 and max(map(len, lines)) <= 95
+    assert " ".join(lines) == text  # the same words, nothing lost

@@ -3,7 +3,8 @@
 - :func:`png_image`: an image widget shown at its own pixel width (never blurred);
 - :func:`bundle_with_text` / :class:`WithText`: a widget with a short, deterministic
   plain-text form (what an untrusted notebook shows and nbval compares);
-- :func:`progress`: a progress bar over an iterable, with a text form too.
+- :func:`progress`: a progress bar over an iterable, with a text form too;
+- :func:`takeaway`: a paragraph of prose whose numbers come from the run.
 """
 
 from __future__ import annotations
@@ -82,3 +83,19 @@ def progress(items, description="running"):
         yield item
         bar.value = i + 1
     bar.bar_style = "success"
+
+
+def takeaway_bundle(markdown: str, width: int = 95) -> dict:
+    """The display bundle of :func:`takeaway`: the Markdown, and as plain text the same words
+    wrapped at ``width`` (what a stored view shows and nbval compares)."""
+    import textwrap
+
+    return {"text/markdown": markdown, "text/plain": textwrap.fill(markdown, width)}
+
+
+def takeaway(markdown: str) -> None:
+    """Show a take-away written from the run's values (an f-string), so that the numbers
+    in the prose are the ones this run computed, on every machine."""
+    from IPython.display import display
+
+    display(takeaway_bundle(markdown), raw=True)
