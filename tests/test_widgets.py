@@ -178,3 +178,34 @@ def test_a_takeaway_shows_its_markdown_and_a_wrapped_plain_form():
     lines = bundle["text/plain"].splitlines()
     assert len(lines) > 1 and max(map(len, lines)) <= 95
     assert " ".join(lines) == text  # the same words, nothing lost
+
+
+def test_zoom_window_frames_the_path_only():
+    from helpers.core.problems import zoom_window
+
+    p = scale_problem(0)  # raw: GD's steps along w_age are about 1e-5, along w_income 1e-2
+    ws = explore(p, 0.9, "GD", n_steps=30)["ws"]
+    view = zoom_window(p, ws)
+    for k, axis in enumerate((view.w1, view.w2)):
+        span = ws[:, k].max() - ws[:, k].min()
+        assert axis[0] < ws[:, k].min() and ws[:, k].max() < axis[-1]
+        assert axis[-1] - axis[0] == pytest.approx(1.2 * span)  # the path and 10% each side
+    assert (view.w1[-1] - view.w1[0]) < 1e-3 * (p.w1[-1] - p.w1[0])  # far narrower than before
+    assert view.grid.shape == p.grid.shape and view.levels.min() >= view.grid.min()
+
+
+def test_draw_zoomed_path_numbers_the_steps_and_names_the_scale():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from helpers.plots.explorer import draw_zoomed_path
+
+    state = explore(scale_problem(0), 0.9, "GD", n_steps=30)
+    ax = Figure().add_subplot()
+    draw_zoomed_path(state, ax)
+    assert [t.get_text() for t in ax.texts] == [f"step {k}" for k in range(5)]
+    assert ax.get_xlabel() == "w_age ($10^{-5}$ thousand USD per year)"
+    lo, hi = ax.get_xlim()
+    assert hi - lo < 1e-4  # the window holds the path, not the minimum 0.05 away

@@ -164,6 +164,21 @@ def fit_window(problem: Problem, ws) -> Problem:
                    levels=contour_levels(grid, len(p.levels), floor=p.loss_star))
 
 
+def zoom_window(problem: Problem, ws, margin: float = 0.1) -> Problem:
+    """The problem seen through a window around the trajectory ws (k+1, 2) only: not square,
+    not around the minimum, contours recomputed for it. Where a path's steps are tiny along
+    one weight (raw features), this shows its zigzag; draw it with a free aspect ratio."""
+    ws = np.asarray(ws, dtype=float)
+    ws = ws[np.isfinite(ws).all(axis=1)]
+    lo, hi = ws.min(axis=0), ws.max(axis=0)
+    pad = margin * np.maximum(hi - lo, 1e-9 * np.maximum(np.abs(hi), 1e-12))
+    w1 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], len(problem.w1))
+    w2 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], len(problem.w2))
+    grid = loss_grid(problem.X, problem.y, w1, w2)
+    return replace(problem, w1=w1, w2=w2, grid=grid,
+                   levels=contour_levels(grid, len(problem.levels)))
+
+
 @cache
 def scale_problem(income_exp: int, n: int = 200, seed: int = 0) -> Problem:
     """Lesson 1's problem: age (years) and income measured in units of 10^income_exp USD."""

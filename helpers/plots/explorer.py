@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.core.problems import METHODS, Problem, fit_window
+from helpers.core.problems import METHODS, Problem, fit_window, zoom_window
 from helpers.plots.linreg import METHOD_STYLE, plot_contours, plot_trajectory
 from helpers.plots.style import END_MARKER, MINIMUM_MARKER, OKABE_ITO, START_MARKER, canvas_png
 
@@ -80,6 +80,28 @@ def draw_state(state: dict, ax, *, legend: bool = True, fit: bool = False) -> ob
     draw_run(state, ax)
     if legend:
         _legend(ax)
+    return ax
+
+
+def draw_zoomed_path(state: dict, ax, *, labelled_steps: int = 5) -> object:
+    """A state's trajectory in a window around the path only (:func:`zoom_window`), with a
+    free aspect ratio and the first steps numbered: on a narrow valley, where the whole
+    window shows GD as a line, this shows it jumping across the valley floor and back.
+    The w_1 axis gets its own scale (e.g. 1e-5), written into its label. Lessons 1-2."""
+    draw_state({**state, "problem": zoom_window(state["problem"], state["ws"], margin=0.3)},
+               ax, legend=False)
+    ax.set_aspect("auto")
+    lo, hi = ax.get_xlim()
+    power = int(np.floor(np.log10(max(abs(lo), abs(hi)))))
+    if abs(power) >= 3:  # tick values 1-10 and the power in the label, not an offset text
+        ax.xaxis.set_major_formatter(lambda value, _: f"{value / 10.0**power:g}")
+        name, _, unit = state["problem"].labels[0].partition(" (")
+        scale = f"$10^{{{power}}}$"
+        ax.set_xlabel(f"{name} ({scale} {unit}" if unit else f"{name} (× {scale})")
+    for k, (w1, w2) in enumerate(state["ws"][:labelled_steps]):
+        ax.annotate(f"step {k}", (w1, w2), xytext=(6, -3), textcoords="offset points",
+                    fontsize=8)
+    ax.set_title("zoomed on the path")
     return ax
 
 
