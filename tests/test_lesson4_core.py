@@ -168,7 +168,8 @@ def test_probe_leaves_the_run_unchanged():
               for layer in model.layers]
     params = [{k: v.copy() for k, v in layer.params.items()} for layer in model.layers]
     running = [bn.running_mean.copy() for bn in model.batchnorms()]
-    losses, changes, gnorm = diagnostics.probe_direction(model, X, y, [1e-6, 0.1])
+    losses, changes, gnorm, base = diagnostics.probe_direction(model, X, y, [1e-6, 0.1])
+    assert base == pytest.approx(loss, abs=1e-12)  # the loss at θ itself
     for layer, p, (_, g) in zip(model.layers, params, before, strict=True):
         for k in p:
             np.testing.assert_array_equal(layer.params[k], p[k])
@@ -201,5 +202,12 @@ def test_diagnose_records_and_does_not_change_training():
         assert diag.update_ratio[0, j] == pytest.approx(0.1 * np.linalg.norm(dW) / np.linalg.norm(W))
         assert diag.grad_std[0, j] == pytest.approx(dW.std())
     assert np.all(diag.curvature > 0)
+    # the loss change is measured from the current point: the first record's, by hand
+    first = nn.softmax_cross_entropy(nn.mlp([2, 8, 8, 3], norm="batch", seed=0).forward(X[idx]),
+                                     y[idx])[0]
+    assert diag.base_loss[0] == pytest.approx(first)
+    np.testing.assert_allclose(diag.loss_change, diag.landscape - diag.base_loss[:, None])
+    np.testing.assert_allclose(diag.distance[:, 1], diag.step_sizes[1] * diag.grad_norm)
+    np.testing.assert_allclose(diag.smoothness, (diag.grad_change / diag.distance).max(axis=1))
     row = diagnostics.summarize(diag, 0)
     assert set(row) == {"grad_std", "update_ratio", "weight_norm_growth"}

@@ -10,8 +10,10 @@ Every ``record_every`` steps, on the batch of that step, before its update:
   norm of W, and the update-to-data ratio ‖lr·dL/dW‖ / ‖W‖ (Frobenius norms);
 - the loss landscape along the gradient g (Santurkar et al., 2018): the batch loss after
   a step of size η along −g, for every η in ``step_sizes``, and how much the gradient
-  changes there, ‖g(θ − ηg) − g(θ)‖. Divided by the distance moved, η‖g‖, that change is
-  the curvature along g, the number lesson 1's stable learning rate 2/λ depends on.
+  changes there, ‖g(θ − ηg) − g(θ)‖, next to the loss at θ itself (η = 0). Divided by the
+  distance moved, η‖g‖, the gradient change is the curvature along g, the number lesson 1's
+  stable learning rate 2/λ depends on; its largest value over the step sizes is Santurkar
+  et al.'s "effective β-smoothness".
 
 The probe steps change no parameter, gradient or running statistic of the run.
 """
@@ -40,6 +42,7 @@ class Diagnostics:
     landscape: np.ndarray      # (r, s) batch loss after a step η along −g
     grad_change: np.ndarray    # (r, s) ‖g(θ − ηg) − g(θ)‖
     grad_norm: np.ndarray      # (r,) ‖g‖ over every parameter
+    base_loss: np.ndarray      # (r,) batch loss at θ itself (η = 0)
 
     @property
     def loss_range(self) -> np.ndarray:
@@ -49,7 +52,22 @@ class Diagnostics:
     @property
     def curvature(self) -> np.ndarray:
         """(r, s): gradient change per distance moved, ‖Δg‖ / (η‖g‖)."""
-        return self.grad_change / (self.step_sizes[None, :] * self.grad_norm[:, None])
+        return self.grad_change / self.distance
+
+    @property
+    def loss_change(self) -> np.ndarray:
+        """(r, s): L(θ − ηg) − L(θ), the change of the batch loss from the current point."""
+        return self.landscape - self.base_loss[:, None]
+
+    @property
+    def distance(self) -> np.ndarray:
+        """(r, s): how far each probe step moves the parameters, η‖g‖."""
+        return self.step_sizes[None, :] * self.grad_norm[:, None]
+
+    @property
+    def smoothness(self) -> np.ndarray:
+        """(r,): Santurkar et al.'s effective β-smoothness, max over η of ‖Δg‖ / (η‖g‖)."""
+        return self.curvature.max(axis=1)
 
 
 def linear_layers(model) -> list:
@@ -67,7 +85,8 @@ def _flat(grads) -> np.ndarray:
 def probe_direction(model, X, y, step_sizes, loss="cross_entropy"):
     """Loss and gradient change after steps of size η along −g, g = the gradients now held
     in the model's layers (from a backward pass on X, y). Returns (losses (s,), changes (s,),
-    ‖g‖). Parameters, gradients and running statistics are left as they were."""
+    ‖g‖, the loss at θ itself). Parameters, gradients and running statistics are left as
+    they were."""
     loss_fn = LOSSES[loss]
     saved = _all_grads(model)
     g = _flat(saved)
@@ -77,6 +96,7 @@ def probe_direction(model, X, y, step_sizes, loss="cross_entropy"):
         bn.update_running = False
     losses, changes = [], []
     try:
+        base = float(loss_fn(model.forward(X), y)[0])
         for eta in step_sizes:
             for layer, p0, g0 in zip(model.layers, params, saved, strict=True):
                 for k in layer.params:
@@ -92,7 +112,7 @@ def probe_direction(model, X, y, step_sizes, loss="cross_entropy"):
             layer.grads = g0
         for bn in bns:
             bn.update_running = True
-    return np.array(losses), np.array(changes), float(np.linalg.norm(g))
+    return np.array(losses), np.array(changes), float(np.linalg.norm(g)), base
 
 
 def diagnose(model, X, y, *, lr, n_epochs, batch_size, seed=0, loss="cross_entropy",
@@ -109,16 +129,16 @@ def diagnose(model, X, y, *, lr, n_epochs, batch_size, seed=0, loss="cross_entro
         lin = linear_layers(model)
         dW = [layer.grads["W"] for layer in lin]
         W = [layer.params["W"] for layer in lin]
-        losses, changes, gnorm = (probe_direction(model, xb, yb, step_sizes, loss)
-                                  if len(step_sizes) else ([], [], np.nan))
+        losses, changes, gnorm, base = (probe_direction(model, xb, yb, step_sizes, loss)
+                                        if len(step_sizes) else ([], [], np.nan, np.nan))
         rows.append((step, [d.std() for d in dW], [w.std() for w in W],
                      [np.linalg.norm(w) for w in W],
                      [lr * np.linalg.norm(d) / np.linalg.norm(w) for d, w in zip(dW, W, strict=True)],
-                     losses, changes, gnorm))
+                     losses, changes, gnorm, base))
 
     history = train(model, X, y, loss=loss, lr=lr, n_epochs=n_epochs, batch_size=batch_size,
                     seed=seed, on_step=on_step)
-    cols = list(zip(*rows, strict=True)) if rows else [[]] * 8
+    cols = list(zip(*rows, strict=True)) if rows else [[]] * 9
     arrays = [np.array(c, dtype=float) for c in cols]
     return Diagnostics(history, arrays[0].astype(int), *arrays[1:5], step_sizes, *arrays[5:])
 
