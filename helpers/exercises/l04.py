@@ -3,7 +3,8 @@
 Layer norm's forward and backward passes (PyTorch's ``nn.LayerNorm`` convention, cases
 and judges in :mod:`helpers.exercises.l04_layernorm`, some compared with PyTorch's own
 numbers), folding batch norm into the Linear layer before it and the scale-invariance
-experiment (:mod:`helpers.exercises.l04_fold`), and three predict-then-observe questions.
+experiment (:mod:`helpers.exercises.l04_fold`), two concept questions and one prediction
+(0 points, recorded: :mod:`helpers.exercises.predict`).
 Every function exercise has three hint tiers (a nudge, the formula, near-code); each
 concept question two (a nudge, then the reasoning).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import helpers.exercises.l04_fold as fold
 import helpers.exercises.l04_layernorm as ln
 from helpers.exercises.spec import Exercise, concept_question
+from helpers.exercises.predict import prediction
 
 EXERCISES = [
     Exercise(
@@ -96,25 +98,19 @@ EXERCISES = [
               "scale = gamma / np.sqrt(running_var + eps); "
               "return W * scale, (b - running_mean) * scale + beta"),
     ),
-    concept_question(
-        id="ex4_concept_scale",
-        function="answer_scale_question",
-        title="Exercise 6 (1 point, predict): weights ×10 before a normalization",
-        digest="d65df291fd247e692d51f82d78d380f92235ac1bf4e3d9a1f7b3b6952362cc78",
-        wrong={"a": "The output does not change at all; how could its sensitivity to W grow?",
-               "b": "The output is unchanged, but the same *absolute* change of W is now a "
-                    "10 times smaller *relative* change.",
-               "d": "Each forward pass divides by the standard deviation once, not twice."},
-        hint=("Write out(W) for the normalized layer and note out(c·W) = out(W). Now "
-              "differentiate both sides with respect to W.",
-              "out(cW) = out(W) for every W: differentiating, c·out'(cW) = out'(W), so the "
-              "gradient at c·W is the gradient at W divided by c."),
+    prediction(
+        id="ex4_predict_scale",
+        function="predict_scale",
+        title="Exercise 6 (0 points, predict): weights ×10 before a normalization",
+        options={"a": "10 times larger", "b": "unchanged", "c": "10 times smaller",
+                 "d": "100 times smaller"},
+        observed="c63b7b2ffcd974b9a51a9f51e7471d44be567bc9c94f089cb46c95db8581f2a6",
     ),
     Exercise(
         id="ex4_scale_invariance",
         function="scale_invariance",
-        title="Exercise 7 (2 points, experiment): measure scale invariance",
-        points=2,
+        title="Exercise 7 (3 points, experiment): measure scale invariance",
+        points=3,
         cases=fold.scale_cases,
         judge=fold.scale_judge,
         shortcuts=("core.nn:LayerNorm", "core.nn:Linear", "core.nn:Sequential",

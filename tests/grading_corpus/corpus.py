@@ -960,8 +960,8 @@ CASES += ATTACK_CASES
 L4_LESSON = "04_norm_in_practice"
 L4_MAX = 12
 L4_POINTS = {"ex4_ln_forward": 2, "ex4_ln_backward": 3, "ex4_concept_batch": 1,
-             "ex4_concept_bias": 1, "ex4_fold": 2, "ex4_concept_scale": 1,
-             "ex4_scale_invariance": 2}
+             "ex4_concept_bias": 1, "ex4_fold": 2, "ex4_predict_scale": 0,
+             "ex4_scale_invariance": 3}
 L4_SOLUTIONS = {
     "ex4_ln_forward": ("layernorm_forward", '''def layernorm_forward(X, gamma, beta, eps=1e-5):
     """Layer norm: X (N, D) -> (out, (X, x_hat, mean (N, 1), var (N, 1), gamma, eps))."""
@@ -995,8 +995,8 @@ L4_SOLUTIONS = {
     scale = gamma / np.sqrt(running_var + eps)
     return W * scale, (b - running_mean) * scale + beta
     ### END SOLUTION'''),
-    "ex4_concept_scale": ("answer_scale_question", '''def answer_scale_question():
-    """Return one letter."""
+    "ex4_predict_scale": ("predict_scale", '''def predict_scale():
+    """Return one letter: your prediction."""
     ### BEGIN SOLUTION
     return "c"
     ### END SOLUTION'''),
@@ -1049,12 +1049,14 @@ L4_CASES = [
         False, *[lambda nb, i=i: _answer(nb, i, L4_SOLUTIONS[i][1])
                  for i in ("ex4_ln_forward", "ex4_ln_backward")]), 5,
         statuses={"ex4_ln_backward": "passed", "ex4_fold": "not_done"}),
-    CorpusCase("l4_wrong_predictions", "lesson 4: solutions, every prediction 'd'", _l4(
+    CorpusCase("l4_wrong_predictions", "lesson 4: solutions, every letter 'd' (the "
+               "prediction is recorded, worth 0 points either way)", _l4(
         True, *[lambda nb, i=i, f=f: _answer(nb, i, f"def {f}():\n    return 'd'")
                 for i, f in [("ex4_concept_batch", "answer_batch_size_question"),
                              ("ex4_concept_bias", "answer_bias_question"),
-                             ("ex4_concept_scale", "answer_scale_question")]]), L4_MAX - 3,
-        statuses={"ex4_concept_bias": "failed", "ex4_fold": "passed"}),
+                             ("ex4_predict_scale", "predict_scale")]]), L4_MAX - 2,
+        statuses={"ex4_concept_bias": "failed", "ex4_fold": "passed",
+                  "ex4_predict_scale": "passed"}),
     CorpusCase("l4_fold_transposed", "lesson 4: W_folded returned as (D_out, D_in)", _l4(
         True, lambda nb: _answer(nb, "ex4_fold", "def fold_batchnorm(W, b, gamma, beta, rm, "
                                  "rv, eps=1e-5):\n    s = gamma / np.sqrt(rv + eps)\n"
@@ -1399,7 +1401,7 @@ L4_CASES += [
     CorpusCase("l4_issue18_gradcheck_backward", "lesson 4: layernorm_backward by the course's "
                "helpers.core.gradcheck.numerical_gradient", _l4(
                    True, lambda nb: _answer(nb, "ex4_ln_backward", GRADCHECK_BACKWARD)),
-               L4_MAX - 5, statuses={"ex4_ln_backward": "failed", "ex4_fold": "passed",
+               L4_MAX - 6, statuses={"ex4_ln_backward": "failed", "ex4_fold": "passed",
                                      "ex4_scale_invariance": "failed"},
                messages={"ex4_ln_backward": "uses the course's `numerical_gradient`; write "
                                             "your own"}),
@@ -1419,7 +1421,7 @@ L4_CASES += [
     # the square root the experiment, which calls that backward pass, measures wrong too
     CorpusCase("l4_issue18_eps_outside_sqrt", "lesson 4: layernorm_backward with ε outside "
                "the square root", _l4(True, _ln_backward_with("(np.sqrt(var) + eps)")),
-               L4_MAX - 5, statuses={"ex4_ln_backward": "failed",
+               L4_MAX - 6, statuses={"ex4_ln_backward": "failed",
                                      "ex4_scale_invariance": "failed", "ex4_fold": "passed"},
                messages={"ex4_ln_backward": "ε goes inside the square root"}),
     CorpusCase("l4_issue18_hard_coded_eps", "lesson 4: layernorm_backward with ε = 1e-5 "
