@@ -259,3 +259,15 @@ def test_scaling_explorer_offers_robust_and_log():
     assert "bias b = ȳ" in problems.scaling_problem("log").title  # log-z-scored: centred
     assert "bias b = ȳ − x̄·w" in problems.scaling_problem("robust").title  # median ≠ mean
     assert "IQR of income" in problems.scaling_problem("robust").labels[1]
+
+
+def test_standardized_has_mean_zero_std_one_and_maps_a_constant_feature_to_zero():
+    from helpers.core.scaling import standardized
+
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.normal(40, 12, 50), rng.lognormal(10, 1, 50), np.full(50, 7.0)])
+    Z = standardized(X)
+    np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(Z.std(axis=0), [1, 1, 0], atol=1e-12)
+    np.testing.assert_allclose(Z[:, 0], (X[:, 0] - X[:, 0].mean()) / X[:, 0].std())
+    assert X[0, 2] == 7.0  # the input is left as it was

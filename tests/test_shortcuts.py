@@ -162,3 +162,11 @@ def test_the_time_limit_never_switches_the_watch_off():
 
     report = evaluate("ex1_concept_scale", busy, own_work=True, time_limit=0.3)
     assert [r.mistake for r in report.results] == ["timeout"], report.to_text()
+
+
+def test_lesson_1s_standardized_is_a_shortcut_of_lesson_2s_zscore():
+    """Lesson 1 standardizes with the course's `standardized` (no formula to copy); in lesson
+    2's exercises that tool scores 0 with the reason."""
+    report = evaluate("ex2_zscore_transform", lambda X, mean, std: scaling.standardized(X),
+                      own_work=True)
+    assert report.status == "failed" and _messages(report) == {REASON.format("standardized")}

@@ -100,7 +100,8 @@ EXERCISES = [
         points=2,
         cases=fit_cases,
         judge=fit_judge,
-        shortcuts=("core.scaling:fit_scaling", "core.scaling:scale_features"),
+        shortcuts=("core.scaling:fit_scaling", "core.scaling:scale_features",
+                   "core.scaling:standardized"),
         hint=("Shift a feature by a and its mean moves by a; divide it by s and its standard "
               "deviation is divided by s. Which a and s give mean 0 and standard deviation "
               "1? One pair per feature, i.e. per column of X.",
@@ -117,7 +118,8 @@ EXERCISES = [
         cases=transform_cases,
         judge=transform_judge,
         shortcuts=("core.scaling:apply_scaling", "core.scaling:scale_features",
-                   "core.scaling:fit_scaling", "core.scaling:safe_scale"),
+                   "core.scaling:fit_scaling", "core.scaling:safe_scale",
+                   "core.scaling:standardized"),
         hint=("Use only the statistics you are given, never ones recomputed from X; think "
               "about what a feature with standard deviation 0 should become.",
               "x' = (x − mean) / std per feature, as a new array; where std is 0 divide by 1, "
