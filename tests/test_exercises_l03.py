@@ -14,7 +14,7 @@ from helpers.answers.l03 import (
 )
 from helpers.checking.verdict import failed_messages
 from helpers.core import nn
-from helpers.exercises import evaluate, lesson_exercises
+from helpers.exercises import evaluate, get_exercise, lesson_exercises
 
 _report = evaluate
 _messages = failed_messages
@@ -84,22 +84,24 @@ def test_the_batchnorm_layer_computes_with_the_course_functions():
 def test_exercise_list_points_and_concept_answers():
     exercises = lesson_exercises("03_batch_norm")
     assert [e.function for e in exercises] == [
-        "batchnorm_forward", "answer_gamma_beta_question", "scale_shift_backward",
+        "batchnorm_forward", "predict_gamma_beta", "scale_shift_backward",
         "divide_backward", "sqrt_backward", "variance_backward", "center_backward",
         "mean_backward", "batchnorm_backward_staged", "batchnorm_backward",
-        "answer_mode_question", "update_running_stats", "batchnorm_eval",
-        "answer_batch_size_question", "train_eval_gap"]
+        "predict_eval_mode", "update_running_stats", "batchnorm_eval",
+        "predict_batch_size", "train_eval_gap"]
     assert sum(e.points for e in exercises) == 21
     for number, ex in enumerate(exercises, 1):  # point values in every title
         unit = "point" if ex.points == 1 else "points"
         assert ex.title.startswith(f"Exercise {number} ({ex.points} {unit}"), ex.title
-        assert len(ex.hints) == (2 if ex.id.startswith("ex3_concept") else 3), ex.id
-    for ex_id, letter in [("ex3_concept_mode", "b"), ("ex3_concept_gamma", "b"),
-                          ("ex3_concept_batch", "a")]:
+        assert len(ex.hints) == (1 if ex.kind == "prediction" else 3), ex.id
+    for ex_id, letter in [("ex3_predict_mode", "b"), ("ex3_predict_gamma", "b"),
+                          ("ex3_predict_batch", "a")]:  # 0 points, every letter recorded
+        assert get_exercise(ex_id).points == 0
+        assert get_exercise(ex_id).observed_letter() == letter
         assert _report(ex_id, lambda letter=letter: letter).status == "passed"
         assert _report(ex_id, lambda letter=letter: f" ({letter.upper()}) ").status == "passed"
-        wrong = "d" if letter != "d" else "a"
-        assert _report(ex_id, lambda wrong=wrong: wrong).status == "failed"
+        other = "d" if letter != "d" else "a"  # a prediction is never wrong: recorded too
+        assert _report(ex_id, lambda other=other: other).status == "passed"
 
 
 def test_not_done_yet():

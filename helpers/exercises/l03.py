@@ -10,8 +10,8 @@ X → mean → xc = X − mean → var → std → x_hat → out (:mod:`helpers.
 assembled (staged), then simplified to the compact form ``batchnorm_backward``
 (:mod:`helpers.exercises.l03_training`, with the forward pass). Running statistics,
 evaluation mode and the batch-size experiment: :mod:`helpers.exercises.l03_modes`.
-Every exercise has three hint tiers (a nudge, the formula, near-code); each concept
-question two (a nudge, then the reasoning).
+Every exercise has three hint tiers (a nudge, the formula, near-code); the three
+predictions are recorded, 0 points (:mod:`helpers.exercises.predict`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from helpers.exercises.l03_training import (
     forward_cases,
     forward_judge,
 )
-from helpers.exercises.spec import Exercise, concept_question
+from helpers.exercises.predict import prediction
+from helpers.exercises.spec import Exercise
 
 #: course functions that compute a backward pass (or its finite-difference stand-in)
 BACKWARD_SHORTCUTS = ("core.nn:BatchNorm", "core.batched:Norm",
@@ -58,19 +59,16 @@ EXERCISES = [
               "mean = X.mean(axis=0); var = X.var(axis=0); x_hat = (X - mean) / "
               f"np.sqrt(var + eps); return gamma * x_hat + beta, {CACHE_NAMES}"),
     ),
-    concept_question(
-        id="ex3_concept_gamma",
-        function="answer_gamma_beta_question",
-        title="Exercise 2 (1 point, predict): which γ and β give back the input?",
-        digest="2a7133295e908d1eba83b8f167865778fed5ffd3f9ef8a9da4eafe4878584799",
-        wrong={"a": "γ = 1, β = 0 leave x_hat as it is: mean 0 and variance 1, whatever the "
-                    "input's mean and scale were.",
-               "c": "That is the normalization itself, written as a scale and a shift of x. "
-                    "You need its inverse.",
-               "d": "x_hat = (x − μ)/σ can be solved for x, and γ, β are free parameters."},
-        hint=("Write out = γ·(x − μ)/σ + β, with σ = √(σ² + ε), and ask which γ and β make "
-              "out equal to x for every x.",
-              "out = (γ/σ)·x + (β − γμ/σ) equals x for every x when γ/σ = 1 and β − γμ/σ = 0."),
+    prediction(
+        id="ex3_predict_gamma",
+        function="predict_gamma_beta",
+        title="Exercise 2 (0 points, predict): which γ and β give back the input?",
+        options={
+                 'a': 'γ = 1, β = 0 (the values batch norm starts with)',
+                 'b': 'γ = √(σ² + ε), β = μ',
+                 'c': 'γ = 1 / √(σ² + ε), β = −μ / √(σ² + ε)',
+                 'd': 'none: once a unit is standardized, its mean and scale are lost'},
+        observed="9e9efe1e6a269ad81c446a5046c82f089b8f4699bf767e77a6c9dbb284a864be",
     ),
     _node("ex3_node_out", "scale_shift_backward", 3, "out = γ·x_hat + β",
           nodes.scale_shift_cases, nodes.scale_shift_judge,
@@ -111,8 +109,8 @@ EXERCISES = [
     Exercise(
         id="ex3_bn_backward_staged",
         function="batchnorm_backward_staged",
-        title="Exercise 9 (2 points): the backward pass, assembled node by node",
-        points=2,
+        title="Exercise 9 (3 points): the backward pass, assembled node by node",
+        points=3,
         cases=backward_cases,
         judge=nodes.staged_judge,
         shortcuts=BACKWARD_SHORTCUTS,
@@ -129,8 +127,8 @@ EXERCISES = [
     Exercise(
         id="ex3_bn_backward",
         function="batchnorm_backward",
-        title="Exercise 10 (3 points): the compact backward pass",
-        points=3,
+        title="Exercise 10 (4 points): the compact backward pass",
+        points=4,
         cases=backward_cases,
         judge=backward_judge,
         shortcuts=BACKWARD_SHORTCUTS,
@@ -141,19 +139,16 @@ EXERCISES = [
               "dx_hat = dout * gamma; dX = (dx_hat - dx_hat.mean(axis=0) - x_hat * "
               "(dx_hat * x_hat).mean(axis=0)) / np.sqrt(var + eps)"),
     ),
-    concept_question(
-        id="ex3_concept_mode",
-        function="answer_mode_question",
-        title="Exercise 11 (1 point, predict): forgetting evaluation mode",
-        digest="0b793ab28f7399478bad73b5bcb0d8d6c40cac20af0091b6877c69035385b832",
-        wrong={"a": "In training mode batch norm uses the batch's statistics; what is the "
-                    "mean of a batch of one example?",
-               "c": "Work it out for one example: the batch mean is the example itself.",
-               "d": "Training mode never reads the running statistics; it only updates them."},
-        hint=("Run your batchnorm_forward in your head on a batch of one example: what is "
-              "X − mean?",
-              "With N = 1 the batch mean is the example, so x_hat = 0 for every input and "
-              "out = β: the output no longer depends on the input."),
+    prediction(
+        id="ex3_predict_mode",
+        function="predict_eval_mode",
+        title="Exercise 11 (0 points, predict): forgetting evaluation mode",
+        options={
+                 'a': 'nothing: batch norm computes the same thing in both modes',
+                 'b': 'every input gets the same output, whatever it is',
+                 'c': 'slightly noisier predictions than in evaluation mode, but mostly right',
+                 'd': 'training mode reads the running statistics, so nothing changes'},
+        observed="8cf296a06c800807468d09454f3324f0fd39a6083a5182d5eb21743ec90d2527",
     ),
     Exercise(
         id="ex3_running_stats",
@@ -182,26 +177,22 @@ EXERCISES = [
               "out = γ·(X − running_mean)/√(running_var + ε) + β.",
               "return gamma * (X - running_mean) / np.sqrt(running_var + eps) + beta"),
     ),
-    concept_question(
-        id="ex3_concept_batch",
-        function="answer_batch_size_question",
-        title="Exercise 14 (1 point, predict): batches of 2 examples",
-        digest="2af89a263a251e3d02879c1d052bbe03dd571fdddc4ac418a4cc756fc222adf9",
-        wrong={"b": "The learning rate is the same for every batch size; the batch "
-                    "statistics are what change.",
-               "c": "dγ = Σ dout·x_hat is not zero; think about what x_hat is for 2 examples.",
-               "d": "Batch norm's statistics come from the batch: the batch size enters "
-                    "every forward pass in training mode."},
-        hint=("Normalize a batch of 2 numbers, a and b, in your head: what are their x_hat?",
-              "Two examples give x_hat = ±1 whatever their values: a unit's output depends on "
-              "its batch partner, and the running statistics used at test time are estimated "
-              "from such noisy batches."),
+    prediction(
+        id="ex3_predict_batch",
+        function="predict_batch_size",
+        title="Exercise 14 (0 points, predict): batches of 2 examples",
+        options={
+                 'a': "the statistics of 2 examples are very noisy, and a unit's output depends on its batch partner",
+                 'b': 'small batches make the learning rate too large for batch norm',
+                 'c': 'with batches of 2 the gradient of γ is zero, so γ cannot learn',
+                 'd': 'batch norm needs the whole data set in every batch'},
+        observed="e2bdee9603a583dfc2fcb2f1dc0fd9ce0ba44b20974d40e7c3b3b304f4ab0950",
     ),
     Exercise(
         id="ex3_train_eval_gap",
         function="train_eval_gap",
-        title="Exercise 15 (2 points, experiment): measure the train/eval gap",
-        points=2,
+        title="Exercise 15 (3 points, experiment): measure the train/eval gap",
+        points=3,
         cases=modes.gap_cases,
         judge=modes.gap_judge,
         shortcuts=BN_LAYERS,
