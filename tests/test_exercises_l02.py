@@ -6,7 +6,6 @@ import pytest
 from helpers.answers import l02 as course
 from helpers.checking.verdict import failed_messages
 from helpers.exercises import evaluate, get_exercise, lesson_exercises
-from helpers.exercises.spec import answer_digest
 
 _report = evaluate
 _messages = failed_messages
@@ -50,21 +49,21 @@ def test_the_course_versions_pass_the_exercises():
 def test_exercise_list_and_points():
     exercises = lesson_exercises("02_standardization")
     assert [e.function for e in exercises] == [
-        "zscore_fit", "zscore_transform", "answer_bounded_question", "answer_normal_question",
-        "answer_test_stats_question", "weights_to_raw", "outlier_shift", "answer_sgd_question"]
-    assert [e.points for e in exercises] == [2, 2, 1, 1, 1, 2, 2, 1]
+        "zscore_fit", "zscore_transform", "predict_bounded", "predict_normal",
+        "predict_test_stats", "weights_to_raw", "outlier_shift", "predict_sgd"]
+    assert [e.points for e in exercises] == [3, 3, 0, 0, 0, 3, 3, 0]  # predictions: 0
     for number, e in enumerate(exercises, 1):
-        points = f"{e.points} point{'s' if e.points > 1 else ''}"
+        points = f"{e.points} point{'' if e.points == 1 else 's'}"
         assert e.title.startswith(f"Exercise {number} ({points}"), e.title
 
 
 @pytest.mark.parametrize("ex_id", ["ex2_zscore_fit", "ex2_zscore_transform",
-                                   "ex2_concept_bounded", "ex2_concept_normal",
-                                   "ex2_concept_test_stats", "ex2_weights_to_raw",
-                                   "ex2_concept_sgd", "ex2_outlier_shift"])
+                                   "ex2_predict_bounded", "ex2_predict_normal",
+                                   "ex2_predict_test_stats", "ex2_weights_to_raw",
+                                   "ex2_predict_sgd", "ex2_outlier_shift"])
 def test_hints_come_in_tiers_and_the_first_gives_no_formula(ex_id):
     hints = get_exercise(ex_id).hints
-    assert len(hints) == (2 if "concept" in ex_id else 3)
+    assert len(hints) == (1 if "predict" in ex_id else 3)
     for code in ("@", "axis=", "np.", "sqrt", "√", "w_j/σ", "/ std", "percentile", "mean("):
         assert code not in hints[0], (ex_id, code)
     assert len(set(hints)) == len(hints)
@@ -215,29 +214,21 @@ def test_weights_mutating_input_is_named():
                                                                weights_to_raw))
 
 
-# --------------------------------------------------------------------------- concept questions
+# --------------------------------------------------------------------------- predictions
 
 
-@pytest.mark.parametrize("ex_id", ["ex2_concept_bounded", "ex2_concept_normal",
-                                   "ex2_concept_test_stats", "ex2_concept_sgd"])
-def test_concept_questions_have_one_right_letter_with_explained_wrong_ones(ex_id):
-    verdicts = {letter: _report(ex_id, lambda letter=letter: letter) for letter in "abcd"}
-    right = [letter for letter, r in verdicts.items() if r.passed]
-    assert len(right) == 1
-    assert get_exercise(ex_id).judge  # digest stored, never the letter
-    for letter, r in verdicts.items():
-        if letter not in right:
-            assert len(r.results[0].message) > 40, (letter, r.results[0].message)
-    assert _report(ex_id, lambda: "e").status == "failed"
+@pytest.mark.parametrize("ex_id, observed", [("ex2_predict_bounded", "c"),
+                                             ("ex2_predict_normal", "b"),
+                                             ("ex2_predict_test_stats", "a"),
+                                             ("ex2_predict_sgd", "b")])
+def test_predictions_are_recorded_for_0_points_whatever_the_letter(ex_id, observed):
+    spec = get_exercise(ex_id)
+    assert spec.points == 0 and spec.kind == "prediction"
+    assert spec.observed_letter() == observed  # what the lesson's measurement bears out
+    for letter in "abcd":
+        assert _report(ex_id, lambda letter=letter: letter).passed
+    assert _report(ex_id, lambda: "e").status == "failed"  # not a letter: nothing recorded
     assert _report(ex_id, lambda: 3).status == "failed"
-
-
-def test_concept_answers_are_the_intended_ones():
-    assert _report("ex2_concept_bounded", lambda: "c").passed
-    assert _report("ex2_concept_normal", lambda: " B ").passed
-    assert _report("ex2_concept_test_stats", lambda: "(a)").passed
-    assert _report("ex2_concept_sgd", lambda: "b").passed
-    assert answer_digest("ex2_concept_normal", "b") != answer_digest("ex2_concept_bounded", "b")
 
 
 # --------------------------------------------------------------------------- outlier_shift
@@ -411,8 +402,8 @@ TAKEAWAYS = [
 
 
 def test_takeaways_match_printed_numbers():
-    """Each take-away quotes what the code cell right above it printed (re-execute, then
-    update both if a helper changes the numbers)."""
+    """Each take-away quotes what the code cell right above it printed, a prediction's reveal
+    cell in between aside (re-execute, then update both if a helper changes the numbers)."""
     import re
     from pathlib import Path
 
@@ -430,7 +421,7 @@ def test_takeaways_match_printed_numbers():
 
     above, last_code = {}, None
     for cell in nb.cells:
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and "reveal(" not in cell.source:  # a reveal interjects
             last_code = cell
         else:
             above[cell.id] = (re.sub(r"\s+", " ", cell.source), text(last_code) if last_code else "")

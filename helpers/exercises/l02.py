@@ -28,7 +28,8 @@ from helpers.exercises.l02_zscore import (
     transform_cases,
     transform_judge,
 )
-from helpers.exercises.spec import Exercise, concept_question
+from helpers.exercises.predict import prediction
+from helpers.exercises.spec import Exercise
 
 # --------------------------------------------------------------------------- weights_to_raw
 
@@ -96,8 +97,8 @@ EXERCISES = [
     Exercise(
         id="ex2_zscore_fit",
         function="zscore_fit",
-        title="Exercise 1 (2 points): fit the z-score statistics",
-        points=2,
+        title="Exercise 1 (3 points): fit the z-score statistics",
+        points=3,
         cases=fit_cases,
         judge=fit_judge,
         shortcuts=("core.scaling:fit_scaling", "core.scaling:scale_features",
@@ -113,8 +114,8 @@ EXERCISES = [
     Exercise(
         id="ex2_zscore_transform",
         function="zscore_transform",
-        title="Exercise 2 (2 points): apply the z-score",
-        points=2,
+        title="Exercise 2 (3 points): apply the z-score",
+        points=3,
         cases=transform_cases,
         judge=transform_judge,
         shortcuts=("core.scaling:apply_scaling", "core.scaling:scale_features",
@@ -126,56 +127,44 @@ EXERCISES = [
               "so that the constant feature becomes 0.",
               "return (X - mean) / np.where(std == 0, 1.0, std)"),
     ),
-    concept_question(
-        id="ex2_concept_bounded",
-        function="answer_bounded_question",
-        title="Exercise 3 (1 point, prediction): the range of z-scores",
-        digest="e4d9f2d517a89220d4d16fc297134f9998a8beff189e8b2a1303fbc1b9dbbafd",
-        wrong={"a": "A standard deviation of 1 is an average size, not a bound: look at "
-                    "the largest standardized income printed below.",
-               "b": "The 68–95–99.7 rule describes normal data; skewed data can go much "
-                    "further, and even normal data can exceed 3.",
-               "d": "That is min–max scaling, not the z-score: z-scores are negative "
-                    "below the mean."},
-        hint=("Is a standard deviation a bound or an average size? Think of one person "
-              "far richer than everyone else.",
-              "z = (x − μ)/σ: how large is z for an income of μ + 6σ? Then run the table "
-              "below and look at the largest standardized income."),
+    prediction(
+        id="ex2_predict_bounded",
+        function="predict_bounded",
+        title="Exercise 3 (0 points, predict): the range of z-scores",
+        options={
+                 'a': 'only values in [−1, 1], because the standard deviation is 1',
+                 'b': 'only values in [−3, 3], because of the 68–95–99.7 rule',
+                 'c': 'no fixed range: a person 6 standard deviations above the mean gets about 6',
+                 'd': 'only values in [0, 1]'},
+        observed="fbf5e61b5d80dd4d186a237ed9e5960af7b9219e1dbd1d048dba8f091dfdd02c",
     ),
-    concept_question(
-        id="ex2_concept_normal",
-        function="answer_normal_question",
-        title="Exercise 4 (1 point, prediction): does standardizing make data normal?",
-        digest="f44fc8bdb204cfd152bb5ac74e4bc1f8e6b0c059ee456d89d77b7dfd6bf949b9",
-        wrong={"a": "Standardizing only shifts and rescales: the skewness printed below "
-                    "is the same before and after.",
-               "c": "Shifting and rescaling cannot make a skewed histogram symmetric.",
-               "d": "Shifting and rescaling cannot change the shape of the histogram."},
-        hint=("What can subtracting a number and dividing by a positive number do to the "
-              "shape of a histogram?",
-              "Every value moves by the same affine map x → (x − μ)/σ: the bars keep their "
-              "heights and order. Compare the two histograms and their skewness below."),
+    prediction(
+        id="ex2_predict_normal",
+        function="predict_normal",
+        title="Exercise 4 (0 points, predict): does standardizing make data normal?",
+        options={
+                 'a': 'bell-shaped: standardization makes data normally distributed',
+                 'b': 'the same right-skewed shape, shifted and rescaled',
+                 'c': 'symmetric around 0, but not bell-shaped',
+                 'd': 'flat (uniform) between its minimum and maximum'},
+        observed="1c181bfe8223d2856974482532ce124efbeb611f5d7388abb9aa74b31f0a5c82",
     ),
-    concept_question(
-        id="ex2_concept_test_stats",
-        function="answer_test_stats_question",
-        title="Exercise 5 (1 point, prediction): statistics at prediction time",
-        digest="58509b56b995cde56a86e2b016348c341a841e7304b46b31f75807697accc13c",
-        wrong={"b": "One example has standard deviation 0 and is its own mean: every "
-                    "person would become 0 and get the same prediction.",
-               "c": "Then the test data shape the model you evaluate: a leak.",
-               "d": "The test set's own statistics move its examples: a shifted test "
-                    "set would look like the training set, as shown below."},
-        hint=("The model learned its weights for inputs scaled in one particular way.",
-              "A weight multiplies (x − μ)/σ for the μ and σ used in training: the same "
-              "person must get the same input at prediction time. What would a single new "
-              "person's own σ be?"),
+    prediction(
+        id="ex2_predict_test_stats",
+        function="predict_test_stats",
+        title="Exercise 5 (0 points, predict): statistics at prediction time",
+        options={
+                 'a': 'the mean and standard deviation of the training data, stored with the model',
+                 'b': "the mean and standard deviation of the new person's own features",
+                 'c': 'those of the training and test data together',
+                 'd': 'those of the test set'},
+        observed="9dbacc4d5ce2c33b4529eb39f12396804cb7b13017e99519137ae2a9b1ac02bb",
     ),
     Exercise(
         id="ex2_weights_to_raw",
         function="weights_to_raw",
-        title="Exercise 6 (2 points): weights for raw inputs",
-        points=2,
+        title="Exercise 6 (3 points): weights for raw inputs",
+        points=3,
         cases=_weights_cases,
         judge=_weights_judge,
         hint=("Write the standardized model's prediction with x_j itself instead of "
@@ -189,30 +178,23 @@ EXERCISES = [
     Exercise(
         id="ex2_outlier_shift",
         function="outlier_shift",
-        title="Exercise 7 (2 points, experiment): three rich people, two scalings",
-        points=2,
+        title="Exercise 7 (3 points, experiment): three rich people, two scalings",
+        points=3,
         cases=outlier_cases,
         judge=outlier_judge,
         shortcuts=("core.scaling:outlier_shift", "core.scaling:fit_scaling",
                    "core.scaling:scale_features"),
         hint=OUTLIER_HINT,
     ),
-    concept_question(
-        id="ex2_concept_sgd",
-        function="answer_sgd_question",
-        title="Exercise 8 (1 point, prediction): SGD at GD's learning rate",
-        digest="f9472f846bb3e444c0cc161e7a93b9975e6d5379e0bd4c0411d8818d68472418",
-        wrong={"a": "The single-example gradients do average to the full gradient, but "
-                    "each update uses one of them, with its own curvature.",
-               "c": "Count, in the cell below, the examples for which α is above their "
-                    "own stable limit.",
-               "d": "Noise alone makes SGD wander around the minimum, it does not make it "
-                    "blow up: blowing up needs a step that overshoots by more than it "
-                    "corrects, i.e. curvature."},
-        hint=("Apply lesson 1's one-weight argument to the loss of a single example, "
-              "ℓ_i(w) = (x_i · w − y_i)², instead of the average loss.",
-              "ℓ_i has Hessian 2 x_i x_iᵀ, whose only non-zero eigenvalue is 2‖x_i‖². An "
-              "update on example i is stable along x_i only if α < 2 / (2‖x_i‖²). How does "
-              "2‖x_i‖² compare with λ_max, the average curvature's largest eigenvalue?"),
+    prediction(
+        id="ex2_predict_sgd",
+        function="predict_sgd",
+        title="Exercise 8 (0 points, predict): SGD at GD's learning rate",
+        options={
+                 'a': 'it converges like GD: on average, the single-example gradients are the full gradient',
+                 'b': 'it blows up: for many single examples the loss is more curved than the average loss',
+                 'c': 'it converges, only along a noisier path',
+                 'd': 'it blows up because its gradients are noisy, whatever the curvature'},
+        observed="5259caadc5bedd63939697b475b380861dba270c86b6aa0f58204823fb5d92dd",
     ),
 ]
