@@ -47,23 +47,21 @@ def test_right_answers_pass_for_any_seed(seed):
         assert report.status == "passed", report.to_text()
 
 
-def test_exercise_list_points_and_concept_answers():
+def test_exercise_list_points_and_predictions():
     exercises = lesson_exercises("04_norm_in_practice")
     assert [e.function for e in exercises] == [
-        "layernorm_forward", "layernorm_backward", "answer_batch_size_question",
-        "answer_bias_question", "fold_batchnorm", "predict_scale", "scale_invariance"]
+        "layernorm_forward", "layernorm_backward", "predict_batch_norms",
+        "predict_bias_gradient", "fold_batchnorm", "predict_scale", "scale_invariance"]
     assert sum(e.points for e in exercises) == 12
     for number, ex in enumerate(exercises, 1):
         unit = "point" if ex.points == 1 else "points"
         assert ex.title.startswith(f"Exercise {number} ({ex.points} {unit}"), ex.title
-        assert len(ex.hints) == {"exercise": 3, "prediction": 1}[ex.kind] - \
-            ex.id.startswith("ex4_concept"), ex.id
-    for ex_id, letter in [("ex4_concept_batch", "a"), ("ex4_concept_bias", "a")]:
-        assert evaluate(ex_id, lambda letter=letter: letter).status == "passed"
-        assert evaluate(ex_id, lambda: "b").status == "failed"
-    predict = get_exercise("ex4_predict_scale")  # 0 points, every letter recorded
-    assert predict.points == 0 and predict.observed_letter() == "c"
-    assert all(evaluate("ex4_predict_scale", lambda x=x: x).status == "passed" for x in "abcd")
+        assert len(ex.hints) == {"exercise": 3, "prediction": 1}[ex.kind], ex.id
+    for ex_id, letter in [("ex4_predict_batch", "a"), ("ex4_predict_bias", "a"),
+                          ("ex4_predict_scale", "c")]:  # 0 points, every letter recorded
+        predict = get_exercise(ex_id)
+        assert predict.points == 0 and predict.observed_letter() == letter
+        assert all(evaluate(ex_id, lambda x=x: x).status == "passed" for x in "abcd")
 
 
 def test_pytorch_numbers_are_among_the_cases():

@@ -3,18 +3,17 @@
 Layer norm's forward and backward passes (PyTorch's ``nn.LayerNorm`` convention, cases
 and judges in :mod:`helpers.exercises.l04_layernorm`, some compared with PyTorch's own
 numbers), folding batch norm into the Linear layer before it and the scale-invariance
-experiment (:mod:`helpers.exercises.l04_fold`), two concept questions and one prediction
-(0 points, recorded: :mod:`helpers.exercises.predict`).
-Every function exercise has three hint tiers (a nudge, the formula, near-code); each
-concept question two (a nudge, then the reasoning).
+experiment (:mod:`helpers.exercises.l04_fold`), and three predictions (0 points, recorded:
+:mod:`helpers.exercises.predict`). Every function exercise has three hint tiers (a nudge,
+the formula, near-code).
 """
 
 from __future__ import annotations
 
 import helpers.exercises.l04_fold as fold
 import helpers.exercises.l04_layernorm as ln
-from helpers.exercises.spec import Exercise, concept_question
 from helpers.exercises.predict import prediction
+from helpers.exercises.spec import Exercise
 
 EXERCISES = [
     Exercise(
@@ -36,8 +35,8 @@ EXERCISES = [
     Exercise(
         id="ex4_ln_backward",
         function="layernorm_backward",
-        title="Exercise 2 (3 points): layer norm, backward pass",
-        points=3,
+        title="Exercise 2 (4 points): layer norm, backward pass",
+        points=4,
         cases=ln.backward_cases,
         judge=ln.backward_judge,
         shortcuts=("core.nn:LayerNorm", "core.batched:Norm", "core.gradcheck:numerical_gradient",
@@ -51,41 +50,33 @@ EXERCISES = [
               "dx_hat = dout * gamma; dX = (dx_hat - dx_hat.mean(axis=1, keepdims=True) - "
               "x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)"),
     ),
-    concept_question(
-        id="ex4_concept_batch",
-        function="answer_batch_size_question",
-        title="Exercise 3 (1 point, predict): which network do batches of 2 hurt most?",
-        digest="cfaab5a64b0505e3038427847078065eaba3b7d726689261913e29996ecb3ab2",
-        wrong={"b": "Layer norm's statistics come from the 32 units of one example, whatever "
-                    "the batch size.",
-               "c": "Without normalization nothing is estimated from the batch; small batches "
-                    "only make the gradient noisier.",
-               "d": "Only one of the three computes statistics over the batch."},
-        hint=("For each network, ask what it computes from the *other* examples of the batch.",
-              "Batch norm normalizes each unit with the mean and variance of the batch: with 2 "
-              "examples they are very noisy and x_hat = ±1. Layer norm uses one example's own "
-              "units, which do not depend on the batch."),
+    prediction(
+        id="ex4_predict_batch",
+        function="predict_batch_norms",
+        title="Exercise 3 (0 points, predict): which network do batches of 2 hurt most?",
+        options={
+                 'a': 'the one with batch norm: its statistics come from the 2 examples of the batch',
+                 'b': "the one with layer norm: each example's statistics come from a single example",
+                 'c': 'the one without normalization: nothing keeps its activations in range',
+                 'd': 'all three about equally: small batches give noisy gradients to every network'},
+        observed="3663061a6003f2b1a243e3c1a04b15b0c715b795cc2f530aa44db3f689dd4819",
     ),
-    concept_question(
-        id="ex4_concept_bias",
-        function="answer_bias_question",
-        title="Exercise 4 (1 point, predict): the bias of a Linear layer before batch norm",
-        digest="4f86e4c13c4075bde8668195c4dfcbe1867a2076517c78e7c36f51b09629bbff",
-        wrong={"b": "The bias is added to every example of a unit; what does batch norm "
-                    "subtract right after?",
-               "c": "β is added after the normalization; the bias before it is subtracted "
-                    "again with the batch mean.",
-               "d": "It is defined: the chain rule gives a number for every parameter."},
-        hint=("Add a constant b to every example of one unit, then subtract the batch mean of "
-              "that unit: what is left of b?",
-              "(z + b) − mean(z + b) = z − mean(z): the output does not depend on b at all, so "
-              "dL/db = Σ_i dL/dz_i = Σ_i dX_i, and batch norm's dX sums to 0 over the batch."),
+    prediction(
+        id="ex4_predict_bias",
+        function="predict_bias_gradient",
+        title="Exercise 4 (0 points, predict): the bias of a Linear layer before batch norm",
+        options={
+                 'a': 'zero for every unit, whatever the data and the loss',
+                 'b': 'the same as it would be without the batch norm',
+                 'c': "proportional to β, the batch norm's shift",
+                 'd': 'not defined: the bias does not appear in the output'},
+        observed="876e5b85818236731045d3f02325b345cfbc16feffd9cb7df29a2a91c07b454d",
     ),
     Exercise(
         id="ex4_fold",
         function="fold_batchnorm",
-        title="Exercise 5 (2 points): fold batch norm into the Linear layer",
-        points=2,
+        title="Exercise 5 (3 points): fold batch norm into the Linear layer",
+        points=3,
         cases=fold.fold_cases,
         judge=fold.fold_judge,
         shortcuts=("core.nn:fold_batchnorms", "core.nn:BatchNorm", "core.batched:Norm",

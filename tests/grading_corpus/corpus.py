@@ -959,8 +959,8 @@ CASES += ATTACK_CASES
 
 L4_LESSON = "04_norm_in_practice"
 L4_MAX = 12
-L4_POINTS = {"ex4_ln_forward": 2, "ex4_ln_backward": 3, "ex4_concept_batch": 1,
-             "ex4_concept_bias": 1, "ex4_fold": 2, "ex4_predict_scale": 0,
+L4_POINTS = {"ex4_ln_forward": 2, "ex4_ln_backward": 4, "ex4_predict_batch": 0,
+             "ex4_predict_bias": 0, "ex4_fold": 3, "ex4_predict_scale": 0,
              "ex4_scale_invariance": 3}
 L4_SOLUTIONS = {
     "ex4_ln_forward": ("layernorm_forward", '''def layernorm_forward(X, gamma, beta, eps=1e-5):
@@ -979,13 +979,13 @@ L4_SOLUTIONS = {
           - x_hat * (d * x_hat).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)
     return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
     ### END SOLUTION'''),
-    "ex4_concept_batch": ("answer_batch_size_question", '''def answer_batch_size_question():
-    """Return one letter."""
+    "ex4_predict_batch": ("predict_batch_norms", '''def predict_batch_norms():
+    """Return one letter: your prediction."""
     ### BEGIN SOLUTION
     return "a"
     ### END SOLUTION'''),
-    "ex4_concept_bias": ("answer_bias_question", '''def answer_bias_question():
-    """Return one letter."""
+    "ex4_predict_bias": ("predict_bias_gradient", '''def predict_bias_gradient():
+    """Return one letter: your prediction."""
     ### BEGIN SOLUTION
     return "a"
     ### END SOLUTION'''),
@@ -1047,20 +1047,20 @@ L4_CASES = [
                statuses=dict.fromkeys(L4_POINTS, "not_done")),
     CorpusCase("l4_layer_norm_only", "lesson 4: only layer norm written", _l4(
         False, *[lambda nb, i=i: _answer(nb, i, L4_SOLUTIONS[i][1])
-                 for i in ("ex4_ln_forward", "ex4_ln_backward")]), 5,
+                 for i in ("ex4_ln_forward", "ex4_ln_backward")]), 6,
         statuses={"ex4_ln_backward": "passed", "ex4_fold": "not_done"}),
     CorpusCase("l4_wrong_predictions", "lesson 4: solutions, every letter 'd' (the "
                "prediction is recorded, worth 0 points either way)", _l4(
         True, *[lambda nb, i=i, f=f: _answer(nb, i, f"def {f}():\n    return 'd'")
-                for i, f in [("ex4_concept_batch", "answer_batch_size_question"),
-                             ("ex4_concept_bias", "answer_bias_question"),
-                             ("ex4_predict_scale", "predict_scale")]]), L4_MAX - 2,
-        statuses={"ex4_concept_bias": "failed", "ex4_fold": "passed",
+                for i, f in [("ex4_predict_batch", "predict_batch_norms"),
+                             ("ex4_predict_bias", "predict_bias_gradient"),
+                             ("ex4_predict_scale", "predict_scale")]]), L4_MAX,
+        statuses={"ex4_predict_bias": "passed", "ex4_fold": "passed",
                   "ex4_predict_scale": "passed"}),
     CorpusCase("l4_fold_transposed", "lesson 4: W_folded returned as (D_out, D_in)", _l4(
         True, lambda nb: _answer(nb, "ex4_fold", "def fold_batchnorm(W, b, gamma, beta, rm, "
                                  "rv, eps=1e-5):\n    s = gamma / np.sqrt(rv + eps)\n"
-                                 "    return (W * s).T, (b - rm) * s + beta")), L4_MAX - 2,
+                                 "    return (W * s).T, (b - rm) * s + beta")), L4_MAX - 3,
         statuses={"ex4_fold": "failed"}, messages={"ex4_fold": "keep W's shape"}),
 ]
 L4_CASES += [
@@ -1071,7 +1071,7 @@ L4_CASES += [
                                             "beta, rm, rv, eps=1e-5):\n    from helpers."
                                             "exercises.l04_fold import fold_reference\n"
                                             "    return fold_reference(W, b, gamma, beta, rm, "
-                                            "rv, eps)")), L4_MAX - 2,
+                                            "rv, eps)")), L4_MAX - 3,
                statuses={"ex4_fold": "failed"}, messages={"ex4_fold": USED.format(
                    "fold_reference")}, sandbox_only=True),
 ]
@@ -1099,7 +1099,7 @@ L4_CASES += [
     CorpusCase("l4_attack_numerical_backward", "lesson 4: layernorm_backward by finite "
                "differences of the forward loss, no analytic backward pass", _l4(
                    True, lambda nb: _answer(nb, "ex4_ln_backward", NUMERICAL_BACKWARD)),
-               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               L4_MAX - 4, statuses={"ex4_ln_backward": "failed"},
                messages={"ex4_ln_backward": "looks like a numerical gradient"}),
 ]
 
@@ -1401,7 +1401,7 @@ L4_CASES += [
     CorpusCase("l4_issue18_gradcheck_backward", "lesson 4: layernorm_backward by the course's "
                "helpers.core.gradcheck.numerical_gradient", _l4(
                    True, lambda nb: _answer(nb, "ex4_ln_backward", GRADCHECK_BACKWARD)),
-               L4_MAX - 6, statuses={"ex4_ln_backward": "failed", "ex4_fold": "passed",
+               L4_MAX - 7, statuses={"ex4_ln_backward": "failed", "ex4_fold": "passed",
                                      "ex4_scale_invariance": "failed"},
                messages={"ex4_ln_backward": "uses the course's `numerical_gradient`; write "
                                             "your own"}),
@@ -1414,19 +1414,19 @@ L4_CASES += [
     CorpusCase("l4_issue18_scale_theory", "lesson 4: scale_invariance returns the theory "
                "(0, 1/c) without measuring", _l4(True, lambda nb: _answer(
                    nb, "ex4_scale_invariance", "def scale_invariance(X, W, gamma, beta, dout, "
-                   "c):\n    return 0.0, 1.0 / c")), L4_MAX - 2,
+                   "c):\n    return 0.0, 1.0 / c")), L4_MAX - 3,
                statuses={"ex4_scale_invariance": "failed"},
                messages={"ex4_scale_invariance": "do not assume it"}),
     # main: 12/12 each (no case had an ε that matters in the backward pass); with ε outside
     # the square root the experiment, which calls that backward pass, measures wrong too
     CorpusCase("l4_issue18_eps_outside_sqrt", "lesson 4: layernorm_backward with ε outside "
                "the square root", _l4(True, _ln_backward_with("(np.sqrt(var) + eps)")),
-               L4_MAX - 6, statuses={"ex4_ln_backward": "failed",
+               L4_MAX - 7, statuses={"ex4_ln_backward": "failed",
                                      "ex4_scale_invariance": "failed", "ex4_fold": "passed"},
                messages={"ex4_ln_backward": "ε goes inside the square root"}),
     CorpusCase("l4_issue18_hard_coded_eps", "lesson 4: layernorm_backward with ε = 1e-5 "
                "written in", _l4(True, _ln_backward_with("np.sqrt(var + 1e-5)")),
-               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               L4_MAX - 4, statuses={"ex4_ln_backward": "failed"},
                messages={"ex4_ln_backward": "instead of the cache's eps"}),
 ]
 
@@ -1804,7 +1804,7 @@ L4_CASES += [
                "MAX_FORWARDS before its in-kernel code is compiled", _l4(
                    True, lambda nb: _answer(nb, "ex4_ln_backward", COMPLEX_STEP_BACKWARD),
                    lambda nb: _insert_after(nb, "ex4_ln_backward", COMPILE_HOOK)),
-               L4_MAX - 3, statuses={"ex4_ln_backward": "failed"},
+               L4_MAX - 4, statuses={"ex4_ln_backward": "failed"},
                messages={"ex4_ln_backward": "looks like a numerical gradient"},
                xfail="the backward cost limit is decided by grader code compiled inside the "
                      "kernel with the kernel's (patchable) builtins.compile"),
