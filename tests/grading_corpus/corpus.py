@@ -1356,7 +1356,7 @@ CASES += [
     # zscore_fit through helpers.core.scaling, whose stand-in gives that reason
     CorpusCase("issue18_shortcuts_lesson2", "lesson 2: zscore_transform by apply_scaling, "
                "outlier_shift by helpers.core.scaling.outlier_shift, zscore_fit honest",
-               _l2_shortcuts, 2, max_score=12,
+               _l2_shortcuts, 3, max_score=12,  # zscore_fit: 3 points
                statuses={"ex2_zscore_fit": "passed", "ex2_zscore_transform": "failed",
                          "ex2_outlier_shift": "failed"},
                messages={"ex2_zscore_transform": "uses the course's `apply_scaling`; write your own",
