@@ -67,6 +67,7 @@ def autograder(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.full  # the zip, built and installed (33 s): the suite's budget
 def test_the_zip_holds_the_scripts_and_a_wheel_never_the_notebooks(autograder):
     path, root, env = autograder
     z = zipfile.ZipFile(path)
@@ -113,6 +114,7 @@ MAX = sum(ex.points for ex in lesson_exercises(LESSON))
 
 
 @pytest.mark.slow
+@pytest.mark.full  # the zip, built and installed (33 s): the suite's budget
 def test_the_solution_gets_full_marks(autograder):
     _needs_sandbox()
     _, root, env = autograder
@@ -157,6 +159,7 @@ def test_without_a_lesson_name_the_newest_notebook_is_graded(autograder):
 
 
 @pytest.mark.slow
+@pytest.mark.full  # the zip, built and installed (33 s): the suite's budget
 def test_a_result_is_written_when_nothing_can_be_graded(autograder):
     _, root, env = autograder
     data = _submit(root, env, {"notes.txt": (ROOT / "README.md", 0)})
