@@ -41,12 +41,17 @@ def _assert_graded_as(r, case, lesson: str, max_score: float) -> None:
 # --------------------------------------------------------------------------- lesson 4
 
 
-@pytest.fixture(scope="module")
-def graded_l4(tmp_path_factory, request):
-    folder = tmp_path_factory.mktemp("corpus_l4")
-    names = {c.name for c in _selected(request, corpus.L4_CASES)} & set(corpus.write_l4(folder))
+def _graded(folder: Path, request, cases, write) -> dict:
+    """The collected ``cases``, written by ``write(folder)`` and graded in one batch."""
+    names = {c.name for c in _selected(request, cases)} & set(write(folder))
     results = grade_many([folder / f"{n}.ipynb" for n in sorted(names)], LIMITS, jobs=2)
     return {Path(r.submission).stem: r for r in results}
+
+
+@pytest.fixture(scope="module")
+def graded_l4(tmp_path_factory, request):
+    return _graded(tmp_path_factory.mktemp("corpus_l4"), request, corpus.L4_CASES,
+                   corpus.write_l4)
 
 
 @pytest.mark.parametrize("case", _params(corpus.L4_CASES))
@@ -60,10 +65,8 @@ def test_lesson4_corpus_grade(case, graded_l4):
 
 @pytest.fixture(scope="module")
 def graded_l6(tmp_path_factory, request):
-    folder = tmp_path_factory.mktemp("corpus_l6")
-    names = {c.name for c in _selected(request, corpus.L6_CASES)} & set(corpus.write_l6(folder))
-    results = grade_many([folder / f"{n}.ipynb" for n in sorted(names)], LIMITS, jobs=2)
-    return {Path(r.submission).stem: r for r in results}
+    return _graded(tmp_path_factory.mktemp("corpus_l6"), request, corpus.L6_CASES,
+                   corpus.write_l6)
 
 
 @pytest.mark.parametrize("case", _params(corpus.L6_CASES))

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -176,14 +175,6 @@ def grader():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts:
-            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()
-
-
 def _victim(folder: Path) -> dict:
     """What the attacks aim at outside their folder: a classmate's submission, a file, and a
     folder of files; returns each file's content."""
@@ -259,7 +250,7 @@ def check(report: dict, feedback: str, course: Path, before: str, victim: Path, 
             s["graded"] and s["score"] == corpus.MAX for n, s in subs.items()
             if n.startswith("honest") or n == "bob"),
         "each attack gets its plain grade": all(graded_as_expected(n) for n in subs),
-        "the course copy is unchanged": _digest(course) == before,
+        "the course copy is unchanged": throwaway.digest(course) == before,
         "the victim's files are unchanged": all(
             (victim / n).exists() and (victim / n).read_bytes() == d for n, d in files.items()),
         "no .pth planted in the grader's Python": not list(site.glob("zz-normcourse*")) and
@@ -305,7 +296,7 @@ def test_attacks_of_issue_17_change_nothing(mode, full, grader):
         throwaway.course(course)
         files = _victim(victim)
         paths = batch(subs, victim, mode, full)
-        before = _digest(course)
+        before = throwaway.digest(course)
         trap = Trap(outside)
         p = subprocess.run(throwaway.grade(
             python, paths, mode, "--jobs", "2", "--format", "json", "--cell-timeout", "60",

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
 import re
@@ -304,14 +303,6 @@ def test_lesson3_routes_score_zero_and_honest_work_keeps_its_points(tmp_path):
 GRADE = [sys.executable, "-c", throwaway.MAIN, "grade"]
 
 
-def _digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts:
-            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()
-
-
 @pytest.fixture
 def outside():
     """The grader's temporary folder (TMPDIR), short like /tmp's: a kernel's sockets live in
@@ -397,7 +388,7 @@ def test_sabotage_between_honest_submissions_changes_nothing(mode, grader, cours
         paths += [subs / f"honest{i}.ipynb", subs / f"{case.name}.ipynb"]
     (subs / "honest_last.ipynb").write_bytes(honest)
     paths.append(subs / "honest_last.ipynb")
-    before = _digest(course)
+    before = throwaway.digest(course)
     p = subprocess.run(throwaway.grade(python, paths, mode, "--jobs", "2", "--format", "json",
                                        "--cell-timeout", "60", "--require-sandbox"),
                        cwd=course, env=_env(course, outside), capture_output=True, text=True,
@@ -408,7 +399,7 @@ def test_sabotage_between_honest_submissions_changes_nothing(mode, grader, cours
     assert {s["isolation"] for s in report["submissions"]} == {mode}
     scores = {Path(s["submission"]).stem: (s["score"], s["notes"]) for s in report["submissions"]}
     assert {k: v[0] for k, v in scores.items()} == dict.fromkeys(scores, corpus.MAX), scores
-    assert _digest(course) == before  # the course copy was not changed
+    assert throwaway.digest(course) == before  # the course copy was not changed
     assert not (outside / "PLANTED-CODE-RAN").exists()
     assert not list(outside.glob("ncgrade-*"))  # every kernel folder removed
     assert not list(outside.rglob("normcourse-corpus-big-file"))

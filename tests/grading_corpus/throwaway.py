@@ -17,6 +17,7 @@ separate user needs to reach Python and the course.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -55,6 +56,15 @@ def course(where: Path) -> Path:
         shutil.copytree(ROOT / name, where / name,
                         ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     return where
+
+
+def digest(folder: Path) -> str:
+    """One hash of every file under ``folder`` (names and bytes): a changed copy shows."""
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
 
 
 def env(course: Path, outside: Path, **extra) -> dict:
