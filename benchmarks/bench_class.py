@@ -37,7 +37,7 @@ MISTAKES = {
     "01_feature_scale": ("grad_w = 2 * X.T @ residual", "grad_w = X.T @ residual"),
     "02_standardization": ("X.std(axis=0)", "X.std(axis=0, ddof=1)"),
     "03_batch_norm": ("np.sqrt(var + eps)", "(np.sqrt(var) + eps)"),
-    "04_norm_in_practice": ("np.sqrt(var + eps)", "(np.sqrt(var) + eps)"),
+    "05_norm_in_practice": ("np.sqrt(var + eps)", "(np.sqrt(var) + eps)"),
     "06_modern_normalization": ("np.sqrt(var + eps)", "(np.sqrt(var) + eps)"),
 }
 CRASH = "import os\nos._exit(1)"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.answers import l01, l02, l03, l04, l06
+from helpers.answers import l01, l02, l03, l05, l06
 from helpers.checking.calling import to_plain
 from helpers.checking.expect import Mismatch
 from helpers.checking.verdict import FLOAT32_FINE, _judged
@@ -44,8 +44,8 @@ REFERENCES = {
     "ex3_node_mean": l03.mean_backward, "ex3_bn_backward_staged": l03.batchnorm_backward_staged,
     "ex3_bn_backward": l03.batchnorm_backward, "ex3_running_stats": l03.update_running_stats,
     "ex3_bn_eval": l03.batchnorm_eval, "ex3_train_eval_gap": l03.train_eval_gap,
-    "ex4_ln_forward": l04.layernorm_forward, "ex4_ln_backward": l04.layernorm_backward,
-    "ex4_fold": l04.fold_batchnorm, "ex4_scale_invariance": l04.scale_invariance,
+    "ex5_ln_forward": l05.layernorm_forward, "ex5_ln_backward": l05.layernorm_backward,
+    "ex5_fold": l05.fold_batchnorm, "ex5_scale_invariance": l05.scale_invariance,
     "ex6_normalize": l06.normalize, "ex6_axes": l06.family_axes,
     "ex6_bn2d": l06.batchnorm2d_forward, "ex6_groupnorm": l06.groupnorm_forward,
     "ex6_rms_forward": l06.rmsnorm_forward, "ex6_rms_backward": l06.rmsnorm_backward,
