@@ -1322,9 +1322,17 @@ L2_SHORTCUTS = {
     "ex2_zscore_transform": '''def zscore_transform(X, mean, std):
     from helpers.core.scaling import apply_scaling
     return apply_scaling(X, mean, std)''',
-    "ex2_outlier_shift": '''def outlier_shift(X, extra):
+    "ex2_rich_experiment": '''def rich_experiment(income):
     from helpers.core import scaling
-    return scaling.outlier_shift(X, extra, "zscore"), scaling.outlier_shift(X, extra, "robust")''',
+    copies, incomes = [1, 3, 10], [float(income.max()) * f for f in (2, 10, 100)]
+    tables = {"zscore": [], "robust": []}
+    for kind, rows in tables.items():
+        for k in copies:
+            data = [np.concatenate([income, np.full(k, v)])[:, None] for v in incomes]
+            rows.append([float(scaling.apply_scaling(d, *scaling.fit_scaling(d, kind))[-1, 0])
+                         for d in data])
+    return {"copies": copies, "incomes": incomes, "z": tables["zscore"],
+            "robust": tables["robust"]}''',
 }
 
 
@@ -1352,15 +1360,15 @@ CASES += [
                    lambda nb: _answer(nb, "ex1_max_lr", WATCH_SWITCHED_OFF)), MAX - 2,
                statuses={"ex1_max_lr": "failed", "ex1_gradient": "passed"},
                messages={"ex1_max_lr": "switched off or replaced the watch"}),
-    # main: 6/12 (zscore_transform = apply_scaling passed); outlier_shift reaches the course's
-    # zscore_fit through helpers.core.scaling, whose stand-in gives that reason
+    # main: 6/12 (zscore_transform = apply_scaling passed); rich_experiment reaches the
+    # course's zscore_fit through helpers.core.scaling, whose stand-in gives that reason
     CorpusCase("issue18_shortcuts_lesson2", "lesson 2: zscore_transform by apply_scaling, "
-               "outlier_shift by helpers.core.scaling.outlier_shift, zscore_fit honest",
+               "rich_experiment by helpers.core.scaling.fit_scaling, zscore_fit honest",
                _l2_shortcuts, 3, max_score=12,  # zscore_fit: 3 points
                statuses={"ex2_zscore_fit": "passed", "ex2_zscore_transform": "failed",
-                         "ex2_outlier_shift": "failed"},
+                         "ex2_rich_experiment": "failed"},
                messages={"ex2_zscore_transform": "uses the course's `apply_scaling`; write your own",
-                         "ex2_outlier_shift": "uses the course's"}),
+                         "ex2_rich_experiment": "uses the course's"}),
 ]
 GRADCHECK_BACKWARD = '''def layernorm_backward(dout, cache):
     # the course's own finite-difference tool instead of a backward pass
