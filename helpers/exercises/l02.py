@@ -157,7 +157,7 @@ EXERCISES = [
         function="predict_test_stats",
         title="Exercise 5 (0 points, predict): statistics at prediction time",
         options={
-                 'a': 'the mean and standard deviation of the training data, stored with the model',
+                 'a': 'the mean and standard deviation of the training data',
                  'b': "the mean and standard deviation of the new person's own features",
                  'c': 'those of the training and test data together',
                  'd': 'those of the test set'},

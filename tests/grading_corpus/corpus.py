@@ -1335,6 +1335,14 @@ L2_SHORTCUTS = {
             "robust": tables["robust"]}''',
 }
 
+L2_TEXTBOOK = '''def rich_experiment(income):
+    copies, incomes = [1, 3, 10], [float(income.max()) * f for f in (2, 10, 100)]
+    z = [[(v - income.mean()) / income.std() for v in incomes] for _ in copies]
+    return {"copies": copies, "incomes": incomes, "z": z, "robust": z}'''
+L2_WRITTEN = '''def interpret_rich():
+    return ("The rich people inflate the standard deviation they are measured with, so "
+            "their z-score stops growing and everyone else is squashed near zero.")'''
+
 
 def _l2_shortcuts():
     nb = stub_notebook("02_standardization")
@@ -1369,6 +1377,18 @@ CASES += [
                          "ex2_rich_experiment": "failed"},
                messages={"ex2_zscore_transform": "uses the course's `apply_scaling`; write your own",
                          "ex2_rich_experiment": "uses the course's"}),
+    # issue 19: the experiment answered with the textbook number (the others' mean and std)
+    # fails by name; a written answer is recorded for 0 points, its text kept for the teacher
+    CorpusCase("issue19_lesson2_textbook_and_written", "lesson 2: rich_experiment returns "
+               "the textbook z-scores, interpret_rich a few sentences, zscore_fit honest",
+               lambda: _dump(_answer(_answer(_answer(stub_notebook("02_standardization"),
+                                                     "ex2_zscore_fit", L2_SHORTCUTS["ex2_zscore_fit"]),
+                                             "ex2_rich_experiment", L2_TEXTBOOK),
+                                     "ex2_interpret_rich", L2_WRITTEN)), 3, max_score=12,
+               statuses={"ex2_zscore_fit": "passed", "ex2_rich_experiment": "failed",
+                         "ex2_interpret_rich": "passed"},
+               messages={"ex2_rich_experiment": "the textbook number",
+                         "ex2_interpret_rich": "recorded (23 words, 0 points)"}),
 ]
 GRADCHECK_BACKWARD = '''def layernorm_backward(dout, cache):
     # the course's own finite-difference tool instead of a backward pass
