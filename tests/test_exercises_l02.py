@@ -354,6 +354,30 @@ def test_a_written_answer_is_recorded_whatever_it_says():
     assert _report("ex2_interpret_rich", lambda: None).status == "failed"
 
 
+def test_a_written_answer_reaches_the_grades_json_and_the_feedback():
+    import json
+
+    from helpers.checking.calling import Outcome
+    from helpers.checking.verdict import judge
+    from normcourse.grading import report, results
+
+    ex = get_exercise("ex2_interpret_rich")
+    text = "Rich people pull the mean up and inflate the standard deviation, so their own " \
+        "z-score levels off and everyone else is squashed."
+    outcomes = [Outcome("returned", value=text)]
+    res = results.exercise_result(ex, judge(ex, ex.cases(np.random.default_rng(0)), outcomes),
+                                  outcomes)
+    assert (res.text, res.points, res.status) == (text, 0, "passed")
+    assert "recorded (22 words, 0 points)" in res.summary
+    sub = results.SubmissionResult("a.ipynb", "02_standardization", True, exercises=[res])
+    assert json.loads(report.to_json([sub]))["submissions"][0]["exercises"][0]["text"] == text
+    assert "> Rich people pull the mean up" in report.feedback_markdown(sub)
+    sgd, letter = get_exercise("ex2_predict_sgd"), [Outcome("returned", value="b")]
+    none = results.exercise_result(sgd, judge(sgd, sgd.cases(np.random.default_rng(0)), letter),
+                                   letter)
+    assert none.text == "" and none.choice == "b"  # other kinds keep no text
+
+
 # --------------------------------------------------------------------------- more mistakes (review)
 
 
