@@ -45,10 +45,11 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
                   their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
                   ``l03_modes``, ``l05_layernorm``, ``l05_fold`` for longer ones)
     ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
-    ``l02_robust``  lesson 2's experiment exercise: how far outliers move scaled values
+    ``l02_rich``  lesson 2's experiment exercise: how far rich people stand out after scaling
     ``norm_backward`` lessons 3-5's backward passes: closed-form reference, named mistakes,
                   the large case whose cost (in forward passes) is judged
     ``predict``   predictions: 0-point exercises, recorded when made, shown next to the result
+    ``written``   written answers: 0-point texts, recorded for the teacher
     ``shortcuts`` an exercise's shortcuts (course tools it may not call) as fingerprints
     ``l06``       lesson 6's exercises (``l06_norms``, ``l06_axes``, ``l06_rms``, ``l06_coupling``
                   for the cases and judges; ``l06_coupling`` is its experiment)

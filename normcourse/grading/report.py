@@ -230,6 +230,8 @@ def feedback_markdown(r) -> str:
                    "error": "✗ could not be checked"}.get(e.status, e.status)
         lines += [f"## {e.title} — {_pts(e.points)} / {_pts(e.max_points)} ({verdict})", "",
                   safe_md(e.summary), ""]
+        if getattr(e, "text", ""):  # a written answer: the student's words, for the teacher
+            lines += [f"> {safe_md(e.text)}", ""]
         if e.cases and e.status != "not_done":
             lines += ["| test case | result | details |", "|---|---|---|"]
             for c in e.cases:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from helpers.checking.verdict import Report
+from helpers.exercises import written
 from normcourse.grading import mistakes, standins
 from normcourse.grading.code import redefined_after_check
 
@@ -39,6 +40,7 @@ class ExerciseResult:
     cases: list = field(default_factory=list)  # [{"name", "passed", "message", "mistake"}]
     hint: str = ""
     choice: str = ""  # a prediction's letter (grading.mistakes)
+    text: str = ""  # a written answer's text (helpers.exercises.written)
 
 
 @dataclass
@@ -67,9 +69,12 @@ def exercise_result(ex, report: Report, outcomes=()) -> ExerciseResult:
     summary = report.summary().replace(" See the table above.", "")
     if report.status == "not_done":
         summary = f"… {ex.id}: not done yet ({ex.function} still raises NotImplementedError)."
+    text = written.text_of(ex, outcomes)
+    if text and report.passed:
+        summary = f"✓ {ex.id}: " + written.RECORDED.format(words=len(text.split()))
     return ExerciseResult(ex.id, ex.title, ex.function, points, ex.points, report.status,
                           summary, mistakes.case_rows(ex.id, report.results), ex.hints[0],
-                          mistakes.choice(ex, outcomes))
+                          mistakes.choice(ex, outcomes), text)
 
 
 def error_result(ex, message: str) -> ExerciseResult:

@@ -1322,10 +1322,26 @@ L2_SHORTCUTS = {
     "ex2_zscore_transform": '''def zscore_transform(X, mean, std):
     from helpers.core.scaling import apply_scaling
     return apply_scaling(X, mean, std)''',
-    "ex2_outlier_shift": '''def outlier_shift(X, extra):
+    "ex2_rich_experiment": '''def rich_experiment(income):
     from helpers.core import scaling
-    return scaling.outlier_shift(X, extra, "zscore"), scaling.outlier_shift(X, extra, "robust")''',
+    copies, incomes = [1, 3, 10], [float(income.max()) * f for f in (2, 10, 100)]
+    tables = {"zscore": [], "robust": []}
+    for kind, rows in tables.items():
+        for k in copies:
+            data = [np.concatenate([income, np.full(k, v)])[:, None] for v in incomes]
+            rows.append([float(scaling.apply_scaling(d, *scaling.fit_scaling(d, kind))[-1, 0])
+                         for d in data])
+    return {"copies": copies, "incomes": incomes, "z": tables["zscore"],
+            "robust": tables["robust"]}''',
 }
+
+L2_TEXTBOOK = '''def rich_experiment(income):
+    copies, incomes = [1, 3, 10], [float(income.max()) * f for f in (2, 10, 100)]
+    z = [[(v - income.mean()) / income.std() for v in incomes] for _ in copies]
+    return {"copies": copies, "incomes": incomes, "z": z, "robust": z}'''
+L2_WRITTEN = '''def interpret_rich():
+    return ("The rich people inflate the standard deviation they are measured with, so "
+            "their z-score stops growing and everyone else is squashed near zero.")'''
 
 
 def _l2_shortcuts():
@@ -1352,15 +1368,27 @@ CASES += [
                    lambda nb: _answer(nb, "ex1_max_lr", WATCH_SWITCHED_OFF)), MAX - 2,
                statuses={"ex1_max_lr": "failed", "ex1_gradient": "passed"},
                messages={"ex1_max_lr": "switched off or replaced the watch"}),
-    # main: 6/12 (zscore_transform = apply_scaling passed); outlier_shift reaches the course's
-    # zscore_fit through helpers.core.scaling, whose stand-in gives that reason
+    # main: 6/12 (zscore_transform = apply_scaling passed); rich_experiment reaches the
+    # course's zscore_fit through helpers.core.scaling, whose stand-in gives that reason
     CorpusCase("issue18_shortcuts_lesson2", "lesson 2: zscore_transform by apply_scaling, "
-               "outlier_shift by helpers.core.scaling.outlier_shift, zscore_fit honest",
+               "rich_experiment by helpers.core.scaling.fit_scaling, zscore_fit honest",
                _l2_shortcuts, 3, max_score=12,  # zscore_fit: 3 points
                statuses={"ex2_zscore_fit": "passed", "ex2_zscore_transform": "failed",
-                         "ex2_outlier_shift": "failed"},
+                         "ex2_rich_experiment": "failed"},
                messages={"ex2_zscore_transform": "uses the course's `apply_scaling`; write your own",
-                         "ex2_outlier_shift": "uses the course's"}),
+                         "ex2_rich_experiment": "uses the course's"}),
+    # issue 19: the experiment answered with the textbook number (the others' mean and std)
+    # fails by name; a written answer is recorded for 0 points, its text kept for the teacher
+    CorpusCase("issue19_lesson2_textbook_and_written", "lesson 2: rich_experiment returns "
+               "the textbook z-scores, interpret_rich a few sentences, zscore_fit honest",
+               lambda: _dump(_answer(_answer(_answer(stub_notebook("02_standardization"),
+                                                     "ex2_zscore_fit", L2_SHORTCUTS["ex2_zscore_fit"]),
+                                             "ex2_rich_experiment", L2_TEXTBOOK),
+                                     "ex2_interpret_rich", L2_WRITTEN)), 3, max_score=12,
+               statuses={"ex2_zscore_fit": "passed", "ex2_rich_experiment": "failed",
+                         "ex2_interpret_rich": "passed"},
+               messages={"ex2_rich_experiment": "the textbook number",
+                         "ex2_interpret_rich": "recorded (23 words, 0 points)"}),
 ]
 GRADCHECK_BACKWARD = '''def layernorm_backward(dout, cache):
     # the course's own finite-difference tool instead of a backward pass
