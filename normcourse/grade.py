@@ -233,7 +233,8 @@ def main(args) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
                     memory_mb=args.memory, output_mb=args.max_output, disk_mb=args.disk,
-                    isolation=mode.name, pass_env=pass_env)
+                    isolation=mode.name, pass_env=pass_env,
+                    run_all_cells=getattr(args, "run_all_cells", False))
     done: dict = {}
     try:
         results = grade_many(args.submissions, limits, jobs=args.jobs, seed=args.seed,

@@ -13,7 +13,7 @@ import atexit
 import threading
 import time
 
-from normcourse.grading import reaper, safefs, standins
+from normcourse.grading import reaper, safefs, skipping, standins
 from normcourse.grading.kernel import GradingKernel, KernelStartError
 from normcourse.grading.results import Limits
 
@@ -98,6 +98,8 @@ class Run:
         not_run = sub.not_run()  # cells the grader's analysis refused: never run
         self.skip: set = set(not_run)  # and cells that killed the kernel or were interrupted
         self.notes: dict = {i: note for i, note in not_run.items() if note}
+        #: course cells no grade depends on: skipped or cut to the statements that matter
+        self.planned: dict = {} if limits.run_all_cells else skipping.plan(sub)
         self.restarts = 0
         self.hidden_cells: list = []  # demo cells that called the course's hidden functions
         self.after_hidden: set = set()  # cells with errors after such a cell
@@ -162,6 +164,7 @@ class Run:
     def run_cells(self) -> bool:
         """Run every cell not skipped; True when the kernel is alive at the end."""
         for i, src in enumerate(self.sub.code_cells):
+            src = self.planned.get(i, src)
             if i in self.skip or not src.strip():
                 continue
             remaining = self.cells_deadline - time.monotonic()
