@@ -114,8 +114,8 @@ def _fixpoint(stmts: list) -> list[bool]:
     keep = [always or reach(n)[1] for n, (_, _, always) in enumerate(stmts)]
     needed: set = set()
     for n, k in enumerate(keep):
-        if k:
-            needed.update(stmts[n][1]["loads"])
+        if k:  # and what the learner's cells define: the grader calls it after the cells
+            needed.update(stmts[n][1]["loads"], stmts[n][1]["binds"])
     changed = True
     while changed:
         changed = False
