@@ -131,3 +131,21 @@ def test_solution_and_handout_grade_the_same_with_and_without_skipping(lesson):
     full = grade_many(paths, Limits(run_all_cells=True), jobs=2, seed=3)
     for a, b in zip(skipped, full, strict=True):
         assert _verdicts(a) == _verdicts(b), a.submission
+
+
+@pytest.mark.full  # 6 gradings of a small lesson: about 30 s on a busy machine
+def test_kernels_started_ahead_grade_the_same_and_leave_nothing(tmp_path):
+    """--kernels-ahead (grading/ahead.py): each submission still gets a new kernel; the
+    spare never taken is closed."""
+    from normcourse.grading import session
+
+    paths = []
+    for i in range(3):
+        p = tmp_path / f"s{i}" / f"{LESSONS[0]}.ipynb"
+        p.parent.mkdir()
+        p.write_bytes((ROOT / ("solutions" if i % 2 else "lessons") / p.name).read_bytes())
+        paths.append(p)
+    ahead = grade_many(paths, Limits(), jobs=1, seed=3, ahead=1)
+    plain = grade_many(paths, Limits(), jobs=1, seed=3)
+    assert [_verdicts(r) for r in ahead] == [_verdicts(r) for r in plain]
+    assert not session._LIVE  # every kernel closed, the spare too

@@ -91,7 +91,7 @@ def _note_for(i: int, r, limits: Limits, cut_by_total: bool) -> str | None:
 class Run:
     """One submission in one kernel: runs its cells, restarts after a fatal cell."""
 
-    def __init__(self, sub, limits: Limits, start: float):
+    def __init__(self, sub, limits: Limits, start: float, kernel=None):
         self.sub, self.limits = sub, limits
         self.deadline = start + limits.timeout  # for everything, function calls included
         self.cells_deadline = start + CELLS_SHARE * limits.timeout
@@ -103,6 +103,10 @@ class Run:
         self.restarts = 0
         self.hidden_cells: list = []  # demo cells that called the course's hidden functions
         self.after_hidden: set = set()  # cells with errors after such a cell
+        self.ready = kernel is not None  # started ahead (grading.ahead), listed and watched
+        if self.ready:
+            self.kernel = kernel
+            return
         self.kernel = GradingKernel(memory_mb=limits.memory_mb, file_mb=limits.file_mb,
                                     disk_mb=limits.disk_mb,
                                     output_limit=int(limits.output_mb * 1e6),
@@ -125,6 +129,9 @@ class Run:
         A restart (after a cell killed the kernel) may be slowed by what the submission
         left in its folder, so it gets only what is left of the submission's time.
         """
+        if self.ready and not restart:
+            self.ready = False
+            return
         for attempt in range(START_TRIES):
             timeout = START_TIMEOUT
             if restart:
