@@ -71,6 +71,15 @@ def test_a_cell_a_check_needs_is_kept():
     assert plan[5] == ""  # neither
 
 
+def test_a_statement_before_a_kept_one_in_its_cell_runs_too():
+    """It may raise (a course function hidden while grading), and so stop the cell before
+    the kept statement, as when every cell runs; an import does not."""
+    plan = _plan([(IMPORTS + "\nfast = np.ones(2)\nslow = sum(range(9))\nSCALE = 2.0\n"
+                   "late = 1", "course"), ("def f(a):\n    return a * SCALE", "exercise")])
+    assert plan[0].split("\n") == ["import numpy as np", "fast = np.ones(2)",
+                                    "slow = sum(range(9))", "SCALE = 2.0"]
+
+
 def test_dynamic_access_in_a_cell_that_runs_skips_nothing():
     base = [(IMPORTS, "course"), ("X = np.ones(3)", "course"),
             ("def f(a):\n    return a", "exercise")]

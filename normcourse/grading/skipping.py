@@ -119,11 +119,13 @@ def _fixpoint(stmts: list) -> list[bool]:
     changed = True
     while changed:
         changed = False
-        for n, (_, s, _) in enumerate(stmts):
+        for n, (i, s, _) in enumerate(stmts):
             if keep[n]:
                 continue
-            names = set(s["binds"]) | reach(n)[0]
-            if names & needed:
+            later = any(keep[m] for m in range(n + 1, len(stmts)) if stmts[m][0] == i)
+            if (set(s["binds"]) | reach(n)[0]) & needed or (later and not s.get("imports")):
+                # (a statement before a kept one in its cell may raise, and so stop the
+                # cell before it, as when every cell runs: it runs too; imports do not raise)
                 keep[n] = changed = True
                 needed.update(s["loads"])
     return keep
