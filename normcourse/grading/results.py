@@ -26,6 +26,7 @@ class Limits:
     disk_mb: int = 500  # all the files a kernel writes in its folder
     isolation: str = "auto"  # "bwrap", "uid", "none" or "auto" (normcourse.grading.isolation)
     pass_env: tuple = ()  # the teacher's variables (NAME or NAME=VALUE) added to the kernels'
+    run_all_cells: bool = False  # True: run the course cells no grade depends on too
 
 
 @dataclass
