@@ -347,8 +347,8 @@ def test_a_written_answer_is_recorded_whatever_it_says():
         "everyone else is squashed near zero."
     report = _report("ex2_interpret_rich", lambda: text)
     assert report.passed
-    assert written.recorded(report, lambda: text).summary().endswith(
-        "recorded (19 words, 0 points): your teacher reads it")
+    assert written.recorded(spec, report, lambda: text).summary().startswith(
+        "recorded: your interpretation (19 words)")
     short = _report("ex2_interpret_rich", lambda: "because sigma")
     assert short.status == "failed" and "2 words: write at least 15" in _messages(short)
     assert _report("ex2_interpret_rich", lambda: None).status == "failed"

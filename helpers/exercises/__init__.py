@@ -139,8 +139,8 @@ def check(exercise_id: str, fn, *, seed: int = 0) -> None:
     spec = get_exercise(exercise_id)
     if spec.kind == "prediction":  # recorded as it is: no right or wrong, no hint tiers
         report = predict.recorded(spec, report, fn)
-    if spec.kind == "written":  # recorded as it is: any text of enough words
-        report = written.recorded(report, fn)
+    elif spec.kind == "written":  # recorded for the teacher: no right or wrong
+        report = written.recorded(spec, report, fn)
     if report.status == "not_done":  # the one-line verdict says it all: no table to show
         raise NotDoneYet(report)
     report.tier = _hint_tier(exercise_id, fn, report)

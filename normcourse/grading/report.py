@@ -185,6 +185,8 @@ def _exercise_md(e) -> str:
         parts += _case_lines(e)
     if e.status in ("failed", "error") and e.hint:
         parts.append(f"Hint: {e.hint}")
+    if getattr(e, "text", ""):  # a written interpretation
+        parts.append(f"> {safe_md(e.text)}")
     return "\n".join(parts)
 
 
@@ -230,8 +232,6 @@ def feedback_markdown(r) -> str:
                    "error": "✗ could not be checked"}.get(e.status, e.status)
         lines += [f"## {e.title} — {_pts(e.points)} / {_pts(e.max_points)} ({verdict})", "",
                   safe_md(e.summary), ""]
-        if getattr(e, "text", ""):  # a written answer: the student's words, for the teacher
-            lines += [f"> {safe_md(e.text)}", ""]
         if e.cases and e.status != "not_done":
             lines += ["| test case | result | details |", "|---|---|---|"]
             for c in e.cases:
@@ -240,6 +240,8 @@ def feedback_markdown(r) -> str:
             lines.append("")
         if e.status in ("failed", "error") and e.hint:
             lines += [f"**Hint:** {e.hint}", ""]
+        if getattr(e, "text", ""):  # a written interpretation, for the teacher to read
+            lines += [f"> {safe_md(e.text)}", ""]
     if r.notes:
         lines += ["## What happened when your notebook ran", ""]
         lines += [f"- {safe_md(n)}" for n in r.notes] + [""]

@@ -41,7 +41,7 @@ class ExerciseResult:
     cases: list = field(default_factory=list)  # [{"name", "passed", "message", "mistake"}]
     hint: str = ""
     choice: str = ""  # a prediction's letter (grading.mistakes)
-    text: str = ""  # a written answer's text (helpers.exercises.written)
+    text: str = ""  # a written interpretation's text (helpers.exercises.written)
 
 
 @dataclass
@@ -70,9 +70,9 @@ def exercise_result(ex, report: Report, outcomes=()) -> ExerciseResult:
     summary = report.summary().replace(" See the table above.", "")
     if report.status == "not_done":
         summary = f"… {ex.id}: not done yet ({ex.function} still raises NotImplementedError)."
-    text = written.text_of(ex, outcomes)
-    if text and report.passed:
-        summary = f"✓ {ex.id}: " + written.RECORDED.format(words=len(text.split()))
+    text = written.text(ex, outcomes)
+    if text and report.passed:  # a written answer is recorded, never "correct"
+        summary = f"✓ {ex.id}: recorded ({len(text.split())} words, 0 points): your teacher reads it"
     return ExerciseResult(ex.id, ex.title, ex.function, points, ex.points, report.status,
                           summary, mistakes.case_rows(ex.id, report.results), ex.hints[0],
                           mistakes.choice(ex, outcomes), text)
