@@ -446,9 +446,6 @@ TAKEAWAYS = [
     ("74d58aeb", "one NaN makes every prediction", "diverged at step 1"),
     ("6ca10052", "(0.8253 vs 0.8281 cm)", "population std 0.8253 cm, sample std 0.8281 cm"),
     ("6ca10052", "(0.71 for n = 2)", "0.7071"),
-    ("f99e234f", "diverges for 11 of the 14 learning rates", "diverged for 11 of 14"),
-    ("f99e234f", "ends at 12.6", "best final loss 12.636"),
-    ("f99e234f", "reaches 0.117 at α = 0.1", "best final loss 0.117 at α = 1e-01"),
     ("6e1d8b2f", "(loss 4.4 × 10⁵", "zscore SGD  α = 0.9 × 2/λ_max: loss after 30 updates  4.443e+05"),
     ("6e1d8b2f", "at 0.1 (0.154 against 0.088)", "0.1543 (minimum 0.0884)"),
     ("6e1d8b2f", "loss 8,431 at 0.1", "none   SGD  α = 0.1 × 2/λ_max: loss after 30 updates       8431"),
@@ -462,10 +459,6 @@ TAKEAWAYS = [
     ("l2-whiten-take", "1 step instead of 3", "to the target: 1"),
     ("951f547e", "(425,391 USD)", "425391"),
     ("951f547e", "test MSE 0.0954", "0.1036    0.0954"),
-    ("l2-nn-take", "−4,450 ± 3,673", "-4449.7 ±  3673.1"),
-    ("l2-nn-take", "(loss 3.332e+07)", "3.332e+07"),
-    ("l2-nn-take", "diverges for 9 of the 14", "diverged for 9 of 14"),
-    ("l2-nn-take", "best final loss is 0.466", "best final loss 0.466"),
     ("l2-scalings-after", "0.37 standard deviations, against 5.77", "1.7         5.77 std"),
     ("l2-scalings-after", "0.37 standard deviations", "6.23         0.37 std     18"),
     ("l2-scalings-after", "(κ = 6.23, 18 steps", "6.23         0.37 std     18"),
@@ -478,7 +471,6 @@ TAKEAWAYS = [
     (None, "skewness 3.27 before and after", "skewness before: 3.27"),
     (None, "z up to 6.24", "largest z: 6.24"),
     (None, "3.3 × 10¹⁰ into 1.70", "3.29e+10"),
-    (None, "0.117 against 12.6", "best final loss 12.636"),
 ]
 
 
