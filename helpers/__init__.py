@@ -44,11 +44,13 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
                   their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
                   ``l03_modes``, ``l04_layernorm``, ``l04_fold`` for longer ones)
-    ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
+    ``l01_bisect``  lesson 1's bisection exercise: the edge of stability by experiment
+    ``l01_horizon`` lesson 1's experiment: the edge within horizons the learner chooses
     ``l02_robust``  lesson 2's experiment exercise: how far outliers move scaled values
     ``norm_backward`` lessons 3-4's backward passes: closed-form reference, named mistakes,
                   the large case whose cost (in forward passes) is judged
     ``predict``   predictions: 0-point exercises, recorded when made, shown next to the result
+    ``written``   written interpretations: 0-point texts, recorded for the teacher
     ``shortcuts`` an exercise's shortcuts (course tools it may not call) as fingerprints
     ``l06``       lesson 6's exercises (``l06_norms``, ``l06_axes``, ``l06_rms``, ``l06_coupling``
                   for the cases and judges; ``l06_coupling`` is its experiment)

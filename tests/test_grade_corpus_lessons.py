@@ -163,7 +163,7 @@ def test_a_44_mb_code_cell_leaves_the_grader_small(tmp_path):
     import json
     import subprocess
 
-    nb = corpus._insert_after(corpus.solution_notebook(), "ex1_concept_scale_test",
+    nb = corpus._insert_after(corpus.solution_notebook(), "ex1_predict_scale_test",
                               "x = [" + "1," * 22_000_000 + "]")
     path = tmp_path / "big.ipynb"
     path.write_bytes(corpus._dump(nb))
