@@ -1851,7 +1851,8 @@ L6_LESSON = "06_modern_normalization"
 L6_MAX = 15
 L6_POINTS = {"ex6_normalize": 2, "ex6_axes": 2, "ex6_bn2d": 2, "ex6_groupnorm": 2,
              "ex6_rms_forward": 1, "ex6_rms_backward": 3, "ex6_predict_depth": 0,
-             "ex6_predict_zero_gamma": 0, "ex6_coupling": 3, "ex6_predict_dropout": 0}
+             "ex6_predict_zero_gamma": 0, "ex6_coupling": 3, "ex6_interpret_coupling": 0,
+             "ex6_predict_dropout": 0}
 L6_SOLUTIONS = {
     "ex6_normalize": ("normalize", '''def normalize(X, axes, eps=1e-5):
     """Standardize X over the given axes."""
@@ -1914,6 +1915,12 @@ L6_SOLUTIONS = {
                           (0,))[0] for _ in range(n_draws)]
         spread.append(float(np.std(outs, axis=0).mean()))
     return {"batch_sizes": sizes, "n_draws": n_draws, "seed": seed, "spread": spread}
+    ### END SOLUTION'''),
+    "ex6_interpret_coupling": ("interpret_coupling", '''def interpret_coupling():
+    """Return your interpretation as one string."""
+    ### BEGIN SOLUTION
+    return ("At B = 2 the output is plus or minus one; for a typical example the spread then "
+            "falls like one over the square root of B, for an extreme one it does not.")
     ### END SOLUTION'''),
     "ex6_predict_dropout": ("predict_dropout", '''def predict_dropout():
     """Return one letter."""
