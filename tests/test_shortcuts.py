@@ -160,7 +160,7 @@ def test_the_time_limit_never_switches_the_watch_off():
             code = compile("def zscore_fit(X):\n    return X", "<busy>", "exec")
             exec(code, {})
 
-    report = evaluate("ex1_concept_scale", busy, own_work=True, time_limit=0.3)
+    report = evaluate("ex1_predict_scale", busy, own_work=True, time_limit=0.3)
     assert [r.mistake for r in report.results] == ["timeout"], report.to_text()
 
 

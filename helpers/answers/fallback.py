@@ -19,6 +19,7 @@ _EXAMPLES = {
     "mse_gradient": ("l01", lambda: (np.eye(2), np.ones(2), np.zeros(2), 0.0)),
     "max_stable_learning_rate": ("l01", lambda: (np.eye(2),)),
     "measure_max_lr": ("l01", lambda: (np.eye(2), np.ones(2), 1e-3, 10.0)),
+    "edge_vs_steps": ("l01", lambda: (np.eye(2), np.ones(2))),
     "zscore_fit": ("l02", lambda: (np.eye(2),)),
     "zscore_transform": ("l02", lambda: (np.eye(2), np.zeros(2), np.ones(2))),
     "weights_to_raw": ("l02", lambda: (np.ones(2), 0.0, np.zeros(2), np.ones(2))),
