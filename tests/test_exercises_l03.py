@@ -81,19 +81,23 @@ def test_the_batchnorm_layer_computes_with_the_course_functions():
     np.testing.assert_allclose(bn.forward(X), batchnorm_eval(X, gamma, beta, rm, rv))
 
 
+#: lesson 3's backward-pass exercises (section 4), which move to lesson 4 (issue 19)
+BACKWARD = {"ex3_node_out", "ex3_node_xhat", "ex3_node_std", "ex3_node_var", "ex3_node_center",
+            "ex3_node_mean", "ex3_bn_backward_staged", "ex3_bn_backward"}
+KINDS = ("derive", "implement from your derivation", "predict", "experiment", "written")
+
+
 def test_exercise_list_points_and_concept_answers():
-    exercises = lesson_exercises("03_batch_norm")
+    exercises = [e for e in lesson_exercises("03_batch_norm") if e.id not in BACKWARD]
     assert [e.function for e in exercises] == [
-        "batchnorm_forward", "predict_gamma_beta", "scale_shift_backward",
-        "divide_backward", "sqrt_backward", "variance_backward", "center_backward",
-        "mean_backward", "batchnorm_backward_staged", "batchnorm_backward",
-        "predict_eval_mode", "update_running_stats", "batchnorm_eval",
-        "predict_batch_size", "train_eval_gap"]
-    assert sum(e.points for e in exercises) == 21
-    for number, ex in enumerate(exercises, 1):  # point values in every title
+        "batchnorm_forward", "predict_gamma_beta", "predict_eval_mode", "update_running_stats",
+        "batchnorm_eval", "predict_batch_size", "train_eval_gap", "interpret_gap"]
+    assert sum(e.points for e in exercises) == 8
+    for number, ex in enumerate(exercises, 1):  # point values and the kind in every title
         unit = "point" if ex.points == 1 else "points"
-        assert ex.title.startswith(f"Exercise {number} ({ex.points} {unit}"), ex.title
-        assert len(ex.hints) == (1 if ex.kind == "prediction" else 3), ex.id
+        assert ex.title.startswith(f"Exercise {number} ({ex.points} {unit}, "), ex.title
+        assert ex.title.split(", ", 1)[1].split(")")[0] in KINDS, ex.title
+        assert len(ex.hints) == (1 if ex.kind in ("prediction", "written") else 3), ex.id
     for ex_id, letter in [("ex3_predict_mode", "b"), ("ex3_predict_gamma", "b"),
                           ("ex3_predict_batch", "a")]:  # 0 points, every letter recorded
         assert get_exercise(ex_id).points == 0
@@ -504,10 +508,27 @@ def test_staged_forks_are_named():
 # --------------------------------------------------------------------------- the experiment
 
 
+def _gap_at(Z, b, order=None, ddof=0, eps=1e-5):
+    """The gap of one split (rows in ``order``, consecutive blocks of b)."""
+    S = Z if order is None else Z[order]
+    B = S.reshape(-1, b, Z.shape[1])
+    t = (B - B.mean(1, keepdims=True)) / np.sqrt(B.var(1, ddof=ddof, keepdims=True) + eps)
+    return float(np.abs(t.reshape(Z.shape) - (S - Z.mean(0)) / np.sqrt(Z.var(0) + eps)).mean())
+
+
+def _experiment(measure, sizes=(2, 4, 8, None), seed=0):
+    """A learner's experiment that measures each size with ``measure(Z, b, order)``."""
+    def train_eval_gap(Z, eps=1e-5):
+        bs = [len(Z) if b is None else b for b in sizes]
+        order = np.random.default_rng(seed).permutation(len(Z))
+        return {"batch_sizes": bs, "seed": seed, "gap": [measure(Z, b, order) for b in bs]}
+    return train_eval_gap
+
+
 def test_train_eval_gap_is_a_property_of_batch_statistics():
     rng = np.random.default_rng(5)
     Z = rng.normal(2.0, 3.0, size=(240, 4))
-    gaps = [train_eval_gap(Z, b) for b in (2, 4, 8, 24, 60, 240)]
+    gaps = [_gap_at(Z, b) for b in (2, 4, 8, 24, 60, 240)]
     assert gaps[-1] < 1e-9 and all(a > b for a, b in zip(gaps, gaps[1:], strict=False))  # shrinks with N
     # batches of 2, closed form: a pair (a, b) has x_hat = ±d / √(d² + ε), d = (a − b) / 2
     B = Z.reshape(-1, 2, 4)
@@ -515,22 +536,55 @@ def test_train_eval_gap_is_a_property_of_batch_statistics():
     sign = d / np.sqrt(d**2 + 1e-5)
     x_eval = (Z - Z.mean(0)) / np.sqrt(Z.var(0) + 1e-5)
     assert np.isclose(gaps[0], np.abs(sign.reshape(Z.shape) - x_eval).mean(), rtol=1e-9)
+    result = train_eval_gap(Z)  # the course's settings: 2, 4, 8, 16 and all 240 rows
+    assert result["batch_sizes"] == [2, 4, 8, 16, 240] and result["gap"][-1] < 1e-9
+
+
+def test_train_eval_gap_accepts_any_seed_and_more_splits():
+    for seed in (0, 1, 2, 3):
+        assert _report("ex3_train_eval_gap", _experiment(_gap_at, seed=seed)).passed
+
+    def averaged(Z, b, order):  # the mean over 20 random splits: closer to the judge's
+        rng = np.random.default_rng(b)
+        return float(np.mean([_gap_at(Z, b, rng.permutation(len(Z))) for _ in range(20)]))
+    assert _report("ex3_train_eval_gap", _experiment(averaged, sizes=(2, 6, 12, None))).passed
 
 
 def test_train_eval_gap_mistakes():
-    def one_batch(Z, batch_size, eps=1e-5):
-        return 0.0
-    _fails_with("ex3_train_eval_gap", one_batch, "one batch")
+    _fails_with("ex3_train_eval_gap", _experiment(lambda Z, b, order: _gap_at(Z, b)),
+                "stored class by class")  # consecutive rows: no shuffle
+    _fails_with("ex3_train_eval_gap",
+                _experiment(lambda Z, b, order: _gap_at(Z, b, order, ddof=1)), "the gap is 0",
+                "biased variance")
+    _fails_with("ex3_train_eval_gap", _experiment(_gap_at, sizes=(2, 4, None)),
+                "at least 4 different batch sizes")
+    _fails_with("ex3_train_eval_gap", _experiment(_gap_at, sizes=(4, 8, 16, None)),
+                "among them 2")
+    _fails_with("ex3_train_eval_gap", _experiment(lambda Z, b, order: 0.5 if b == 7 else
+                                                  _gap_at(Z, b, order), sizes=(2, 4, 7, None)),
+                "must divide")
+    _fails_with("ex3_train_eval_gap", lambda Z, eps=1e-5: 0.5, "expected a dict")
 
-    def unbiased(Z, batch_size, eps=1e-5):
-        B = Z.reshape(-1, batch_size, Z.shape[1])
-        t = (B - B.mean(1, keepdims=True)) / np.sqrt(B.var(1, ddof=1, keepdims=True) + eps)
-        return float(np.abs(t.reshape(Z.shape) - (Z - Z.mean(0)) / np.sqrt(Z.var(0) + eps)).mean())
-    _fails_with("ex3_train_eval_gap", unbiased, "unbiased variance")
+    def no_settings(Z, eps=1e-5):
+        return {"gap": [0.5, 0.4, 0.3, 0.0]}
+    _fails_with("ex3_train_eval_gap", no_settings, "so that they can be re-run")
 
-    def per_unit(Z, batch_size, eps=1e-5):
-        return np.full(Z.shape[1], train_eval_gap(Z, batch_size))
-    _fails_with("ex3_train_eval_gap", per_unit, "one value per unit")
+    def per_example(Z, eps=1e-5):
+        return {"batch_sizes": [2, 4, 8, len(Z)], "seed": 0, "gap": np.zeros(len(Z))}
+    _fails_with("ex3_train_eval_gap", per_example, "one per example")
+
+    def in_full_batch(Z, b, order):  # the full batch measured with the unbiased variance
+        return _gap_at(Z, b, order, ddof=1 if b == len(Z) else 0)
+    _fails_with("ex3_train_eval_gap", _experiment(in_full_batch), "the gap is 0")
+
+
+def test_interpretation_is_recorded_never_judged():
+    text = ("Small batches give noisy statistics, so the outputs in training and at test time "
+            "differ a lot here.")
+    report = _report("ex3_interpret_gap", lambda: text)
+    assert report.passed and get_exercise("ex3_interpret_gap").points == 0
+    assert _report("ex3_interpret_gap", lambda: "too short").status == "failed"
+    assert _report("ex3_interpret_gap", lambda: 3).status == "failed"
 
 
 # --------------------------------------------------------------------------- issue 18
@@ -645,9 +699,14 @@ def test_backward_shortcuts_are_listed_and_exist():
 
 
 def test_the_textbook_formula_alone_fails_the_batch_size_experiment():
-    """Issue 18, item 4: the rule of thumb gap ≈ 1/√B (0.14 for one batch of all 48
-    examples, where the measured gap is 0) fails; only the measurement passes."""
-    report = evaluate("ex3_train_eval_gap", lambda Z, batch_size, eps=1e-5:
-                      float(1 / np.sqrt(batch_size)))
+    """Issue 18, item 4 (issue 19, item 2): the rule of thumb gap ≈ c/√B, even started from
+    the measured gap at B = 2, fails on every case (one batch of all rows gives 0); only
+    the measurement passes."""
+    def rule(Z, eps=1e-5):
+        sizes = [2, 4, 8, len(Z)]
+        g2 = _gap_at(Z, 2, np.random.default_rng(0).permutation(len(Z)))
+        return {"batch_sizes": sizes, "seed": 0, "gap": [g2 * np.sqrt(2 / b) for b in sizes]}
+    report = evaluate("ex3_train_eval_gap", rule)
     assert report.n_passed == 0, failed_messages(report)
+    assert any(r.mistake == "rule-of-thumb" for r in report.results)
     assert evaluate("ex3_train_eval_gap", course.train_eval_gap).passed

@@ -176,3 +176,29 @@ def test_a_44_mb_code_cell_leaves_the_grader_small(tmp_path):
     assert any("code cell 14 was not run: its code is 44,000,006 characters long" in n
                for n in r["notes"]), r["notes"]
     assert r["rss_mb"] < 500, r
+
+
+# --------------------------------------------------------------------------- lesson 3
+
+
+@pytest.fixture(scope="module")
+def graded_l3(tmp_path_factory, request):
+    return _graded(tmp_path_factory.mktemp("corpus_l3"), request, corpus.L3_CASES,
+                   corpus.write_l3)
+
+
+@pytest.mark.parametrize("case", _params(corpus.L3_CASES))
+def test_lesson3_corpus_grade(case, graded_l3):
+    from helpers.exercises import lesson_exercises
+    _assert_graded_as(graded_l3[case.name], case, corpus.L3_LESSON,
+                      sum(e.points for e in lesson_exercises(corpus.L3_LESSON)))
+
+
+@pytest.mark.full  # as the l3 cases it reads (outside CI_CASES)
+def test_lesson3_interpretation_is_in_the_grades_and_the_feedback(graded_l3):
+    """The written interpretation is kept as the learner wrote it (issue 19, item 2)."""
+    from normcourse.grading.report import feedback_markdown
+    r = graded_l3["l3_solution"]
+    ex = next(e for e in r.exercises if e.id == "ex3_interpret_gap")
+    assert ex.text == corpus.L3_TEXT and ex.points == 0
+    assert corpus.L3_TEXT in feedback_markdown(r)

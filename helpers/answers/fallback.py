@@ -29,7 +29,7 @@ _EXAMPLES = {
         np.eye(2), np.array([[1.0, -1.0], [-1.0, 1.0]]), np.full(2, 0.5), np.full(2, 0.25),
         np.ones(2), 1e-5))),
     "batchnorm_backward_staged": ("l03", lambda: _EXAMPLES["batchnorm_backward"][1]()),
-    "train_eval_gap": ("l03", lambda: (np.arange(8.0).reshape(4, 2), 2)),
+    "train_eval_gap": ("l03", lambda: (np.arange(16.0).reshape(8, 2),)),
     "update_running_stats": ("l03", lambda: (np.zeros(2), np.ones(2), np.eye(2))),
     "batchnorm_eval": ("l03", lambda: (np.eye(2), np.ones(2), np.zeros(2), np.zeros(2),
                                        np.ones(2))),

@@ -1,4 +1,4 @@
-"""Lesson 6's networks and measurements, every one over many seeds at once (:mod:`.batched`
+"""Lessons 3 and 6's networks and measurements, every one over many seeds at once (:mod:`.batched`
 layers, :mod:`.seeds` training).
 
 - :func:`convnet`: a tiny conv net for :func:`helpers.core.data.bars` images, with batch
@@ -12,7 +12,9 @@ layers, :mod:`.seeds` training).
   ratio of the variance a batch norm meets in evaluation mode to the running variance
   it learned in training (Li et al., 2019);
 - :func:`fine_tune`: further training on new data with the batch-norm statistics frozen
-  (evaluation mode) or updated (training mode).
+  (evaluation mode) or updated (training mode);
+- lesson 3's sweeps: :func:`mlp` (lesson 3's network for S seeds) and :func:`sweep`
+  (learning rates, initial scales, batch sizes: one seed axis, one computation).
 """
 
 from __future__ import annotations
@@ -164,3 +166,48 @@ def fine_tune(model, X, y, *, statistics, lr, steps, batch_size, seed=0):
             norm.training = False
     sd.train(tuned, X, y, lr=lr, steps=steps, batch_size=batch_size, seed=seed)
     return tuned.set_training(True) if statistics == "updated" else tuned
+
+
+# --------------------------------------------------------------------------- lesson 3's sweeps
+
+
+def mlp(S, sizes, seed, *, batchnorm=False, init_scale=1.0, dtype=np.float32):
+    """:func:`helpers.core.nn.mlp` for S seeds at once (lesson 3's sweeps): each hidden
+    layer is Linear → [batch norm] → ReLU (no bias before a batch norm), then a Linear
+    output layer. ``init_scale`` multiplies every initial weight: a number, or one per
+    seed (S,). Parameters in ``dtype`` (float32: half the memory traffic of a sweep).
+    """
+    rng = np.random.default_rng(seed)
+    scale = np.reshape(np.asarray(init_scale, dtype=float), (-1, 1, 1))
+    layers = []
+    for n_in, n_out in zip(sizes[:-2], sizes[1:-1], strict=True):
+        layers.append(bt.Linear(S, n_in, n_out, rng, bias=not batchnorm, scale=scale))
+        layers += [bt.Norm(S, (n_out,), axes=(1,)), bt.ReLU()] if batchnorm else [bt.ReLU()]
+    model = bt.Sequential(*layers, bt.Linear(S, sizes[-2], sizes[-1], rng, scale=scale))
+    for layer, name, value in list(sd.parameters(model)):
+        layer.params[name] = value.astype(dtype)
+    return model
+
+
+#: a run diverged once a batch loss is not finite or exceeds this multiple of its first
+#: one (as :data:`helpers.core.training.BATCH_DIVERGENCE_FACTOR`)
+DIVERGENCE_FACTOR = 1e3
+
+
+def sweep(model, X, y, X_test, y_test, *, lr, steps, batch_size, seed=0):
+    """Train every seed's model at once (``lr``: a number or one per seed, (S,)) ->
+    (test accuracy (S,) in evaluation mode, NaN for the runs that diverged; diverged (S,)).
+    """
+    S, dtype = next(sd.parameters(model))[2].shape[0], next(sd.parameters(model))[2].dtype
+    X, X_test = np.asarray(X, dtype), np.asarray(X_test, dtype)
+    lr = np.broadcast_to(np.asarray(lr, dtype=dtype), (S,))
+    losses = np.zeros((steps, S))
+    with np.errstate(all="ignore"):
+        for t, idx in enumerate(sd.batches(len(X), S, batch_size, steps, seed)):
+            losses[t], dlogits = sd.cross_entropy(model.forward(X[idx]), y[idx])
+            model.backward(dlogits)
+            for layer, name, value in sd.parameters(model):
+                value -= lr.reshape(S, *[1] * (value.ndim - 1)) * layer.grads[name]
+    diverged = ~(np.isfinite(losses) & (losses <= DIVERGENCE_FACTOR * losses[0])).all(axis=0)
+    accuracy = np.where(diverged, np.nan, sd.accuracy(model, X_test, y_test))
+    return accuracy, diverged

@@ -11,7 +11,8 @@ assembled (staged), then simplified to the compact form ``batchnorm_backward``
 (:mod:`helpers.exercises.l03_training`, with the forward pass). Running statistics,
 evaluation mode and the batch-size experiment: :mod:`helpers.exercises.l03_modes`.
 Every exercise has three hint tiers (a nudge, the formula, near-code); the three
-predictions are recorded, 0 points (:mod:`helpers.exercises.predict`).
+predictions are recorded, 0 points (:mod:`helpers.exercises.predict`), and so is the
+written interpretation of the experiment (:mod:`helpers.exercises.written`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from helpers.exercises.l03_training import (
 )
 from helpers.exercises.predict import prediction
 from helpers.exercises.spec import Exercise
+from helpers.exercises.written import written
 
 #: course functions that compute a backward pass (or its finite-difference stand-in)
 BACKWARD_SHORTCUTS = ("core.nn:BatchNorm", "core.batched:Norm",
@@ -47,13 +49,14 @@ EXERCISES = [
     Exercise(
         id="ex3_bn_forward",
         function="batchnorm_forward",
-        title="Exercise 1 (2 points): batch norm, forward pass (training mode)",
+        title="Exercise 1 (2 points, implement from your derivation): the forward pass",
         points=2,
         cases=forward_cases,
         judge=forward_judge,
         shortcuts=(*BN_LAYERS, "core.nn:mlp", "core.data:torch_reference"),
-        hint=("It is lesson 2's z-score, per unit (column) over the batch (rows), followed by "
-              "a scale and a shift. Which axis holds the batch?",
+        hint=("Start from lesson 2's z-score: here the features are the units (columns) and "
+              "the examples are the batch (rows). Which axis do you average over, which "
+              "variance does the convention use, and what do γ and β do afterwards?",
               "Per column: mean, biased variance (divide by N), x_hat = (X − mean) / "
               "√(var + ε), out = γ·x_hat + β.",
               "mean = X.mean(axis=0); var = X.var(axis=0); x_hat = (X - mean) / "
@@ -142,7 +145,7 @@ EXERCISES = [
     prediction(
         id="ex3_predict_mode",
         function="predict_eval_mode",
-        title="Exercise 11 (0 points, predict): forgetting evaluation mode",
+        title="Exercise 3 (0 points, predict): forgetting evaluation mode",
         options={
                  'a': 'nothing: batch norm computes the same thing in both modes',
                  'b': 'every input gets the same output, whatever it is',
@@ -153,13 +156,14 @@ EXERCISES = [
     Exercise(
         id="ex3_running_stats",
         function="update_running_stats",
-        title="Exercise 12 (2 points): running statistics (PyTorch's convention)",
+        title="Exercise 4 (2 points, derive): running statistics (PyTorch's convention)",
         points=2,
         cases=modes.running_cases,
         judge=modes.running_judge,
         shortcuts=BN_LAYERS,
-        hint=("An exponential moving average of each unit's batch mean and batch variance; "
-              "read the convention above: which value gets weight momentum, which variance?",
+        hint=("Each call moves each unit's estimate part of the way toward this batch's "
+              "statistic: how far (which value gets the weight momentum), and which batch "
+              "variance does PyTorch store, divided by N or by N − 1?",
               "new = (1 − momentum)·running + momentum·(batch statistic), with the batch mean "
               "and the unbiased batch variance (divide by N − 1).",
               "return ((1 - momentum) * running_mean + momentum * X.mean(axis=0), "
@@ -168,7 +172,7 @@ EXERCISES = [
     Exercise(
         id="ex3_bn_eval",
         function="batchnorm_eval",
-        title="Exercise 13 (1 point): batch norm in evaluation mode",
+        title="Exercise 5 (1 point, implement from your derivation): evaluation mode",
         points=1,
         cases=modes.eval_cases,
         judge=modes.eval_judge,
@@ -180,7 +184,7 @@ EXERCISES = [
     prediction(
         id="ex3_predict_batch",
         function="predict_batch_size",
-        title="Exercise 14 (0 points, predict): batches of 2 examples",
+        title="Exercise 6 (0 points, predict): batches of 2 examples",
         options={
                  'a': "the statistics of 2 examples are very noisy, and a unit's output depends on its batch partner",
                  'b': 'small batches make the learning rate too large for batch norm',
@@ -191,18 +195,27 @@ EXERCISES = [
     Exercise(
         id="ex3_train_eval_gap",
         function="train_eval_gap",
-        title="Exercise 15 (3 points, experiment): measure the train/eval gap",
+        title="Exercise 7 (3 points, experiment): the train/eval gap by batch size",
         points=3,
         cases=modes.gap_cases,
         judge=modes.gap_judge,
         shortcuts=BN_LAYERS,
-        hint=("Two normalizations of the same Z: one per batch of consecutive rows, one with "
-              "statistics of all of Z; compare them entry by entry.",
-              "x_hat_train: each block of batch_size rows, (block − its mean)/√(its biased "
-              "var + ε); x_hat_eval = (Z − Z's mean)/√(Z's biased var + ε); gap = mean of "
-              "|x_hat_train − x_hat_eval| over all entries.",
-              "B = Z.reshape(-1, batch_size, Z.shape[1]); train = (B - B.mean(axis=1, "
-              "keepdims=True)) / np.sqrt(B.var(axis=1, keepdims=True) + eps); then reshape "
-              "train to Z.shape and compare with the evaluation-mode x_hat"),
+        hint=("Shuffle the row indices with your seed and cut them into batches of each size; "
+              "normalize each batch with its own statistics, all of Z with Z's, and compare "
+              "the two entry by entry.",
+              "For batch size b: x_hat_train = (batch − its mean)/√(its biased var + ε) for "
+              "each block of b shuffled rows; x_hat_eval = (Z − Z's mean)/√(Z's biased var + "
+              "ε) for the same rows; gap = mean of |x_hat_train − x_hat_eval| over all "
+              "entries. Sizes: 2, a few more that divide len(Z), and len(Z).",
+              "order = np.random.default_rng(seed).permutation(len(Z)); S = Z[order]; "
+              "B = S.reshape(-1, b, Z.shape[1]); train = (B - B.mean(axis=1, keepdims=True)) "
+              "/ np.sqrt(B.var(axis=1, keepdims=True) + eps); then compare "
+              "train.reshape(Z.shape) with the evaluation-mode x_hat of S"),
+    ),
+    written(
+        id="ex3_interpret_gap",
+        function="interpret_gap",
+        title="Exercise 8 (0 points, written): what the gap means for training",
+        min_words=15,
     ),
 ]

@@ -3,8 +3,13 @@ batch-size experiment (the exercise list is in :mod:`helpers.exercises.l03`).
 
 PyTorch's convention: running = (1 − momentum)·running + momentum·batch, momentum 0.1,
 the *unbiased* batch variance for running_var; evaluation mode normalizes with the
-running statistics. The experiment, ``train_eval_gap``, measures how far training-mode
-x_hat (each batch's own statistics) is from evaluation-mode x_hat (the data's statistics).
+running statistics. The experiment, ``train_eval_gap(Z)``, measures how far training-mode
+x_hat (each batch's own statistics) is from evaluation-mode x_hat (the data's statistics):
+the learner chooses the batch sizes (at least 4, among them 2 and all rows) and the seed
+of a random split of the rows, and returns them with the measured gaps; the judge re-runs
+those batch sizes on its own random splits and accepts a gap within the spread of one
+split's. On its cases the rule of thumb "the gap falls like 1/√B" is wrong (one batch of
+all rows gives 0), and rows stored class by class make consecutive batches far off.
 """
 
 from __future__ import annotations
@@ -152,69 +157,129 @@ def eval_judge(case, value):
 
 # --------------------------------------------------------------------------- experiment: batch size
 
+#: the judge's own random splits of the rows (its re-run of the learner's batch sizes)
+JUDGE_SPLITS = 64
+#: accepted |yours − judge's| per batch size: ABS + SDS × the spread of one split's gap
+ABS, SDS = 2e-3, 4.0
+
 
 def _normalized(Z, mean, var, eps=1e-5):
     return (Z - mean) / np.sqrt(var + eps)
 
 
-def _gap(Z, batch_size, ddof=0, rows=False, eval_ddof=0, eps=1e-5):
-    """The measured gap; with the classic mistakes on request (unbiased variance, rows, no ε)."""
-    B = Z.reshape(-1, batch_size, Z.shape[1])
-    axis = 2 if rows else 1
+def split_gaps(Z, batch_size, orders, eps=1e-5, ddof=0, rows=False, eval_ddof=0):
+    """The gap of each split (one row order per split, consecutive blocks of batch_size
+    rows): mean |x_hat_train − x_hat_eval| -> (n_splits,). With the classic mistakes on
+    request (unbiased variance, rows instead of units, evaluation with N − 1, no ε)."""
+    n, d = Z.shape
+    shuffled = Z[orders]                                    # (splits, n, d)
+    B = shuffled.reshape(len(orders), -1, batch_size, d)
+    axis = 3 if rows else 2
     train = _normalized(B, B.mean(axis=axis, keepdims=True),
-                        B.var(axis=axis, ddof=ddof, keepdims=True), eps).reshape(Z.shape)
-    return np.abs(train - _normalized(Z, Z.mean(axis=0), Z.var(axis=0, ddof=eval_ddof), eps))
+                        B.var(axis=axis, ddof=ddof, keepdims=True), eps)
+    evaluate = _normalized(shuffled, Z.mean(axis=0), Z.var(axis=0, ddof=eval_ddof), eps)
+    return np.abs(train.reshape(shuffled.shape) - evaluate).mean(axis=(1, 2))
+
+
+def judge_gaps(Z, sizes, seed=20261, n_splits=JUDGE_SPLITS):
+    """The judge's re-run: for each batch size, the mean and the standard deviation of the
+    gap over its own random splits -> (means, sds)."""
+    rng = np.random.default_rng(seed)
+    orders = np.argsort(rng.random((n_splits, len(Z))), axis=1)
+    gaps = np.array([split_gaps(Z, b, orders) for b in sizes])
+    return gaps.mean(axis=1), gaps.std(axis=1)
 
 
 def gap_cases(rng):
     def layer(n, d):
         return rng.normal(size=(n, d)) * rng.uniform(0.3, 3.0, size=d) + rng.normal(size=d) * 2
+    sorted_layer = np.concatenate([layer(48, 4) + 4.0 * k for k in range(3)])  # 3 classes
     return [
-        Case("8 examples × 2 units, batches of 2",
-             (np.array([[0.0, 1.0], [2.0, 3.0], [1.0, -1.0], [4.0, 0.0], [3.0, 2.0],
-                        [-1.0, 5.0], [2.0, 2.5], [0.5, 1.0]]), 2)),
-        Case("64 examples × 5 units, batches of 4", (layer(64, 5), 4)),
-        Case("96 examples × 3 units, batches of 32", (layer(96, 3), 32)),
-        Case("one batch holding all 48 examples (the gap must then be 0)", (layer(48, 4), 48)),
-        Case("skewed units (ReLU outputs + noise), 60 examples, batches of 6",
-             (np.maximum(layer(60, 3), 0) + 0.1 * rng.normal(size=(60, 3)), 6)),
+        Case("a layer of 96 examples × 4 units", (layer(96, 4),)),
+        Case("skewed units (ReLU outputs + noise), 120 examples × 3 units",
+             (np.maximum(layer(120, 3), 0) + 0.1 * rng.normal(size=(120, 3)),)),
+        Case("144 examples × 4 units stored class by class (48 rows of each class in turn)",
+             (sorted_layer,)),
     ]
+
+
+def _settings(value, n):
+    if not isinstance(value, dict):
+        got = "None (did you forget `return`?)" if value is None else type(value).__name__
+        raise Mismatch(f"expected a dict with the keys batch_sizes, seed, gap; got {got}",
+                       "not-a-dict")
+    missing = [k for k in ("batch_sizes", "seed", "gap") if k not in value]
+    if missing:
+        raise Mismatch(f"the dict lacks {', '.join(map(repr, missing))}: return your settings "
+                       "with your measurement, so that they can be re-run", "missing-keys")
+    sizes = value["batch_sizes"]
+    if not isinstance(sizes, (list, tuple)) or not all(
+            isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in sizes):
+        raise Mismatch(f"batch_sizes should be a list of whole numbers, got {sizes!r}"[:160],
+                       "bad-sizes")
+    sizes = [int(b) for b in sizes]
+    if len(set(sizes)) < 4 or 2 not in sizes or n not in sizes:
+        raise Mismatch(f"choose at least 4 different batch sizes, among them 2 and all "
+                       f"{n} rows of Z (one batch); got {sizes}", "too-few-sizes")
+    if any(b < 2 or n % b for b in sizes):
+        raise Mismatch(f"every batch size must divide the {n} rows of Z, so that every row "
+                       f"is in one batch (got {sizes})", "bad-sizes")
+    if not isinstance(value["seed"], (int, np.integer)) or isinstance(value["seed"], bool):
+        raise Mismatch(f"seed should be a whole number, got {value['seed']!r}", "bad-seed")
+    gap = value["gap"]
+    if not isinstance(gap, (list, tuple, np.ndarray)) or len(gap) != len(sizes):
+        if np.ndim(gap) == 1 and np.size(gap) == n:
+            raise Mismatch("gap should hold one number per batch size; you returned one per "
+                           "example", "per-example")
+        raise Mismatch(f"gap should hold one number per batch size ({len(sizes)})",
+                       "gap-length")
+    gap = np.array([expect_number(g, "each gap") for g in gap])
+    if (gap < 0).any():
+        raise Mismatch("a mean absolute difference cannot be negative", "negative")
+    return sizes, gap
 
 
 def gap_judge(case, value):
-    Z, batch_size = case.args
-    ref = _gap(Z, batch_size)
-    if isinstance(value, (list, tuple)) or np.ndim(value) == 1 and np.size(value) > 1:
-        if np.size(value) == Z.shape[1]:
-            raise Mismatch("you returned one value per unit; return one number, the mean "
-                           "over all examples and units", "per-unit")
-    gap = expect_number(value, "the gap")
-    if close(gap, ref.mean(), rtol=1e-6, atol=1e-9):
+    (Z,) = case.args
+    sizes, gap = _settings(value, len(Z))
+    ref, sd = judge_gaps(Z, sizes)
+    allowed = ABS + SDS * sd
+    off = np.abs(gap - ref) > allowed
+    if not off.any():
         return
-    if batch_size < len(Z) and np.isclose(gap, 0.0, atol=1e-9):
-        raise Mismatch("the gap is 0: you normalized all of Z as one batch. In training mode "
-                       f"each batch of {batch_size} consecutive rows uses its own mean and "
-                       "variance", "one-batch")
-    mistakes = [
-        (_gap(Z, batch_size, ddof=1).mean(), "you used the unbiased variance (N − 1) for the "
-         "batches; batch norm's training mode normalizes with the biased one (divide by N)",
-         "unbiased-var"),
-        (_gap(Z, batch_size, rows=True).mean(), "you normalized each row (example) of a "
-         "batch; normalize each unit (column) over the examples of the batch", "rows"),
-        (_gap(Z, batch_size, eval_ddof=1).mean(), "evaluation mode here uses the biased "
-         "variance of all of Z (divide by n), the value the running statistics settle near",
-         "eval-unbiased-var"),
-        (_gap(Z, batch_size, eps=0.0).mean(), "you forgot ε: both modes divide by "
-         "√(variance + eps)", "no-eps"),
-        (np.sqrt((ref**2).mean()), "you returned the root-mean-square difference; the gap is "
-         "the mean of the absolute differences", "rms"),
-        ((ref**2).mean(), "you returned the mean squared difference; the gap is the mean of "
-         "the absolute differences", "mean-square"),
-        (ref.mean(axis=0).max(), "you returned the largest unit's mean gap; average over all "
-         "units too", "largest-unit"),
-    ]
-    for wrong, message, mistake in mistakes:
-        if close(gap, wrong, rtol=1e-6, atol=0) and not close(wrong, ref.mean(), rtol=1e-6,
-                                                              atol=0):
+    k = int(np.argmax(np.abs(gap - ref) - allowed))
+    b = sizes[k]
+    with np.errstate(all="ignore"):
+        law = gap * np.sqrt(np.array(sizes) / sizes[0])
+    if (gap > 0).all() and np.allclose(law, law[0], rtol=1e-6):
+        raise Mismatch("your gaps fall exactly like 1/√(batch size): a rule of thumb, not a "
+                       f"measurement. Measured, batches of {b} give {ref[k]:.3f} (yours "
+                       f"{gap[k]:.3f}), and one batch of all rows gives 0", "rule-of-thumb")
+    if b == len(Z) and gap[k] > allowed[k]:
+        raise Mismatch(f"with one batch of all {b} rows, training mode uses the same mean and "
+                       f"variance as evaluation mode, so the gap is 0; you measured "
+                       f"{gap[k]:.3f}. Do both modes use the biased variance and the same ε?",
+                       "full-batch")
+    whole = np.arange(len(Z))[None]
+    named = [(split_gaps(Z, b, whole)[0], "you took consecutive rows as they are stored; "
+              "here they are stored class by class, so a batch of consecutive rows is one "
+              "class. Training shuffles the examples: split the rows at random (your seed)",
+              "no-shuffle"),
+             (split_gaps(Z, b, whole, ddof=1)[0], "you used the unbiased variance (N − 1) for "
+              "the batches; training mode normalizes with the biased one (divide by N)",
+              "unbiased-var"),
+             (split_gaps(Z, b, whole, rows=True)[0], "you normalized each row (example) of a "
+              "batch; normalize each unit (column) over the examples of the batch", "rows"),
+             (split_gaps(Z, b, whole, eval_ddof=1)[0], "evaluation mode here uses the biased "
+              "variance of all of Z (divide by n), the value the running statistics settle "
+              "near", "eval-unbiased-var"),
+             (split_gaps(Z, b, whole, eps=0.0)[0], "you forgot ε: both modes divide by "
+              "√(variance + eps)", "no-eps")]
+    for wrong, message, mistake in named:
+        if close(gap[k], wrong, rtol=1e-6, atol=1e-9) and abs(wrong - ref[k]) > allowed[k]:
             raise Mismatch(message, mistake)
-    expect_close(gap, ref.mean(), "the gap", rtol=1e-6, atol=1e-9)
+    raise Mismatch(f"for batches of {b} you measured a gap of {gap[k]:.4f}; re-running your "
+                   f"settings on random splits gives {ref[k]:.4f} (accepted: ±{allowed[k]:.4f}). "
+                   "Is every row in exactly one batch, each batch normalized per unit with its "
+                   "own mean and biased variance, evaluation mode with all of Z's, and the gap "
+                   "the mean absolute difference over all entries?", "off")

@@ -2093,3 +2093,140 @@ def write_l6(folder: Path) -> dict:
     for case in L6_CASES:
         (folder / f"{case.name}.ipynb").write_bytes(case.build())
     return {case.name: case.score for case in L6_CASES}
+
+
+# --------------------------------------------------------------------------- lesson 3
+# Lesson 3's exercises outside its backward pass (which moves to lesson 4, issue 19): the
+# experiment the learner designs (re-run by the judge) and the written interpretation,
+# recorded in the grades JSON. The copy holds only these exercises, so its score is the
+# same before and after the split; the lesson's maximum is read from its specs.
+
+L3_LESSON = "03_batch_norm"
+L3_POINTS = {"ex3_bn_forward": 2, "ex3_predict_gamma": 0, "ex3_predict_mode": 0,
+             "ex3_running_stats": 2, "ex3_bn_eval": 1, "ex3_predict_batch": 0,
+             "ex3_train_eval_gap": 3, "ex3_interpret_gap": 0}
+L3_SCORE = sum(L3_POINTS.values())
+L3_TEXT = ("Batches of two give training outputs far from the evaluation outputs, so the "
+           "network learns on noise; I would use larger batches or layer norm.")
+L3_SOLUTIONS = {
+    "ex3_bn_forward": ("batchnorm_forward", '''def batchnorm_forward(X, gamma, beta, eps=1e-5):
+    """Batch norm, training mode -> (out, cache)."""
+    ### BEGIN SOLUTION
+    mean, var = X.mean(axis=0), X.var(axis=0)
+    x_hat = (X - mean) / np.sqrt(var + eps)
+    return gamma * x_hat + beta, (X, x_hat, mean, var, gamma, eps)
+    ### END SOLUTION'''),
+    "ex3_predict_gamma": ("predict_gamma_beta", '''def predict_gamma_beta():
+    """Return one letter: your prediction."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION'''),
+    "ex3_predict_mode": ("predict_eval_mode", '''def predict_eval_mode():
+    """Return one letter: your prediction."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION'''),
+    "ex3_running_stats": ("update_running_stats", '''def update_running_stats(running_mean, running_var, X, momentum=0.1):
+    """One update of the running statistics -> (new_mean, new_var)."""
+    ### BEGIN SOLUTION
+    return ((1 - momentum) * running_mean + momentum * X.mean(axis=0),
+            (1 - momentum) * running_var + momentum * X.var(axis=0, ddof=1))
+    ### END SOLUTION'''),
+    "ex3_bn_eval": ("batchnorm_eval", '''def batchnorm_eval(X, gamma, beta, running_mean, running_var, eps=1e-5):
+    """Batch norm, evaluation mode -> out."""
+    ### BEGIN SOLUTION
+    return gamma * (X - running_mean) / np.sqrt(running_var + eps) + beta
+    ### END SOLUTION'''),
+    "ex3_predict_batch": ("predict_batch_size", '''def predict_batch_size():
+    """Return one letter: your prediction."""
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION'''),
+    "ex3_train_eval_gap": ("train_eval_gap", '''def train_eval_gap(Z, eps=1e-5):
+    """{"batch_sizes", "seed", "gap"}: the train/eval gap of x_hat by batch size."""
+    ### BEGIN SOLUTION
+    n = len(Z)
+    sizes, seed = [b for b in (2, 4, 8) if n % b == 0] + [n], 3
+    S = Z[np.random.default_rng(seed).permutation(n)]
+    x_eval = (S - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + eps)
+    gap = []
+    for b in sizes:
+        B = S.reshape(-1, b, Z.shape[1])
+        t = (B - B.mean(axis=1, keepdims=True)) / np.sqrt(B.var(axis=1, keepdims=True) + eps)
+        gap.append(float(np.abs(t.reshape(Z.shape) - x_eval).mean()))
+    return {"batch_sizes": sizes, "seed": seed, "gap": gap}
+    ### END SOLUTION'''),
+    "ex3_interpret_gap": ("interpret_gap", f'''def interpret_gap():
+    """Your interpretation, as one string."""
+    ### BEGIN SOLUTION
+    return {L3_TEXT!r}
+    ### END SOLUTION'''),
+}
+#: the rule of thumb gap ~ 1/sqrt(b), scaled from a measured batch of 2: wrong at n (0)
+L3_RULE_OF_THUMB = '''def train_eval_gap(Z, eps=1e-5):
+    n = len(Z)
+    S = Z[np.random.default_rng(0).permutation(n)].reshape(-1, 2, Z.shape[1])
+    t = (S - S.mean(axis=1, keepdims=True)) / np.sqrt(S.var(axis=1, keepdims=True) + eps)
+    e = (S - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + eps)
+    g2 = float(np.abs(t - e).mean())
+    sizes = [2, 4, 8, n]
+    return {"batch_sizes": sizes, "seed": 0, "gap": [g2 * (2 / b) ** 0.5 for b in sizes]}'''
+
+
+def l3_solution_notebook() -> nbformat.NotebookNode:
+    """Every exercise the lesson's specs list, in their order: the ones above solved, any
+    other (the backward pass, until it moves to lesson 4) left as handed out."""
+    from helpers.exercises import lesson_exercises
+    cells = [new_markdown_cell("# Batch normalization (grading-corpus copy)"),
+             new_code_cell("import numpy as np\n\nfrom helpers.exercises import check, reveal")]
+    for ex in lesson_exercises(L3_LESSON):
+        fn, src = L3_SOLUTIONS.get(ex.id, (ex.function, f"def {ex.function}(*args):\n"
+                                           "    ### BEGIN SOLUTION\n    raise NotImplementedError()\n"
+                                           "    ### END SOLUTION"))
+        cells.append(new_code_cell(src, metadata=_nbg(grade=False, solution=True, locked=False,
+                                                      grade_id=ex.id)))
+        cells.append(new_code_cell(f"check({ex.id!r}, {fn})", metadata={
+            "tags": ["raises-exception"], **_nbg(grade=True, solution=False, locked=True,
+                                                 grade_id=f"{ex.id}_test", points=ex.points)}))
+    return new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"}})
+
+
+def _l3(solved: bool, *edits):
+    def make():
+        nb = l3_solution_notebook()
+        if not solved:
+            nb = lesson_from_solution(nb, f"{L3_LESSON}.ipynb")
+        for e in edits:
+            nb = e(nb)
+        return _dump(nb)
+    return make
+
+
+L3_CASES = [
+    CorpusCase("l3_solution", "lesson 3: the solutions outside the backward pass",
+               _l3(True), L3_SCORE, statuses=dict.fromkeys(L3_POINTS, "passed")),
+    CorpusCase("l3_untouched", "lesson 3: the learner notebook as handed out", _l3(False), 0,
+               statuses=dict.fromkeys(L3_POINTS, "not_done")),
+    CorpusCase("l3_rule_of_thumb", "lesson 3: the experiment answered with the 1/√b rule "
+               "(from a measured batch of 2), not measured", _l3(
+                   True, lambda nb: _answer(nb, "ex3_train_eval_gap", L3_RULE_OF_THUMB)),
+               L3_SCORE - 3, statuses={"ex3_train_eval_gap": "failed",
+                                       "ex3_interpret_gap": "passed"},
+               messages={"ex3_train_eval_gap": "rule of thumb"}),
+    CorpusCase("l3_short_interpretation", "lesson 3: a three-word interpretation (not "
+               "recorded: too short; 0 points either way)", _l3(
+                   True, lambda nb: _answer(nb, "ex3_interpret_gap",
+                                            "def interpret_gap():\n    return 'it is noisy'")),
+               L3_SCORE, statuses={"ex3_interpret_gap": "failed"}),
+]
+
+
+def write_l3(folder: Path) -> dict:
+    """Write the lesson-3 cases as ``NAME.ipynb``; returns {name: expected score}."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in L3_CASES:
+        (folder / f"{case.name}.ipynb").write_bytes(case.build())
+    return {case.name: case.score for case in L3_CASES}
