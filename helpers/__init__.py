@@ -6,7 +6,7 @@ folder is a layer; a module imports only from its own folder's lower modules and
 from the layers listed before it (``tests/test_layers.py`` checks it):
 
 ``helpers.answers``   the course's version of every graded function (numpy only)
-    ``l01`` ... ``l05``, ``l06``  one module per lesson (``l02``, ``l03`` too), named as the
+    ``l01`` ... ``l05``, ``l06``  one module per lesson (``l02``, ``l03``, ``l04`` too), named as the
                  learner's functions
     ``fallback``               ``yours_or_course``: lessons run on before an exercise is done
     ``guard``                  notices a learner's function calling the course's version
@@ -42,13 +42,14 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``setup_check``          lesson 00: package report and a demo widget
 ``helpers.exercises`` every exercise and ``check`` (uses ``checking``, ``core``, ``answers``)
     ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
-                  their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
-                  ``l03_modes``, ``l05_layernorm``, ``l05_fold`` for longer ones)
+                  their cases and judges (``l02_zscore``, ``l03_training``, ``l03_modes``,
+                  ``l04_backward``, ``l04_steps``, ``l05_layernorm``, ``l05_fold`` for longer ones)
     ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
     ``l02_robust``  lesson 2's experiment exercise: how far outliers move scaled values
     ``norm_backward`` lessons 3-5's backward passes: closed-form reference, named mistakes,
                   the large case whose cost (in forward passes) is judged
     ``predict``   predictions: 0-point exercises, recorded when made, shown next to the result
+    ``written``   written answers: 0-point texts, recorded for the teacher, never judged
     ``shortcuts`` an exercise's shortcuts (course tools it may not call) as fingerprints
     ``l06``       lesson 6's exercises (``l06_norms``, ``l06_axes``, ``l06_rms``, ``l06_coupling``
                   for the cases and judges; ``l06_coupling`` is its experiment)

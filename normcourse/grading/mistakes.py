@@ -1,6 +1,8 @@
 """What the grades JSON says per case beyond pass/fail: the mistake's stable id, and for a
 prediction the option the student chose (issue 21).
 
+A written answer's text is kept the same way, for the teacher.
+
 A judge names a mistake with ``Mismatch(message, "eps-outside-sqrt")``; the grader writes
 it as ``ex3_bn_eval/eps-outside-sqrt``, and a failure the judge did not name as
 ``ex3_bn_eval/other``. The ids are kept in ``tests/data/mistake_ids.txt``
@@ -29,13 +31,17 @@ def case_rows(exercise_id: str, results) -> list[dict]:
 
 
 def choice(exercise, outcomes) -> str:
-    """The letter a student chose in a prediction (lower case), "" when there is no valid
-    one or ``exercise`` is not a prediction."""
+    """The letter a student chose in a prediction (lower case), or the text of a written
+    answer (:mod:`helpers.exercises.written`); "" when there is none."""
     from helpers.checking.expect import Mismatch, expect_choice
+    from helpers.exercises.written import text_of
 
-    if getattr(exercise, "kind", "") != "prediction" or not outcomes \
+    kind = getattr(exercise, "kind", "")
+    if kind not in ("prediction", "written") or not outcomes \
             or outcomes[0].status != "returned":
         return ""
+    if kind == "written":
+        return text_of(outcomes[0].value)
     letters = "".join(letter for letter, _ in exercise.options)
     try:
         return expect_choice(outcomes[0].value, letters)

@@ -230,6 +230,9 @@ def feedback_markdown(r) -> str:
                    "error": "✗ could not be checked"}.get(e.status, e.status)
         lines += [f"## {e.title} — {_pts(e.points)} / {_pts(e.max_points)} ({verdict})", "",
                   safe_md(e.summary), ""]
+        if len(e.choice) > 1:  # a written answer's text (a prediction's choice is one letter)
+            lines += ["Your answer, recorded for your teacher:", "",
+                      "> " + safe_md(" ".join(e.choice.split())), ""]
         if e.cases and e.status != "not_done":
             lines += ["| test case | result | details |", "|---|---|---|"]
             for c in e.cases:

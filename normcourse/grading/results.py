@@ -38,7 +38,7 @@ class ExerciseResult:
     summary: str
     cases: list = field(default_factory=list)  # [{"name", "passed", "message", "mistake"}]
     hint: str = ""
-    choice: str = ""  # a prediction's letter (grading.mistakes)
+    choice: str = ""  # a prediction's letter, a written answer's text (grading.mistakes)
 
 
 @dataclass
