@@ -56,6 +56,7 @@ def graded_l4(tmp_path_factory, request):
 
 @pytest.mark.parametrize("case", _params(corpus.L4_CASES))
 def test_lesson4_corpus_grade(case, graded_l4):
+    _needs_isolation(case)
     _assert_graded_as(graded_l4[case.name], case, corpus.L4_LESSON, corpus.L4_MAX)
 
 

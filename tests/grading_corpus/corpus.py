@@ -1087,6 +1087,17 @@ L4_CASES = [
                                                     L4_NUMERICAL_BACKWARD)), L4_MAX - 5 - 3,
                statuses={"ex4_bn_backward": "failed", "ex4_bn_backward_alt": "passed"},
                messages={"ex4_bn_backward": "looks like a numerical gradient"}),
+    CorpusCase("l4_layer_route", "lesson 4: batchnorm_backward through the course's BatchNorm "
+               "layer (moved from lesson 3's sandbox routes)", _l4(True, lambda nb: _answer(
+                   nb, "ex4_bn_backward", "from helpers.core import nn\n\n\n"
+                   "def batchnorm_backward(dout, cache):\n"
+                   "    X, x_hat, mean, var, gamma, eps = cache\n"
+                   "    layer = nn.BatchNorm(X.shape[1], eps=eps)  # the course's layer\n"
+                   "    layer.params['gamma'] = gamma\n    layer.forward(X)\n"
+                   "    dX = layer.backward(dout)\n"
+                   "    return dX, layer.grads['gamma'], layer.grads['beta']")), L4_MAX - 5 - 3,
+               statuses={"ex4_bn_backward": "failed", "ex4_bn_backward_alt": "passed"},
+               messages={"ex4_bn_backward": "write your own"}, sandbox_only=True),
     CorpusCase("l4_textbook_h", "lesson 4: the experiment measures, then reports the textbook "
                "h = 1e-5 as the best step", _l4(True, lambda nb: _answer(
                    nb, "ex4_step_sizes", L4_TEXTBOOK_H)), L4_MAX - 3,
