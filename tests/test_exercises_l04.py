@@ -367,3 +367,22 @@ def test_written_answer_is_recorded_not_judged(capsys):
     assert "recorded (25 words)" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match="0 of 1"):
         check("ex4_interpret", lambda: "too short")
+
+
+# --------------------------------------------------------------------------- PyTorch
+
+
+def test_every_form_of_the_backward_pass_reproduces_pytorch():
+    """tests/data's BatchNorm1d numbers (tests/make_torch_reference.py, torch 2.13.0): dX,
+    dgamma and dbeta of the course's three forms, to 1e-10."""
+    from helpers.core.data import torch_reference
+
+    for case in torch_reference()["batchnorm1d"]:
+        X, gamma, eps = case["X"], case["gamma"], case["eps"]
+        mean, var = X.mean(axis=0), X.var(axis=0)
+        cache = (X, (X - mean) / np.sqrt(var + eps), mean, var, gamma, eps)
+        for form in (batchnorm_backward, batchnorm_backward_alt, batchnorm_backward_staged):
+            for got, key in zip(form(case["dout"], cache), ("dX", "dgamma", "dbeta"),
+                                strict=True):
+                np.testing.assert_allclose(got, case[key], rtol=1e-10, atol=1e-12,
+                                           err_msg=f"{form.__name__} {key}")
