@@ -386,3 +386,21 @@ def test_every_form_of_the_backward_pass_reproduces_pytorch():
                                 strict=True):
                 np.testing.assert_allclose(got, case[key], rtol=1e-10, atol=1e-12,
                                            err_msg=f"{form.__name__} {key}")
+
+
+def test_the_grader_keeps_a_written_answer_for_the_teacher():
+    """The text travels in the grades JSON's ``choice`` and is shown in the feedback."""
+    from helpers.checking.calling import Outcome
+    from helpers.checking.verdict import judge
+    from normcourse.grading import mistakes, report
+    from normcourse.grading.results import SubmissionResult, exercise_result
+
+    ex = get_exercise("ex4_interpret")
+    outcomes = [Outcome("returned", interpret_step_sizes())]
+    result = exercise_result(ex, judge(ex, ex.cases(np.random.default_rng(0)), outcomes),
+                             outcomes)
+    assert result.choice == interpret_step_sizes() and result.points == 0
+    assert mistakes.choice(get_exercise("ex4_predict_step"), [Outcome("returned", "B")]) == "b"
+    shown = report.feedback_markdown(SubmissionResult("s.ipynb", LESSON, True,
+                                                      exercises=[result]))
+    assert "Your answer, recorded for your teacher:" in shown and "round\\-off" in shown
