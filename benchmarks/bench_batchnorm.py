@@ -5,7 +5,7 @@
 Prints a Markdown table, median (and min/max) of ``--runs`` runs (at least 5) per row:
 
 - batch norm forward + backward on a (256, 512) batch: the course's layer
-  (``helpers.core.nn.BatchNorm``) and the lesson's functions (``helpers.answers.l03``
+  (``helpers.core.nn.BatchNorm``) and the lesson's functions (``helpers.answers.l03`` and ``l04``
   / ``batchnorm_backward``, what a learner writes); the backward pass alone, staged node
   by node and in the compact form (the lesson's exercises 9 and 10);
 - one training run of lesson 3's network (6 hidden layers of 32, 300 SGD steps), with
@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from helpers.answers import l03 as course
+from helpers.answers import l04
 from helpers.core import data, nn, training
 
 BUDGET_MS = 50.0
@@ -55,15 +56,15 @@ def bench_layer(runs):
 
     def functions():
         _, cache = course.batchnorm_forward(X, gamma, beta)
-        course.batchnorm_backward(dout, cache)
+        l04.batchnorm_backward(dout, cache)
 
     _, cache = course.batchnorm_forward(X, gamma, beta)
 
     def staged():
-        course.batchnorm_backward_staged(dout, cache)
+        l04.batchnorm_backward_staged(dout, cache)
 
     def compact():
-        course.batchnorm_backward(dout, cache)
+        l04.batchnorm_backward(dout, cache)
 
     layer()  # warm-up
     return [("BatchNorm layer forward + backward, (256, 512)", _time(layer, runs), False),

@@ -6,7 +6,7 @@ folder is a layer; a module imports only from its own folder's lower modules and
 from the layers listed before it (``tests/test_layers.py`` checks it):
 
 ``helpers.answers``   the course's version of every graded function (numpy only)
-    ``l01`` ... ``l05``, ``l06``  one module per lesson (``l02``, ``l03`` too), named as the
+    ``l01`` ... ``l05``, ``l06``  one module per lesson (``l02``, ``l03``, ``l04`` too), named as the
                  learner's functions
     ``fallback``               ``yours_or_course``: lessons run on before an exercise is done
     ``guard``                  notices a learner's function calling the course's version
@@ -42,8 +42,8 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``setup_check``          lesson 00: package report and a demo widget
 ``helpers.exercises`` every exercise and ``check`` (uses ``checking``, ``core``, ``answers``)
     ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
-                  their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
-                  ``l03_modes``, ``l05_layernorm``, ``l05_fold`` for longer ones)
+                  their cases and judges (``l02_zscore``, ``l03_training``, ``l03_modes``,
+                  ``l04_backward``, ``l04_steps``, ``l05_layernorm``, ``l05_fold`` for longer ones)
     ``l01_bisect``  lesson 1's bisection exercise: the edge of stability by experiment
     ``l01_horizon`` lesson 1's experiment: the edge within horizons the learner chooses
     ``l02_rich``  lesson 2's experiment exercise: how far rich people stand out after scaling

@@ -1,4 +1,4 @@
-"""The grading corpus, part 2: lessons 5 and 6 (whole lesson notebooks), the time limits and
+"""The grading corpus, part 2: lessons 4, 5 and 6 (whole lesson notebooks), the time limits and
 the grader's memory. A module apart from test_grade_corpus.py (the lesson-1 corpus batch)
 so that the two run side by side under pytest-xdist (``--dist loadscope``)."""
 
@@ -46,6 +46,18 @@ def _graded(folder: Path, request, cases, write) -> dict:
     names = {c.name for c in _selected(request, cases)} & set(write(folder))
     results = grade_many([folder / f"{n}.ipynb" for n in sorted(names)], LIMITS, jobs=2)
     return {Path(r.submission).stem: r for r in results}
+
+
+@pytest.fixture(scope="module")
+def graded_l4(tmp_path_factory, request):
+    return _graded(tmp_path_factory.mktemp("corpus_l4"), request, corpus.L4_CASES,
+                   corpus.write_l4)
+
+
+@pytest.mark.parametrize("case", _params(corpus.L4_CASES))
+def test_lesson4_corpus_grade(case, graded_l4):
+    _needs_isolation(case)
+    _assert_graded_as(graded_l4[case.name], case, corpus.L4_LESSON, corpus.L4_MAX)
 
 
 @pytest.fixture(scope="module")

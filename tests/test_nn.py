@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers.answers import fallback
+from helpers.answers import fallback, l04
 from helpers.answers import l03 as course
 from helpers.core import data, gradcheck, nn, training
 
@@ -219,7 +219,7 @@ def test_lesson3_functions_agree_with_the_layer():
     out, cache = course.batchnorm_forward(X, gamma, beta)
     np.testing.assert_allclose(bn.forward(X), out)
     dout = np.random.default_rng(1).normal(size=X.shape)
-    dX, dgamma, dbeta = course.batchnorm_backward(dout, cache)
+    dX, dgamma, dbeta = l04.batchnorm_backward(dout, cache)
     np.testing.assert_allclose(bn.backward(dout), dX)
     np.testing.assert_allclose(bn.grads["gamma"], dgamma)
     np.testing.assert_allclose(bn.grads["beta"], dbeta)
@@ -250,7 +250,7 @@ def test_yours_or_course(capsys):
 
     def batchnorm_backward(dout, cache):
         dX = dout  # noqa: F841 -- forgot to return
-    assert fallback.yours_or_course(batchnorm_backward) is course.batchnorm_backward
+    assert fallback.yours_or_course(batchnorm_backward) is l04.batchnorm_backward
     assert "returned None" in capsys.readouterr().out
 
 
@@ -445,11 +445,11 @@ def test_node_by_node_backward_matches_finite_differences():
     rng = np.random.default_rng(4)
     X, gamma, dout = rng.normal(1, 2, size=(7, 3)), rng.uniform(0.5, 2, 3), rng.normal(size=(7, 3))
     _, cache = course.batchnorm_forward(X, gamma, np.zeros(3))
-    staged = course.batchnorm_backward_staged(dout, cache)
+    staged = l04.batchnorm_backward_staged(dout, cache)
 
     def loss():  # numerical_gradient nudges X in place
         return float(np.sum(dout * course.batchnorm_forward(X, gamma, np.zeros(3))[0]))
 
     assert gradcheck.rel_error(staged[0], gradcheck.numerical_gradient(loss, X)) < 1e-7
-    for a, b in zip(staged, course.batchnorm_backward(dout, cache), strict=True):
+    for a, b in zip(staged, l04.batchnorm_backward(dout, cache), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-12)

@@ -5,8 +5,10 @@ function the learner writes in that lesson, with the same signature:
 
 - ``l01``: ``mse_gradient``, ``measure_max_lr``, ``max_stable_learning_rate``
 - ``l02``: ``zscore_fit``, ``zscore_transform``, ``weights_to_raw``
-- ``l03``: ``batchnorm_forward``, ``batchnorm_backward``, ``update_running_stats``,
-  ``batchnorm_eval``
+- ``l03``: ``batchnorm_forward``, ``update_running_stats``, ``batchnorm_eval``,
+  ``train_eval_gap``
+- ``l04``: ``batchnorm_backward``, ``batchnorm_backward_alt``, ``centered_difference``,
+  ``step_size_experiment``
 - ``l05``: ``layernorm_forward``, ``layernorm_backward``, ``fold_batchnorm``,
   ``scale_invariance``
 - ``l06``: ``normalize``, ``family_axes``, ``batchnorm2d_forward``, ``groupnorm_forward``,

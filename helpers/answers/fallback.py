@@ -25,10 +25,13 @@ _EXAMPLES = {
     "weights_to_raw": ("l02", lambda: (np.ones(2), 0.0, np.zeros(2), np.ones(2))),
     "rich_experiment": ("l02", lambda: (np.array([10.0, 20.0, 30.0, 45.0, 60.0, 80.0]),)),
     "batchnorm_forward": ("l03", lambda: (np.eye(2), np.ones(2), np.zeros(2))),
-    "batchnorm_backward": ("l03", lambda: (np.ones((2, 2)), (
+    "batchnorm_backward": ("l04", lambda: (np.ones((2, 2)), (
         np.eye(2), np.array([[1.0, -1.0], [-1.0, 1.0]]), np.full(2, 0.5), np.full(2, 0.25),
         np.ones(2), 1e-5))),
-    "batchnorm_backward_staged": ("l03", lambda: _EXAMPLES["batchnorm_backward"][1]()),
+    "batchnorm_backward_staged": ("l04", lambda: _EXAMPLES["batchnorm_backward"][1]()),
+    "batchnorm_backward_alt": ("l04", lambda: _EXAMPLES["batchnorm_backward"][1]()),
+    "centered_difference": ("l04", lambda: (np.eye(2), np.ones((2, 2)), 1e-3)),
+    "step_size_experiment": ("l04", lambda: (np.arange(6.0).reshape(3, 2) % 4, np.eye(3)[:, :2])),
     "train_eval_gap": ("l03", lambda: (np.arange(16.0).reshape(8, 2),)),
     "update_running_stats": ("l03", lambda: (np.zeros(2), np.ones(2), np.eye(2))),
     "batchnorm_eval": ("l03", lambda: (np.eye(2), np.ones(2), np.zeros(2), np.zeros(2),

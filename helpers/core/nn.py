@@ -11,7 +11,7 @@ parameters keeps them in ``layer.params`` (name -> array) and, after
 Training loops are in :mod:`helpers.core.training`, gradient checks in
 :mod:`helpers.core.gradcheck`. :class:`BatchNorm` follows **PyTorch's
 convention** (``torch.nn.BatchNorm1d``) and computes with the course's batch-norm
-functions (:mod:`helpers.answers.l03`), the one implementation in the course.
+functions (:mod:`helpers.answers.l03` and ``l04``), the one implementation in the course.
 Every layer's backward pass is checked against finite differences in the tests.
 """
 
@@ -19,12 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.answers.l03 import (
-    batchnorm_backward,
-    batchnorm_eval,
-    batchnorm_forward,
-    update_running_stats,
-)
+from helpers.answers.l03 import batchnorm_eval, batchnorm_forward, update_running_stats
+from helpers.answers.l04 import batchnorm_backward
 from helpers.answers.l05 import layernorm_backward, layernorm_forward
 
 # --------------------------------------------------------------------------- layers

@@ -977,6 +977,169 @@ ATTACK_CASES += [
 CASES += ATTACK_CASES
 
 
+# --------------------------------------------------------------------------- lesson 4
+# The batch-norm backward pass (moved from lesson 3, issue 19), graded in its own batch like
+# lesson 5: the solutions, the handout, a named mistake, a numerical gradient, the textbook h.
+
+L4_LESSON = "04_batch_norm_backward"
+L4_MAX = 13
+L4_POINTS = {"ex4_bn_backward": 5, "ex4_bn_backward_alt": 3, "ex4_centered_difference": 2,
+             "ex4_predict_step": 0, "ex4_step_sizes": 3, "ex4_interpret": 0}
+L4_SOLUTIONS = {
+    "ex4_bn_backward": ("batchnorm_backward", '''def batchnorm_backward(dout, cache):
+    """Backward pass of batchnorm_forward -> (dX, dgamma, dbeta)."""
+    X, x_hat, mean, var, gamma, eps = cache
+    ### BEGIN SOLUTION
+    n = len(X)
+    xc, std = X - mean, np.sqrt(var + eps)
+    dx_hat = dout * gamma
+    dstd = -(dx_hat * xc).sum(axis=0) / std**2
+    dxc = dx_hat / std + 2 * xc * (dstd / (2 * std)) / n
+    dX = dxc - dxc.sum(axis=0) / n
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+    ### END SOLUTION'''),
+    "ex4_bn_backward_alt": ("batchnorm_backward_alt", '''def batchnorm_backward_alt(dout, cache):
+    """The compact form -> (dX, dgamma, dbeta)."""
+    X, x_hat, mean, var, gamma, eps = cache
+    ### BEGIN SOLUTION
+    d = dout * gamma
+    dX = (d - d.mean(axis=0) - x_hat * (d * x_hat).mean(axis=0)) / np.sqrt(var + eps)
+    return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+    ### END SOLUTION'''),
+    "ex4_centered_difference": ("centered_difference", '''def centered_difference(X, G, h, eps=1e-5):
+    """dL/dX of L = sum of G * x_hat(X) by centred differences."""
+    ### BEGIN SOLUTION
+    def loss(A):
+        xc = A - A.mean(axis=0)
+        return float(np.sum(G * xc / np.sqrt((xc**2).mean(axis=0) + eps)))
+    grad = np.zeros(X.shape)
+    for i in np.ndindex(X.shape):
+        up, down = X.copy(), X.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (loss(up) - loss(down)) / (2 * h)
+    return grad
+    ### END SOLUTION'''),
+    "ex4_predict_step": ("predict_step", '''def predict_step():
+    """Return one letter: your prediction."""
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION'''),
+    "ex4_step_sizes": ("step_size_experiment", '''def step_size_experiment(X, G, eps=1e-5):
+    """The relative error of the centred difference at step sizes of your choice."""
+    ### BEGIN SOLUTION
+    mean, var = X.mean(axis=0), X.var(axis=0)
+    cache = (X, (X - mean) / np.sqrt(var + eps), mean, var, np.ones(X.shape[1]), eps)
+    a = batchnorm_backward(G, cache)[0]
+    hs = [10.0**k for k in range(-11, 0)]
+    errors = []
+    for h in hs:
+        n = centered_difference(X, G, h, eps)
+        errors.append(float(np.abs(a - n).max() / (np.abs(a) + np.abs(n)).max()))
+    k = int(np.argmin(errors))
+    return {"hs": hs, "errors": errors, "best_h": hs[k], "best_error": errors[k]}
+    ### END SOLUTION'''),
+    "ex4_interpret": ("interpret_step_sizes", '''def interpret_step_sizes():
+    """Return your answer as a string."""
+    ### BEGIN SOLUTION
+    return ("Large steps carry the truncation error, which shrinks like h squared; small "
+            "steps lose digits to round-off, which grows like 1/h; the best h balances them.")
+    ### END SOLUTION'''),
+}
+
+
+def l4_solution_notebook() -> nbformat.NotebookNode:
+    cells = [new_markdown_cell("# Batch norm's backward pass (grading-corpus copy)"),
+             new_code_cell("import numpy as np\n\nfrom helpers.exercises import check, reveal")]
+    for ex_id, (fn, src) in L4_SOLUTIONS.items():
+        cells.append(new_code_cell(src, metadata=_nbg(grade=False, solution=True, locked=False,
+                                                      grade_id=ex_id)))
+        cells.append(new_code_cell(f"check({ex_id!r}, {fn})", metadata={
+            "tags": ["raises-exception"], **_nbg(grade=True, solution=False, locked=True,
+                                                 grade_id=f"{ex_id}_test",
+                                                 points=L4_POINTS[ex_id])}))
+    return new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"}})
+
+
+def _l4(solved: bool, *edits):
+    def make():
+        nb = l4_solution_notebook()
+        if not solved:
+            nb = lesson_from_solution(nb, f"{L4_LESSON}.ipynb")
+        for e in edits:
+            nb = e(nb)
+        return _dump(nb)
+    return make
+
+
+L4_NUMERICAL_BACKWARD = '''def batchnorm_backward(dout, cache):
+    # no backward pass: central finite differences of the forward loss, one input at a time
+    X, x_hat, mean, var, gamma, eps = cache
+    X = np.array(X, float)
+    def loss():
+        xc = X - X.mean(0)
+        return float((dout * gamma * xc / np.sqrt(xc.var(0) + eps)).sum())
+    g = np.zeros_like(X)
+    for i in np.ndindex(X.shape):
+        old = X[i]
+        X[i] = old + 1e-5
+        up = loss()
+        X[i] = old - 1e-5
+        g[i] = (up - loss()) / 2e-5
+        X[i] = old
+    return g, (dout * x_hat).sum(0), dout.sum(0)'''
+L4_TEXTBOOK_H = L4_SOLUTIONS["ex4_step_sizes"][1].replace(
+    '"best_h": hs[k], "best_error": errors[k]', '"best_h": 1e-5, "best_error": errors[6]')
+L4_CASES = [
+    CorpusCase("l4_solution", "lesson 4: the solutions", _l4(True), L4_MAX,
+               statuses=dict.fromkeys(L4_POINTS, "passed")),
+    CorpusCase("l4_untouched", "lesson 4: the learner notebook as handed out", _l4(False), 0,
+               statuses=dict.fromkeys(L4_POINTS, "not_done")),
+    CorpusCase("l4_alt_eps_outside", "lesson 4: the compact form with ε outside the square "
+               "root (a named mistake)", _l4(True, lambda nb: _answer(
+                   nb, "ex4_bn_backward_alt", "def batchnorm_backward_alt(dout, cache):\n"
+                   "    X, x_hat, mean, var, gamma, eps = cache\n    d = dout * gamma\n"
+                   "    dX = (d - d.mean(0) - x_hat * (d * x_hat).mean(0)) / (np.sqrt(var) + eps)"
+                   "\n    return dX, (dout * x_hat).sum(0), dout.sum(0)")), L4_MAX - 3,
+               statuses={"ex4_bn_backward_alt": "failed", "ex4_bn_backward": "passed"},
+               messages={"ex4_bn_backward_alt": "ε goes inside the square root"}),
+    CorpusCase("l4_numerical_backward", "lesson 4: batchnorm_backward by finite differences of "
+               "the forward loss, no analytic backward pass (the experiment built on it fails "
+               "too)", _l4(True, lambda nb: _answer(nb, "ex4_bn_backward",
+                                                    L4_NUMERICAL_BACKWARD)), L4_MAX - 5 - 3,
+               statuses={"ex4_bn_backward": "failed", "ex4_bn_backward_alt": "passed"},
+               messages={"ex4_bn_backward": "looks like a numerical gradient"}),
+    CorpusCase("l4_layer_route", "lesson 4: batchnorm_backward through the course's BatchNorm "
+               "layer (moved from lesson 3's sandbox routes)", _l4(True, lambda nb: _answer(
+                   nb, "ex4_bn_backward", "from helpers.core import nn\n\n\n"
+                   "def batchnorm_backward(dout, cache):\n"
+                   "    X, x_hat, mean, var, gamma, eps = cache\n"
+                   "    layer = nn.BatchNorm(X.shape[1], eps=eps)  # the course's layer\n"
+                   "    layer.params['gamma'] = gamma\n    layer.forward(X)\n"
+                   "    dX = layer.backward(dout)\n"
+                   "    return dX, layer.grads['gamma'], layer.grads['beta']")), L4_MAX - 5 - 3,
+               statuses={"ex4_bn_backward": "failed", "ex4_bn_backward_alt": "passed"},
+               messages={"ex4_bn_backward": "write your own"}, sandbox_only=True),
+    CorpusCase("l4_textbook_h", "lesson 4: the experiment measures, then reports the textbook "
+               "h = 1e-5 as the best step", _l4(True, lambda nb: _answer(
+                   nb, "ex4_step_sizes", L4_TEXTBOOK_H)), L4_MAX - 3,
+               statuses={"ex4_step_sizes": "failed"},
+               messages={"ex4_step_sizes": "the textbook step"}),
+]
+
+
+def write_l4(folder: Path) -> dict:
+    """Write the lesson-4 cases as ``NAME.ipynb``; returns {name: expected score}."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in L4_CASES:
+        (folder / f"{case.name}.ipynb").write_bytes(case.build())
+    return {case.name: case.score for case in L4_CASES}
+
+
+
 # --------------------------------------------------------------------------- lesson 5
 # A small lesson-4 notebook made the same way (its own solutions, the course's cell
 # conventions), graded in its own batch: the honest cases, each with its expected score.
@@ -1241,7 +1404,7 @@ CASES += ISSUE17_CASES
 
 
 def write_l5(folder: Path) -> dict:
-    """Write the lesson-4 cases as ``NAME.ipynb``; returns {name: expected score}."""
+    """Write the lesson-5 cases as ``NAME.ipynb``; returns {name: expected score}."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for case in L5_CASES:
