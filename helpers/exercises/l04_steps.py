@@ -41,17 +41,18 @@ def bn_loss(X, G, eps):
     return float(np.sum(G * xc / np.sqrt((xc**2).mean(axis=0) + eps)))
 
 
+def _losses(A, G, eps):
+    """bn_loss of each X in the stack A (k, N, D), in one batched computation."""
+    xc = A - A.mean(axis=1, keepdims=True)
+    return (G * xc / np.sqrt((xc**2).mean(axis=1, keepdims=True) + eps)).sum(axis=(1, 2))
+
+
 def judge_difference(X, G, h, eps):
-    """The judge's own centred difference at step h, one entry at a time."""
-    Xp, grad = np.array(X, dtype=float), np.zeros(np.shape(X))
-    for i in np.ndindex(Xp.shape):
-        old = Xp[i]
-        Xp[i] = old + h
-        up = bn_loss(Xp, G, eps)
-        Xp[i] = old - h
-        grad[i] = (up - bn_loss(Xp, G, eps)) / (2 * h)
-        Xp[i] = old
-    return grad
+    """The judge's own centred difference at step h, one entry at a time: every nudged X
+    at once (entry i of X + h·e_i is computed as x_i + h, as in a loop)."""
+    X = np.asarray(X, dtype=float)
+    nudge = h * np.eye(X.size).reshape(X.size, *X.shape)
+    return ((_losses(X + nudge, G, eps) - _losses(X - nudge, G, eps)) / (2 * h)).reshape(X.shape)
 
 
 def analytic(X, G, eps):
