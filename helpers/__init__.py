@@ -49,6 +49,7 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``norm_backward`` lessons 3-5's backward passes: closed-form reference, named mistakes,
                   the large case whose cost (in forward passes) is judged
     ``predict``   predictions: 0-point exercises, recorded when made, shown next to the result
+    ``written``   written answers: 0-point texts, recorded for the teacher
     ``shortcuts`` an exercise's shortcuts (course tools it may not call) as fingerprints
     ``l06``       lesson 6's exercises (``l06_norms``, ``l06_axes``, ``l06_rms``, ``l06_coupling``
                   for the cases and judges; ``l06_coupling`` is its experiment)

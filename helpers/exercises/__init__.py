@@ -27,7 +27,7 @@ import numpy as np
 from helpers.answers import guard
 from helpers.checking.calling import CASE_TIME_LIMIT, Outcome, run_case, watched_error
 from helpers.checking.verdict import CaseResult, CheckFailed, NotDoneYet, Report, judge
-from helpers.exercises import l00, l01, l02, l03, l05, l06, predict
+from helpers.exercises import l00, l01, l02, l03, l05, l06, predict, written
 from helpers.exercises.shortcuts import shortcut_table
 from helpers.exercises.spec import Exercise
 
@@ -139,6 +139,8 @@ def check(exercise_id: str, fn, *, seed: int = 0) -> None:
     spec = get_exercise(exercise_id)
     if spec.kind == "prediction":  # recorded as it is: no right or wrong, no hint tiers
         report = predict.recorded(spec, report, fn)
+    elif spec.kind == "written":  # recorded for the teacher: no right or wrong
+        report = written.recorded(spec, report, fn)
     if report.status == "not_done":  # the one-line verdict says it all: no table to show
         raise NotDoneYet(report)
     report.tier = _hint_tier(exercise_id, fn, report)

@@ -185,6 +185,8 @@ def _exercise_md(e) -> str:
         parts += _case_lines(e)
     if e.status in ("failed", "error") and e.hint:
         parts.append(f"Hint: {e.hint}")
+    if getattr(e, "text", ""):  # a written interpretation
+        parts.append(f"> {safe_md(e.text)}")
     return "\n".join(parts)
 
 
@@ -238,6 +240,8 @@ def feedback_markdown(r) -> str:
             lines.append("")
         if e.status in ("failed", "error") and e.hint:
             lines += [f"**Hint:** {e.hint}", ""]
+        if getattr(e, "text", ""):  # a written interpretation, for the teacher to read
+            lines += [f"> {safe_md(e.text)}", ""]
     if r.notes:
         lines += ["## What happened when your notebook ran", ""]
         lines += [f"- {safe_md(n)}" for n in r.notes] + [""]

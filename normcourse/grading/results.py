@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from helpers.checking.verdict import Report
+from helpers.exercises import written
 from normcourse.grading import mistakes, standins
 from normcourse.grading.code import redefined_after_check
 
@@ -39,6 +40,7 @@ class ExerciseResult:
     cases: list = field(default_factory=list)  # [{"name", "passed", "message", "mistake"}]
     hint: str = ""
     choice: str = ""  # a prediction's letter (grading.mistakes)
+    text: str = ""  # a written interpretation's text (helpers.exercises.written)
 
 
 @dataclass
@@ -69,7 +71,7 @@ def exercise_result(ex, report: Report, outcomes=()) -> ExerciseResult:
         summary = f"… {ex.id}: not done yet ({ex.function} still raises NotImplementedError)."
     return ExerciseResult(ex.id, ex.title, ex.function, points, ex.points, report.status,
                           summary, mistakes.case_rows(ex.id, report.results), ex.hints[0],
-                          mistakes.choice(ex, outcomes))
+                          mistakes.choice(ex, outcomes), written.text(ex, outcomes))
 
 
 def error_result(ex, message: str) -> ExerciseResult:
