@@ -179,6 +179,11 @@ class SeedDiagnostics:
         return self._one({n: np.median(a, axis=1) for n, a in self.fields.items()},
                          np.median(self.losses, axis=1))
 
+    def select(self, seeds) -> SeedDiagnostics:
+        """The records of some seeds only (an index or a slice of the seed axis)."""
+        return SeedDiagnostics(self.losses[:, seeds], self.steps, self.step_sizes,
+                               {n: a[:, seeds] for n, a in self.fields.items()})
+
     def per_seed(self, name: str) -> np.ndarray:
         """A :class:`Diagnostics` property (e.g. "smoothness") for every seed: (r, S, ...)."""
         return np.stack([getattr(self.seed(k), name) for k in range(self.losses.shape[1])], 1)
@@ -224,12 +229,15 @@ def diagnose_seeds(model, X, y, *, lr, steps, batch_size, seed=0, record_every=1
                    step_sizes=()) -> SeedDiagnostics:
     """:func:`diagnose` for a :mod:`helpers.core.batched` model of S seeds, trained like
     :func:`helpers.core.seeds.train` (minibatch SGD, cross-entropy), recorded at step 1 and
-    every ``record_every`` steps on that step's batch, before its update."""
+    every ``record_every`` steps on that step's batch, before its update. ``lr`` is one
+    number or one per seed (several learning rates in one run: :meth:`SeedDiagnostics.select`
+    takes each one's seeds)."""
     from helpers.core import batched as bt
     from helpers.core import seeds as sd
 
     linear = [m for m in model.modules() if isinstance(m, bt.Linear)]
     S = linear[0].params["W"].shape[0]
+    lrs = np.broadcast_to(np.asarray(lr, dtype=float), (S,))
     step_sizes = np.asarray(step_sizes, dtype=float)
     losses, rows, at = np.zeros((steps, S)), [], []
     with np.errstate(all="ignore"):
@@ -246,11 +254,12 @@ def diagnose_seeds(model, X, y, *, lr, steps, batch_size, seed=0, record_every=1
                 wn = np.stack([np.linalg.norm(w, axis=1) for w in W], 1)
                 rows.append((np.stack([d.std(axis=1) for d in dW], 1),
                              np.stack([w.std(axis=1) for w in W], 1), wn,
-                             lr * np.stack([np.linalg.norm(d, axis=1) for d in dW], 1) / wn,
+                             lrs[:, None] * np.stack([np.linalg.norm(d, axis=1) for d in dW], 1)
+                             / wn,
                              *probe))
                 at.append(t + 1)
             for layer, name, value in sd.parameters(model):
-                value -= lr * layer.grads[name]
+                value -= lrs.reshape(S, *[1] * (value.ndim - 1)) * layer.grads[name]
     fields = {name: np.array(col) for name, col in zip(_FIELDS, zip(*rows, strict=True),
                                                        strict=True)}
     return SeedDiagnostics(losses, np.array(at), step_sizes, fields)

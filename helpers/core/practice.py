@@ -41,10 +41,18 @@ def mlp(S, sizes, seed, norm=None, after_relu=False):
     return bt.Sequential(*layers)
 
 
+def per_seed(lr, S):
+    """A learning rate per seed, shaped to scale every (S, ...) parameter of an :func:`mlp`:
+    one number for all seeds, or one per seed (several learning rates in one run)."""
+    return np.broadcast_to(np.asarray(lr, dtype=float), (S,)).reshape(S, 1, 1)
+
+
 def trained_accuracy(model, X, y, X_test, y_test, *, lr, steps, batch_size, seed=0):
     """Train every seed of ``model`` (minibatch SGD, cross-entropy) -> test accuracy (S,);
-    a seed whose loss stopped being finite counts as chance (its outputs are NaN)."""
-    sd.train(model, X, y, lr=lr, steps=steps, batch_size=batch_size, seed=seed)
+    ``lr`` is one number or one per seed. A seed whose loss stopped being finite scores
+    what its NaN outputs give (their argmax, class 0)."""
+    S = model.layers[0].params["W"].shape[0]
+    sd.train(model, X, y, lr=per_seed(lr, S), steps=steps, batch_size=batch_size, seed=seed)
     return sd.accuracy(model, X_test, y_test)
 
 
