@@ -116,10 +116,11 @@ EXERCISES = [
         hint=("For each scale factor you chose, run your layer norm forward and backward "
               "twice on the same X and dout, once on X·W and once on X·(c·W), and compare "
               "the two runs. Do not write down what the theory says: measure.",
-              "For each c: out and cache from your layernorm_forward of X·V (γ = 1, β = 0) for "
-              "V = W and V = c·W; dZ from your layernorm_backward(dout, cache); dV = Xᵀ·dZ. "
-              "output_change = max |out_c − out_1|; grad_ratio = ‖dV_c‖ / ‖dV_1‖ (Frobenius "
-              "norm). Choose at least four c from 0.01 or less to 10 or more.",
+              "For each c: your layer norm's forward pass on X·V (γ = 1, β = 0) for V = W and "
+              "V = c·W, its backward pass with dout on that run's cache giving dZ, and dV = "
+              "Xᵀ·dZ. The output change is the largest |out at c·W − out at W|; the gradient "
+              "ratio is ‖dV at c·W‖ / ‖dV at W‖ (Frobenius norm). Choose at least four c, from "
+              "0.01 or less to 10 or more.",
               "def run(V):\n    out, cache = layernorm_forward(X @ V, np.ones(W.shape[1]), "
               "np.zeros(W.shape[1]))\n    return out, X.T @ layernorm_backward(dout, cache)[0]\n"
               "out_1, g_1 = run(W); cs = [0.001, 0.01, 0.1, 10.0, 100.0]\n"
