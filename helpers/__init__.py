@@ -20,13 +20,15 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``scaling``   feature scalings fitted on training data
     ``nn``        neural-network layers (Linear, ReLU, BatchNorm, LayerNorm), losses, ``mlp``
     ``training``  minibatch SGD on a network, with activation records
-    ``diagnostics``  gradient statistics, update-to-data ratio, loss along the gradient (lesson 5)
+    ``diagnostics``  gradient statistics, update-to-data ratio, loss along the gradient (lesson 5;
+                  one run, or many seeds at once)
     ``gradcheck`` finite-difference gradient checks
     ``problems``  the two-weight problems the contour explorers show
     ``conv``      a 2-D convolution by im2col, and the same as loops (lesson 6)
     ``batched``   layers with a leading seed axis: many seeds in one computation (lesson 6)
     ``seeds``     training, evaluating and recalibrating those networks (lesson 6)
     ``studies``   lesson 6's networks and measurements (conv net, pre/post-LN, γ = 0, dropout)
+    ``practice``  lesson 5's studies over seeds (the MLP by normalization, weight decay)
 ``helpers.plots``     matplotlib figures (uses ``core``)
     ``style``     colour-blind-safe palette, ``use_course_style``, log-axis labels
     ``linreg``    contours, trajectories, loss curves, learning-rate sweeps

@@ -12,6 +12,7 @@ from helpers.answers.l05 import (
 )
 from helpers.checking.verdict import failed_messages
 from helpers.exercises import evaluate, get_exercise, lesson_exercises
+from helpers.exercises.l05_fold import measure_scale
 from helpers.exercises.l05_layernorm import backward_cases, forward_cases
 
 
@@ -51,12 +52,15 @@ def test_exercise_list_points_and_predictions():
     exercises = lesson_exercises("05_norm_in_practice")
     assert [e.function for e in exercises] == [
         "layernorm_forward", "layernorm_backward", "predict_batch_norms",
-        "predict_bias_gradient", "fold_batchnorm", "predict_scale", "scale_invariance"]
+        "predict_bias_gradient", "fold_batchnorm", "predict_scale", "scale_invariance",
+        "interpret_scale"]
     assert sum(e.points for e in exercises) == 12
-    for number, ex in enumerate(exercises, 1):
+    kinds = ["implement from your derivation", "derive", "predict", "predict", "derive",
+             "predict", "experiment", "written"]
+    for number, (ex, kind) in enumerate(zip(exercises, kinds, strict=True), 1):
         unit = "point" if ex.points == 1 else "points"
-        assert ex.title.startswith(f"Exercise {number} ({ex.points} {unit}"), ex.title
-        assert len(ex.hints) == {"exercise": 3, "prediction": 1}[ex.kind], ex.id
+        assert ex.title.startswith(f"Exercise {number} ({ex.points} {unit}, {kind})"), ex.title
+        assert len(ex.hints) == {"exercise": 3, "prediction": 1, "written": 1}[ex.kind], ex.id
     for ex_id, letter in [("ex5_predict_batch", "a"), ("ex5_predict_bias", "a"),
                           ("ex5_predict_scale", "c")]:  # 0 points, every letter recorded
         predict = get_exercise(ex_id)
@@ -159,8 +163,10 @@ def test_fold_mistakes_are_named():
 def test_bad_values_get_a_sentence():
     _fails_with("ex5_fold", lambda W, b, gamma, beta, rm, rv, eps=1e-5: None, "forget `return`")
     _fails_with("ex5_ln_forward", lambda X, gamma, beta, eps=1e-5: X.tolist(), "expected a tuple")
-    _fails_with("ex5_scale_invariance", lambda X, W, gamma, beta, dout, c: (np.nan, 1 / c),
-                "output_change is NaN")
+    _fails_with("ex5_scale_invariance", lambda X, W, dout: {
+        "c": [0.01, 0.1, 1.0, 10.0], "output_change": [np.nan] * 4, "grad_ratio": [1.0] * 4},
+        "output_change is NaN")
+    _fails_with("ex5_scale_invariance", lambda X, W, dout: (0.0, 0.1), "expected a dict")
     _fails_with("ex5_ln_backward", lambda dout, cache: (dout, None, dout.sum(0)),
                 "dgamma is None")
 
@@ -184,55 +190,89 @@ def test_fold_judge_checks_the_defining_property():
 # --------------------------------------------------------------------------- scale invariance
 
 
-def test_scale_experiment_mistakes_are_named():
-    def upside_down(X, W, gamma, beta, dout, c):
-        change, ratio = scale_invariance(X, W, gamma, beta, dout, c)
-        return change, 1 / ratio
-    _fails_with("ex5_scale_invariance", upside_down, "upside down")
+def _experiment(measure, cs=(0.001, 0.01, 0.1, 10.0, 100.0)):
+    """A learner's experiment: ``measure(X, W, dout, c) -> (change, ratio)`` for each c."""
+    def scale_invariance(X, W, dout):
+        pairs = [measure(X, W, dout, c) for c in cs]
+        return {"c": list(cs), "output_change": [p[0] for p in pairs],
+                "grad_ratio": [p[1] for p in pairs]}
+    return scale_invariance
 
-    def same_cache(X, W, gamma, beta, dout, c):
+
+def _measured(X, W, dout, c):
+    d = W.shape[1]
+    return measure_scale(X, W, np.ones(d), np.zeros(d), dout, c)
+
+
+def test_scale_experiment_settings_are_the_learners_and_checked():
+    def few(X, W, dout):
+        return scale_invariance(X, W, dout) | {"c": [0.01, 10.0], "output_change": [0, 0],
+                                                "grad_ratio": [1, 1]}
+    _fails_with("ex5_scale_invariance", few, "at least 4 different scale factors")
+    _fails_with("ex5_scale_invariance", _experiment(_measured, (0.5, 1.0, 2.0, 10.0)),
+                "should reach from 0.01 or less")
+    _fails_with("ex5_scale_invariance", lambda X, W, dout: {"c": [1, 2]}, "lacks")
+    # any settings within the rules pass when measured: the judge re-runs the learner's c
+    assert evaluate("ex5_scale_invariance", _experiment(_measured, (0.003, 0.5, 7.0, 30.0))).passed
+
+
+def test_scale_experiment_mistakes_are_named():
+    def upside_down(X, W, dout, c):
+        change, ratio = _measured(X, W, dout, c)
+        return change, 1 / ratio
+    _fails_with("ex5_scale_invariance", _experiment(upside_down), "upside down")
+
+    def same_cache(X, W, dout, c):
+        d = W.shape[1]
         outs, grads, first = [], [], None
         for V in (W, c * W):
-            out, cache = layernorm_forward(X @ V, gamma, beta)
+            out, cache = layernorm_forward(X @ V, np.ones(d), np.zeros(d))
             first = first or cache
             outs.append(out)
             grads.append(X.T @ layernorm_backward(dout, first)[0])
         return (float(np.abs(outs[1] - outs[0]).max()),
                 float(np.linalg.norm(grads[1]) / np.linalg.norm(grads[0])))
-    _fails_with("ex5_scale_invariance", same_cache, "the two gradients are equal",
+    _fails_with("ex5_scale_invariance", _experiment(same_cache), "the two gradients are equal",
                 "did you reuse the first cache")
 
-    def scaled_input(X, W, gamma, beta, dout, c):
+    def scaled_input(X, W, dout, c):
         return float(np.abs(X @ (c * W) - X @ W).max()), 1 / c
-    _fails_with("ex5_scale_invariance", scaled_input, "scale the weights, not X or the output")
+    _fails_with("ex5_scale_invariance", _experiment(scaled_input, (100.0, 10.0, 0.1, 0.01)),
+                "scale the weights, not X or the output")
 
 
 def test_scale_experiment_theory_alone_fails_where_eps_matters():
-    """Issue 18: (0, 1/c), the theory with no measurement, passed every case; two cases now
-    have rows whose variance is near ε, where the output moves and the ratio is not 1/c."""
-    _fails_with("ex5_scale_invariance", lambda X, W, gamma, beta, dout, c: (0.0, 1.0 / c),
-                "Measure the change of the two outputs, do not assume it")
+    """Issue 19: (0, 1/c), the theory with no measurement, scores 0 with the reason: every
+    case's rows make ε matter at c <= 0.01, which the learner's settings must reach."""
+    report = evaluate("ex5_scale_invariance", _experiment(lambda X, W, dout, c: (0.0, 1.0 / c)))
+    assert report.status == "failed" and not any(r.passed for r in report.results)
+    assert "do not assume it" in failed_messages(report)
 
-    def measured_change_theory_ratio(X, W, gamma, beta, dout, c):
-        return scale_invariance(X, W, gamma, beta, dout, c)[0], 1.0 / c
-    report = evaluate("ex5_scale_invariance", measured_change_theory_ratio)
-    assert report.status == "failed"
-    failed = [r for r in report.results if not r.passed]
-    assert {r.mistake for r in failed} == {"theory-not-measured"}
-    eps_cases = [r for r in failed if "tiny inputs" in r.case]
-    assert len(eps_cases) == 2 and all("not negligible" in r.message for r in eps_cases)
+    def measured_change_theory_ratio(X, W, dout, c):
+        return _measured(X, W, dout, c)[0], 1.0 / c
+    report = evaluate("ex5_scale_invariance", _experiment(measured_change_theory_ratio))
+    assert not any(r.passed for r in report.results)
+    assert {r.mistake for r in report.results} == {"theory-not-measured"}
+    assert all("not negligible" in r.message for r in report.results)
 
 
 def test_scale_experiment_gradient_times_c_is_named():
     """Issue 18: the chain rule's factor c (the gradient with respect to W of the layer that
     uses c·W) was misdiagnosed as "same cache"."""
-    def times_c(X, W, gamma, beta, dout, c):
-        change, ratio = scale_invariance(X, W, gamma, beta, dout, c)
+    def times_c(X, W, dout, c):
+        change, ratio = _measured(X, W, dout, c)
         return change, c * ratio
-    report = evaluate("ex5_scale_invariance", times_c)
+    report = evaluate("ex5_scale_invariance", _experiment(times_c))
     assert report.status == "failed"
     assert {r.mistake for r in report.results} == {"times-c"}, report.to_text()
     assert "the chain rule's factor c" in failed_messages(report)
+
+
+def test_interpretation_is_recorded_not_judged():
+    text = "At c = 0.01 the gradient ratio was not 1/c because epsilon is then comparable " \
+           "to the variance of the rows."
+    assert evaluate("ex5_interpret_scale", lambda: text).passed
+    _fails_with("ex5_interpret_scale", lambda: "epsilon", "write at least")
 
 
 # --------------------------------------------------------------------------- issue 18
@@ -287,7 +327,11 @@ def _in_float32(fn):
     def cast(v):
         if isinstance(v, np.ndarray):
             return v.astype(np.float32)
-        return tuple(cast(x) for x in v) if isinstance(v, tuple) else v
+        if isinstance(v, float):
+            return np.float32(v)
+        if isinstance(v, dict):
+            return {k: cast(x) for k, x in v.items()}
+        return type(v)(cast(x) for x in v) if isinstance(v, (tuple, list)) else v
 
     def f32(*args, **kwargs):
         return cast(fn(*cast(args), **kwargs))

@@ -110,9 +110,12 @@ def test_layernorm_does_not_change_its_input():
 def test_scale_invariance_closed_form():
     rng = np.random.default_rng(3)
     X, W, dout = rng.normal(size=(8, 3)), rng.normal(size=(3, 5)), rng.normal(size=(8, 5))
-    for c in (0.5, 10.0):
-        change, ratio = l05.scale_invariance(X, W, np.ones(5), np.zeros(5), dout, c)
-        assert change < 1e-3 and ratio == pytest.approx(1 / c, rel=1e-3)  # exact but for ε
+    found = l05.scale_invariance(X, W, dout)
+    for c, change, ratio in zip(*found.values(), strict=True):
+        if c >= 10:  # exact but for ε, which is negligible there
+            assert change < 1e-3 and ratio == pytest.approx(1 / c, rel=1e-3)
+        elif c <= 0.01:  # ε matters: the output moves, the ratio is below 1/c
+            assert change > 1e-3 and ratio < 0.999 / c
 
 
 def test_fold_matches_the_course_layers_in_eval_mode():
@@ -211,3 +214,81 @@ def test_diagnose_records_and_does_not_change_training():
     np.testing.assert_allclose(diag.smoothness, (diag.grad_change / diag.distance).max(axis=1))
     row = diagnostics.summarize(diag, 0)
     assert set(row) == {"grad_std", "update_ratio", "weight_norm_growth"}
+
+
+# ------------------------------------------------------------------ many seeds at once
+
+
+def test_batched_mlp_is_each_seeds_course_network():
+    """Seed k of practice.mlp computes what the course's nn.mlp computes with its weights."""
+    from helpers.core import practice
+
+    X = np.random.default_rng(1).normal(size=(7, 2))
+    for kw, nkw in [({"norm": "batch"}, {"norm": "batch"}),
+                    ({"norm": "layer"}, {"norm": "layer"}),
+                    ({"norm": "batch", "after_relu": True},
+                     {"norm": "batch", "norm_after_relu": True}),
+                    ({}, {})]:
+        batched = practice.mlp(3, [2, 5, 4, 3], seed=0, **kw)
+        out = batched.forward(np.broadcast_to(X, (3, *X.shape)))
+        blin = [m for m in batched.modules() if "W" in m.params]
+        for k in range(3):
+            net = nn.mlp([2, 5, 4, 3], seed=0, **nkw)
+            lin = [m for m in net.layers if "W" in m.params]
+            assert len(lin) == len(blin)
+            for a, b in zip(lin, blin, strict=True):
+                assert set(a.params) == set(b.params), kw  # the same biases
+                a.params["W"][...] = b.params["W"][k]
+                if "b" in a.params:
+                    a.params["b"][...] = b.params["b"][k, 0]
+            np.testing.assert_allclose(net.forward(X), out[k], atol=1e-12)
+    with pytest.raises(ValueError, match="norm must be"):
+        practice.mlp(2, [2, 3], seed=0, norm="group")
+
+
+def test_diagnose_seeds_records_every_seed_and_leaves_training_alone():
+    from helpers.core import practice, seeds
+
+    X, y = _spirals()
+    kw = dict(lr=0.1, steps=12, batch_size=16, seed=3)
+    plain = practice.mlp(4, [2, 8, 8, 3], seed=0, norm="batch")
+    losses = seeds.train(plain, X, y, **kw)
+    model = practice.mlp(4, [2, 8, 8, 3], seed=0, norm="batch")
+    diag = diagnostics.diagnose_seeds(model, X, y, record_every=5, step_sizes=(1e-6, 0.1), **kw)
+    np.testing.assert_allclose(diag.losses, losses)  # the probes changed nothing
+    assert list(diag.steps) == [1, 5, 10]
+    assert diag.fields["update_ratio"].shape == (3, 4, 3)
+    # seed 2's first record by hand: its first batch, before any update
+    fresh = practice.mlp(4, [2, 8, 8, 3], seed=0, norm="batch")
+    idx = seeds.batches(len(X), 4, 16, 1, 3)[0]
+    fresh.backward(seeds.cross_entropy(fresh.forward(X[idx]), y[idx])[1])
+    lin = [m for m in fresh.modules() if "W" in m.params]
+    one = diag.seed(2)
+    for j, layer in enumerate(lin):
+        dW, W = layer.grads["W"][2], layer.params["W"][2]
+        assert one.update_ratio[0, j] == pytest.approx(0.1 * np.linalg.norm(dW) / np.linalg.norm(W))
+        assert one.grad_std[0, j] == pytest.approx(dW.std())
+    assert one.base_loss[0] == pytest.approx(losses[0, 2])
+    # a tiny step along -g lowers each seed's loss by about eta * |g|^2
+    np.testing.assert_allclose(one.landscape[:, 0], one.base_loss - 1e-6 * one.grad_norm**2,
+                               atol=1e-9)
+    assert diag.per_seed("smoothness").shape == (3, 4)
+    np.testing.assert_allclose(diag.median().update_ratio,
+                               np.median(diag.fields["update_ratio"], axis=1))
+
+
+def test_weight_decay_sets_the_length_of_scale_invariant_weights():
+    from helpers.core import practice
+
+    r = np.random.default_rng(0)
+    W0, X, T = (r.normal(size=(3, *s)) for s in ((3, 4), (32, 3), (32, 4)))
+    free = [practice.weight_decay_norms(s * W0, X, T, lr=1.0, steps=100, weight_decay=0.0)
+            for s in (0.3, 3.0)]
+    decayed = [practice.weight_decay_norms(s * W0, X, T, lr=1.0, steps=200, weight_decay=0.1)
+               for s in (0.3, 3.0)]
+    assert np.all(free[0] >= 0.3 * np.linalg.norm(W0.reshape(3, -1), axis=1))  # SGD lengthens W
+    assert np.all(free[1] / free[0] > 4)  # without decay each start keeps about its size
+    assert np.all(np.abs(np.log(decayed[1] / decayed[0])) < np.log(1.5))  # with it, about equal
+    sgd, adam = practice.relative_steps(W0, X, T, 4.0, lr_sgd=0.1, lr_adam=0.01)
+    np.testing.assert_allclose(sgd, 1 / 16, rtol=1e-3)
+    np.testing.assert_allclose(adam, 1 / 4, rtol=1e-3)

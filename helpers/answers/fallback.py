@@ -43,7 +43,7 @@ _EXAMPLES = {
     "fold_batchnorm": ("l05", lambda: (np.eye(2), np.zeros(2), np.ones(2), np.zeros(2),
                                        np.zeros(2), np.ones(2))),
     "scale_invariance": ("l05", lambda: (np.eye(2), np.array([[1.0, 2.0], [3.0, -1.0]]),
-                                         np.ones(2), np.zeros(2), np.eye(2), 2.0)),
+                                         np.eye(2))),
     "normalize": ("l06", lambda: (np.arange(8.0).reshape(2, 2, 2), (1, 2))),
     "family_axes": ("l06", lambda: ()),
     "batchnorm2d_forward": ("l06", lambda: (np.arange(16.0).reshape(2, 2, 2, 2), np.ones(2),

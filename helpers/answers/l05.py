@@ -45,17 +45,26 @@ def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
     return W * scale, (b - running_mean) * scale + beta
 
 
-def scale_invariance(X, W, gamma, beta, dout, c):
-    """Layer norm after a Linear layer without bias, with weights W and with c·W.
+def scale_invariance(X, W, dout):
+    """The scale-invariance experiment: a Linear layer without bias (weights W) followed by
+    layer norm (γ = 1, β = 0), with weights W and with c·W for scale factors c chosen from
+    0.01 to 100.
 
-    Returns (output_change, grad_ratio): the largest |out(c·W) − out(W)| and
-    ‖dL/dW at c·W‖ / ‖dL/dW at W‖ for L = sum(dout · out) (Frobenius norms).
+    Returns {"c": [...], "output_change": [...], "grad_ratio": [...]}: for each c the
+    largest |out(c·W) − out(W)| and ‖dL/dW at c·W‖ / ‖dL/dW at W‖ for L = sum(dout · out)
+    (Frobenius norms).
     """
-    grads, outs = [], []
-    for weights in (W, c * W):
-        out, cache = layernorm_forward(X @ weights, gamma, beta)
-        dZ = layernorm_backward(dout, cache)[0]
-        outs.append(out)
-        grads.append(X.T @ dZ)
-    return (float(np.abs(outs[1] - outs[0]).max()),
-            float(np.linalg.norm(grads[1]) / np.linalg.norm(grads[0])))
+    gamma, beta = np.ones(W.shape[1]), np.zeros(W.shape[1])
+    cs = [0.001, 0.01, 0.1, 10.0, 100.0]
+
+    def measure(V):
+        out, cache = layernorm_forward(X @ V, gamma, beta)
+        return out, X.T @ layernorm_backward(dout, cache)[0]
+
+    out_1, grad_1 = measure(W)
+    changes, ratios = [], []
+    for c in cs:
+        out_c, grad_c = measure(c * W)
+        changes.append(float(np.abs(out_c - out_1).max()))
+        ratios.append(float(np.linalg.norm(grad_c) / np.linalg.norm(grad_1)))
+    return {"c": cs, "output_change": changes, "grad_ratio": ratios}

@@ -148,3 +148,118 @@ def summarize(diag: Diagnostics, layer: int) -> dict:
     return {"grad_std": float(np.median(diag.grad_std[:, layer])),
             "update_ratio": float(np.median(diag.update_ratio[:, layer])),
             "weight_norm_growth": float(diag.weight_norm[-1, layer] / diag.weight_norm[0, layer])}
+
+
+# --------------------------------------------------------------------------- many seeds at once
+
+
+@dataclass
+class SeedDiagnostics:
+    """Records of :func:`diagnose_seeds`: the fields of :class:`Diagnostics` with a seed axis
+    after the records' ((r, S, L), (r, S, s), (r, S)); ``seed(k)`` and ``median()`` give one
+    :class:`Diagnostics` (one seed's, or the median over the seeds of each value)."""
+
+    losses: np.ndarray         # (steps, S) the training loss of each step
+    steps: np.ndarray
+    step_sizes: np.ndarray
+    fields: dict               # name -> array with the seed axis second
+
+    def _one(self, arrays, losses):
+        finite = bool(np.isfinite(losses).all())
+        history = History(loss=losses, step_loss=losses, diverged=not finite,
+                          message=("finished: every step's loss was finite" if finite else
+                                   "the loss stopped being finite"))
+        return Diagnostics(history, self.steps, *(arrays[k] for k in _FIELDS[:4]),
+                           self.step_sizes, *(arrays[k] for k in _FIELDS[4:]))
+
+    def seed(self, k: int) -> Diagnostics:
+        return self._one({n: a[:, k] for n, a in self.fields.items()}, self.losses[:, k])
+
+    def median(self) -> Diagnostics:
+        return self._one({n: np.median(a, axis=1) for n, a in self.fields.items()},
+                         np.median(self.losses, axis=1))
+
+    def select(self, seeds) -> SeedDiagnostics:
+        """The records of some seeds only (an index or a slice of the seed axis)."""
+        return SeedDiagnostics(self.losses[:, seeds], self.steps, self.step_sizes,
+                               {n: a[:, seeds] for n, a in self.fields.items()})
+
+    def per_seed(self, name: str) -> np.ndarray:
+        """A :class:`Diagnostics` property (e.g. "smoothness") for every seed: (r, S, ...)."""
+        return np.stack([getattr(self.seed(k), name) for k in range(self.losses.shape[1])], 1)
+
+
+_FIELDS = ("grad_std", "weight_std", "weight_norm", "update_ratio", "landscape", "grad_change",
+           "grad_norm", "base_loss")
+
+
+def _per_seed_norm(arrays) -> np.ndarray:
+    return np.sqrt(sum((a.reshape(len(a), -1) ** 2).sum(axis=1) for a in arrays))
+
+
+def _probe_seeds(model, xb, yb, step_sizes):
+    """Batched :func:`probe_direction`: (losses (S, s), changes (S, s), ‖g‖ (S,), base (S,))."""
+    from helpers.core import batched as bt
+    from helpers.core import seeds as sd
+
+    params = list(sd.parameters(model))
+    p0 = [v.copy() for _, _, v in params]
+    g0 = [layer.grads[name].copy() for layer, name, _ in params]
+    norms = [m for m in model.modules() if isinstance(m, bt.Norm) and m.tracks]
+    saved = [(m.running_mean, m.running_var, m.n_batches) for m in norms]
+    base = sd.cross_entropy(model.forward(xb), yb)[0]
+    losses, changes = [], []
+    for eta in step_sizes:
+        for (_, _, v), p, g in zip(params, p0, g0, strict=True):
+            v[...] = p - eta * g
+        loss, dlogits = sd.cross_entropy(model.forward(xb), yb)
+        model.backward(dlogits)
+        losses.append(loss)
+        changes.append(_per_seed_norm([layer.grads[name] - g for (layer, name, _), g
+                                       in zip(params, g0, strict=True)]))
+    for (layer, name, v), p, g in zip(params, p0, g0, strict=True):
+        v[...] = p
+        layer.grads[name] = g
+    for m, (mean, var, n) in zip(norms, saved, strict=True):
+        m.running_mean, m.running_var, m.n_batches = mean, var, n
+    return np.array(losses).T, np.array(changes).T, _per_seed_norm(g0), base
+
+
+def diagnose_seeds(model, X, y, *, lr, steps, batch_size, seed=0, record_every=10,
+                   step_sizes=()) -> SeedDiagnostics:
+    """:func:`diagnose` for a :mod:`helpers.core.batched` model of S seeds, trained like
+    :func:`helpers.core.seeds.train` (minibatch SGD, cross-entropy), recorded at step 1 and
+    every ``record_every`` steps on that step's batch, before its update. ``lr`` is one
+    number or one per seed (several learning rates in one run: :meth:`SeedDiagnostics.select`
+    takes each one's seeds)."""
+    from helpers.core import batched as bt
+    from helpers.core import seeds as sd
+
+    linear = [m for m in model.modules() if isinstance(m, bt.Linear)]
+    S = linear[0].params["W"].shape[0]
+    lrs = np.broadcast_to(np.asarray(lr, dtype=float), (S,))
+    step_sizes = np.asarray(step_sizes, dtype=float)
+    losses, rows, at = np.zeros((steps, S)), [], []
+    with np.errstate(all="ignore"):
+        for t, idx in enumerate(sd.batches(len(X), S, batch_size, steps, seed)):
+            xb, yb = X[idx], y[idx]
+            losses[t], dlogits = sd.cross_entropy(model.forward(xb), yb)
+            model.backward(dlogits)
+            if t == 0 or (t + 1) % record_every == 0:
+                dW = [m.grads["W"].reshape(S, -1) for m in linear]
+                W = [m.params["W"].reshape(S, -1) for m in linear]
+                probe = (_probe_seeds(model, xb, yb, step_sizes) if len(step_sizes) else
+                         (np.zeros((S, 0)), np.zeros((S, 0)), np.full(S, np.nan),
+                          np.full(S, np.nan)))
+                wn = np.stack([np.linalg.norm(w, axis=1) for w in W], 1)
+                rows.append((np.stack([d.std(axis=1) for d in dW], 1),
+                             np.stack([w.std(axis=1) for w in W], 1), wn,
+                             lrs[:, None] * np.stack([np.linalg.norm(d, axis=1) for d in dW], 1)
+                             / wn,
+                             *probe))
+                at.append(t + 1)
+            for layer, name, value in sd.parameters(model):
+                value -= lrs.reshape(S, *[1] * (value.ndim - 1)) * layer.grads[name]
+    fields = {name: np.array(col) for name, col in zip(_FIELDS, zip(*rows, strict=True),
+                                                       strict=True)}
+    return SeedDiagnostics(losses, np.array(at), step_sizes, fields)

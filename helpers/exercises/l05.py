@@ -3,8 +3,9 @@
 Layer norm's forward and backward passes (PyTorch's ``nn.LayerNorm`` convention, cases
 and judges in :mod:`helpers.exercises.l05_layernorm`, some compared with PyTorch's own
 numbers), folding batch norm into the Linear layer before it and the scale-invariance
-experiment (:mod:`helpers.exercises.l05_fold`), and three predictions (0 points, recorded:
-:mod:`helpers.exercises.predict`). Every function exercise has three hint tiers (a nudge,
+experiment the learner designs (:mod:`helpers.exercises.l05_fold`), three predictions and
+a written interpretation (0 points, recorded: :mod:`helpers.exercises.predict`,
+:mod:`helpers.exercises.written`). Every function exercise has three hint tiers (a nudge,
 the formula, near-code).
 """
 
@@ -14,18 +15,20 @@ import helpers.exercises.l05_fold as fold
 import helpers.exercises.l05_layernorm as ln
 from helpers.exercises.predict import prediction
 from helpers.exercises.spec import Exercise
+from helpers.exercises.written import written
 
 EXERCISES = [
     Exercise(
         id="ex5_ln_forward",
         function="layernorm_forward",
-        title="Exercise 1 (2 points): layer norm, forward pass",
+        title="Exercise 1 (2 points, implement from your derivation): layer norm, forward pass",
         points=2,
         cases=ln.forward_cases,
         judge=ln.forward_judge,
         shortcuts=("core.nn:LayerNorm", "core.batched:Norm", "core.data:torch_reference"),
         hint=("Your batch-norm forward pass from lesson 3, with the roles of the axes "
-              "swapped: which axis holds one example's features?",
+              "swapped: which axis holds one example's features? Keep each example's "
+              "statistics as a column so that they broadcast against X.",
               "Per row: mean and biased variance over the features (kept as columns of shape "
               "(N, 1)), x_hat = (X − mean) / √(var + ε), out = γ·x_hat + β.",
               "mean = X.mean(axis=1, keepdims=True); var = X.var(axis=1, keepdims=True); "
@@ -35,20 +38,23 @@ EXERCISES = [
     Exercise(
         id="ex5_ln_backward",
         function="layernorm_backward",
-        title="Exercise 2 (4 points): layer norm, backward pass",
+        title="Exercise 2 (4 points, derive): layer norm, backward pass",
         points=4,
         cases=ln.backward_cases,
         judge=ln.backward_judge,
         shortcuts=("core.nn:LayerNorm", "core.batched:Norm", "core.gradcheck:numerical_gradient",
                    "core.gradcheck:gradient_check", "core.data:torch_reference"),
-        hint=("Lesson 3's compact backward pass holds for any axis: the statistics of one "
-              "example depend on all its features, so the two correction terms are means "
-              "over the features. γ and β are still shared by every example.",
-              "dx_hat = dout·γ; dX = (dx_hat − mean_j(dx_hat) − x_hat·mean_j(dx_hat·x_hat)) "
-              "/ √(var + ε), means over the features j of each row; dγ = Σ_i dout·x_hat, "
-              "dβ = Σ_i dout (sums over the examples).",
+        hint=("Walk through your lesson-4 derivation again and, at every step, ask which "
+              "values share one mean and one variance now: a change of one feature x_ij "
+              "moves its own x_hat_ij directly, and every x_hat of row i through μ_i and "
+              "σ_i². γ and β are still shared by every example.",
+              "With dx_hat = dout·γ: dX = (dx_hat − mean_j(dx_hat) − x_hat·mean_j(dx_hat·"
+              "x_hat)) / √(var + ε), the means over the features j of each row (the axis μ_i "
+              "and σ_i² were computed over); dγ = Σ_i dout·x_hat, dβ = Σ_i dout (sums over "
+              "the examples).",
               "dx_hat = dout * gamma; dX = (dx_hat - dx_hat.mean(axis=1, keepdims=True) - "
-              "x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)"),
+              "x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)) / np.sqrt(var + eps); "
+              "return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)"),
     ),
     prediction(
         id="ex5_predict_batch",
@@ -75,15 +81,15 @@ EXERCISES = [
     Exercise(
         id="ex5_fold",
         function="fold_batchnorm",
-        title="Exercise 5 (3 points): fold batch norm into the Linear layer",
+        title="Exercise 5 (3 points, derive): fold batch norm into the Linear layer",
         points=3,
         cases=fold.fold_cases,
         judge=fold.fold_judge,
         shortcuts=("core.nn:fold_batchnorms", "core.nn:BatchNorm", "core.batched:Norm",
                    "core.data:torch_reference"),
-        hint=("In evaluation mode batch norm is an affine map, a scale and a shift per unit; "
-              "so is a Linear layer. Write evaluation-mode batch norm of the layer's output "
-              "X·W + b out, and group the terms in X.",
+        hint=("Write evaluation-mode batch norm of one output unit j of the Linear layer "
+              "out, with (X·W + b)_j in place of its input; then collect what multiplies X and "
+              "what does not.",
               "scale = γ / √(running_var + ε) per output unit; W_folded = W·scale (each column "
               "j of W times scale_j); b_folded = (b − running_mean)·scale + β.",
               "scale = gamma / np.sqrt(running_var + eps); "
@@ -107,16 +113,25 @@ EXERCISES = [
         shortcuts=("core.nn:LayerNorm", "core.nn:Linear", "core.nn:Sequential",
                    "core.batched:Norm", "core.batched:Linear",
                    "core.gradcheck:numerical_gradient", "core.gradcheck:gradient_check"),
-        hint=("Run your layer norm forward and backward twice, once with W and once with c·W, "
-              "on the same X and dout, and compare.",
-              "For each V of W and c·W: the layer's output and cache from your layer norm of "
-              "X·V, its dZ from your backward pass (dout given), and the weights' gradient "
-              "dV = Xᵀ·dZ. output_change = max |out₂ − out₁| over all entries, grad_ratio = "
-              "‖dV₂‖ / ‖dV₁‖ with the Frobenius norm. Do not assume the theory's 0 and 1/c: "
-              "when ε is not negligible, the measurement differs.",
-              "outs, grads = [], []\nfor V in (W, c * W):\n    out, cache = "
-              "layernorm_forward(X @ V, gamma, beta)\n    outs.append(out); grads.append(X.T @ "
-              "layernorm_backward(dout, cache)[0])\nreturn float(np.abs(outs[1] - outs[0])."
-              "max()), float(np.linalg.norm(grads[1]) / np.linalg.norm(grads[0]))"),
+        hint=("For each scale factor you chose, run your layer norm forward and backward "
+              "twice on the same X and dout, once on X·W and once on X·(c·W), and compare "
+              "the two runs. Do not write down what the theory says: measure.",
+              "For each c: your layer norm's forward pass on X·V (γ = 1, β = 0) for V = W and "
+              "V = c·W, its backward pass with dout on that run's cache giving dZ, and dV = "
+              "Xᵀ·dZ. The output change is the largest |out at c·W − out at W|; the gradient "
+              "ratio is ‖dV at c·W‖ / ‖dV at W‖ (Frobenius norm). Choose at least four c, from "
+              "0.01 or less to 10 or more.",
+              "def run(V):\n    out, cache = layernorm_forward(X @ V, np.ones(W.shape[1]), "
+              "np.zeros(W.shape[1]))\n    return out, X.T @ layernorm_backward(dout, cache)[0]\n"
+              "out_1, g_1 = run(W); cs = [0.001, 0.01, 0.1, 10.0, 100.0]\n"
+              "pairs = [run(c * W) for c in cs]\n"
+              "return {\"c\": cs, \"output_change\": [float(np.abs(o - out_1).max()) for o, _ "
+              "in pairs], \"grad_ratio\": [float(np.linalg.norm(g) / np.linalg.norm(g_1)) for _, "
+              "g in pairs]}"),
+    ),
+    written(
+        id="ex5_interpret_scale",
+        function="interpret_scale",
+        title="Exercise 8 (0 points, written): what your scale experiment shows",
     ),
 ]

@@ -6,9 +6,11 @@
 evaluation-mode batch norm of X @ W + b for every X (so the folded arrays themselves are
 the reference), and, for the cases marked "PyTorch", against the weights
 ``torch.nn.utils.fusion.fuse_linear_bn_weights`` returned. ``scale_invariance`` is an
-experiment, judged by measuring it again here: the theory (the output does not move, the
-gradient is divided by c) holds only while ε is negligible against the variance of the
-rows of X @ W, and two cases make ε matter, so that the theory alone gives wrong numbers.
+experiment the learner designs: they choose the scale factors c (at least four, from 0.01 or
+less to 10 or more) and return them with what they measured; the judge re-runs each c here
+and compares. The theory (the output does not move, the gradient is divided by c) holds
+only while ε is negligible against the variance of the rows of X @ c·W: at c <= 0.01 it
+is not, so the theory alone gives wrong numbers and scores 0, with the reason.
 """
 
 from __future__ import annotations
@@ -105,25 +107,22 @@ def fold_judge(case, value):
 
 # --------------------------------------------------------------------------- scale invariance
 
+#: the learner's scale factors must reach at least this far down and up
+C_LOW, C_HIGH, MIN_SCALES = 0.01, 10.0, 4
+
 
 def scale_cases(rng):
-    def case(name, n, d_in, d_out, c, unit=True, x_scale=1.0):
-        X = rng.normal(size=(n, d_in)) * x_scale
-        W = rng.normal(size=(d_in, d_out)) * 2
-        gamma = np.ones(d_out) if unit else rng.uniform(0.5, 2, size=d_out)
-        beta = np.zeros(d_out) if unit else rng.normal(size=d_out)
-        return Case(name, (X, W, gamma, beta, rng.normal(size=(n, d_out)), c))
+    """A Linear layer without bias (W) then layer norm (γ = 1, β = 0), on inputs whose rows
+    of X @ W have a variance between about 0.3 and 3: ε = 1e-5 is negligible at W, and not
+    at c·W for c <= 0.01, where the rows' variance is c² times smaller."""
+    def case(name, n, d_in, d_out, w_scale):
+        X = rng.normal(size=(n, d_in))
+        W = rng.normal(size=(d_in, d_out)) * w_scale / np.sqrt(d_in)
+        return Case(name, (X, W, rng.normal(size=(n, d_out))))
     return [
-        case("8 examples, Linear(3 → 5), c = 10", 8, 3, 5, 10.0),
-        case("16 examples, Linear(4 → 6), random γ and β, c = 2", 16, 4, 6, 2.0, unit=False),
-        case("5 examples, Linear(6 → 8), c = 0.5 (smaller weights)", 5, 6, 8, 0.5),
-        case("32 examples, Linear(8 → 16), c = 100", 32, 8, 16, 100.0, unit=False),
-        # ε = 1e-5 is not negligible against these rows' variance (about 1e-5 for X @ W):
-        # the output moves and the gradient ratio is not 1/c
-        case("tiny inputs (X ~ 1e-3: ε matters at W), 10 examples, Linear(4 → 6), c = 10",
-             10, 4, 6, 10.0, x_scale=1e-3),
-        case("tiny inputs, 12 examples, Linear(5 → 7), random γ and β, c = 0.3 (ε matters "
-             "more at c·W)", 12, 5, 7, 0.3, unit=False, x_scale=2e-3),
+        case("16 examples, Linear(4 → 6)", 16, 4, 6, 1.0),
+        case("32 examples, Linear(8 → 16), larger weights", 32, 8, 16, 1.6),
+        case("10 examples, Linear(6 → 5), smaller weights", 10, 6, 5, 0.6),
     ]
 
 
@@ -139,18 +138,53 @@ def measure_scale(X, W, gamma, beta, dout, c, eps=1e-5):
             float(np.linalg.norm(grads[1]) / np.linalg.norm(grads[0])))
 
 
+def _numbers(value, key, n):
+    got = value[key]
+    if not isinstance(got, (list, tuple, np.ndarray)) or len(got) != n:
+        raise Mismatch(f"{key} should hold one number per scale factor ({n})", "settings")
+    return [expect_number(g, f"each {key}") for g in got]
+
+
+def _settings(value):
+    if not isinstance(value, dict):
+        got = "None (did you forget `return`?)" if value is None else type(value).__name__
+        raise Mismatch("expected a dict with the keys c, output_change, grad_ratio; got "
+                       f"{got}", "settings")
+    missing = [k for k in ("c", "output_change", "grad_ratio") if k not in value]
+    if missing:
+        raise Mismatch(f"the dict lacks {', '.join(map(repr, missing))}: return the scale "
+                       "factors you chose with what you measured, so that they can be re-run",
+                       "settings")
+    if not isinstance(value["c"], (list, tuple, np.ndarray)):
+        raise Mismatch(f"c should be a list of numbers, got {value['c']!r}"[:160], "settings")
+    cs = [expect_number(c, "each scale factor c") for c in value["c"]]
+    if any(c <= 0 for c in cs):
+        raise Mismatch(f"every scale factor must be positive (got {cs})"[:160], "settings")
+    if len(set(cs)) < MIN_SCALES:
+        raise Mismatch(f"choose at least {MIN_SCALES} different scale factors (got "
+                       f"{len(set(cs))})", "settings")
+    if min(cs) > C_LOW or max(cs) < C_HIGH:
+        raise Mismatch(f"your scale factors {cs} should reach from {C_LOW:g} or less (tiny "
+                       f"weights) to {C_HIGH:g} or more (large weights)"[:200], "settings")
+    return cs, _numbers(value, "output_change", len(cs)), _numbers(value, "grad_ratio", len(cs))
+
+
 def scale_judge(case, value):
-    X, W, gamma, beta, dout, c = case.args
-    change, ratio = expect_tuple(value, 2, "(output_change, grad_ratio)")
-    change = expect_number(change, "output_change")
-    ratio = expect_number(ratio, "grad_ratio")
+    """Re-run every scale factor the learner chose and compare with what they measured."""
+    X, W, dout = case.args
+    d = W.shape[1]
+    for c, change, ratio in zip(*_settings(value), strict=True):
+        _judge_one(X, W, np.ones(d), np.zeros(d), dout, c, change, ratio)
+
+
+def _judge_one(X, W, gamma, beta, dout, c, change, ratio):
     ref_change, ref_ratio = measure_scale(X, W, gamma, beta, dout, c)
     eps_matters = not np.isclose(ref_ratio, 1 / c, rtol=1e-3)
+    at = f"at c = {c:g}: "
 
-    # Tolerances that an answer computed in float32 and returned as a Python float meets
-    # (its dtype is then lost): the change is a difference of outputs of size
-    # |β| + |γ|·|x_hat|, so it is known to 1e-5 of that; the ratio to 1e-4. The theory's
-    # (0, 1/c) is then fine where ε is negligible, and far off in the two cases where not.
+    # Tolerances that an answer computed in float32 meets: the change is a difference of
+    # outputs of size |β| + |γ|·|x_hat| (x_hat at most √D), known to 1e-5 of that; the
+    # ratio to 1e-4. The theory's (0, 1/c) is far off where ε is not negligible (c <= 0.01).
     size = float(np.abs(beta).max() + np.abs(gamma).max() * np.sqrt(W.shape[1]))
     change_tol, ratio_tol = 1e-5 * size, 1e-4
 
@@ -158,23 +192,25 @@ def scale_judge(case, value):
         return close(a, b, rtol=ratio_tol, atol=0.0)
 
     if change < 0:
-        raise Mismatch("output_change is negative; return the largest *absolute* difference",
-                       "negative")
+        raise Mismatch(at + "output_change is negative; return the largest *absolute* "
+                       "difference", "negative")
     change_ok = close(change, ref_change, rtol=0.0, atol=change_tol, scale=size)
     if not change_ok and (change == 0 or ref_change > 1e3 * change):
-        raise Mismatch(f"output_change is {change:.3g}, but here the outputs differ by up to "
-                       f"{ref_change:.3g}: ε is not negligible against the variance of these "
-                       "rows, so the invariance is only approximate. Measure the change of "
-                       "the two outputs, do not assume it", "theory-not-measured")
+        raise Mismatch(at + f"output_change is {change:.3g}, but re-running your setting the "
+                       f"outputs differ by up to {ref_change:.3g}: at this scale ε is not "
+                       "negligible against the variance of the rows, so the invariance is "
+                       "only approximate. Measure the change, do not assume it",
+                       "theory-not-measured")
     if not change_ok and change > 10 * ref_change:
-        raise Mismatch(f"output_change is {change:.3g}, the outputs differ by at most "
+        raise Mismatch(at + f"output_change is {change:.3g}, the outputs differ by at most "
                        f"{ref_change:.3g}. Normalize X·W and X·(c·W) with your "
                        "layernorm_forward (scale the weights, not X or the output), then "
                        "compare the two outputs", "not-weights")
     for wrong, message, mistake in [
-            (1 / c, f"grad_ratio is 1/c = {1 / c:.4g}, the theory; the measured ratio is "
-             f"{ref_ratio:.6g}" + (" (ε is not negligible against the variance of these rows)"
-                                   if eps_matters else " (ε moves it slightly)") +
+            (1 / c, f"grad_ratio is 1/c = {1 / c:.4g}, the theory; re-running your setting "
+             f"gives {ref_ratio:.6g}" + (" (ε is not negligible against the variance of "
+                                         "these rows)" if eps_matters else
+                                         " (ε moves it slightly)") +
              ": measure it, do not assume it", "theory-not-measured"),
             (c * ref_ratio, "your gradient at c·W is multiplied by c: that is the derivative "
              "with respect to W of the layer that uses c·W (the chain rule's factor c). "
@@ -189,8 +225,8 @@ def scale_judge(case, value):
              "divided by c once too often. The gradient at c·W is Xᵀ·dZ, with no extra "
              "factor", "divided-by-c")]:
         if wrong is not None and near(ratio, wrong) and not near(wrong, ref_ratio):
-            raise Mismatch(message, mistake)
-    expect_close(change, ref_change, "output_change (measured here)", rtol=0.0,
+            raise Mismatch(at + message, mistake)
+    expect_close(change, ref_change, at + "output_change (re-run here)", rtol=0.0,
                  atol=change_tol, scale=size)
-    expect_close(ratio, ref_ratio, "grad_ratio (measured here: use the Frobenius norm of "
+    expect_close(ratio, ref_ratio, at + "grad_ratio (re-run here: use the Frobenius norm of "
                  "each whole gradient)", rtol=ratio_tol, atol=0.0)

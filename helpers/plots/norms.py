@@ -27,7 +27,7 @@ def norm_label(norm) -> str:
 
 
 def plot_norm_sweep(values, medians: dict, spread: dict, ax=None, *, xlabel="batch size (examples)",
-                    ylabel="test accuracy (median, range of 3 seeds)", chance=None):
+                    ylabel="test accuracy (median and range over seeds)", chance=None):
     """medians: {norm: list of y}; spread: {norm: (lows, highs)}, one line per normalization
     with a bar from the lowest to the highest run at each x (log x axis, ticks at values)."""
     from matplotlib.ticker import PercentFormatter

@@ -73,7 +73,8 @@ class Renderer:
         self.axes[0].plot([], [], color="#555555", linewidth=2.5, marker="o", markersize=3,
                           label="the selected layer")
         self.axes[0].legend(fontsize=7, loc="lower left")
-        self.fig.tight_layout()
+        # fixed margins: tight_layout measures every text, the slowest step of building it
+        self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.96, wspace=0.3)
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.fig.bbox)
 
