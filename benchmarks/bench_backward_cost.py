@@ -2,7 +2,7 @@
 
     python benchmarks/bench_backward_cost.py [--runs 7] [--checks-only]
 
-Part 1 prints, for the large case (256 × 512) of ``ex3_bn_backward`` and ``ex4_ln_backward``,
+Part 1 prints, for the large case (256 × 512) of ``ex3_bn_backward`` and ``ex5_ln_backward``,
 the time of the plain forward pass the judge counts in (``helpers.checking.calling``)
 and of backward passes written in several honest ways, in forward passes (median of
 ``--runs``), plain and under the learner's check (its profile hook, ``guard.watching``):
@@ -24,13 +24,13 @@ import time
 
 import numpy as np
 
-from helpers.answers import guard, l01, l02, l03, l04
+from helpers.answers import guard, l01, l02, l03, l05
 from helpers.checking import calling
 from helpers.exercises import LESSONS, evaluate
 from helpers.exercises.shortcuts import shortcut_table
 
 SHAPES = {"batchnorm": (256, 128), "layernorm": (16, 2048), "square": (256, 512)}
-COURSE = {name: fn for module in (l01, l02, l03, l04) for name, fn in vars(module).items()
+COURSE = {name: fn for module in (l01, l02, l03, l05) for name, fn in vars(module).items()
           if callable(fn)}
 COURSE["feature_ranges"] = lambda X: X.max(axis=0) - X.min(axis=0)  # lesson 0's one line
 
@@ -87,14 +87,14 @@ WAYS = {
                   ("staged, node by node", l03.batchnorm_backward_staged),
                   ("loop over rows", _bn_rows), ("loop over rows, sums too", _bn_rows_sums),
                   ("loop over columns", _bn_columns)],
-    "layernorm": [("compact (the course's)", l04.layernorm_backward), ("loop over rows", _ln_rows)],
+    "layernorm": [("compact (the course's)", l05.layernorm_backward), ("loop over rows", _ln_rows)],
 }
 
 
 def _case(layer, shape):
     rng = np.random.default_rng(0)
     X = rng.normal(size=shape) * rng.uniform(0.5, 2, size=shape[1]) + rng.normal(size=shape[1])
-    forward = l03.batchnorm_forward if layer == "batchnorm" else l04.layernorm_forward
+    forward = l03.batchnorm_forward if layer == "batchnorm" else l05.layernorm_forward
     gamma = rng.uniform(0.5, 2, size=shape[1])
     return rng.normal(size=shape), forward(X, gamma, np.zeros(shape[1]))[1]
 

@@ -55,23 +55,23 @@ def _lesson2():
     return scaling_explorer(kind="none", lr_fraction=0.9, prerender=True)  # as when shown
 
 
-_L4_RUNS: dict = {}
+_L5_RUNS: dict = {}
 
 
-def _lesson4():
-    """Lesson 4's explorer over the lesson's 9 runs (3 networks × 3 learning rates, seed 0),
+def _lesson5():
+    """Lesson 5's explorer over the lesson's 9 runs (3 networks × 3 learning rates, seed 0),
     trained once per benchmark process."""
     from helpers.core import data, diagnostics, nn
     from helpers.widgets.diagnostics_explorer import DiagnosticsExplorer
 
-    if not _L4_RUNS:
+    if not _L5_RUNS:
         X, y = data.spirals(n_per_class=100, seed=0)
         for norm in (None, "batch", "layer"):
             for lr in (0.1, 0.3, 1.0):
-                _L4_RUNS[norm, lr] = diagnostics.diagnose(
+                _L5_RUNS[norm, lr] = diagnostics.diagnose(
                     nn.mlp([2, 32, 32, 32, 32, 32, 32, 3], norm=norm, seed=0), X, y, lr=lr,
                     n_epochs=30, batch_size=32, step_sizes=())
-    return DiagnosticsExplorer(_L4_RUNS, norm="batch", lr=0.1, layer=1)
+    return DiagnosticsExplorer(_L5_RUNS, norm="batch", lr=0.1, layer=1)
 
 
 def _control(name, values):
@@ -102,11 +102,11 @@ ENTRIES = [
           _set("kind", ["center", "scale", "zscore", "minmax", "robust", "log", "none"])),
     Entry("L2 scaling explorer: learning-rate slider", _lesson2,
           _set("lr_fraction", LR_VALUES)),
-    Entry("L4 diagnostics explorer: layer slider", _lesson4,
+    Entry("L5 diagnostics explorer: layer slider", _lesson5,
           _control("layer", [2, 3, 4, 5, 6, 7, 1])),
-    Entry("L4 diagnostics explorer: network toggle", _lesson4,
+    Entry("L5 diagnostics explorer: network toggle", _lesson5,
           _control("norm", [None, "layer", "batch"])),
-    Entry("L4 diagnostics explorer: learning-rate slider", _lesson4,
+    Entry("L5 diagnostics explorer: learning-rate slider", _lesson5,
           _control("lr", [0.3, 1.0, 0.1])),
 ]
 

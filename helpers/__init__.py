@@ -6,7 +6,7 @@ folder is a layer; a module imports only from its own folder's lower modules and
 from the layers listed before it (``tests/test_layers.py`` checks it):
 
 ``helpers.answers``   the course's version of every graded function (numpy only)
-    ``l01`` ... ``l04``, ``l06``  one module per lesson (``l02``, ``l03`` too), named as the
+    ``l01`` ... ``l05``, ``l06``  one module per lesson (``l02``, ``l03`` too), named as the
                  learner's functions
     ``fallback``               ``yours_or_course``: lessons run on before an exercise is done
     ``guard``                  notices a learner's function calling the course's version
@@ -20,7 +20,7 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``scaling``   feature scalings fitted on training data
     ``nn``        neural-network layers (Linear, ReLU, BatchNorm, LayerNorm), losses, ``mlp``
     ``training``  minibatch SGD on a network, with activation records
-    ``diagnostics``  gradient statistics, update-to-data ratio, loss along the gradient (lesson 4)
+    ``diagnostics``  gradient statistics, update-to-data ratio, loss along the gradient (lesson 5)
     ``gradcheck`` finite-difference gradient checks
     ``problems``  the two-weight problems the contour explorers show
     ``conv``      a 2-D convolution by im2col, and the same as loops (lesson 6)
@@ -32,25 +32,25 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``linreg``    contours, trajectories, loss curves, learning-rate sweeps
     ``explorer``  drawing the contour explorer's states
     ``network``   activation statistics and histograms, sweeps (lesson 3)
-    ``norms``     lesson 4's figures: sweeps by normalization, diagnostics, loss landscape
+    ``norms``     lesson 5's figures: sweeps by normalization, diagnostics, loss landscape
     ``modern``    lesson 6's figures: the four normalizations on a block, studies over seeds
 ``helpers.widgets``   ipywidgets, thin layers over the above
     ``display``   image widgets, short text forms, progress bars
     ``contour_explorer``     lessons 1-2's explorer
     ``activation_explorer``  lesson 3's explorer
-    ``diagnostics_explorer`` lesson 4's explorer: update-to-data ratio by layer, lr and norm
+    ``diagnostics_explorer`` lesson 5's explorer: update-to-data ratio by layer, lr and norm
     ``setup_check``          lesson 00: package report and a demo widget
 ``helpers.exercises`` every exercise and ``check`` (uses ``checking``, ``core``, ``answers``)
     ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
                   their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
-                  ``l03_modes``, ``l04_layernorm``, ``l04_fold`` for longer ones)
+                  ``l03_modes``, ``l05_layernorm``, ``l05_fold`` for longer ones)
     ``l01_bisect``  lesson 1's bisection exercise: the edge of stability by experiment
     ``l01_horizon`` lesson 1's experiment: the edge within horizons the learner chooses
-    ``l02_robust``  lesson 2's experiment exercise: how far outliers move scaled values
-    ``norm_backward`` lessons 3-4's backward passes: closed-form reference, named mistakes,
+    ``l02_rich``  lesson 2's experiment exercise: how far rich people stand out after scaling
+    ``norm_backward`` lessons 3-5's backward passes: closed-form reference, named mistakes,
                   the large case whose cost (in forward passes) is judged
     ``predict``   predictions: 0-point exercises, recorded when made, shown next to the result
-    ``written``   written interpretations: 0-point texts, recorded for the teacher
+    ``written``   written answers: 0-point texts, recorded for the teacher
     ``shortcuts`` an exercise's shortcuts (course tools it may not call) as fingerprints
     ``l06``       lesson 6's exercises (``l06_norms``, ``l06_axes``, ``l06_rms``, ``l06_coupling``
                   for the cases and judges; ``l06_coupling`` is its experiment)

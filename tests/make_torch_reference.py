@@ -1,15 +1,15 @@
-"""Regenerate helpers/core/datasets/torch_reference.json: PyTorch's numbers for lessons 4 and 6.
+"""Regenerate helpers/core/datasets/torch_reference.json: PyTorch's numbers for lessons 5 and 6.
 
     pip install torch   # not a course dependency; any CPU build
     python tests/make_torch_reference.py
 
 Small cases computed in float64 by torch.nn.LayerNorm, torch.nn.BatchNorm1d and
-torch.nn.utils.fusion.fuse_linear_bn_weights (lesson 4), and by torch.nn.BatchNorm2d,
+torch.nn.utils.fusion.fuse_linear_bn_weights (lesson 5), and by torch.nn.BatchNorm2d,
 GroupNorm, InstanceNorm2d, RMSNorm and the functional normalizations (lesson 6, its own
-random generator, so lesson 4's numbers do not change): inputs, outputs, gradients of
+random generator, so lesson 5's numbers do not change): inputs, outputs, gradients of
 L = sum(dout * out), running statistics, folded weights. Weights are stored in the
 course's convention, W of shape (d_in, d_out) for y = X @ W + b (PyTorch stores W.T).
-The course's tests (tests/test_lesson4_core.py, tests/test_lesson6_core.py) and the
+The course's tests (tests/test_lesson5_core.py, tests/test_lesson6_core.py) and the
 lessons' checks compare with them.
 """
 

@@ -1,4 +1,4 @@
-"""The grading corpus, part 2: lessons 4 and 6 (whole lesson notebooks), the time limits and
+"""The grading corpus, part 2: lessons 5 and 6 (whole lesson notebooks), the time limits and
 the grader's memory. A module apart from test_grade_corpus.py (the lesson-1 corpus batch)
 so that the two run side by side under pytest-xdist (``--dist loadscope``)."""
 
@@ -38,7 +38,7 @@ def _assert_graded_as(r, case, lesson: str, max_score: float) -> None:
         assert text in said, said
 
 
-# --------------------------------------------------------------------------- lesson 4
+# --------------------------------------------------------------------------- lesson 5
 
 
 def _graded(folder: Path, request, cases, write) -> dict:
@@ -49,15 +49,15 @@ def _graded(folder: Path, request, cases, write) -> dict:
 
 
 @pytest.fixture(scope="module")
-def graded_l4(tmp_path_factory, request):
-    return _graded(tmp_path_factory.mktemp("corpus_l4"), request, corpus.L4_CASES,
-                   corpus.write_l4)
+def graded_l5(tmp_path_factory, request):
+    return _graded(tmp_path_factory.mktemp("corpus_l5"), request, corpus.L5_CASES,
+                   corpus.write_l5)
 
 
-@pytest.mark.parametrize("case", _params(corpus.L4_CASES))
-def test_lesson4_corpus_grade(case, graded_l4):
+@pytest.mark.parametrize("case", _params(corpus.L5_CASES))
+def test_lesson5_corpus_grade(case, graded_l5):
     _needs_isolation(case)
-    _assert_graded_as(graded_l4[case.name], case, corpus.L4_LESSON, corpus.L4_MAX)
+    _assert_graded_as(graded_l5[case.name], case, corpus.L5_LESSON, corpus.L5_MAX)
 
 
 # --------------------------------------------------------------------------- lesson 6

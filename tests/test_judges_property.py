@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.answers import l01, l02, l03, l04, l06
+from helpers.answers import l01, l02, l03, l05, l06
 from helpers.checking.calling import to_plain
 from helpers.checking.expect import Mismatch
 from helpers.checking.verdict import FLOAT32_FINE, _judged
@@ -37,15 +37,15 @@ REFERENCES = {
     "ex1_gradient": l01.mse_gradient, "ex1_measure_lr": l01.measure_max_lr,
     "ex1_max_lr": l01.max_stable_learning_rate, "ex1_edge_steps": l01.edge_vs_steps,
     "ex2_zscore_fit": l02.zscore_fit, "ex2_zscore_transform": l02.zscore_transform,
-    "ex2_weights_to_raw": l02.weights_to_raw, "ex2_outlier_shift": l02.outlier_shift,
+    "ex2_weights_to_raw": l02.weights_to_raw, "ex2_rich_experiment": l02.rich_experiment,
     "ex3_bn_forward": l03.batchnorm_forward, "ex3_node_out": l03.scale_shift_backward,
     "ex3_node_xhat": l03.divide_backward, "ex3_node_std": l03.sqrt_backward,
     "ex3_node_var": l03.variance_backward, "ex3_node_center": l03.center_backward,
     "ex3_node_mean": l03.mean_backward, "ex3_bn_backward_staged": l03.batchnorm_backward_staged,
     "ex3_bn_backward": l03.batchnorm_backward, "ex3_running_stats": l03.update_running_stats,
     "ex3_bn_eval": l03.batchnorm_eval, "ex3_train_eval_gap": l03.train_eval_gap,
-    "ex4_ln_forward": l04.layernorm_forward, "ex4_ln_backward": l04.layernorm_backward,
-    "ex4_fold": l04.fold_batchnorm, "ex4_scale_invariance": l04.scale_invariance,
+    "ex5_ln_forward": l05.layernorm_forward, "ex5_ln_backward": l05.layernorm_backward,
+    "ex5_fold": l05.fold_batchnorm, "ex5_scale_invariance": l05.scale_invariance,
     "ex6_normalize": l06.normalize, "ex6_axes": l06.family_axes,
     "ex6_bn2d": l06.batchnorm2d_forward, "ex6_groupnorm": l06.groupnorm_forward,
     "ex6_rms_forward": l06.rmsnorm_forward, "ex6_rms_backward": l06.rmsnorm_backward,
@@ -127,11 +127,10 @@ def _seeds(exercise_id: str, n: int) -> range:
 
 
 def test_every_exercise_with_code_has_a_reference():
-    """Concept questions (``answer_*``) and predictions (0 points, every letter recorded)
-    return a letter: no code to judge."""
+    """Concept questions (``answer_*``), predictions (0 points, every letter recorded) and
+    written answers (0 points, a text) have no code to judge."""
     coded = {i for i, ex in all_exercises().items()
-             if not ex.function.startswith("answer_")
-             and ex.kind not in ("prediction", "written")}
+             if not ex.function.startswith("answer_") and ex.kind == "exercise"}
     assert coded == set(REFERENCES)
 
 

@@ -37,7 +37,7 @@ def test_ids_are_well_formed_and_cover_known_mistakes():
     ids = LIST.read_text(encoding="utf-8").splitlines()
     assert [i for i in ids if not FORM.match(i)] == []
     for known in ("ex2_zscore_fit/sample-std", "ex3_bn_eval/eps-outside-sqrt",
-                  "ex4_fold/transposed", "ex3_bn_backward/divides-by-n-twice",
+                  "ex5_fold/transposed", "ex3_bn_backward/divides-by-n-twice",
                   "ex1_gradient/missing-factor-2", "ex3_bn_eval/other",
                   "ex1_gradient/changes-input"):
         assert known in ids

@@ -128,12 +128,12 @@ def test_every_listed_shortcut_resolves_to_code():
             assert shortcut_table((name,)), (ex.id, name)
     listed = {ex.id: set(ex.shortcuts) for ex in all_exercises().values()}
     assert "core.linreg:hessian_eigenvalues" in listed["ex1_max_lr"]
-    assert "core.scaling:outlier_shift" in listed["ex2_outlier_shift"]
-    for ex_id in ("ex3_bn_backward", "ex3_bn_backward_staged", "ex4_ln_backward"):
+    assert "core.scaling:fit_scaling" in listed["ex2_rich_experiment"]
+    for ex_id in ("ex3_bn_backward", "ex3_bn_backward_staged", "ex5_ln_backward"):
         assert {"core.gradcheck:numerical_gradient", "core.gradcheck:gradient_check",
                 "core.data:torch_reference"} <= listed[ex_id]
-    for ex_id in ("ex3_bn_forward", "ex3_bn_eval", "ex3_running_stats", "ex4_ln_forward",
-                  "ex4_fold"):
+    for ex_id in ("ex3_bn_forward", "ex3_bn_eval", "ex3_running_stats", "ex5_ln_forward",
+                  "ex5_fold"):
         assert "core.batched:Norm" in listed[ex_id]
 
 

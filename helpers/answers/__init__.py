@@ -1,13 +1,13 @@
 """The course's own implementation of every graded function, in one place.
 
-One module per lesson (``l01`` ... ``l04``, ``l06``), each function named exactly as the
+One module per lesson (``l01`` ... ``l05``, ``l06``), each function named exactly as the
 function the learner writes in that lesson, with the same signature:
 
 - ``l01``: ``mse_gradient``, ``measure_max_lr``, ``max_stable_learning_rate``
 - ``l02``: ``zscore_fit``, ``zscore_transform``, ``weights_to_raw``
 - ``l03``: ``batchnorm_forward``, ``batchnorm_backward``, ``update_running_stats``,
   ``batchnorm_eval``
-- ``l04``: ``layernorm_forward``, ``layernorm_backward``, ``fold_batchnorm``,
+- ``l05``: ``layernorm_forward``, ``layernorm_backward``, ``fold_batchnorm``,
   ``scale_invariance``
 - ``l06``: ``normalize``, ``family_axes``, ``batchnorm2d_forward``, ``groupnorm_forward``,
   ``rmsnorm_forward``, ``rmsnorm_backward``, ``coupling_experiment``

@@ -23,7 +23,7 @@ _EXAMPLES = {
     "zscore_fit": ("l02", lambda: (np.eye(2),)),
     "zscore_transform": ("l02", lambda: (np.eye(2), np.zeros(2), np.ones(2))),
     "weights_to_raw": ("l02", lambda: (np.ones(2), 0.0, np.zeros(2), np.ones(2))),
-    "outlier_shift": ("l02", lambda: (np.arange(8.0).reshape(4, 2), np.full((1, 2), 20.0))),
+    "rich_experiment": ("l02", lambda: (np.array([10.0, 20.0, 30.0, 45.0, 60.0, 80.0]),)),
     "batchnorm_forward": ("l03", lambda: (np.eye(2), np.ones(2), np.zeros(2))),
     "batchnorm_backward": ("l03", lambda: (np.ones((2, 2)), (
         np.eye(2), np.array([[1.0, -1.0], [-1.0, 1.0]]), np.full(2, 0.5), np.full(2, 0.25),
@@ -33,13 +33,13 @@ _EXAMPLES = {
     "update_running_stats": ("l03", lambda: (np.zeros(2), np.ones(2), np.eye(2))),
     "batchnorm_eval": ("l03", lambda: (np.eye(2), np.ones(2), np.zeros(2), np.zeros(2),
                                        np.ones(2))),
-    "layernorm_forward": ("l04", lambda: (np.eye(2), np.ones(2), np.zeros(2))),
-    "layernorm_backward": ("l04", lambda: (np.ones((2, 2)), (
+    "layernorm_forward": ("l05", lambda: (np.eye(2), np.ones(2), np.zeros(2))),
+    "layernorm_backward": ("l05", lambda: (np.ones((2, 2)), (
         np.eye(2), np.array([[1.0, -1.0], [-1.0, 1.0]]), np.full((2, 1), 0.5),
         np.full((2, 1), 0.25), np.ones(2), 1e-5))),
-    "fold_batchnorm": ("l04", lambda: (np.eye(2), np.zeros(2), np.ones(2), np.zeros(2),
+    "fold_batchnorm": ("l05", lambda: (np.eye(2), np.zeros(2), np.ones(2), np.zeros(2),
                                        np.zeros(2), np.ones(2))),
-    "scale_invariance": ("l04", lambda: (np.eye(2), np.array([[1.0, 2.0], [3.0, -1.0]]),
+    "scale_invariance": ("l05", lambda: (np.eye(2), np.array([[1.0, 2.0], [3.0, -1.0]]),
                                          np.ones(2), np.zeros(2), np.eye(2), 2.0)),
     "normalize": ("l06", lambda: (np.arange(8.0).reshape(2, 2, 2), (1, 2))),
     "family_axes": ("l06", lambda: ()),

@@ -107,7 +107,7 @@ def bars(n=256, size=8, length=4, noise=0.3, seed=0):
 
 
 def torch_reference() -> dict:
-    """PyTorch's numbers for lesson 4, from ``helpers/core/datasets/torch_reference.json``.
+    """PyTorch's numbers for lesson 5, from ``helpers/core/datasets/torch_reference.json``.
 
     Keys "layernorm", "batchnorm1d", "fold": lists of cases (dicts of arrays and numbers),
     made by ``tests/make_torch_reference.py`` with PyTorch (float64), which the course

@@ -1,4 +1,4 @@
-"""What a practitioner watches while a network trains (lesson 4).
+"""What a practitioner watches while a network trains (lesson 5).
 
     diag = diagnose(nn.mlp(SIZES, norm="batch"), X, y, lr=0.1, n_epochs=30, batch_size=32)
     diag.update_ratio      # (records, layers): |lr·dL/dW| / |W| of each Linear layer

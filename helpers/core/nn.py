@@ -25,7 +25,7 @@ from helpers.answers.l03 import (
     batchnorm_forward,
     update_running_stats,
 )
-from helpers.answers.l04 import layernorm_backward, layernorm_forward
+from helpers.answers.l05 import layernorm_backward, layernorm_forward
 
 # --------------------------------------------------------------------------- layers
 
@@ -135,7 +135,7 @@ class LayerNorm:
 
     x_hat = (x - mean of the row) / sqrt(biased variance of the row + eps), then
     out = gamma * x_hat + beta (one gamma and beta per feature). The same in training
-    and evaluation mode, and fine on a batch of one: no running statistics (lesson 4).
+    and evaluation mode, and fine on a batch of one: no running statistics (lesson 5).
     """
 
     training = True
@@ -240,7 +240,7 @@ def mlp(sizes, *, batchnorm=False, init_scale=1.0, seed=0, norm=None, norm_after
 
 def fold_batchnorms(model, fold):
     """An evaluation-mode copy of ``model`` in which each Linear -> BatchNorm pair is one
-    Linear layer, made by ``fold`` (a ``fold_batchnorm`` function, lesson 4)."""
+    Linear layer, made by ``fold`` (a ``fold_batchnorm`` function, lesson 5)."""
     import copy
 
     layers, src, i = [], model.layers, 0

@@ -100,7 +100,7 @@ def train(model, X, y, *, loss="mse", lr, n_epochs, batch_size, seed=0,
     reported in the history, without overflow warnings. ``probe`` (default: the
     first 256 rows of X) is the batch whose activations are recorded. ``on_step(step,
     X_batch, y_batch)``, if given, is called after each backward pass, before the update
-    (each layer's ``grads`` then hold this batch's gradients; lesson 4's diagnostics).
+    (each layer's ``grads`` then hold this batch's gradients; lesson 5's diagnostics).
     """
     loss_fn = LOSSES[loss]
     X = np.asarray(X, dtype=float)

@@ -27,7 +27,7 @@ import numpy as np
 from helpers.answers import guard
 from helpers.checking.calling import CASE_TIME_LIMIT, Outcome, run_case, watched_error
 from helpers.checking.verdict import CaseResult, CheckFailed, NotDoneYet, Report, judge
-from helpers.exercises import l00, l01, l02, l03, l04, l06, predict, written
+from helpers.exercises import l00, l01, l02, l03, l05, l06, predict, written
 from helpers.exercises.shortcuts import shortcut_table
 from helpers.exercises.spec import Exercise
 
@@ -37,7 +37,7 @@ LESSONS = {
     "01_feature_scale": l01.EXERCISES,
     "02_standardization": l02.EXERCISES,
     "03_batch_norm": l03.EXERCISES,
-    "04_norm_in_practice": l04.EXERCISES,
+    "05_norm_in_practice": l05.EXERCISES,
     "06_modern_normalization": l06.EXERCISES,
 }
 

@@ -54,7 +54,7 @@ def with_mistake(X, gamma, beta, eps, **kw):
 
 
 def close(a, b, rtol=1e-6, atol=1e-8, scale=None):
-    """Agree at lessons 3-4's tolerances (widened for an answer computed in float32)."""
+    """Agree at lessons 3-5's tolerances (widened for an answer computed in float32)."""
     return expect.close(a, b, rtol, atol, scale)
 
 

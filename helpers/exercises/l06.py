@@ -20,7 +20,7 @@ from helpers.exercises.spec import Exercise
 from helpers.exercises.written import written
 
 #: course functions that compute these answers (``Exercise.shortcuts``): the layers that
-#: normalize over any axes (lesson 6's batched ``Norm``, lessons 3-4's ``BatchNorm`` and
+#: normalize over any axes (lesson 6's batched ``Norm``, lessons 3-5's ``BatchNorm`` and
 #: ``LayerNorm`` on a reshaped block), PyTorch's stored numbers, the finite-difference tools
 NORM_LAYERS = ("core.batched:Norm", "core.nn:BatchNorm", "core.nn:LayerNorm")
 TORCH = ("core.data:torch_reference",)
@@ -52,7 +52,7 @@ EXERCISES = [
         judge=axes.axes_judge,
         hint=("For each layer ask which values share one mean and one variance. Batch norm "
               "(lesson 3) shares them over the examples of one unit, and a conv layer's unit is "
-              "a channel, the same filter at every position. Layer norm (lesson 4) uses "
+              "a channel, the same filter at every position. Layer norm (lesson 5) uses "
               "everything one example holds.",
               "batch: every axis but the channel's; layer: every axis but the example's; "
               "instance: the positions only; group, on (N, G, C/G, H, W): the channels of one "

@@ -1,4 +1,4 @@
-"""The backward passes of batch norm (lesson 3) and layer norm (lesson 4): the closed-form
+"""The backward passes of batch norm (lesson 3) and layer norm (lesson 5): the closed-form
 reference, the classic mistakes, and the large case whose cost is judged.
 
 :func:`norm_backward` computes (dX, dgamma, dbeta) of out = γ·x_hat + β for a normalization

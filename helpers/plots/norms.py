@@ -1,4 +1,4 @@
-"""Lesson 4's figures: sweeps by normalization, per-layer diagnostics over training, and
+"""Lesson 5's figures: sweeps by normalization, per-layer diagnostics over training, and
 the loss along the gradient direction (data from :mod:`helpers.core.diagnostics`).
 
 Every function draws on a given ``ax`` (or new axes) and returns it; colours are

@@ -1,4 +1,4 @@
-"""Lesson 4's widget: a layer's update-to-data ratio and gradient size over training,
+"""Lesson 5's widget: a layer's update-to-data ratio and gradient size over training,
 by normalization and learning rate.
 
 A thin layer over :func:`helpers.core.diagnostics.diagnose` (the runs, made in the

@@ -977,24 +977,24 @@ ATTACK_CASES += [
 CASES += ATTACK_CASES
 
 
-# --------------------------------------------------------------------------- lesson 4
+# --------------------------------------------------------------------------- lesson 5
 # A small lesson-4 notebook made the same way (its own solutions, the course's cell
 # conventions), graded in its own batch: the honest cases, each with its expected score.
 
-L4_LESSON = "04_norm_in_practice"
-L4_MAX = 12
-L4_POINTS = {"ex4_ln_forward": 2, "ex4_ln_backward": 4, "ex4_predict_batch": 0,
-             "ex4_predict_bias": 0, "ex4_fold": 3, "ex4_predict_scale": 0,
-             "ex4_scale_invariance": 3}
-L4_SOLUTIONS = {
-    "ex4_ln_forward": ("layernorm_forward", '''def layernorm_forward(X, gamma, beta, eps=1e-5):
+L5_LESSON = "05_norm_in_practice"
+L5_MAX = 12
+L5_POINTS = {"ex5_ln_forward": 2, "ex5_ln_backward": 4, "ex5_predict_batch": 0,
+             "ex5_predict_bias": 0, "ex5_fold": 3, "ex5_predict_scale": 0,
+             "ex5_scale_invariance": 3}
+L5_SOLUTIONS = {
+    "ex5_ln_forward": ("layernorm_forward", '''def layernorm_forward(X, gamma, beta, eps=1e-5):
     """Layer norm: X (N, D) -> (out, (X, x_hat, mean (N, 1), var (N, 1), gamma, eps))."""
     ### BEGIN SOLUTION
     mean, var = X.mean(axis=1, keepdims=True), X.var(axis=1, keepdims=True)
     x_hat = (X - mean) / np.sqrt(var + eps)
     return gamma * x_hat + beta, (X, x_hat, mean, var, gamma, eps)
     ### END SOLUTION'''),
-    "ex4_ln_backward": ("layernorm_backward", '''def layernorm_backward(dout, cache):
+    "ex5_ln_backward": ("layernorm_backward", '''def layernorm_backward(dout, cache):
     """Backward pass of layernorm_forward -> (dX, dgamma, dbeta)."""
     X, x_hat, mean, var, gamma, eps = cache
     ### BEGIN SOLUTION
@@ -1003,28 +1003,28 @@ L4_SOLUTIONS = {
           - x_hat * (d * x_hat).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)
     return dX, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
     ### END SOLUTION'''),
-    "ex4_predict_batch": ("predict_batch_norms", '''def predict_batch_norms():
+    "ex5_predict_batch": ("predict_batch_norms", '''def predict_batch_norms():
     """Return one letter: your prediction."""
     ### BEGIN SOLUTION
     return "a"
     ### END SOLUTION'''),
-    "ex4_predict_bias": ("predict_bias_gradient", '''def predict_bias_gradient():
+    "ex5_predict_bias": ("predict_bias_gradient", '''def predict_bias_gradient():
     """Return one letter: your prediction."""
     ### BEGIN SOLUTION
     return "a"
     ### END SOLUTION'''),
-    "ex4_fold": ("fold_batchnorm", '''def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
+    "ex5_fold": ("fold_batchnorm", '''def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
     """Fold an evaluation-mode batch norm into y = X @ W + b."""
     ### BEGIN SOLUTION
     scale = gamma / np.sqrt(running_var + eps)
     return W * scale, (b - running_mean) * scale + beta
     ### END SOLUTION'''),
-    "ex4_predict_scale": ("predict_scale", '''def predict_scale():
+    "ex5_predict_scale": ("predict_scale", '''def predict_scale():
     """Return one letter: your prediction."""
     ### BEGIN SOLUTION
     return "c"
     ### END SOLUTION'''),
-    "ex4_scale_invariance": ("scale_invariance", '''def scale_invariance(X, W, gamma, beta, dout, c):
+    "ex5_scale_invariance": ("scale_invariance", '''def scale_invariance(X, W, gamma, beta, dout, c):
     """(largest output change, gradient-norm ratio) for weights W and c * W."""
     ### BEGIN SOLUTION
     outs, grads = [], []
@@ -1038,65 +1038,65 @@ L4_SOLUTIONS = {
 }
 
 
-def l4_solution_notebook() -> nbformat.NotebookNode:
+def l5_solution_notebook() -> nbformat.NotebookNode:
     cells = [new_markdown_cell("# Normalization layers in practice (grading-corpus copy)"),
              new_code_cell("import numpy as np\n\nfrom helpers.exercises import check")]
-    for ex_id, (fn, src) in L4_SOLUTIONS.items():
+    for ex_id, (fn, src) in L5_SOLUTIONS.items():
         cells.append(new_code_cell(src, metadata=_nbg(grade=False, solution=True, locked=False,
                                                       grade_id=ex_id)))
         cells.append(new_code_cell(f"check({ex_id!r}, {fn})", metadata={
             "tags": ["raises-exception"], **_nbg(grade=True, solution=False, locked=True,
                                                  grade_id=f"{ex_id}_test",
-                                                 points=L4_POINTS[ex_id])}))
+                                                 points=L5_POINTS[ex_id])}))
     return new_notebook(cells=cells, metadata={
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"}})
 
 
-def _l4(solved: bool, *edits):
+def _l5(solved: bool, *edits):
     def make():
-        nb = l4_solution_notebook()
+        nb = l5_solution_notebook()
         if not solved:
-            nb = lesson_from_solution(nb, f"{L4_LESSON}.ipynb")
+            nb = lesson_from_solution(nb, f"{L5_LESSON}.ipynb")
         for e in edits:
             nb = e(nb)
         return _dump(nb)
     return make
 
 
-L4_CASES = [
-    CorpusCase("l4_solution", "lesson 4: the solutions", _l4(True), L4_MAX,
-               statuses=dict.fromkeys(L4_POINTS, "passed")),
-    CorpusCase("l4_untouched", "lesson 4: the learner notebook as handed out", _l4(False), 0,
-               statuses=dict.fromkeys(L4_POINTS, "not_done")),
-    CorpusCase("l4_layer_norm_only", "lesson 4: only layer norm written", _l4(
-        False, *[lambda nb, i=i: _answer(nb, i, L4_SOLUTIONS[i][1])
-                 for i in ("ex4_ln_forward", "ex4_ln_backward")]), 6,
-        statuses={"ex4_ln_backward": "passed", "ex4_fold": "not_done"}),
-    CorpusCase("l4_wrong_predictions", "lesson 4: solutions, every letter 'd' (the "
-               "prediction is recorded, worth 0 points either way)", _l4(
+L5_CASES = [
+    CorpusCase("l5_solution", "lesson 5: the solutions", _l5(True), L5_MAX,
+               statuses=dict.fromkeys(L5_POINTS, "passed")),
+    CorpusCase("l5_untouched", "lesson 5: the learner notebook as handed out", _l5(False), 0,
+               statuses=dict.fromkeys(L5_POINTS, "not_done")),
+    CorpusCase("l5_layer_norm_only", "lesson 5: only layer norm written", _l5(
+        False, *[lambda nb, i=i: _answer(nb, i, L5_SOLUTIONS[i][1])
+                 for i in ("ex5_ln_forward", "ex5_ln_backward")]), 6,
+        statuses={"ex5_ln_backward": "passed", "ex5_fold": "not_done"}),
+    CorpusCase("l5_wrong_predictions", "lesson 5: solutions, every letter 'd' (the "
+               "prediction is recorded, worth 0 points either way)", _l5(
         True, *[lambda nb, i=i, f=f: _answer(nb, i, f"def {f}():\n    return 'd'")
-                for i, f in [("ex4_predict_batch", "predict_batch_norms"),
-                             ("ex4_predict_bias", "predict_bias_gradient"),
-                             ("ex4_predict_scale", "predict_scale")]]), L4_MAX,
-        statuses={"ex4_predict_bias": "passed", "ex4_fold": "passed",
-                  "ex4_predict_scale": "passed"}),
-    CorpusCase("l4_fold_transposed", "lesson 4: W_folded returned as (D_out, D_in)", _l4(
-        True, lambda nb: _answer(nb, "ex4_fold", "def fold_batchnorm(W, b, gamma, beta, rm, "
+                for i, f in [("ex5_predict_batch", "predict_batch_norms"),
+                             ("ex5_predict_bias", "predict_bias_gradient"),
+                             ("ex5_predict_scale", "predict_scale")]]), L5_MAX,
+        statuses={"ex5_predict_bias": "passed", "ex5_fold": "passed",
+                  "ex5_predict_scale": "passed"}),
+    CorpusCase("l5_fold_transposed", "lesson 5: W_folded returned as (D_out, D_in)", _l5(
+        True, lambda nb: _answer(nb, "ex5_fold", "def fold_batchnorm(W, b, gamma, beta, rm, "
                                  "rv, eps=1e-5):\n    s = gamma / np.sqrt(rv + eps)\n"
-                                 "    return (W * s).T, (b - rm) * s + beta")), L4_MAX - 3,
-        statuses={"ex4_fold": "failed"}, messages={"ex4_fold": "keep W's shape"}),
+                                 "    return (W * s).T, (b - rm) * s + beta")), L5_MAX - 3,
+        statuses={"ex5_fold": "failed"}, messages={"ex5_fold": "keep W's shape"}),
 ]
-L4_CASES += [
+L5_CASES += [
     # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 12/12)
-    CorpusCase("l4_attack_fold_reference", "lesson 4: fold_batchnorm returns the judge's own "
-               "reference (helpers.exercises.l04_fold.fold_reference)", _l4(
-                   True, lambda nb: _answer(nb, "ex4_fold", "def fold_batchnorm(W, b, gamma, "
+    CorpusCase("l5_attack_fold_reference", "lesson 5: fold_batchnorm returns the judge's own "
+               "reference (helpers.exercises.l05_fold.fold_reference)", _l5(
+                   True, lambda nb: _answer(nb, "ex5_fold", "def fold_batchnorm(W, b, gamma, "
                                             "beta, rm, rv, eps=1e-5):\n    from helpers."
-                                            "exercises.l04_fold import fold_reference\n"
+                                            "exercises.l05_fold import fold_reference\n"
                                             "    return fold_reference(W, b, gamma, beta, rm, "
-                                            "rv, eps)")), L4_MAX - 3,
-               statuses={"ex4_fold": "failed"}, messages={"ex4_fold": USED.format(
+                                            "rv, eps)")), L5_MAX - 3,
+               statuses={"ex5_fold": "failed"}, messages={"ex5_fold": USED.format(
                    "fold_reference")}, sandbox_only=True),
 ]
 NUMERICAL_BACKWARD = '''def layernorm_backward(dout, cache):
@@ -1117,14 +1117,14 @@ NUMERICAL_BACKWARD = '''def layernorm_backward(dout, cache):
             a[i] = old
         return g
     return numerical(X), numerical(gamma), dout.sum(axis=0)'''
-L4_CASES += [
+L5_CASES += [
     # found by attack, fixed (issue 18; was 12/12, also ex3_bn_backward): the large first
     # case allows at most calling.MAX_FORWARDS forward passes' time
-    CorpusCase("l4_attack_numerical_backward", "lesson 4: layernorm_backward by finite "
-               "differences of the forward loss, no analytic backward pass", _l4(
-                   True, lambda nb: _answer(nb, "ex4_ln_backward", NUMERICAL_BACKWARD)),
-               L4_MAX - 4, statuses={"ex4_ln_backward": "failed"},
-               messages={"ex4_ln_backward": "looks like a numerical gradient"}),
+    CorpusCase("l5_attack_numerical_backward", "lesson 5: layernorm_backward by finite "
+               "differences of the forward loss, no analytic backward pass", _l5(
+                   True, lambda nb: _answer(nb, "ex5_ln_backward", NUMERICAL_BACKWARD)),
+               L5_MAX - 4, statuses={"ex5_ln_backward": "failed"},
+               messages={"ex5_ln_backward": "looks like a numerical gradient"}),
 ]
 
 
@@ -1240,13 +1240,13 @@ ISSUE17_CASES = [
 CASES += ISSUE17_CASES
 
 
-def write_l4(folder: Path) -> dict:
+def write_l5(folder: Path) -> dict:
     """Write the lesson-4 cases as ``NAME.ipynb``; returns {name: expected score}."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for case in L4_CASES:
+    for case in L5_CASES:
         (folder / f"{case.name}.ipynb").write_bytes(case.build())
-    return {case.name: case.score for case in L4_CASES}
+    return {case.name: case.score for case in L5_CASES}
 
 
 def write(folder: Path) -> dict:
@@ -1346,10 +1346,26 @@ L2_SHORTCUTS = {
     "ex2_zscore_transform": '''def zscore_transform(X, mean, std):
     from helpers.core.scaling import apply_scaling
     return apply_scaling(X, mean, std)''',
-    "ex2_outlier_shift": '''def outlier_shift(X, extra):
+    "ex2_rich_experiment": '''def rich_experiment(income):
     from helpers.core import scaling
-    return scaling.outlier_shift(X, extra, "zscore"), scaling.outlier_shift(X, extra, "robust")''',
+    copies, incomes = [1, 3, 10], [float(income.max()) * f for f in (2, 10, 100)]
+    tables = {"zscore": [], "robust": []}
+    for kind, rows in tables.items():
+        for k in copies:
+            data = [np.concatenate([income, np.full(k, v)])[:, None] for v in incomes]
+            rows.append([float(scaling.apply_scaling(d, *scaling.fit_scaling(d, kind))[-1, 0])
+                         for d in data])
+    return {"copies": copies, "incomes": incomes, "z": tables["zscore"],
+            "robust": tables["robust"]}''',
 }
+
+L2_TEXTBOOK = '''def rich_experiment(income):
+    copies, incomes = [1, 3, 10], [float(income.max()) * f for f in (2, 10, 100)]
+    z = [[(v - income.mean()) / income.std() for v in incomes] for _ in copies]
+    return {"copies": copies, "incomes": incomes, "z": z, "robust": z}'''
+L2_WRITTEN = '''def interpret_rich():
+    return ("The rich people inflate the standard deviation they are measured with, so "
+            "their z-score stops growing and everyone else is squashed near zero.")'''
 
 
 def _l2_shortcuts():
@@ -1376,15 +1392,27 @@ CASES += [
                    lambda nb: _answer(nb, "ex1_max_lr", WATCH_SWITCHED_OFF)), MAX - 2,
                statuses={"ex1_max_lr": "failed", "ex1_gradient": "passed"},
                messages={"ex1_max_lr": "switched off or replaced the watch"}),
-    # main: 6/12 (zscore_transform = apply_scaling passed); outlier_shift reaches the course's
-    # zscore_fit through helpers.core.scaling, whose stand-in gives that reason
+    # main: 6/12 (zscore_transform = apply_scaling passed); rich_experiment reaches the
+    # course's zscore_fit through helpers.core.scaling, whose stand-in gives that reason
     CorpusCase("issue18_shortcuts_lesson2", "lesson 2: zscore_transform by apply_scaling, "
-               "outlier_shift by helpers.core.scaling.outlier_shift, zscore_fit honest",
+               "rich_experiment by helpers.core.scaling.fit_scaling, zscore_fit honest",
                _l2_shortcuts, 3, max_score=12,  # zscore_fit: 3 points
                statuses={"ex2_zscore_fit": "passed", "ex2_zscore_transform": "failed",
-                         "ex2_outlier_shift": "failed"},
+                         "ex2_rich_experiment": "failed"},
                messages={"ex2_zscore_transform": "uses the course's `apply_scaling`; write your own",
-                         "ex2_outlier_shift": "uses the course's"}),
+                         "ex2_rich_experiment": "uses the course's"}),
+    # issue 19: the experiment answered with the textbook number (the others' mean and std)
+    # fails by name; a written answer is recorded for 0 points, its text kept for the teacher
+    CorpusCase("issue19_lesson2_textbook_and_written", "lesson 2: rich_experiment returns "
+               "the textbook z-scores, interpret_rich a few sentences, zscore_fit honest",
+               lambda: _dump(_answer(_answer(_answer(stub_notebook("02_standardization"),
+                                                     "ex2_zscore_fit", L2_SHORTCUTS["ex2_zscore_fit"]),
+                                             "ex2_rich_experiment", L2_TEXTBOOK),
+                                     "ex2_interpret_rich", L2_WRITTEN)), 3, max_score=12,
+               statuses={"ex2_zscore_fit": "passed", "ex2_rich_experiment": "failed",
+                         "ex2_interpret_rich": "passed"},
+               messages={"ex2_rich_experiment": "the textbook number",
+                         "ex2_interpret_rich": "recorded (23 words, 0 points)"}),
 ]
 GRADCHECK_BACKWARD = '''def layernorm_backward(dout, cache):
     # the course's own finite-difference tool instead of a backward pass
@@ -1395,17 +1423,17 @@ GRADCHECK_BACKWARD = '''def layernorm_backward(dout, cache):
         m, v = X.mean(1, keepdims=True), X.var(1, keepdims=True)
         return float((dout * gamma * (X - m) / np.sqrt(v + eps)).sum())
     return numerical_gradient(loss, X), (dout * x_hat).sum(axis=0), dout.sum(axis=0)'''
-def _l4_float32(nb):
+def _l5_float32(nb):
     """Every lesson-4 function computes in float32 from float64 inputs."""
-    casts = {"ex4_ln_forward": ("    ### BEGIN SOLUTION", "    X, gamma, beta = (np.asarray(a, "
+    casts = {"ex5_ln_forward": ("    ### BEGIN SOLUTION", "    X, gamma, beta = (np.asarray(a, "
                                 "np.float32) for a in (X, gamma, beta))"),
-             "ex4_ln_backward": ("    X, x_hat, mean, var, gamma, eps = cache", "    dout, "
+             "ex5_ln_backward": ("    X, x_hat, mean, var, gamma, eps = cache", "    dout, "
                                  "x_hat, var, gamma = (np.asarray(a, np.float32) for a in "
                                  "(dout, x_hat, var, gamma))"),
-             "ex4_fold": ("    ### BEGIN SOLUTION", "    W, b, gamma, beta, running_mean, "
+             "ex5_fold": ("    ### BEGIN SOLUTION", "    W, b, gamma, beta, running_mean, "
                           "running_var = (np.asarray(a, np.float32) for a in (W, b, gamma, "
                           "beta, running_mean, running_var))"),
-             "ex4_scale_invariance": ("    ### BEGIN SOLUTION", "    X, W, gamma, beta, dout = "
+             "ex5_scale_invariance": ("    ### BEGIN SOLUTION", "    X, W, gamma, beta, dout = "
                                       "(np.asarray(a, np.float32) for a in (X, W, gamma, "
                                       "beta, dout))")}
     for ex_id, (after, line) in casts.items():
@@ -1415,43 +1443,43 @@ def _l4_float32(nb):
 
 
 def _ln_backward_with(std: str):
-    src = L4_SOLUTIONS["ex4_ln_backward"][1]
-    return lambda nb: _answer(nb, "ex4_ln_backward", src.replace("np.sqrt(var + eps)", std))
+    src = L5_SOLUTIONS["ex5_ln_backward"][1]
+    return lambda nb: _answer(nb, "ex5_ln_backward", src.replace("np.sqrt(var + eps)", std))
 
 
-L4_CASES += [
+L5_CASES += [
     # main: 12/12 (the judge's reference was finite differences too); numerical_gradient is
     # a shortcut of both exercises, and the experiment calls this backward pass
-    CorpusCase("l4_issue18_gradcheck_backward", "lesson 4: layernorm_backward by the course's "
-               "helpers.core.gradcheck.numerical_gradient", _l4(
-                   True, lambda nb: _answer(nb, "ex4_ln_backward", GRADCHECK_BACKWARD)),
-               L4_MAX - 7, statuses={"ex4_ln_backward": "failed", "ex4_fold": "passed",
-                                     "ex4_scale_invariance": "failed"},
-               messages={"ex4_ln_backward": "uses the course's `numerical_gradient`; write "
+    CorpusCase("l5_issue18_gradcheck_backward", "lesson 5: layernorm_backward by the course's "
+               "helpers.core.gradcheck.numerical_gradient", _l5(
+                   True, lambda nb: _answer(nb, "ex5_ln_backward", GRADCHECK_BACKWARD)),
+               L5_MAX - 7, statuses={"ex5_ln_backward": "failed", "ex5_fold": "passed",
+                                     "ex5_scale_invariance": "failed"},
+               messages={"ex5_ln_backward": "uses the course's `numerical_gradient`; write "
                                             "your own"}),
     # main: 10/12 (to_plain made float32 float64; the judges compared at 1e-6)
-    CorpusCase("l4_issue18_float32_honest", "lesson 4: the solutions, computed in float32",
-               _l4(True, _l4_float32), L4_MAX,
-               statuses={"ex4_ln_forward": "passed", "ex4_scale_invariance": "passed"},
-               messages={"ex4_ln_forward": "computed in float32: fine here"}),
+    CorpusCase("l5_issue18_float32_honest", "lesson 5: the solutions, computed in float32",
+               _l5(True, _l5_float32), L5_MAX,
+               statuses={"ex5_ln_forward": "passed", "ex5_scale_invariance": "passed"},
+               messages={"ex5_ln_forward": "computed in float32: fine here"}),
     # main: 12/12 (every case had ε negligible)
-    CorpusCase("l4_issue18_scale_theory", "lesson 4: scale_invariance returns the theory "
-               "(0, 1/c) without measuring", _l4(True, lambda nb: _answer(
-                   nb, "ex4_scale_invariance", "def scale_invariance(X, W, gamma, beta, dout, "
-                   "c):\n    return 0.0, 1.0 / c")), L4_MAX - 3,
-               statuses={"ex4_scale_invariance": "failed"},
-               messages={"ex4_scale_invariance": "do not assume it"}),
+    CorpusCase("l5_issue18_scale_theory", "lesson 5: scale_invariance returns the theory "
+               "(0, 1/c) without measuring", _l5(True, lambda nb: _answer(
+                   nb, "ex5_scale_invariance", "def scale_invariance(X, W, gamma, beta, dout, "
+                   "c):\n    return 0.0, 1.0 / c")), L5_MAX - 3,
+               statuses={"ex5_scale_invariance": "failed"},
+               messages={"ex5_scale_invariance": "do not assume it"}),
     # main: 12/12 each (no case had an ε that matters in the backward pass); with ε outside
     # the square root the experiment, which calls that backward pass, measures wrong too
-    CorpusCase("l4_issue18_eps_outside_sqrt", "lesson 4: layernorm_backward with ε outside "
-               "the square root", _l4(True, _ln_backward_with("(np.sqrt(var) + eps)")),
-               L4_MAX - 7, statuses={"ex4_ln_backward": "failed",
-                                     "ex4_scale_invariance": "failed", "ex4_fold": "passed"},
-               messages={"ex4_ln_backward": "ε goes inside the square root"}),
-    CorpusCase("l4_issue18_hard_coded_eps", "lesson 4: layernorm_backward with ε = 1e-5 "
-               "written in", _l4(True, _ln_backward_with("np.sqrt(var + 1e-5)")),
-               L4_MAX - 4, statuses={"ex4_ln_backward": "failed"},
-               messages={"ex4_ln_backward": "instead of the cache's eps"}),
+    CorpusCase("l5_issue18_eps_outside_sqrt", "lesson 5: layernorm_backward with ε outside "
+               "the square root", _l5(True, _ln_backward_with("(np.sqrt(var) + eps)")),
+               L5_MAX - 7, statuses={"ex5_ln_backward": "failed",
+                                     "ex5_scale_invariance": "failed", "ex5_fold": "passed"},
+               messages={"ex5_ln_backward": "ε goes inside the square root"}),
+    CorpusCase("l5_issue18_hard_coded_eps", "lesson 5: layernorm_backward with ε = 1e-5 "
+               "written in", _l5(True, _ln_backward_with("np.sqrt(var + 1e-5)")),
+               L5_MAX - 4, statuses={"ex5_ln_backward": "failed"},
+               messages={"ex5_ln_backward": "instead of the cache's eps"}),
 ]
 
 
@@ -1821,16 +1849,16 @@ CASES += [
                    lambda nb: _insert_after(nb, "ex1_gradient_test", SYSV_SHM)), MAX,
                note="raised AssertionError: 1", sabotage=True),  # errno 1: EPERM
 ]
-L4_CASES += [
+L5_CASES += [
     # observed: 12/12 (bwrap and uid); without the hook the same notebook scores 9/12 with
     # "looks like a numerical gradient"
-    CorpusCase("l4_sab_compile_hook_numerical_backward", "lesson 4: layernorm_backward by "
+    CorpusCase("l5_sab_compile_hook_numerical_backward", "lesson 5: layernorm_backward by "
                "complex-step differences, plus builtins.compile patched to raise the grader's "
-               "MAX_FORWARDS before its in-kernel code is compiled", _l4(
-                   True, lambda nb: _answer(nb, "ex4_ln_backward", COMPLEX_STEP_BACKWARD),
-                   lambda nb: _insert_after(nb, "ex4_ln_backward", COMPILE_HOOK)),
-               L4_MAX - 4, statuses={"ex4_ln_backward": "failed"},
-               messages={"ex4_ln_backward": "looks like a numerical gradient"},
+               "MAX_FORWARDS before its in-kernel code is compiled", _l5(
+                   True, lambda nb: _answer(nb, "ex5_ln_backward", COMPLEX_STEP_BACKWARD),
+                   lambda nb: _insert_after(nb, "ex5_ln_backward", COMPILE_HOOK)),
+               L5_MAX - 4, statuses={"ex5_ln_backward": "failed"},
+               messages={"ex5_ln_backward": "looks like a numerical gradient"},
                xfail="the backward cost limit is decided by grader code compiled inside the "
                      "kernel with the kernel's (patchable) builtins.compile"),
 ]

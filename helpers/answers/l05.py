@@ -1,4 +1,4 @@
-"""Lesson 4's graded functions, the course's version (see :mod:`helpers.answers`).
+"""Lesson 5's graded functions, the course's version (see :mod:`helpers.answers`).
 
 Layer normalization follows PyTorch's ``nn.LayerNorm`` convention over the last axis:
 each example (row) is normalized over its features with its own mean and *biased*

@@ -1,6 +1,6 @@
-"""Lesson 4's folding and scale-invariance exercises: test cases and judges of
+"""Lesson 5's folding and scale-invariance exercises: test cases and judges of
 ``fold_batchnorm`` and of the experiment ``scale_invariance`` (the exercise list is in
-:mod:`helpers.exercises.l04`).
+:mod:`helpers.exercises.l05`).
 
 ``fold_batchnorm`` is judged by its defining property, X @ W_folded + b_folded equal to
 evaluation-mode batch norm of X @ W + b for every X (so the folded arrays themselves are

@@ -1,23 +1,23 @@
-"""Exercises of lesson 4 (04_norm_in_practice): normalization layers in practice.
+"""Exercises of lesson 5 (05_norm_in_practice): normalization layers in practice.
 
 Layer norm's forward and backward passes (PyTorch's ``nn.LayerNorm`` convention, cases
-and judges in :mod:`helpers.exercises.l04_layernorm`, some compared with PyTorch's own
+and judges in :mod:`helpers.exercises.l05_layernorm`, some compared with PyTorch's own
 numbers), folding batch norm into the Linear layer before it and the scale-invariance
-experiment (:mod:`helpers.exercises.l04_fold`), and three predictions (0 points, recorded:
+experiment (:mod:`helpers.exercises.l05_fold`), and three predictions (0 points, recorded:
 :mod:`helpers.exercises.predict`). Every function exercise has three hint tiers (a nudge,
 the formula, near-code).
 """
 
 from __future__ import annotations
 
-import helpers.exercises.l04_fold as fold
-import helpers.exercises.l04_layernorm as ln
+import helpers.exercises.l05_fold as fold
+import helpers.exercises.l05_layernorm as ln
 from helpers.exercises.predict import prediction
 from helpers.exercises.spec import Exercise
 
 EXERCISES = [
     Exercise(
-        id="ex4_ln_forward",
+        id="ex5_ln_forward",
         function="layernorm_forward",
         title="Exercise 1 (2 points): layer norm, forward pass",
         points=2,
@@ -33,7 +33,7 @@ EXERCISES = [
               f"return gamma * x_hat + beta, {ln.CACHE_NAMES}"),
     ),
     Exercise(
-        id="ex4_ln_backward",
+        id="ex5_ln_backward",
         function="layernorm_backward",
         title="Exercise 2 (4 points): layer norm, backward pass",
         points=4,
@@ -51,7 +51,7 @@ EXERCISES = [
               "x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)"),
     ),
     prediction(
-        id="ex4_predict_batch",
+        id="ex5_predict_batch",
         function="predict_batch_norms",
         title="Exercise 3 (0 points, predict): which network do batches of 2 hurt most?",
         options={
@@ -59,10 +59,10 @@ EXERCISES = [
                  'b': "the one with layer norm: each example's statistics come from a single example",
                  'c': 'the one without normalization: nothing keeps its activations in range',
                  'd': 'all three about equally: small batches give noisy gradients to every network'},
-        observed="3663061a6003f2b1a243e3c1a04b15b0c715b795cc2f530aa44db3f689dd4819",
+        observed="69603e59d0f30741d5a17434c46eacdb67cc0d77f7a9730a2222476b384658e7",
     ),
     prediction(
-        id="ex4_predict_bias",
+        id="ex5_predict_bias",
         function="predict_bias_gradient",
         title="Exercise 4 (0 points, predict): the bias of a Linear layer before batch norm",
         options={
@@ -70,10 +70,10 @@ EXERCISES = [
                  'b': 'the same as it would be without the batch norm',
                  'c': "proportional to β, the batch norm's shift",
                  'd': 'not defined: the bias does not appear in the output'},
-        observed="876e5b85818236731045d3f02325b345cfbc16feffd9cb7df29a2a91c07b454d",
+        observed="cad00c6c6d9fdc84ef842567694791a898fdadb0e7ff7c4251868ae50fdaae69",
     ),
     Exercise(
-        id="ex4_fold",
+        id="ex5_fold",
         function="fold_batchnorm",
         title="Exercise 5 (3 points): fold batch norm into the Linear layer",
         points=3,
@@ -90,15 +90,15 @@ EXERCISES = [
               "return W * scale, (b - running_mean) * scale + beta"),
     ),
     prediction(
-        id="ex4_predict_scale",
+        id="ex5_predict_scale",
         function="predict_scale",
         title="Exercise 6 (0 points, predict): weights ×10 before a normalization",
         options={"a": "10 times larger", "b": "unchanged", "c": "10 times smaller",
                  "d": "100 times smaller"},
-        observed="c63b7b2ffcd974b9a51a9f51e7471d44be567bc9c94f089cb46c95db8581f2a6",
+        observed="9b864948f034eedd3d7e99a16862a0ce5cc15b65c51ad73b982436cc774a495b",
     ),
     Exercise(
-        id="ex4_scale_invariance",
+        id="ex5_scale_invariance",
         function="scale_invariance",
         title="Exercise 7 (3 points, experiment): measure scale invariance",
         points=3,

@@ -1,5 +1,5 @@
-"""Lesson 4's layer-norm exercises: test cases and judges of ``layernorm_forward`` and
-``layernorm_backward`` (the exercise list is in :mod:`helpers.exercises.l04`).
+"""Lesson 5's layer-norm exercises: test cases and judges of ``layernorm_forward`` and
+``layernorm_backward`` (the exercise list is in :mod:`helpers.exercises.l05`).
 
 Convention (PyTorch's ``nn.LayerNorm`` over the last axis): each example (row) is
 normalized over its features with its own mean and *biased* variance, ε inside the

@@ -1,4 +1,4 @@
-"""Lesson 4's figures and explorer: what they draw is the data they were given."""
+"""Lesson 5's figures and explorer: what they draw is the data they were given."""
 
 import matplotlib
 
@@ -80,7 +80,7 @@ def test_fold_batchnorms_keeps_the_outputs():
     model = nn.mlp([2, 8, 8, 3], norm="batch", seed=0)
     for _ in range(3):
         model.forward(X)  # move the running statistics away from 0 and 1
-    from helpers.answers.l04 import fold_batchnorm
+    from helpers.answers.l05 import fold_batchnorm
     folded = nn.fold_batchnorms(model, fold_batchnorm)
     assert [type(layer).__name__ for layer in folded.layers] == ["Linear", "ReLU"] * 2 + ["Linear"]
     model.eval()

@@ -1,11 +1,11 @@
-"""Lesson 4's core: layer norm, folding, scale invariance, mlp's placements, diagnostics,
+"""Lesson 5's core: layer norm, folding, scale invariance, mlp's placements, diagnostics,
 and the committed PyTorch reference vectors (independent references: finite differences,
 PyTorch's own numbers, closed forms)."""
 
 import numpy as np
 import pytest
 
-from helpers.answers import l03, l04
+from helpers.answers import l03, l05
 from helpers.core import data, diagnostics, gradcheck, nn, training
 
 TOL = 1e-6
@@ -17,8 +17,8 @@ REF = data.torch_reference()
 
 @pytest.mark.parametrize("case", REF["layernorm"], ids=lambda c: c["name"])
 def test_layernorm_reproduces_pytorch(case):
-    out, cache = l04.layernorm_forward(case["X"], case["gamma"], case["beta"], case["eps"])
-    dX, dgamma, dbeta = l04.layernorm_backward(case["dout"], cache)
+    out, cache = l05.layernorm_forward(case["X"], case["gamma"], case["beta"], case["eps"])
+    dX, dgamma, dbeta = l05.layernorm_backward(case["dout"], cache)
     for got, key in [(out, "out"), (dX, "dX"), (dgamma, "dgamma"), (dbeta, "dbeta")]:
         np.testing.assert_allclose(got, case[key], rtol=1e-10, atol=1e-12, err_msg=key)
 
@@ -41,7 +41,7 @@ def test_batchnorm_layer_reproduces_pytorch(case):
 
 @pytest.mark.parametrize("case", REF["fold"], ids=lambda c: c["name"])
 def test_fold_reproduces_pytorch(case):
-    W_f, b_f = l04.fold_batchnorm(case["W"], case["b"], case["gamma"], case["beta"],
+    W_f, b_f = l05.fold_batchnorm(case["W"], case["b"], case["gamma"], case["beta"],
                                   case["running_mean"], case["running_var"], case["eps"])
     np.testing.assert_allclose(W_f, case["W_folded"], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(b_f, case["b_folded"], rtol=1e-10, atol=1e-12)
@@ -90,7 +90,7 @@ def test_layernorm_layer_gradients(n):
 
 def test_layernorm_is_batchnorm_on_the_other_axis_and_mode_free():
     X = np.random.default_rng(0).normal(size=(6, 4))
-    ln = l04.layernorm_forward(X, np.ones(4), np.zeros(4))[0]
+    ln = l05.layernorm_forward(X, np.ones(4), np.zeros(4))[0]
     bn = l03.batchnorm_forward(X.T, np.ones(6), np.zeros(6))[0].T
     np.testing.assert_allclose(ln, bn, atol=1e-12)
     layer = nn.LayerNorm(4)
@@ -103,7 +103,7 @@ def test_layernorm_is_batchnorm_on_the_other_axis_and_mode_free():
 def test_layernorm_does_not_change_its_input():
     X = np.random.default_rng(1).normal(size=(3, 4))
     copy = X.copy()
-    l04.layernorm_forward(X, np.ones(4), np.zeros(4))
+    l05.layernorm_forward(X, np.ones(4), np.zeros(4))
     np.testing.assert_array_equal(X, copy)
 
 
@@ -111,7 +111,7 @@ def test_scale_invariance_closed_form():
     rng = np.random.default_rng(3)
     X, W, dout = rng.normal(size=(8, 3)), rng.normal(size=(3, 5)), rng.normal(size=(8, 5))
     for c in (0.5, 10.0):
-        change, ratio = l04.scale_invariance(X, W, np.ones(5), np.zeros(5), dout, c)
+        change, ratio = l05.scale_invariance(X, W, np.ones(5), np.zeros(5), dout, c)
         assert change < 1e-3 and ratio == pytest.approx(1 / c, rel=1e-3)  # exact but for ε
 
 
@@ -123,7 +123,7 @@ def test_fold_matches_the_course_layers_in_eval_mode():
         bn.forward(rng.normal(2.0, 3.0, size=(16, 4)))
     bn.training = False
     X = rng.normal(size=(5, 3))
-    W_f, b_f = l04.fold_batchnorm(lin.params["W"], lin.params["b"], bn.params["gamma"],
+    W_f, b_f = l05.fold_batchnorm(lin.params["W"], lin.params["b"], bn.params["gamma"],
                                   bn.params["beta"], bn.running_mean, bn.running_var)
     np.testing.assert_allclose(X @ W_f + b_f, bn.forward(lin.forward(X)), atol=1e-12)
 

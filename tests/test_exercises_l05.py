@@ -1,10 +1,10 @@
-"""Lesson 4's exercises: right answers pass (also an independent staged derivation), each
+"""Lesson 5's exercises: right answers pass (also an independent staged derivation), each
 classic mistake is rejected by name, and PyTorch's stored numbers take part in the checks."""
 
 import numpy as np
 import pytest
 
-from helpers.answers.l04 import (
+from helpers.answers.l05 import (
     fold_batchnorm,
     layernorm_backward,
     layernorm_forward,
@@ -12,7 +12,7 @@ from helpers.answers.l04 import (
 )
 from helpers.checking.verdict import failed_messages
 from helpers.exercises import evaluate, get_exercise, lesson_exercises
-from helpers.exercises.l04_layernorm import backward_cases, forward_cases
+from helpers.exercises.l05_layernorm import backward_cases, forward_cases
 
 
 def _fails_with(exercise_id, fn, *phrases):
@@ -35,9 +35,9 @@ def layernorm_backward_by_transpose(dout, cache):
     return dX.T, np.sum(dout * x_hat, axis=0), np.sum(dout, axis=0)
 
 
-RIGHT = [("ex4_ln_forward", layernorm_forward), ("ex4_ln_backward", layernorm_backward),
-         ("ex4_ln_backward", layernorm_backward_by_transpose), ("ex4_fold", fold_batchnorm),
-         ("ex4_scale_invariance", scale_invariance)]
+RIGHT = [("ex5_ln_forward", layernorm_forward), ("ex5_ln_backward", layernorm_backward),
+         ("ex5_ln_backward", layernorm_backward_by_transpose), ("ex5_fold", fold_batchnorm),
+         ("ex5_scale_invariance", scale_invariance)]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7])
@@ -48,7 +48,7 @@ def test_right_answers_pass_for_any_seed(seed):
 
 
 def test_exercise_list_points_and_predictions():
-    exercises = lesson_exercises("04_norm_in_practice")
+    exercises = lesson_exercises("05_norm_in_practice")
     assert [e.function for e in exercises] == [
         "layernorm_forward", "layernorm_backward", "predict_batch_norms",
         "predict_bias_gradient", "fold_batchnorm", "predict_scale", "scale_invariance"]
@@ -57,8 +57,8 @@ def test_exercise_list_points_and_predictions():
         unit = "point" if ex.points == 1 else "points"
         assert ex.title.startswith(f"Exercise {number} ({ex.points} {unit}"), ex.title
         assert len(ex.hints) == {"exercise": 3, "prediction": 1}[ex.kind], ex.id
-    for ex_id, letter in [("ex4_predict_batch", "a"), ("ex4_predict_bias", "a"),
-                          ("ex4_predict_scale", "c")]:  # 0 points, every letter recorded
+    for ex_id, letter in [("ex5_predict_batch", "a"), ("ex5_predict_bias", "a"),
+                          ("ex5_predict_scale", "c")]:  # 0 points, every letter recorded
         predict = get_exercise(ex_id)
         assert predict.points == 0 and predict.observed_letter() == letter
         assert all(evaluate(ex_id, lambda x=x: x).status == "passed" for x in "abcd")
@@ -74,7 +74,7 @@ def test_pytorch_numbers_are_among_the_cases():
 def test_not_done_yet():
     def layernorm_forward(X, gamma, beta, eps=1e-5):
         raise NotImplementedError()
-    assert evaluate("ex4_ln_forward", layernorm_forward).status == "not_done"
+    assert evaluate("ex5_ln_forward", layernorm_forward).status == "not_done"
 
 
 # --------------------------------------------------------------------------- layer norm
@@ -91,24 +91,24 @@ def _ln(axis=1, ddof=0, eps_in=True, keep=True):
 
 
 def test_forward_mistakes_are_named():
-    _fails_with("ex4_ln_forward", _ln(axis=0), "which is batch norm")
-    _fails_with("ex4_ln_forward", _ln(ddof=1), "unbiased variance")
-    _fails_with("ex4_ln_forward", _ln(eps_in=False), "inside the square root")
-    _fails_with("ex4_ln_forward", _ln(keep=False), "keep it as a column")
+    _fails_with("ex5_ln_forward", _ln(axis=0), "which is batch norm")
+    _fails_with("ex5_ln_forward", _ln(ddof=1), "unbiased variance")
+    _fails_with("ex5_ln_forward", _ln(eps_in=False), "inside the square root")
+    _fails_with("ex5_ln_forward", _ln(keep=False), "keep it as a column")
 
     def no_beta(X, gamma, beta, eps=1e-5):
         out, cache = layernorm_forward(X, gamma, beta, eps)
         return out - beta, cache
-    _fails_with("ex4_ln_forward", no_beta, "missing β")
+    _fails_with("ex5_ln_forward", no_beta, "missing β")
 
     def in_place(X, gamma, beta, eps=1e-5):
         X -= X.mean(axis=1, keepdims=True)
         return layernorm_forward(X, gamma, beta, eps)
-    _fails_with("ex4_ln_forward", in_place, "changes its input X in place")
+    _fails_with("ex5_ln_forward", in_place, "changes its input X in place")
 
 
 def test_forward_mistake_on_a_batch_of_one_is_explained():
-    report = evaluate("ex4_ln_forward", _ln(axis=0))
+    report = evaluate("ex5_ln_forward", _ln(axis=0))
     assert "every output equals β" in failed_messages(report)
 
 
@@ -116,24 +116,24 @@ def test_backward_mistakes_are_named():
     def constants(dout, cache):
         X, x_hat, mean, var, gamma, eps = cache
         return dout * gamma / np.sqrt(var + eps), (dout * x_hat).sum(0), dout.sum(0)
-    _fails_with("ex4_ln_backward", constants, "treats the mean and variance as constants")
+    _fails_with("ex5_ln_backward", constants, "treats the mean and variance as constants")
 
     def batch_axis(dout, cache):
         X, x_hat, mean, var, gamma, eps = cache
         d = dout * gamma
         dX = (d - d.mean(0) - x_hat * (d * x_hat).mean(0)) / np.sqrt(var + eps)
         return dX, (dout * x_hat).sum(0), dout.sum(0)
-    _fails_with("ex4_ln_backward", batch_axis, "other axis (axis 0)")
+    _fails_with("ex5_ln_backward", batch_axis, "other axis (axis 0)")
 
     def swapped(dout, cache):
         dX, dgamma, dbeta = layernorm_backward(dout, cache)
         return dX, dbeta, dgamma
-    _fails_with("ex4_ln_backward", swapped, "swapped")
+    _fails_with("ex5_ln_backward", swapped, "swapped")
 
     def per_entry(dout, cache):
         dX, _, _ = layernorm_backward(dout, cache)
         return dX, dout * cache[1], dout.sum(0)
-    _fails_with("ex4_ln_backward", per_entry, "add up the contributions of all the examples")
+    _fails_with("ex5_ln_backward", per_entry, "add up the contributions of all the examples")
 
 
 # --------------------------------------------------------------------------- folding
@@ -143,25 +143,25 @@ def test_fold_mistakes_are_named():
     def no_bias(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
         s = gamma / np.sqrt(running_var + eps)
         return W * s, -running_mean * s + beta
-    _fails_with("ex4_fold", no_bias, "forgets the Linear layer's own bias")
+    _fails_with("ex5_fold", no_bias, "forgets the Linear layer's own bias")
 
     def no_eps(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
         s = gamma / np.sqrt(running_var)
         return W * s, (b - running_mean) * s + beta
-    _fails_with("ex4_fold", no_eps, "forgot ε")
+    _fails_with("ex5_fold", no_eps, "forgot ε")
 
     def transposed(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
         W_f, b_f = fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps)
         return W_f.T, b_f
-    _fails_with("ex4_fold", transposed, "keep W's shape")
+    _fails_with("ex5_fold", transposed, "keep W's shape")
 
 
 def test_bad_values_get_a_sentence():
-    _fails_with("ex4_fold", lambda W, b, gamma, beta, rm, rv, eps=1e-5: None, "forget `return`")
-    _fails_with("ex4_ln_forward", lambda X, gamma, beta, eps=1e-5: X.tolist(), "expected a tuple")
-    _fails_with("ex4_scale_invariance", lambda X, W, gamma, beta, dout, c: (np.nan, 1 / c),
+    _fails_with("ex5_fold", lambda W, b, gamma, beta, rm, rv, eps=1e-5: None, "forget `return`")
+    _fails_with("ex5_ln_forward", lambda X, gamma, beta, eps=1e-5: X.tolist(), "expected a tuple")
+    _fails_with("ex5_scale_invariance", lambda X, W, gamma, beta, dout, c: (np.nan, 1 / c),
                 "output_change is NaN")
-    _fails_with("ex4_ln_backward", lambda dout, cache: (dout, None, dout.sum(0)),
+    _fails_with("ex5_ln_backward", lambda dout, cache: (dout, None, dout.sum(0)),
                 "dgamma is None")
 
 
@@ -178,7 +178,7 @@ def test_fold_judge_checks_the_defining_property():
     def off(W, b, gamma, beta, running_mean, running_var, eps=1e-5):
         W_f, b_f = fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps)
         return W_f * 1.01, b_f
-    _fails_with("ex4_fold", off, "W_folded")
+    _fails_with("ex5_fold", off, "W_folded")
 
 
 # --------------------------------------------------------------------------- scale invariance
@@ -188,7 +188,7 @@ def test_scale_experiment_mistakes_are_named():
     def upside_down(X, W, gamma, beta, dout, c):
         change, ratio = scale_invariance(X, W, gamma, beta, dout, c)
         return change, 1 / ratio
-    _fails_with("ex4_scale_invariance", upside_down, "upside down")
+    _fails_with("ex5_scale_invariance", upside_down, "upside down")
 
     def same_cache(X, W, gamma, beta, dout, c):
         outs, grads, first = [], [], None
@@ -199,23 +199,23 @@ def test_scale_experiment_mistakes_are_named():
             grads.append(X.T @ layernorm_backward(dout, first)[0])
         return (float(np.abs(outs[1] - outs[0]).max()),
                 float(np.linalg.norm(grads[1]) / np.linalg.norm(grads[0])))
-    _fails_with("ex4_scale_invariance", same_cache, "the two gradients are equal",
+    _fails_with("ex5_scale_invariance", same_cache, "the two gradients are equal",
                 "did you reuse the first cache")
 
     def scaled_input(X, W, gamma, beta, dout, c):
         return float(np.abs(X @ (c * W) - X @ W).max()), 1 / c
-    _fails_with("ex4_scale_invariance", scaled_input, "scale the weights, not X or the output")
+    _fails_with("ex5_scale_invariance", scaled_input, "scale the weights, not X or the output")
 
 
 def test_scale_experiment_theory_alone_fails_where_eps_matters():
     """Issue 18: (0, 1/c), the theory with no measurement, passed every case; two cases now
     have rows whose variance is near ε, where the output moves and the ratio is not 1/c."""
-    _fails_with("ex4_scale_invariance", lambda X, W, gamma, beta, dout, c: (0.0, 1.0 / c),
+    _fails_with("ex5_scale_invariance", lambda X, W, gamma, beta, dout, c: (0.0, 1.0 / c),
                 "Measure the change of the two outputs, do not assume it")
 
     def measured_change_theory_ratio(X, W, gamma, beta, dout, c):
         return scale_invariance(X, W, gamma, beta, dout, c)[0], 1.0 / c
-    report = evaluate("ex4_scale_invariance", measured_change_theory_ratio)
+    report = evaluate("ex5_scale_invariance", measured_change_theory_ratio)
     assert report.status == "failed"
     failed = [r for r in report.results if not r.passed]
     assert {r.mistake for r in failed} == {"theory-not-measured"}
@@ -229,7 +229,7 @@ def test_scale_experiment_gradient_times_c_is_named():
     def times_c(X, W, gamma, beta, dout, c):
         change, ratio = scale_invariance(X, W, gamma, beta, dout, c)
         return change, c * ratio
-    report = evaluate("ex4_scale_invariance", times_c)
+    report = evaluate("ex5_scale_invariance", times_c)
     assert report.status == "failed"
     assert {r.mistake for r in report.results} == {"times-c"}, report.to_text()
     assert "the chain rule's factor c" in failed_messages(report)
@@ -255,7 +255,7 @@ def _numerical_layernorm_backward(dout, cache):
 
 
 def test_a_numerical_layernorm_backward_fails():
-    report = evaluate("ex4_ln_backward", _numerical_layernorm_backward)
+    report = evaluate("ex5_ln_backward", _numerical_layernorm_backward)
     assert report.status == "failed"
     assert report.results[0].mistake == "numerical-gradient", report.to_text()
 
@@ -278,7 +278,7 @@ def _ln_backward(std):
 def test_layernorm_backward_eps_mistakes_fail(name, std, phrase):
     """On main each got full marks: no case had an ε that matters. PyTorch's case with
     eps = 0.1 (and a case whose rows have a variance near ε) now do."""
-    report = evaluate("ex4_ln_backward", _ln_backward(std))
+    report = evaluate("ex5_ln_backward", _ln_backward(std))
     assert report.status == "failed", report.to_text()
     assert phrase in failed_messages(report)
 
@@ -295,10 +295,10 @@ def _in_float32(fn):
 
 
 @pytest.mark.parametrize("exercise_id, fn", [
-    ("ex4_ln_forward", layernorm_forward), ("ex4_ln_backward", layernorm_backward),
-    ("ex4_fold", fold_batchnorm), ("ex4_scale_invariance", scale_invariance)])
+    ("ex5_ln_forward", layernorm_forward), ("ex5_ln_backward", layernorm_backward),
+    ("ex5_fold", fold_batchnorm), ("ex5_scale_invariance", scale_invariance)])
 def test_float32_answers_pass(exercise_id, fn):
-    """On main honest float32 solutions lost 2 of lesson 4's 12 points."""
+    """On main honest float32 solutions lost 2 of lesson 5's 12 points."""
     for seed in (0, 4):
         report = evaluate(exercise_id, _in_float32(fn), seed)
         assert report.passed, report.to_text()
