@@ -444,3 +444,22 @@ def test_max_lr_shortcut_is_listed_for_the_guard():
     """Issue 18, item 2 (listed only: the guard and the grader do not use the list yet)."""
     assert "core.linreg:hessian_eigenvalues" in get_exercise("ex1_max_lr").shortcuts
     assert "core.linreg:gradient_descent" in get_exercise("ex1_gradient").shortcuts
+
+
+def test_the_grader_keeps_the_written_text_for_the_teacher():
+    """The written interpretation's text is in the grades JSON and the feedback, escaped."""
+    from helpers.checking.calling import Outcome
+    from normcourse.grading import report as grading_report
+    from normcourse.grading.results import SubmissionResult, exercise_result
+
+    spec = get_exercise("ex1_interpret_edge")
+    text = "The gap *shrinks* like one over the number of steps, so the edge tends to 2/λ_max."
+    graded = _report("ex1_interpret_edge", lambda: text)
+    result = exercise_result(spec, graded, [Outcome("returned", text)])
+    assert result.points == 0 and result.status == "passed" and result.text == text
+    sub = SubmissionResult("a.ipynb", "01_feature_scale", True, exercises=[result])
+    assert sub.to_dict()["exercises"][0]["text"] == text
+    feedback = grading_report.feedback_markdown(sub)
+    assert "shrinks" in feedback and "*shrinks*" not in feedback  # Markdown escaped
+    other = exercise_result(get_exercise("ex1_gradient"), graded, [Outcome("returned", text)])
+    assert other.text == ""  # only a written exercise's text is kept
