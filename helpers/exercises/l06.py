@@ -176,14 +176,4 @@ EXERCISES = [
         function="interpret_coupling",
         title="Exercise 10 (0 points, written): what the coupling means",
     ),
-    prediction(
-        id="ex6_predict_dropout",
-        function="predict_dropout",
-        title="Exercise 11 (0 points, predict): dropout before batch norm",
-        options={"a": "about the same: inverted dropout keeps the mean of every value",
-                 "b": "smaller",
-                 "c": "larger",
-                 "d": "zero: without dropout nothing varies"},
-        observed="9edbf2efde016409dacbc19181152d1595428448ff1e6aa879fbcacb5ba87e9c",
-    ),
 ]

@@ -2052,8 +2052,7 @@ L6_LESSON = "06_modern_normalization"
 L6_MAX = 15
 L6_POINTS = {"ex6_normalize": 2, "ex6_axes": 2, "ex6_bn2d": 2, "ex6_groupnorm": 2,
              "ex6_rms_forward": 1, "ex6_rms_backward": 3, "ex6_predict_depth": 0,
-             "ex6_predict_zero_gamma": 0, "ex6_coupling": 3, "ex6_interpret_coupling": 0,
-             "ex6_predict_dropout": 0}
+             "ex6_predict_zero_gamma": 0, "ex6_coupling": 3, "ex6_interpret_coupling": 0}
 L6_SOLUTIONS = {
     "ex6_normalize": ("normalize", '''def normalize(X, axes, eps=1e-5):
     """Standardize X over the given axes."""
@@ -2123,11 +2122,6 @@ L6_SOLUTIONS = {
     return ("At B = 2 the output is plus or minus one; for a typical example the spread then "
             "falls like one over the square root of B, for an extreme one it does not.")
     ### END SOLUTION'''),
-    "ex6_predict_dropout": ("predict_dropout", '''def predict_dropout():
-    """Return one letter."""
-    ### BEGIN SOLUTION
-    return "b"
-    ### END SOLUTION'''),
 }
 
 
@@ -2163,7 +2157,7 @@ def _l6_answer(ex_id: str, body: str):
     return lambda nb: _answer(nb, ex_id, body)
 
 
-L6_PREDICTIONS = ("ex6_predict_depth", "ex6_predict_zero_gamma", "ex6_predict_dropout")
+L6_PREDICTIONS = ("ex6_predict_depth", "ex6_predict_zero_gamma")
 L6_CASES = [
     CorpusCase("l6_solution", "lesson 6: the solutions", _l6(True), L6_MAX,
                statuses=dict.fromkeys(L6_POINTS, "passed")),
@@ -2178,10 +2172,10 @@ L6_CASES = [
                                                          "    return 'd'") for i in L6_PREDICTIONS]),
                L6_MAX, statuses=dict.fromkeys(L6_PREDICTIONS, "passed")),
     CorpusCase("l6_not_a_letter", "lesson 6: solutions, a prediction that is not a letter",
-               _l6(True, _l6_answer("ex6_predict_dropout", "def predict_dropout():\n"
-                                                           "    return 'smaller'")), L6_MAX,
-               statuses={"ex6_predict_dropout": "failed"},
-               messages={"ex6_predict_dropout": "one of a, b, c, d"}),
+               _l6(True, _l6_answer("ex6_predict_zero_gamma", "def predict_zero_gamma():\n"
+                                                              "    return 'lower'")), L6_MAX,
+               statuses={"ex6_predict_zero_gamma": "failed"},
+               messages={"ex6_predict_zero_gamma": "one of a, b, c, d"}),
     CorpusCase("l6_groups_interleaved", "lesson 6: group norm with every G-th channel in a group",
                _l6(True, _l6_answer("ex6_groupnorm", '''def groupnorm_forward(X, G, gamma, beta, eps=1e-5):
     N, C, H, W = X.shape
