@@ -2,17 +2,21 @@
 sandboxed with ``--jobs 2`` as a teacher would (the grader's default limits).
 
     python benchmarks/bench_class.py [--k 100] [--repeats 1] [--jobs 2] [--keep DIR]
+                                     [--run-all-cells] [--kernels-ahead N] [--cpu]
 
-The class cycles over the lessons: for each, the solution notebook, the untouched handout,
-and the solution with one named mistake in its first exercise (ε outside the square root,
-the sample standard deviation, the factor 2 forgotten...); per 100 submissions, one
-crashes its kernel (``os._exit``) and one has an endless loop in a cell (stopped at the
-default ``--cell-timeout``, 120 s). Prints one table: seconds per submission, the
-grader's peak RSS (the grading process alone, sampled every 0.2 s; kernels not
-included), the extrapolation to 1000 submissions (budget: 8 minutes), how many were
-sandboxed, and the time ``normcourse report`` takes on 1000 submissions' grades (the
-class's grades repeated; budget 10 s). Timings depend on the machine's load: read them
-as such (``uptime`` is printed).
+The class cycles over the lessons (every solution that has a handout, read from the
+folders): for each, the solution notebook, the untouched handout, and the solution with
+one named mistake in its first exercise (ε outside the square root, the sample standard
+deviation, the factor 2 forgotten...); per 100 submissions, one crashes its kernel
+(``os._exit``) and one has an endless loop in a cell (stopped at the default
+``--cell-timeout``, 120 s). Prints one table: seconds per submission, the grader's peak
+RSS (the grading process alone, sampled every 0.2 s; kernels not included), the
+extrapolation to 1000 submissions (budget: 8 minutes), how many were sandboxed, the time
+``normcourse report`` takes on 1000 submissions' grades (the class's grades repeated;
+budget 10 s) and, with ``--cpu``, the CPU seconds of the grader and all it started. The
+course cells no grade depends on are skipped, as ``normcourse grade`` does by default;
+``--run-all-cells`` runs them. Timings depend on the machine's load: read them as such
+(the load average before and after is printed).
 """
 
 from __future__ import annotations
@@ -31,15 +35,15 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 NORMCOURSE = str(Path(sys.executable).with_name("normcourse"))
-#: lesson -> (text in its first solution cell, the named mistake that replaces it)
-MISTAKES = {
-    "00_start_here": ("X.max(axis=0) - X.min(axis=0)", "X.max() - X.min()"),
-    "01_feature_scale": ("grad_w = 2 * X.T @ residual", "grad_w = X.T @ residual"),
-    "02_standardization": ("X.std(axis=0)", "X.std(axis=0, ddof=1)"),
-    "03_batch_norm": ("np.sqrt(var + eps)", "(np.sqrt(var) + eps)"),
-    "05_norm_in_practice": ("np.sqrt(var + eps)", "(np.sqrt(var) + eps)"),
-    "06_modern_normalization": ("np.sqrt(var + eps)", "(np.sqrt(var) + eps)"),
-}
+#: named mistakes (text of a solution, what replaces it): each lesson gets the first that its
+#: first exercise holding one has (ε outside the square root, the sample standard deviation,
+#: the factor 2 forgotten...); the lessons are read from solutions/, never named here
+MISTAKES = [
+    ("X.max(axis=0) - X.min(axis=0)", "X.max() - X.min()"),
+    ("grad_w = 2 * X.T @ residual", "grad_w = X.T @ residual"),
+    ("X.std(axis=0)", "X.std(axis=0, ddof=1)"),
+    ("np.sqrt(var + eps)", "(np.sqrt(var) + eps)"),
+]
 CRASH = "import os\nos._exit(1)"
 ENDLESS = "while True:\n    pass"
 
@@ -48,11 +52,10 @@ def _variant(lesson: str, kind: str) -> dict:
     src = ROOT / ("lessons" if kind == "handout" else "solutions") / f"{lesson}.ipynb"
     nb = json.loads(src.read_text(encoding="utf-8"))
     if kind == "mistake":
-        old, new = MISTAKES[lesson]
-        cell = next(c for c in nb["cells"] if "### BEGIN SOLUTION" in "".join(c["source"]))
-        text = "".join(cell["source"])
-        assert old in text, (lesson, old)
-        cell["source"] = text.replace(old, new, 1)
+        cells = [c for c in nb["cells"] if "### BEGIN SOLUTION" in "".join(c["source"])]
+        cell, old, new = next((c, old, new) for c in cells for old, new in MISTAKES
+                              if old in "".join(c["source"]))
+        cell["source"] = "".join(cell["source"]).replace(old, new, 1)
     elif kind in ("crash", "endless"):
         at = len(nb["cells"]) // 2
         nb["cells"].insert(at, {"cell_type": "code", "metadata": {}, "outputs": [],
@@ -61,15 +64,21 @@ def _variant(lesson: str, kind: str) -> dict:
     return nb
 
 
+def lessons() -> list[str]:
+    """Every lesson with a solution and a handout."""
+    return sorted(p.stem for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")
+                  if (ROOT / "lessons" / p.name).exists())
+
+
 def build_class(folder: Path, k: int) -> list[str]:
-    lessons = list(MISTAKES)
+    lessons_ = lessons()
     specials = round(k / 100)
     kinds = ["crash"] * specials + ["endless"] * specials
-    kinds += [("solution", "handout", "mistake")[(i // len(lessons)) % 3]
+    kinds += [("solution", "handout", "mistake")[(i // len(lessons_)) % 3]
               for i in range(k - len(kinds))]  # each lesson gets every kind
     paths = []
     for i, kind in enumerate(kinds):
-        lesson = lessons[i % len(lessons)]
+        lesson = lessons_[i % len(lessons_)]
         path = folder / f"student{i:04d}" / f"{lesson}.ipynb"
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(_variant(lesson, kind)), encoding="utf-8")
@@ -77,20 +86,30 @@ def build_class(folder: Path, k: int) -> list[str]:
     return paths
 
 
-def grade(paths: list[str], out: Path, jobs: int) -> tuple[float, float]:
-    """Wall seconds and the grader's peak RSS (MB)."""
+def grade(paths: list[str], out: Path, jobs: int, extra=()) -> tuple[float, float, float]:
+    """Wall seconds, the grader's peak RSS (MB), and the CPU seconds of the grader and
+    every process under it (kernels in their sandboxes, readers), sampled with the RSS:
+    the last CPU time seen of each process (a process shorter than 0.2 s may be missed;
+    the kernels run inside bwrap's own PID namespace, so the reaped children's rusage
+    would not count them)."""
     start = time.monotonic()
     p = subprocess.Popen([NORMCOURSE, "grade", *paths, "--jobs", str(jobs), "--seed", "1",
-                          "--format", "json", "--out", str(out)],
+                          "--format", "json", "--out", str(out), *extra],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc, peak = psutil.Process(p.pid), 0
+    proc, peak, cpu = psutil.Process(p.pid), 0, {}
     while p.poll() is None:
         try:
             peak = max(peak, proc.memory_info().rss)
+            for q in [proc, *proc.children(recursive=True)]:
+                try:
+                    t = q.cpu_times()
+                    cpu[q.pid, q.create_time()] = t.user + t.system
+                except psutil.Error:
+                    pass
         except psutil.NoSuchProcess:
             break
         time.sleep(0.2)
-    return time.monotonic() - start, peak / 2**20
+    return time.monotonic() - start, peak / 2**20, sum(cpu.values())
 
 
 def report_seconds(grades: Path, folder: Path) -> float:
@@ -112,23 +131,41 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--keep", metavar="DIR", help="build the class here and keep it")
+    ap.add_argument("--run-all-cells", action="store_true",
+                    help="grade with normcourse grade --run-all-cells (no cell skipped)")
+    ap.add_argument("--kernels-ahead", type=int, default=0, metavar="N",
+                    help="grade with normcourse grade --kernels-ahead N")
+    ap.add_argument("--cpu", action="store_true",
+                    help="also print the CPU seconds of the grader and its kernels")
     args = ap.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="bench-class-"))
     folder.mkdir(parents=True, exist_ok=True)
     paths = build_class(folder / "class", args.k)
-    runs = [grade(paths, folder / "grades.json", args.jobs) for _ in range(args.repeats)]
+    extra = (["--run-all-cells"] if args.run_all_cells else []) + \
+        (["--kernels-ahead", str(args.kernels_ahead)] if args.kernels_ahead else [])
+    load_before = os.getloadavg()[0]
+    runs = [grade(paths, folder / "grades.json", args.jobs, extra) for _ in range(args.repeats)]
     wall = statistics.median(r[0] for r in runs)
     rss = max(r[1] for r in runs)
+    cpu = statistics.median(r[2] for r in runs)
+    load_after = os.getloadavg()[0]
     data = json.loads((folder / "grades.json").read_text(encoding="utf-8"))["submissions"]
     sandboxed = sum(bool(s.get("sandboxed")) for s in data)
     graded = sum(bool(s.get("graded")) for s in data)
     rep = report_seconds(folder / "grades.json", folder)
-    print(f"load: {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cores")
+    print(f"load (1 min): {load_before:.1f} before, {load_after:.1f} after; "
+          f"{os.cpu_count()} cores; cells: "
+          f"{'all run' if args.run_all_cells else 'course cells skipped'}; "
+          f"kernels ahead: {args.kernels_ahead}")
+    cpu_head, cpu_rule, cpu_cell = ((" CPU (s) | CPU s/submission |", "---|---|",
+                                     f" {cpu:.0f} | {cpu / args.k:.2f} |") if args.cpu
+                                    else ("", "", ""))
     print("| K | jobs | wall (s) | s/submission | 1000 extrapolated (min) | grader RSS (MB) "
-          "| graded | sandboxed | report, 1000 (s) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          f"| graded | sandboxed | report, 1000 (s) |{cpu_head}")
+    print(f"|---|---|---|---|---|---|---|---|---|{cpu_rule}")
     print(f"| {args.k} | {args.jobs} | {wall:.1f} | {wall / args.k:.2f} | "
-          f"{wall / args.k * 1000 / 60:.1f} | {rss:.0f} | {graded} | {sandboxed} | {rep:.1f} |")
+          f"{wall / args.k * 1000 / 60:.1f} | {rss:.0f} | {graded} | {sandboxed} | {rep:.1f} |"
+          f"{cpu_cell}")
     return 0
 
 

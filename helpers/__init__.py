@@ -44,8 +44,9 @@ from the layers listed before it (``tests/test_layers.py`` checks it):
     ``spec``      what an exercise is; ``l00`` ... ``l03`` the exercises of each lesson, with
                   their cases and judges (``l02_zscore``, ``l03_training``, ``l03_nodes``,
                   ``l03_modes``, ``l05_layernorm``, ``l05_fold`` for longer ones)
-    ``l01_bisect``  lesson 1's experiment exercise: the edge of stability by bisection
-    ``l02_robust``  lesson 2's experiment exercise: how far outliers move scaled values
+    ``l01_bisect``  lesson 1's bisection exercise: the edge of stability by experiment
+    ``l01_horizon`` lesson 1's experiment: the edge within horizons the learner chooses
+    ``l02_rich``  lesson 2's experiment exercise: how far rich people stand out after scaling
     ``norm_backward`` lessons 3-5's backward passes: closed-form reference, named mistakes,
                   the large case whose cost (in forward passes) is judged
     ``predict``   predictions: 0-point exercises, recorded when made, shown next to the result

@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from normcourse.grading import modes, standins
+from normcourse.grading.ahead import Spares
 from normcourse.grading.code import course_copy
 from normcourse.grading.exercise import grade_exercise, selected
 from normcourse.grading.kernel import KernelStartError
@@ -68,7 +69,8 @@ from normcourse.grading.session import STOP, Run, close_all
 
 
 def grade_submission(path, limits: Limits | None = None, *, seed: int | None = None,
-                     lesson: str | None = None, only: list | None = None) -> SubmissionResult:
+                     lesson: str | None = None, only: list | None = None,
+                     spares=None) -> SubmissionResult:
     """Grade one submission; never raises for anything the submission does."""
     limits = limits or Limits()
     start = time.monotonic()
@@ -91,7 +93,7 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
     cases = {ex.id: ex.cases(rng) for ex in exercises}  # fresh cases, built here
     result.max_score = float(sum(ex.points for ex in exercises))
     modes.choose(limits.isolation).protect([path])
-    run = Run(sub, limits, start)
+    run = Run(sub, limits, start, spares.take() if spares else None)  # --kernels-ahead
     result.isolation = run.kernel.isolation
     result.sandboxed = result.isolation != "none"
     try:
@@ -133,7 +135,7 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
 
 def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int | None = None,
                lesson: str | None = None, only: list | None = None, progress=None,
-               done: dict | None = None) -> list:
+               done: dict | None = None, ahead: int = 0) -> list:
     """Grade every path (``jobs`` kernels at a time); results in the order given.
 
     ``done`` (path -> result) receives each result as soon as it is known, so a run
@@ -143,7 +145,7 @@ def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int 
         if STOP.is_set():
             return SubmissionResult(str(p), error=STOPPED)
         try:
-            r = grade_submission(p, limits, seed=seed, lesson=lesson, only=only)
+            r = grade_submission(p, limits, seed=seed, lesson=lesson, only=only, spares=spares)
         except Exception as exc:  # a bug of the grader must not end the batch
             r = SubmissionResult(str(p), error=f"the grader failed on this file "
                                                f"({type(exc).__name__}: {exc}); please report it")
@@ -156,7 +158,8 @@ def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int 
         return r
 
     modes.choose((limits or Limits()).isolation).protect(paths)  # before any kernel runs
-    if jobs <= 1:
+    spares = Spares(limits or Limits(), ahead) if ahead > 0 else None  # --kernels-ahead
+    if jobs <= 1 and not spares:
         return [one(p) for p in paths]
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
@@ -167,6 +170,8 @@ def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int 
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if spares:
+            spares.close()
 
 
 # --------------------------------------------------------------------------- command line
@@ -233,12 +238,13 @@ def main(args) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     limits = Limits(timeout=args.timeout, cell_timeout=args.cell_timeout,
                     memory_mb=args.memory, output_mb=args.max_output, disk_mb=args.disk,
-                    isolation=mode.name, pass_env=pass_env)
+                    isolation=mode.name, pass_env=pass_env,
+                    run_all_cells=getattr(args, "run_all_cells", False))
     done: dict = {}
     try:
         results = grade_many(args.submissions, limits, jobs=args.jobs, seed=args.seed,
                              lesson=args.lesson, only=args.exercise, progress=_progress,
-                             done=done)
+                             done=done, ahead=getattr(args, "kernels_ahead", 0))
     except (KeyboardInterrupt, SystemExit) as exc:
         close_all()
         results = [done.get(str(p)) or SubmissionResult(str(p), error=STOPPED)

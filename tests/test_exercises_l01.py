@@ -43,20 +43,24 @@ def _hessian_eigs(X, n=None):
 def test_ids_points_and_order_are_stable():
     exs = lesson_exercises("01_feature_scale")
     assert [e.id for e in exs] == ["ex1_gradient", "ex1_measure_lr", "ex1_max_lr",
-                                   "ex1_concept_scale"]
-    assert [e.points for e in exs] == [2, 2, 2, 1]
+                                   "ex1_edge_steps", "ex1_interpret_edge", "ex1_predict_scale"]
+    assert [e.points for e in exs] == [2, 2, 2, 1, 0, 0]
     assert [e.function for e in exs] == ["mse_gradient", "measure_max_lr",
-                                         "max_stable_learning_rate", "answer_scale_question"]
+                                         "max_stable_learning_rate", "edge_vs_steps",
+                                         "interpret_edge", "predict_scale"]
+    assert [e.kind for e in exs] == ["exercise"] * 4 + ["written", "prediction"]
     for number, e in enumerate(exs, 1):
-        points = f"{e.points} point{'s' if e.points > 1 else ''}"
-        assert e.title.startswith(f"Exercise {number} ({points}"), e.title
+        points = f"{e.points} point{'s' if e.points != 1 else ''}"
+        kind = e.title.split(", ", 1)[1].split(")")[0]
+        assert e.title.startswith(f"Exercise {number} ({points}, "), e.title
+        assert kind in ("derive", "experiment", "written", "predict"), e.title
 
 
 @pytest.mark.parametrize("exercise_id", ["ex0_ranges", "ex1_gradient", "ex1_measure_lr",
-                                         "ex1_max_lr", "ex1_concept_scale"])
+                                         "ex1_max_lr", "ex1_edge_steps"])
 def test_hints_come_in_tiers_and_the_first_gives_no_formula(exercise_id):
     hints = get_exercise(exercise_id).hints
-    assert len(hints) == (2 if exercise_id == "ex1_concept_scale" else 3)
+    assert len(hints) == 3
     for code in ("@", "axis=", "X.T", "eigvalsh", "np.", "sqrt", "= 2", "(2/n)", "√"):
         assert code not in hints[0], (exercise_id, code)
     assert len(set(hints)) == len(hints)
@@ -73,21 +77,60 @@ def test_ranges_hint_no_longer_hands_out_the_code_first():
                                             ("ex1_measure_lr", measure_max_lr),
                                             ("ex1_measure_lr", course.measure_max_lr),
                                             ("ex1_max_lr", max_stable_learning_rate),
-                                            ("ex1_concept_scale", lambda: "b")])
+                                            ("ex1_edge_steps", course.edge_vs_steps),
+                                            ("ex1_predict_scale", lambda: "b")])
 def test_solutions_pass(exercise_id, fn, seed):
     report = _report(exercise_id, fn, seed)
     assert report.passed, _messages(report)
 
 
-def test_concept_answer_variants_and_digest():
-    assert _report("ex1_concept_scale", lambda: " B ").passed
-    assert answer_digest("ex1_concept_scale", "b") == \
-        "1b0fc77376007250764168d5b3846530638e3237aca965754457636ad07f8f22"
-    wrong = _report("ex1_concept_scale", lambda: "a")
-    assert not wrong.passed and "square" in _messages(wrong)
-    assert "one of" in _messages(_report("ex1_concept_scale", lambda: "e"))
-    assert "letter" in _messages(_report("ex1_concept_scale", lambda: 2))
-    assert "steeper" in _messages(_report("ex1_concept_scale", lambda: "d"))
+def test_the_prediction_records_any_letter_and_stores_what_was_measured():
+    spec = get_exercise("ex1_predict_scale")
+    assert spec.kind == "prediction" and spec.points == 0
+    for letter in (" B ", "a", "d"):
+        assert _report("ex1_predict_scale", lambda letter=letter: letter).passed
+    assert "one of" in _messages(_report("ex1_predict_scale", lambda: "e"))
+    assert spec.observed == answer_digest("ex1_predict_scale", "b")  # 10⁶× smaller, measured
+
+
+def test_the_written_interpretation_is_recorded_not_judged():
+    spec = get_exercise("ex1_interpret_edge")
+    assert spec.kind == "written" and spec.points == 0
+    text = "The gap shrinks like one over the number of steps, " * 2
+    assert _report("ex1_interpret_edge", lambda: text).passed
+    assert "at least" in _messages(_report("ex1_interpret_edge", lambda: "too short"))
+    assert "string" in _messages(_report("ex1_interpret_edge", lambda: 3))
+
+
+def _horizons(edges_of):
+    def fn(X, y):
+        steps = [10, 100, 1000]
+        return {"n_steps": steps, "edges": [edges_of(X, y, n) for n in steps]}
+    return fn
+
+
+def test_the_experiment_refuses_the_formula_and_a_fixed_horizon():
+    formula = _report("ex1_edge_steps", _horizons(lambda X, y, n: max_stable_learning_rate(X)))
+    assert "formula-not-measurement" in {r.mistake for r in formula.results}
+    fixed = _report("ex1_edge_steps", _horizons(
+        lambda X, y, n: course.measure_max_lr(X, y, 1e-13, 10.0, n_steps=500)))
+    assert "n-steps-ignored" in {r.mistake for r in fixed.results}
+    few = _report("ex1_edge_steps", lambda X, y: {"n_steps": [100, 200, 300], "edges": [1, 1, 1]})
+    assert "bad-horizons" in {r.mistake for r in few.results}
+    over = _report("ex1_edge_steps", _horizons(
+        lambda X, y, n: 1.01 * course.measure_max_lr(X, y, 1e-13, 10.0, n_steps=n)))
+    assert {r.mistake for r in over.results} & {"diverging-rate"}
+
+
+def test_on_the_judges_cases_the_formula_misses_by_more_than_the_tolerance():
+    """At the longest horizon allowed (1000 steps) the edge is still more than 2·rtol above
+    2/λ_max, so no horizon lets the textbook number pass."""
+    from helpers.exercises.l01_bisect import RTOL, measured_edge
+    from helpers.exercises.l01_horizon import MAX_STEPS
+    for seed in range(5):
+        for case in get_exercise("ex1_edge_steps").cases(np.random.default_rng(seed)):
+            theory, edge = measured_edge(*case.args, MAX_STEPS)
+            assert theory < edge / (1 + 2 * RTOL), case.name
 
 
 # --------------------------------------------------------------------------- gradient mistakes
@@ -298,7 +341,7 @@ def test_check_raises_not_done_and_failed_and_passes(capsys):
     check("ex1_gradient", mse_gradient)
     check("ex1_measure_lr", measure_max_lr)
     check("ex1_max_lr", max_stable_learning_rate)
-    check("ex1_concept_scale", lambda: "b")
+    check("ex1_predict_scale", lambda: "b")
 
 
 def test_check_shows_the_next_hint_tier_after_a_changed_try(monkeypatch):
@@ -392,8 +435,8 @@ def test_float32_answers_are_right_to_float32_precision():
         assert any("computed in float32: fine here" in r.message for r in report.results)
 
 
-def test_a_concept_answer_as_np_str_counts():
-    report = _report("ex1_concept_scale", lambda: np.str_("b"))
+def test_a_prediction_as_np_str_counts():
+    report = _report("ex1_predict_scale", lambda: np.str_("b"))
     assert report.passed, report.to_text()
 
 

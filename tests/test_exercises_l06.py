@@ -73,15 +73,20 @@ def test_exercise_list_points_kinds_and_hints():
     assert [e.function for e in exercises] == [
         "normalize", "family_axes", "batchnorm2d_forward", "groupnorm_forward",
         "rmsnorm_forward", "rmsnorm_backward", "predict_depth", "predict_zero_gamma",
-        "coupling_experiment", "predict_dropout"]
-    assert sum(e.points for e in exercises) == 15 and len(exercises) <= 10
+        "coupling_experiment", "interpret_coupling", "predict_dropout"]
+    # at most 10, not counting the experiment's written interpretation
+    assert sum(e.points for e in exercises) == 15
+    assert len([e for e in exercises if e.kind != "written"]) <= 10
     for number, ex in enumerate(exercises, 1):
         unit = "point" if ex.points == 1 else "points"
         assert ex.title.startswith(f"Exercise {number} ({ex.points} {unit}, "), ex.title
         kind = ex.title.split(", ", 1)[1].split(")")[0]
-        assert kind in ("derive", "implement from your derivation", "predict", "experiment")
-        assert (ex.kind == "prediction") == (kind == "predict") == (ex.points == 0)
-        if ex.kind != "prediction":
+        assert kind in ("derive", "implement from your derivation", "predict", "experiment",
+                        "written")
+        assert (ex.kind == "prediction") == (kind == "predict")
+        assert (ex.kind == "written") == (kind == "written")
+        assert (ex.points == 0) == (ex.kind in ("prediction", "written"))
+        if ex.kind == "exercise":
             assert len(ex.hints) == 3, ex.id
 
 

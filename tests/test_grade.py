@@ -211,12 +211,12 @@ def _results():
                                           [{"name": "a | b", "passed": True, "message": "",
                                             "mistake": ""}],
                                           "hint 1"),
-                           ExerciseResult("ex1_concept_scale", "Exercise 3",
-                                          "answer_scale_question", 0, 1, "failed",
-                                          "✗ ex1_concept_scale: 0 of 1 test cases pass.",
+                           ExerciseResult("ex1_max_lr", "Exercise 3",
+                                          "max_stable_learning_rate", 0, 1, "failed",
+                                          "✗ ex1_max_lr: 0 of 1 test cases pass.",
                                           [{"name": "your answer", "passed": False,
                                             "message": "'a' is not right.",
-                                            "mistake": "ex1_concept_scale/other"}], "hint 3")],
+                                            "mistake": "ex1_max_lr/other"}], "hint 3")],
                           ["code cell 4: stopped after 5 s"], 1.5, 7)
     ok.sandboxed = True  # graded in its sandbox (without, the table opens with a warning)
     bad = SubmissionResult("bob/01_feature_scale.ipynb", error="empty file")
@@ -682,10 +682,10 @@ def test_a_definition_after_the_check_cell_is_found(tmp_path):
     assert again(nb) == []
     nb = corpus._append(nb, "x = 1", "mse_gradient = lambda *a: None",
                         "from mymod import mse_gradient")
-    assert again(nb) == [11, 12]
+    assert again(nb) == [15, 16]
     no_checks = corpus._append(corpus._drop_checks(corpus.solution_notebook()),
                                corpus.WRONG_GRADIENT)
-    assert again(no_checks) == [6]
+    assert again(no_checks) == [8]
 
 
 def test_a_restart_gets_only_what_is_left_of_the_submissions_time(monkeypatch):

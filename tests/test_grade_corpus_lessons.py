@@ -163,7 +163,7 @@ def test_a_44_mb_code_cell_leaves_the_grader_small(tmp_path):
     import json
     import subprocess
 
-    nb = corpus._insert_after(corpus.solution_notebook(), "ex1_concept_scale_test",
+    nb = corpus._insert_after(corpus.solution_notebook(), "ex1_predict_scale_test",
                               "x = [" + "1," * 22_000_000 + "]")
     path = tmp_path / "big.ipynb"
     path.write_bytes(corpus._dump(nb))
@@ -173,7 +173,7 @@ def test_a_44_mb_code_cell_leaves_the_grader_small(tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     r = json.loads(p.stdout.strip().splitlines()[-1])
     assert r["graded"] and r["score"] == corpus.MAX, r
-    assert any("code cell 10 was not run: its code is 44,000,006 characters long" in n
+    assert any("code cell 14 was not run: its code is 44,000,006 characters long" in n
                for n in r["notes"]), r["notes"]
     assert r["rss_mb"] < 500, r
 

@@ -35,9 +35,9 @@ def feature_ranges(X):  # lesson 0's warm-up has no course module: the one-line 
 REFERENCES = {
     "ex0_ranges": feature_ranges,
     "ex1_gradient": l01.mse_gradient, "ex1_measure_lr": l01.measure_max_lr,
-    "ex1_max_lr": l01.max_stable_learning_rate,
+    "ex1_max_lr": l01.max_stable_learning_rate, "ex1_edge_steps": l01.edge_vs_steps,
     "ex2_zscore_fit": l02.zscore_fit, "ex2_zscore_transform": l02.zscore_transform,
-    "ex2_weights_to_raw": l02.weights_to_raw, "ex2_outlier_shift": l02.outlier_shift,
+    "ex2_weights_to_raw": l02.weights_to_raw, "ex2_rich_experiment": l02.rich_experiment,
     "ex3_bn_forward": l03.batchnorm_forward, "ex3_node_out": l03.scale_shift_backward,
     "ex3_node_xhat": l03.divide_backward, "ex3_node_std": l03.sqrt_backward,
     "ex3_node_var": l03.variance_backward, "ex3_node_center": l03.center_backward,
@@ -127,8 +127,8 @@ def _seeds(exercise_id: str, n: int) -> range:
 
 
 def test_every_exercise_with_code_has_a_reference():
-    """Concept questions (``answer_*``) and predictions (0 points, every letter recorded)
-    return a letter: no code to judge."""
+    """Concept questions (``answer_*``), predictions (0 points, every letter recorded) and
+    written answers (0 points, a text) have no code to judge."""
     coded = {i for i, ex in all_exercises().items()
              if not ex.function.startswith("answer_")
              and ex.kind not in ("prediction", "written")}

@@ -83,7 +83,7 @@ def test_unnamed_failure_is_other_and_not_done_has_none():
 def test_prediction_choice(value, expected):
     spec = get_exercise("ex6_predict_depth")
     assert mistakes.choice(spec, [Outcome("returned", value)]) == expected
-    assert mistakes.choice(get_exercise("ex1_concept_scale"), [Outcome("returned", "b")]) == ""
+    assert mistakes.choice(get_exercise("ex1_gradient"), [Outcome("returned", "b")]) == ""
 
 
 def test_each_prediction_records_what_the_lesson_measures():

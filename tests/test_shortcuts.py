@@ -128,7 +128,7 @@ def test_every_listed_shortcut_resolves_to_code():
             assert shortcut_table((name,)), (ex.id, name)
     listed = {ex.id: set(ex.shortcuts) for ex in all_exercises().values()}
     assert "core.linreg:hessian_eigenvalues" in listed["ex1_max_lr"]
-    assert "core.scaling:outlier_shift" in listed["ex2_outlier_shift"]
+    assert "core.scaling:fit_scaling" in listed["ex2_rich_experiment"]
     for ex_id in ("ex3_bn_backward", "ex3_bn_backward_staged", "ex5_ln_backward"):
         assert {"core.gradcheck:numerical_gradient", "core.gradcheck:gradient_check",
                 "core.data:torch_reference"} <= listed[ex_id]
@@ -160,7 +160,7 @@ def test_the_time_limit_never_switches_the_watch_off():
             code = compile("def zscore_fit(X):\n    return X", "<busy>", "exec")
             exec(code, {})
 
-    report = evaluate("ex1_concept_scale", busy, own_work=True, time_limit=0.3)
+    report = evaluate("ex1_predict_scale", busy, own_work=True, time_limit=0.3)
     assert [r.mistake for r in report.results] == ["timeout"], report.to_text()
 
 

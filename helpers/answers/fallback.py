@@ -19,10 +19,11 @@ _EXAMPLES = {
     "mse_gradient": ("l01", lambda: (np.eye(2), np.ones(2), np.zeros(2), 0.0)),
     "max_stable_learning_rate": ("l01", lambda: (np.eye(2),)),
     "measure_max_lr": ("l01", lambda: (np.eye(2), np.ones(2), 1e-3, 10.0)),
+    "edge_vs_steps": ("l01", lambda: (np.eye(2), np.ones(2))),
     "zscore_fit": ("l02", lambda: (np.eye(2),)),
     "zscore_transform": ("l02", lambda: (np.eye(2), np.zeros(2), np.ones(2))),
     "weights_to_raw": ("l02", lambda: (np.ones(2), 0.0, np.zeros(2), np.ones(2))),
-    "outlier_shift": ("l02", lambda: (np.arange(8.0).reshape(4, 2), np.full((1, 2), 20.0))),
+    "rich_experiment": ("l02", lambda: (np.array([10.0, 20.0, 30.0, 45.0, 60.0, 80.0]),)),
     "batchnorm_forward": ("l03", lambda: (np.eye(2), np.ones(2), np.zeros(2))),
     "batchnorm_backward": ("l03", lambda: (np.ones((2, 2)), (
         np.eye(2), np.array([[1.0, -1.0], [-1.0, 1.0]]), np.full(2, 0.5), np.full(2, 0.25),

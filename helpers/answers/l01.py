@@ -52,3 +52,11 @@ def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
         else:
             lo = mid
     return float(lo)
+
+
+def edge_vs_steps(X, y, n_steps=(10, 100, 1000)):
+    """The edge within each horizon, measured by bisection between 2/λ_max (where the error
+    never grows) and 4/λ_max (where it grows 7-fold per step)."""
+    theory = max_stable_learning_rate(X)
+    return {"n_steps": list(n_steps),
+            "edges": [measure_max_lr(X, y, theory, 4 * theory, n_steps=n) for n in n_steps]}

@@ -45,21 +45,27 @@ def robust_fit(X):
     return median, q3 - q1
 
 
-def outlier_shift(X, extra):
-    """How far the rows ``extra`` move X's scaled values when added to the fitting data.
+def rich_experiment(income):
+    """How far do rich people stand out after scaling? The lesson's experiment, measured.
 
-    Returns (z-score shift, robust shift): for each scaling, the largest |change| of any
-    scaled value of X (n, d) when the statistics are fitted on X plus ``extra`` (k, d)
-    instead of X alone, in standard deviations of that scaled feature (as first fitted).
+    income : ndarray, shape (n,), the incomes of ordinary people (USD)
+    returns a dict: the settings chosen (``copies``, ``incomes``) and, for each number k of
+    copies and each rich income v, a rich person's scaled income when k people earning v
+    join the data and the scaling is fitted on everyone: ``z`` (z-score) and ``robust``
+    (median and IQR), each a list of len(copies) rows of len(incomes) values.
     """
-    X, both = _as_2d(X), np.vstack([_as_2d(X), _as_2d(extra)])
-    shifts = []
-    for fit in (zscore_fit, robust_fit):
-        (c0, s0), (c1, s1) = fit(X), fit(both)
-        before = (X - c0) / _nonzero(s0)
-        change = np.abs((X - c1) / _nonzero(s1) - before)
-        shifts.append(float((change / _nonzero(before.std(axis=0))).max()))
-    return tuple(shifts)
+    income = np.asarray(income, dtype=float)
+    copies = [1, 3, 10, 30]
+    incomes = [float(np.max(income)) * f for f in (2.0, 10.0, 100.0, 1000.0)]
+    k, v = np.meshgrid(copies, incomes, indexing="ij")  # one row per k, one column per v
+    data = [np.concatenate([income, np.full(ki, vi)]) for ki, vi in zip(k.ravel(), v.ravel(),
+                                                                          strict=True)]
+    z = [(d[-1] - d.mean()) / d.std() for d in data]
+    med = [robust_fit(d[:, None]) for d in data]
+    robust = [(d[-1] - m[0]) / s[0] for d, (m, s) in zip(data, med, strict=True)]
+    shape = k.shape
+    return {"copies": copies, "incomes": incomes,
+            "z": np.reshape(z, shape).tolist(), "robust": np.reshape(robust, shape).tolist()}
 
 
 def weights_to_raw(w, b, mean, std):

@@ -25,7 +25,10 @@ from helpers.checking.expect import (
 )
 from helpers.core.data import age_income
 from helpers.exercises.l01_bisect import BISECT_HINT, bisect_cases, bisect_judge
-from helpers.exercises.spec import Exercise, concept_question
+from helpers.exercises.l01_horizon import HORIZON_HINT, horizon_cases, horizon_judge
+from helpers.exercises.predict import prediction
+from helpers.exercises.spec import Exercise
+from helpers.exercises.written import written
 
 
 def _gradient(X, y, w, b):
@@ -186,7 +189,7 @@ EXERCISES = [
     Exercise(
         id="ex1_gradient",
         function="mse_gradient",
-        title="Exercise 1 (2 points): the gradient of the squared error",
+        title="Exercise 1 (2 points, derive): the gradient of the squared error",
         points=2,
         cases=_gradient_cases,
         judge=_gradient_judge,
@@ -204,7 +207,7 @@ EXERCISES = [
     Exercise(
         id="ex1_measure_lr",
         function="measure_max_lr",
-        title="Exercise 2 (2 points): find the largest stable learning rate by experiment",
+        title="Exercise 2 (2 points, experiment): the largest stable learning rate, by bisection",
         points=2,
         cases=bisect_cases,
         judge=bisect_judge,
@@ -215,7 +218,7 @@ EXERCISES = [
     Exercise(
         id="ex1_max_lr",
         function="max_stable_learning_rate",
-        title="Exercise 3 (2 points): the largest stable learning rate, from the curvature",
+        title="Exercise 3 (2 points, derive): the largest stable learning rate, from the curvature",
         points=2,
         cases=_lr_cases,
         judge=_lr_judge,
@@ -230,22 +233,30 @@ EXERCISES = [
               "H = 2 * X.T @ X / len(X);  lam_max = np.linalg.eigvalsh(H)[-1]  (ascending "
               "order: the last is the largest);  return float(2 / lam_max)."),
     ),
-    concept_question(
-        id="ex1_concept_scale",
-        function="answer_scale_question",
-        title="Exercise 4 (1 point, concept): a 1000× larger feature",
-        digest="1b0fc77376007250764168d5b3846530638e3237aca965754457636ad07f8f22",
-        wrong={"a": "The gradient grows 1000×, but the curvature grows with the square "
-                    "of the scale.",
-               "c": "Rescaling a feature changes the Hessian, so it changes the stable "
-                    "learning rate.",
-               "d": "A larger feature makes the loss steeper along its weight, not "
-                    "flatter: the stable learning rate shrinks."},
-        hint=("What sets the largest stable learning rate, and how is it built from the "
-              "columns of X? Follow one column multiplied by 1000 through it.",
-              "The rate is 2/λ_max of H = (2/n) XᵀX, and the entry Σ_i x_ij² of XᵀX is "
-              "multiplied by 1000² = 10⁶. Once the scaled feature dominates "
-              "the curvature, λ_max grows like the square of the scale, so 2/λ_max shrinks "
-              "like 1/scale²."),
+    Exercise(
+        id="ex1_edge_steps",
+        function="edge_vs_steps",
+        title="Exercise 4 (1 point, experiment): how far above 2/λ_max is the edge?",
+        points=1,
+        cases=horizon_cases,
+        judge=horizon_judge,
+        hint=HORIZON_HINT,
+        shortcuts=("core.linreg:hessian_eigenvalues", "core.linreg:hessian",
+                   "core.linreg:condition_number", "core.linreg:lr_sweep"),
+    ),
+    written(
+        id="ex1_interpret_edge",
+        function="interpret_edge",
+        title="Exercise 5 (0 points, written): what sets the gap?",
+    ),
+    prediction(
+        id="ex1_predict_scale",
+        function="predict_scale",
+        title="Exercise 6 (0 points, predict): a 1000× larger feature",
+        options={"a": "about 1000× smaller",
+                 "b": "about 10⁶× smaller",
+                 "c": "unchanged",
+                 "d": "about 1000× larger"},
+        observed="f7ec5d206d607a4969eaf27ac1b5af29aa70e8332cddad15a484312f694881cd",
     ),
 ]

@@ -4,7 +4,9 @@ The judges check defining properties instead of comparing with a stored answer
 (see :mod:`helpers.exercises.l02_zscore` for ``zscore_fit`` and ``zscore_transform``);
 ``weights_to_raw``'s judge checks that raw-space weights predict what the
 standardized model predicts, after naming the likely mistakes; the experiment
-``outlier_shift`` is measured again by its judge (:mod:`helpers.exercises.l02_robust`).
+``rich_experiment`` chooses its settings, and its judge re-runs them
+(:mod:`helpers.exercises.l02_rich`); the learner interprets it in a written answer
+(:mod:`helpers.exercises.written`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from helpers.checking.expect import (
     expect_tuple,
 )
 from helpers.core.data import age_income
-from helpers.exercises.l02_robust import OUTLIER_HINT, outlier_cases, outlier_judge
+from helpers.exercises.l02_rich import RICH_HINT, rich_cases, rich_judge
 from helpers.exercises.l02_zscore import (
     close,
     fit_cases,
@@ -30,6 +32,7 @@ from helpers.exercises.l02_zscore import (
 )
 from helpers.exercises.predict import prediction
 from helpers.exercises.spec import Exercise
+from helpers.exercises.written import written
 
 # --------------------------------------------------------------------------- weights_to_raw
 
@@ -97,7 +100,7 @@ EXERCISES = [
     Exercise(
         id="ex2_zscore_fit",
         function="zscore_fit",
-        title="Exercise 1 (3 points): fit the z-score statistics",
+        title="Exercise 1 (3 points, derive): the shift and scale of the z-score",
         points=3,
         cases=fit_cases,
         judge=fit_judge,
@@ -114,7 +117,7 @@ EXERCISES = [
     Exercise(
         id="ex2_zscore_transform",
         function="zscore_transform",
-        title="Exercise 2 (3 points): apply the z-score",
+        title="Exercise 2 (3 points, implement from your derivation): apply the z-score",
         points=3,
         cases=transform_cases,
         judge=transform_judge,
@@ -154,7 +157,7 @@ EXERCISES = [
         function="predict_test_stats",
         title="Exercise 5 (0 points, predict): statistics at prediction time",
         options={
-                 'a': 'the mean and standard deviation of the training data, stored with the model',
+                 'a': 'the mean and standard deviation of the training data',
                  'b': "the mean and standard deviation of the new person's own features",
                  'c': 'those of the training and test data together',
                  'd': 'those of the test set'},
@@ -163,7 +166,7 @@ EXERCISES = [
     Exercise(
         id="ex2_weights_to_raw",
         function="weights_to_raw",
-        title="Exercise 6 (3 points): weights for raw inputs",
+        title="Exercise 6 (3 points, derive): weights for raw inputs",
         points=3,
         cases=_weights_cases,
         judge=_weights_judge,
@@ -176,20 +179,27 @@ EXERCISES = [
               "return w_raw, float(b_raw)"),
     ),
     Exercise(
-        id="ex2_outlier_shift",
-        function="outlier_shift",
-        title="Exercise 7 (3 points, experiment): three rich people, two scalings",
+        id="ex2_rich_experiment",
+        function="rich_experiment",
+        title="Exercise 7 (3 points, experiment): how far can rich people stand out?",
         points=3,
-        cases=outlier_cases,
-        judge=outlier_judge,
-        shortcuts=("core.scaling:outlier_shift", "core.scaling:fit_scaling",
-                   "core.scaling:scale_features"),
-        hint=OUTLIER_HINT,
+        cases=rich_cases,
+        judge=rich_judge,
+        shortcuts=("core.scaling:fit_scaling", "core.scaling:apply_scaling",
+                   "core.scaling:scale_features", "core.scaling:standardized",
+                   "core.scaling:outlier_shift"),
+        hint=RICH_HINT,
+    ),
+    written(
+        id="ex2_interpret_rich",
+        function="interpret_rich",
+        title="Exercise 8 (0 points, written): what the rich people do to the z-score",
+        min_words=15,
     ),
     prediction(
         id="ex2_predict_sgd",
         function="predict_sgd",
-        title="Exercise 8 (0 points, predict): SGD at GD's learning rate",
+        title="Exercise 9 (0 points, predict): SGD at GD's learning rate",
         options={
                  'a': 'it converges like GD: on average, the single-example gradients are the full gradient',
                  'b': 'it blows up: for many single examples the loss is more curved than the average loss',

@@ -17,6 +17,7 @@ import helpers.exercises.l06_norms as norms
 import helpers.exercises.l06_rms as rms
 from helpers.exercises.predict import prediction
 from helpers.exercises.spec import Exercise
+from helpers.exercises.written import written
 
 #: course functions that compute these answers (``Exercise.shortcuts``): the layers that
 #: normalize over any axes (lesson 6's batched ``Norm``, lessons 3-5's ``BatchNorm`` and
@@ -170,10 +171,15 @@ EXERCISES = [
               "others, B - 1, replace=False)]]), (0,))[0] for _ in range(n_draws)]\n"
               "    spread.append(float(np.std(outs, axis=0).mean()))"),
     ),
+    written(
+        id="ex6_interpret_coupling",
+        function="interpret_coupling",
+        title="Exercise 10 (0 points, written): what the coupling means",
+    ),
     prediction(
         id="ex6_predict_dropout",
         function="predict_dropout",
-        title="Exercise 10 (0 points, predict): dropout before batch norm",
+        title="Exercise 11 (0 points, predict): dropout before batch norm",
         options={"a": "about the same: inverted dropout keeps the mean of every value",
                  "b": "smaller",
                  "c": "larger",

@@ -32,8 +32,8 @@ try:
 except (ImportError, ValueError, OSError):
     pass
 sys.path[:0] = {paths!r}
-from normcourse.grading import scan
-scan.main()
+from normcourse.grading import flow, scan
+scan.main(flow.safe_statements)
 """
 
 
@@ -50,6 +50,7 @@ class Cell:
     message: str = ""
     defines: list = field(default_factory=list)
     bindings: list = field(default_factory=list)  # [names bound, names used, course copies]
+    flow: list | None = None  # each statement's facts (grading.flow), None when not analysed
 
 
 @dataclass
@@ -146,7 +147,7 @@ def scan(path: Path) -> tuple[dict, list, list]:
         if "cell" in d:
             facts.setdefault(d["cell"], {}).update(d)
     cells = [Cell(d.get("status", "not_analysed"), d.get("message", ""), d.get("defines", []),
-                  d.get("bindings", []))
+                  d.get("bindings", []), d.get("flow"))
              for d in (facts.get(i, {}) for i in range(len(code)))]
     if any(facts.get(i, {}).get("copies") for i in range(len(code))):
         for i, cell in enumerate(cells):  # a copy, and a cell whose bindings did not come

@@ -26,6 +26,7 @@ class Limits:
     disk_mb: int = 500  # all the files a kernel writes in its folder
     isolation: str = "auto"  # "bwrap", "uid", "none" or "auto" (normcourse.grading.isolation)
     pass_env: tuple = ()  # the teacher's variables (NAME or NAME=VALUE) added to the kernels'
+    run_all_cells: bool = False  # True: run the course cells no grade depends on too
 
 
 @dataclass
@@ -69,9 +70,12 @@ def exercise_result(ex, report: Report, outcomes=()) -> ExerciseResult:
     summary = report.summary().replace(" See the table above.", "")
     if report.status == "not_done":
         summary = f"… {ex.id}: not done yet ({ex.function} still raises NotImplementedError)."
+    text = written.text(ex, outcomes)
+    if text and report.passed:  # a written answer is recorded, never "correct"
+        summary = f"✓ {ex.id}: recorded ({len(text.split())} words, 0 points): your teacher reads it"
     return ExerciseResult(ex.id, ex.title, ex.function, points, ex.points, report.status,
                           summary, mistakes.case_rows(ex.id, report.results), ex.hints[0],
-                          mistakes.choice(ex, outcomes), written.text(ex, outcomes))
+                          mistakes.choice(ex, outcomes), text)
 
 
 def error_result(ex, message: str) -> ExerciseResult:

@@ -11,17 +11,15 @@ limit, and gets back only what it needs, as JSON lines on stdout:
    why the file cannot be graded;
 2. one line per code cell, in order, as soon as that cell is analysed: ``status``
    (``ok``; ``syntax``, ``unencodable``, ``too_large``, ``over_total``,
-   ``too_complex``: such a cell is not run), the names it defines, and for each top-level statement the names
-   it binds, the names it refers to and the course functions it holds a copy of
-   (:func:`helpers.answers.guard.course_copies`).
+   ``too_complex``: such a cell is not run), the names it defines, its statements' facts
+   (:mod:`.flow`), and for each top-level statement the names it binds, the names it refers
+   to and the course functions it holds a copy of (:func:`helpers.answers.guard.course_copies`).
 
 A cell over :data:`MAX_CELL_CHARS`, or past :data:`MAX_CODE_CHARS` of code in all, is
-reported and not parsed. A cell cut off by the time limit has no line: the grader
-does not run it either.
+reported and not parsed; a cell cut off by the time limit has no line (not run either).
 
 Runs as ``python -I -S -c`` (:data:`normcourse.grading.load.CHILD`): standard library and
-``helpers.answers.guard`` only, plus IPython's input transformer for a cell with
-magics.
+``helpers.answers.guard`` only, plus IPython's input transformer for a cell with magics.
 """
 
 from __future__ import annotations
@@ -264,8 +262,8 @@ def _emit(obj) -> None:
     sys.stdout.flush()
 
 
-def main() -> None:
-    """The child: read the request on stdin, write the JSON lines on stdout."""
+def main(flow=None) -> None:
+    """The child: read the request on stdin, write the JSON lines (``flow``: :mod:`.flow`)."""
     request = json.loads(sys.stdin.read())
     try:
         nb, code = read(request["path"], request["max_bytes"])
@@ -288,6 +286,8 @@ def main() -> None:
     table, found = request["course"], False
     for i, source in enumerate(code):
         facts = limits[i] or analyse(source, table)
+        if flow and facts["status"] == "ok":
+            facts["flow"] = flow(source)
         found = found or bool(facts.get("copies"))
         _emit({"cell": i, **facts})
     if found:  # a copy of the course's code: how each function reaches what, cell by cell

@@ -13,7 +13,7 @@ import atexit
 import threading
 import time
 
-from normcourse.grading import reaper, safefs, standins
+from normcourse.grading import reaper, safefs, skipping, standins
 from normcourse.grading.kernel import GradingKernel, KernelStartError
 from normcourse.grading.results import Limits
 
@@ -91,16 +91,22 @@ def _note_for(i: int, r, limits: Limits, cut_by_total: bool) -> str | None:
 class Run:
     """One submission in one kernel: runs its cells, restarts after a fatal cell."""
 
-    def __init__(self, sub, limits: Limits, start: float):
+    def __init__(self, sub, limits: Limits, start: float, kernel=None):
         self.sub, self.limits = sub, limits
         self.deadline = start + limits.timeout  # for everything, function calls included
         self.cells_deadline = start + CELLS_SHARE * limits.timeout
         not_run = sub.not_run()  # cells the grader's analysis refused: never run
         self.skip: set = set(not_run)  # and cells that killed the kernel or were interrupted
         self.notes: dict = {i: note for i, note in not_run.items() if note}
+        #: course cells no grade depends on: skipped or cut to the statements that matter
+        self.planned: dict = {} if limits.run_all_cells else skipping.plan(sub)
         self.restarts = 0
         self.hidden_cells: list = []  # demo cells that called the course's hidden functions
         self.after_hidden: set = set()  # cells with errors after such a cell
+        self.ready = kernel is not None  # started ahead (grading.ahead), listed and watched
+        if self.ready:
+            self.kernel = kernel
+            return
         self.kernel = GradingKernel(memory_mb=limits.memory_mb, file_mb=limits.file_mb,
                                     disk_mb=limits.disk_mb,
                                     output_limit=int(limits.output_mb * 1e6),
@@ -123,6 +129,9 @@ class Run:
         A restart (after a cell killed the kernel) may be slowed by what the submission
         left in its folder, so it gets only what is left of the submission's time.
         """
+        if self.ready and not restart:
+            self.ready = False
+            return
         for attempt in range(START_TRIES):
             timeout = START_TIMEOUT
             if restart:
@@ -162,6 +171,7 @@ class Run:
     def run_cells(self) -> bool:
         """Run every cell not skipped; True when the kernel is alive at the end."""
         for i, src in enumerate(self.sub.code_cells):
+            src = self.planned.get(i, src)
             if i in self.skip or not src.strip():
                 continue
             remaining = self.cells_deadline - time.monotonic()

@@ -31,7 +31,8 @@ from normcourse.build import lesson_from_solution
 LESSON = "01_feature_scale"
 NAME = f"{LESSON}.ipynb"
 MAX = 7
-IDS = ("ex1_gradient", "ex1_measure_lr", "ex1_max_lr", "ex1_concept_scale")
+IDS = ("ex1_gradient", "ex1_measure_lr", "ex1_max_lr", "ex1_edge_steps", "ex1_interpret_edge",
+       "ex1_predict_scale")
 
 SOLUTIONS = {
     "ex1_gradient": ("mse_gradient", '''def mse_gradient(X, y, w, b):
@@ -57,14 +58,33 @@ SOLUTIONS = {
     H = 2 / len(X) * X.T @ X
     return 2 / np.linalg.eigvalsh(H).max()
     ### END SOLUTION'''),
-    "ex1_concept_scale": ("answer_scale_question", '''def answer_scale_question():
+    "ex1_edge_steps": ("edge_vs_steps", '''def edge_vs_steps(X, y):
+    """The edge measured within several horizons: {"n_steps": [...], "edges": [...]}."""
+    ### BEGIN SOLUTION
+    steps, edges = [10, 100, 1000], []
+    for n in steps:  # a bisection of its own: cases that break measure_max_lr leave it alone
+        lo, hi = 1e-13, 10.0
+        while hi > lo * 1.001:
+            mid = np.sqrt(lo * hi)
+            lo, hi = (lo, mid) if gradient_descent(X, y, mid, n).diverged else (mid, hi)
+        edges.append(float(lo))
+    return {"n_steps": steps, "edges": edges}
+    ### END SOLUTION'''),
+    "ex1_interpret_edge": ("interpret_edge", '''def interpret_edge():
+    """Return your interpretation as one string."""
+    ### BEGIN SOLUTION
+    return ("Just above the edge the error grows slowly, so a finite run needs many steps "
+            "to blow up: the gap shrinks like one over the number of steps.")
+    ### END SOLUTION'''),
+    "ex1_predict_scale": ("predict_scale", '''def predict_scale():
     """Return one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
     return "b"
     ### END SOLUTION'''),
 }
 
-POINTS = {"ex1_gradient": 2, "ex1_measure_lr": 2, "ex1_max_lr": 2, "ex1_concept_scale": 1}
+POINTS = {"ex1_gradient": 2, "ex1_measure_lr": 2, "ex1_max_lr": 2, "ex1_edge_steps": 1,
+          "ex1_interpret_edge": 0, "ex1_predict_scale": 0}
 
 
 def _nbg(**kw) -> dict:
@@ -72,7 +92,7 @@ def _nbg(**kw) -> dict:
 
 
 def solution_notebook() -> nbformat.NotebookNode:
-    cells = [new_markdown_cell("# Feature scale (grading-corpus copy)\n\nFour exercises."),
+    cells = [new_markdown_cell("# Feature scale (grading-corpus copy)\n\nSix exercises."),
              new_code_cell("import numpy as np\n\nfrom helpers.core.linreg import gradient_descent\n"
                            "from helpers.exercises import check\n\n"
                            "rng = np.random.default_rng(0)")]
@@ -139,7 +159,7 @@ ZEROS = '''def mse_gradient(X, y, w, b):
 def max_stable_learning_rate(X):
     return 1.0
 
-def answer_scale_question():
+def predict_scale():
     return "a"
 '''
 
@@ -272,7 +292,7 @@ def _truncated():
     return data[: len(data) // 2]
 
 
-FORGE = '''def answer_scale_question():
+FORGE = '''def predict_scale():
     import os, sys
     f = sys._getframe(1)
     while f is not None and "nonce" not in f.f_locals:  # the grader's main() in the kernel
@@ -284,7 +304,7 @@ FORGE = '''def answer_scale_question():
     return "a"
 '''
 
-GARBLE = '''def answer_scale_question():
+GARBLE = '''def predict_scale():
     import os, sys
     f = sys._getframe(1)
     while f is not None and "nonce" not in f.f_locals:
@@ -323,7 +343,7 @@ def mse_gradient(X, y, w, b):
 def max_stable_learning_rate(X):
     return _rates.get(_key(X), 0.01)
 
-def answer_scale_question():
+def predict_scale():
     return "b"
 '''
 
@@ -385,7 +405,7 @@ def measure_max_lr(X, y, lo, hi, rtol=1e-3, n_steps=500):
     return _course.measure_max_lr(X, y, lo, hi, rtol, n_steps)
 def max_stable_learning_rate(X):
     return _course.max_stable_learning_rate(X)
-def answer_scale_question():
+def predict_scale():
     return "b"
 '''
 FROM_SOLUTIONS = '''import json, os, pathlib
@@ -493,8 +513,12 @@ CASES = [
         lambda nb: _answer(nb, "ex1_measure_lr", "def measure_max_lr(X, y, lo, hi):\n"
                                                  "    return lo"),
         lambda nb: _answer(nb, "ex1_max_lr", "def max_stable_learning_rate(X):\n    return 1e6"),
-        lambda nb: _answer(nb, "ex1_concept_scale", "def answer_scale_question():\n"
-                                                    "    return 'a'")), 0,
+        lambda nb: _answer(nb, "ex1_edge_steps", "def edge_vs_steps(X, y):\n"
+                                                 "    return {'n_steps': [10, 100, 1000], "
+                                                 "'edges': [2 / 8.04e9] * 3}"),
+        lambda nb: _answer(nb, "ex1_interpret_edge", "def interpret_edge():\n    return 'ok'"),
+        lambda nb: _answer(nb, "ex1_predict_scale", "def predict_scale():\n"
+                                                    "    return 'z'")), 0,
         statuses=dict.fromkeys(IDS, "failed")),
     CorpusCase("no_test_cells", "solution with every check cell deleted", _sol(_drop_checks),
                MAX),
@@ -565,7 +589,7 @@ CASES = [
                "each of five cases (each under the 10 MB limit, together over the reply's)",
                _sol(lambda nb: _answer(nb, "ex1_max_lr", '''def max_stable_learning_rate(X):
     return np.full(1_100_000, 2 / np.linalg.eigvalsh(2 / len(X) * X.T @ X).max())''')),
-        MAX - 2, statuses={"ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+        MAX - 2, statuses={"ex1_max_lr": "failed", "ex1_predict_scale": "passed"},
         messages={"ex1_max_lr": "the values returned by the cases so far add up to more "
                                 "than 36 MB"}),
     CorpusCase("mutates_with_patched_numpy", "changes X in place, with np.array_equal and "
@@ -649,13 +673,13 @@ open("results.json", "w").write(json.dumps({"score": 100}))
 open("grades.csv", "w").write("submission,score\\nme,100\\n")''')), 0),
     CorpusCase("forged_reply", "finds the request's nonce and reply pipe on the call stack "
                "and writes a forged reply before the real one",
-               _sol(lambda nb: _answer(nb, "ex1_concept_scale", FORGE)), MAX - 1,
-               statuses={"ex1_concept_scale": "error"},
-               messages={"ex1_concept_scale": "2 replies arrived from your notebook"}),
+               _sol(lambda nb: _answer(nb, "ex1_predict_scale", FORGE)), MAX,
+               statuses={"ex1_predict_scale": "error"},
+               messages={"ex1_predict_scale": "2 replies arrived from your notebook"}),
     CorpusCase("garbled_reply", "writes half a reply on the reply pipe during one exercise",
-               _sol(lambda nb: _answer(nb, "ex1_concept_scale", GARBLE)), MAX - 1,
-               statuses={"ex1_concept_scale": "error", "ex1_gradient": "passed"},
-               messages={"ex1_concept_scale": "reply from your notebook was unreadable"}),
+               _sol(lambda nb: _answer(nb, "ex1_predict_scale", GARBLE)), MAX,
+               statuses={"ex1_predict_scale": "error", "ex1_gradient": "passed"},
+               messages={"ex1_predict_scale": "reply from your notebook was unreadable"}),
     CorpusCase("forging_hook", "a post_execute hook writes a forged reply on every pipe after "
                "every cell", _sol(lambda nb: _append(nb, HOOK)), 0,
                statuses=dict.fromkeys(IDS, "error"),
@@ -669,9 +693,9 @@ def _forge():
 get_ipython().events.register("post_execute", _forge)''')), 0,
                statuses=dict.fromkeys(IDS, "not_done")),
     CorpusCase("memorised_cases", "answers memorised for the in-notebook (seed 0) cases only",
-               _les(lambda nb: _append(nb, _memorised())), 1,
+               _les(lambda nb: _append(nb, _memorised())), 0,
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "failed",
-                         "ex1_concept_scale": "passed"}),
+                         "ex1_predict_scale": "passed"}),
     CorpusCase("weird_returns", "returns objects that claim to equal anything", _les(
         lambda nb: _append(nb, '''class Anything:
     def __eq__(self, other): return True
@@ -683,8 +707,8 @@ def mse_gradient(X, y, w, b):
     return Anything(), Anything()
 def max_stable_learning_rate(X):
     return Anything()
-answer_scale_question = "b"  # not a function''')), 0,
-        statuses={"ex1_concept_scale": "error"}),
+predict_scale = "b"  # not a function''')), 0,
+        statuses={"ex1_predict_scale": "error"}),
     CorpusCase("returns_an_object", "the gradient returns an object, not numbers", _sol(
         lambda nb: _answer(nb, "ex1_gradient", "class Grad:\n    pass\n\n"
                                                "def mse_gradient(X, y, w, b):\n"
@@ -698,15 +722,15 @@ answer_scale_question = "b"  # not a function''')), 0,
         statuses={"ex1_max_lr": "failed"},
         messages={"ex1_max_lr": "should be a number, got an object of type generator"}),
     CorpusCase("repr_raises", "returns an object whose repr and str raise", _sol(
-        lambda nb: _answer(nb, "ex1_concept_scale", '''class Letter:
+        lambda nb: _answer(nb, "ex1_predict_scale", '''class Letter:
     def __repr__(self):
         raise RuntimeError("no repr")
     __str__ = __repr__
 
-def answer_scale_question():
-    return Letter()''')), MAX - 1,
-        statuses={"ex1_concept_scale": "failed"},
-        messages={"ex1_concept_scale": "got an object of type Letter"}),
+def predict_scale():
+    return Letter()''')), MAX,
+        statuses={"ex1_predict_scale": "failed"},
+        messages={"ex1_predict_scale": "got an object of type Letter"}),
     # ---------------------------------------------------------------- accidents / sabotage
     CorpusCase("os_exit_cell", "solution with a cell calling os._exit(1) in the middle",
                _sol(lambda nb: _insert_after(nb, "ex1_gradient_test", "import os\nos._exit(1)")),
@@ -739,7 +763,7 @@ def answer_scale_question():
         try:
             time.sleep(0.05)
         except BaseException:
-            pass''')), MAX - 2, statuses={"ex1_gradient": "error", "ex1_concept_scale": "passed"},
+            pass''')), MAX - 2, statuses={"ex1_gradient": "error", "ex1_predict_scale": "passed"},
                slow=True),
     CorpusCase("memory_cell", "solution with a cell that eats memory until it fails",
                _sol(lambda nb: _insert_after(nb, "ex1_gradient_test",
@@ -751,11 +775,11 @@ def answer_scale_question():
                                              "import numpy as np\nhog = []\nwhile True:\n"
                                              "    hog.append(np.ones(10_000_000))")),
                MAX, note="MB of memory"),
-    CorpusCase("memory_function", "the concept answer allocates 100 GB",
-               _sol(lambda nb: _answer(nb, "ex1_concept_scale", '''def answer_scale_question():
+    CorpusCase("memory_function", "the prediction allocates 100 GB",
+               _sol(lambda nb: _answer(nb, "ex1_predict_scale", '''def predict_scale():
     import numpy as np
     np.ones(10**10 * 1.0 if False else 12_500_000_000)
-    return "b"''')), MAX - 1, statuses={"ex1_concept_scale": "failed"}),
+    return "b"''')), MAX, statuses={"ex1_predict_scale": "failed"}),
     CorpusCase("flood_cell", "solution with a cell that prints forever", _sol(
         lambda nb: _insert_after(nb, "ex1_gradient_test", "while True:\n    print('x' * 10000)")),
         MAX, note="MB of output arrived while it ran"),
@@ -808,9 +832,9 @@ open("../elsewhere/note.txt", "w").write("hello")''')), MAX),
                  messages={"ex1_gradient": USED.format("mse_gradient")})
       for name, what, body in ANSWER_ROUTES],
     CorpusCase("answers_all_routes", "the three coding exercises from the course's version",
-               _les(lambda nb: _append(nb, ALL_FROM_COURSE)), 1,
+               _les(lambda nb: _append(nb, ALL_FROM_COURSE)), 0,
                statuses={"ex1_gradient": "failed", "ex1_measure_lr": "failed",
-                         "ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+                         "ex1_max_lr": "failed", "ex1_predict_scale": "passed"},
                messages={"ex1_gradient": USED.format("mse_gradient"),
                          "ex1_measure_lr": USED.format("measure_max_lr"),
                          "ex1_max_lr": USED.format("max_stable_learning_rate")}),
@@ -866,14 +890,14 @@ open("../elsewhere/note.txt", "w").write("hello")''')), MAX),
 # Holes found by the attack helper (see the reason of each case). Each case states the
 # grade a teacher would expect; those marked ``xfail`` currently FAIL (strict xfail in
 # tests/test_grade_corpus.py, so the suite stays green and a fix shows up as XPASS).
-JUDGE_ORACLE = '''def answer_scale_question():
+JUDGE_ORACLE = '''def predict_scale():
     # no thinking: ask the course's own judge (visible in the sandbox) which letter passes
     from helpers.checking.calling import Case
     from helpers.checking.expect import Mismatch
     from helpers.exercises import get_exercise
     for letter in "abcd":
         try:
-            get_exercise("ex1_concept_scale").judge(Case("x"), letter)
+            get_exercise("ex1_predict_scale").judge(Case("x"), letter)
             return letter
         except Mismatch:
             pass'''
@@ -894,11 +918,11 @@ for i in range(2):  # 150 MB in all, each file below the grader's 100 MB file-si
 print("wrote", sum(os.path.getsize(f"blob{i}") for i in range(2)) // 2**20, "MB")'''
 ATTACK_CASES = [
     # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 7/7)
-    CorpusCase("attack_judge_oracle", "the concept answer found by asking the course's judge "
+    CorpusCase("attack_judge_oracle", "the prediction found by asking the course's judge "
                "(helpers.exercises) which letter passes", _sol(
-                   lambda nb: _answer(nb, "ex1_concept_scale", JUDGE_ORACLE)), MAX - 1,
-               statuses={"ex1_concept_scale": "failed", "ex1_gradient": "passed"},
-               messages={"ex1_concept_scale": USED.format("get_exercise")}, sandbox_only=True),
+                   lambda nb: _answer(nb, "ex1_predict_scale", JUDGE_ORACLE)), MAX,
+               statuses={"ex1_predict_scale": "failed", "ex1_gradient": "passed"},
+               messages={"ex1_predict_scale": USED.format("get_exercise")}, sandbox_only=True),
     # found by attack, fixed: helpers/exercises has stand-ins in the sandbox (was 7/7)
     CorpusCase("attack_reference_from_exercises", "mse_gradient returns the judge's own "
                "finite-difference reference (helpers.exercises.l01)", _sol(
@@ -1130,7 +1154,7 @@ def _pasted_module(nb):
     """Every exercise cell replaced by the whole text of helpers/answers/l01.py."""
     for ex_id in IDS[:3]:
         _answer(nb, ex_id, _course_source())
-    return _answer(nb, "ex1_concept_scale", SOLUTIONS["ex1_concept_scale"][1])
+    return _answer(nb, "ex1_predict_scale", SOLUTIONS["ex1_predict_scale"][1])
 
 
 def _many_cells(nb):
@@ -1168,7 +1192,7 @@ ISSUE17_CASES = [
     # and not run, with a note
     CorpusCase("attack_big_code_cell", "the solution, plus a cell of 150,000 characters of "
                "`x = [1,1,...]` after the check cells", _sol(
-                   lambda nb: _insert_after(nb, "ex1_concept_scale_test", BIG_CELL)), MAX,
+                   lambda nb: _insert_after(nb, "ex1_predict_scale_test", BIG_CELL)), MAX,
                note="was not run: its code is 150,006 characters long"),
     CorpusCase("attack_many_cells", "the solution plus 5,001 code cells", _sol(_many_cells),
                error="cells, more than the 5,000 the grader reads"),
@@ -1183,9 +1207,9 @@ ISSUE17_CASES = [
     # found by attack: the stubs replaced by the text of helpers/answers/l01.py scored 7/7
     # (21/21 on lesson 3) while the learner's check said "uses the course's own implementation"
     CorpusCase("attack_pasted_course_module", "every exercise cell replaced by the text of the "
-               "course's answer module helpers/answers/l01.py", _les(_pasted_module), 1,
+               "course's answer module helpers/answers/l01.py", _les(_pasted_module), 0,
                statuses={"ex1_gradient": "failed", "ex1_measure_lr": "failed",
-                         "ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+                         "ex1_max_lr": "failed", "ex1_predict_scale": "passed"},
                messages={"ex1_gradient": USED.format("mse_gradient"),
                          "ex1_measure_lr": USED.format("measure_max_lr"),
                          "ex1_max_lr": USED.format("max_stable_learning_rate")}),
@@ -1275,10 +1299,10 @@ CASES += [
                statuses={"ex1_gradient": "failed", "ex1_max_lr": "passed"},
                messages={"ex1_gradient": "changes its input X in place"}),
     # main: 6/7 (np.str_ became "an object of type str_")
-    CorpusCase("issue18_concept_np_str_honest", "the right letter returned as np.str_", _sol(
-        lambda nb: _answer(nb, "ex1_concept_scale",
-                           "def answer_scale_question():\n    return np.str_('b')")), MAX,
-        statuses={"ex1_concept_scale": "passed"}),
+    CorpusCase("issue18_concept_np_str_honest", "the prediction's letter returned as np.str_",
+               _sol(lambda nb: _answer(nb, "ex1_predict_scale",
+                                       "def predict_scale():\n    return np.str_('b')")), MAX,
+        statuses={"ex1_predict_scale": "passed"}),
     # main: 7/7 (hi was in the accepted band)
     CorpusCase("issue18_bisection_returns_hi", "a bisection that returns hi, where gradient "
                "descent diverges", _sol(lambda nb: _answer(nb, "ex1_measure_lr",
@@ -1322,10 +1346,26 @@ L2_SHORTCUTS = {
     "ex2_zscore_transform": '''def zscore_transform(X, mean, std):
     from helpers.core.scaling import apply_scaling
     return apply_scaling(X, mean, std)''',
-    "ex2_outlier_shift": '''def outlier_shift(X, extra):
+    "ex2_rich_experiment": '''def rich_experiment(income):
     from helpers.core import scaling
-    return scaling.outlier_shift(X, extra, "zscore"), scaling.outlier_shift(X, extra, "robust")''',
+    copies, incomes = [1, 3, 10], [float(income.max()) * f for f in (2, 10, 100)]
+    tables = {"zscore": [], "robust": []}
+    for kind, rows in tables.items():
+        for k in copies:
+            data = [np.concatenate([income, np.full(k, v)])[:, None] for v in incomes]
+            rows.append([float(scaling.apply_scaling(d, *scaling.fit_scaling(d, kind))[-1, 0])
+                         for d in data])
+    return {"copies": copies, "incomes": incomes, "z": tables["zscore"],
+            "robust": tables["robust"]}''',
 }
+
+L2_TEXTBOOK = '''def rich_experiment(income):
+    copies, incomes = [1, 3, 10], [float(income.max()) * f for f in (2, 10, 100)]
+    z = [[(v - income.mean()) / income.std() for v in incomes] for _ in copies]
+    return {"copies": copies, "incomes": incomes, "z": z, "robust": z}'''
+L2_WRITTEN = '''def interpret_rich():
+    return ("The rich people inflate the standard deviation they are measured with, so "
+            "their z-score stops growing and everyone else is squashed near zero.")'''
 
 
 def _l2_shortcuts():
@@ -1343,7 +1383,7 @@ CASES += [
                            *[lambda nb, i=i, b=b: _answer(nb, i, b)
                              for i, b in SHORTCUT_ANSWERS.items()]), 1,
                statuses={"ex1_gradient": "failed", "ex1_measure_lr": "failed",
-                         "ex1_max_lr": "failed", "ex1_concept_scale": "passed"},
+                         "ex1_max_lr": "failed", "ex1_predict_scale": "passed"},
                messages={"ex1_gradient": "uses the course's `gradient_descent`; write your own",
                          "ex1_measure_lr": "uses the course's `lr_sweep`; write your own",
                          "ex1_max_lr": "uses the course's `hessian_eigenvalues`"}),
@@ -1352,15 +1392,27 @@ CASES += [
                    lambda nb: _answer(nb, "ex1_max_lr", WATCH_SWITCHED_OFF)), MAX - 2,
                statuses={"ex1_max_lr": "failed", "ex1_gradient": "passed"},
                messages={"ex1_max_lr": "switched off or replaced the watch"}),
-    # main: 6/12 (zscore_transform = apply_scaling passed); outlier_shift reaches the course's
-    # zscore_fit through helpers.core.scaling, whose stand-in gives that reason
+    # main: 6/12 (zscore_transform = apply_scaling passed); rich_experiment reaches the
+    # course's zscore_fit through helpers.core.scaling, whose stand-in gives that reason
     CorpusCase("issue18_shortcuts_lesson2", "lesson 2: zscore_transform by apply_scaling, "
-               "outlier_shift by helpers.core.scaling.outlier_shift, zscore_fit honest",
+               "rich_experiment by helpers.core.scaling.fit_scaling, zscore_fit honest",
                _l2_shortcuts, 3, max_score=12,  # zscore_fit: 3 points
                statuses={"ex2_zscore_fit": "passed", "ex2_zscore_transform": "failed",
-                         "ex2_outlier_shift": "failed"},
+                         "ex2_rich_experiment": "failed"},
                messages={"ex2_zscore_transform": "uses the course's `apply_scaling`; write your own",
-                         "ex2_outlier_shift": "uses the course's"}),
+                         "ex2_rich_experiment": "uses the course's"}),
+    # issue 19: the experiment answered with the textbook number (the others' mean and std)
+    # fails by name; a written answer is recorded for 0 points, its text kept for the teacher
+    CorpusCase("issue19_lesson2_textbook_and_written", "lesson 2: rich_experiment returns "
+               "the textbook z-scores, interpret_rich a few sentences, zscore_fit honest",
+               lambda: _dump(_answer(_answer(_answer(stub_notebook("02_standardization"),
+                                                     "ex2_zscore_fit", L2_SHORTCUTS["ex2_zscore_fit"]),
+                                             "ex2_rich_experiment", L2_TEXTBOOK),
+                                     "ex2_interpret_rich", L2_WRITTEN)), 3, max_score=12,
+               statuses={"ex2_zscore_fit": "passed", "ex2_rich_experiment": "failed",
+                         "ex2_interpret_rich": "passed"},
+               messages={"ex2_rich_experiment": "the textbook number",
+                         "ex2_interpret_rich": "recorded (23 words, 0 points)"}),
 ]
 GRADCHECK_BACKWARD = '''def layernorm_backward(dout, cache):
     # the course's own finite-difference tool instead of a backward pass
@@ -1494,9 +1546,10 @@ for fd in fds_on({suffix!r}):
     os.write(fd, {text!r})
 '''
 SECRET_NAMES = ("GH_PAT", "DATABASE_URL", "SENTRY_DSN", "OPENAI_KEY", "OLDPWD")
-RETURNS_SECRETS = f'''def answer_scale_question():
+RETURNS_SECRETS = f'''def interpret_edge():  # a written answer: its text is recorded
     import os
-    return "|".join(os.environ.get(n, "-") for n in {SECRET_NAMES!r})'''
+    return ("My interpretation, with the environment of the grader for my teacher to read: "
+            + " ".join(os.environ.get(n, "-") for n in {SECRET_NAMES!r}))'''
 HOME_LINK_DISK = '''
 if VICTIM:
     linked = []
@@ -1609,10 +1662,10 @@ ISOLATION_CASES = [
     CorpusCase("iso_font_cache_link", "the solution; the font list copied into its home "
                "replaced by a link to a file outside, then the kernel killed", _sol(_attack(
                    FONT_LINK)), MAX),
-    CorpusCase("iso_returns_secrets", "the concept answer returns the teacher's GH_PAT, "
-               "DATABASE_URL, SENTRY_DSN, OPENAI_KEY and OLDPWD", _sol(
-                   lambda nb: _answer(nb, "ex1_concept_scale", RETURNS_SECRETS)), MAX - 1,
-               statuses={"ex1_concept_scale": "failed"}),
+    CorpusCase("iso_returns_secrets", "the written answer (its text recorded) returns the "
+               "teacher's GH_PAT, DATABASE_URL, SENTRY_DSN, OPENAI_KEY and OLDPWD", _sol(
+                   lambda nb: _answer(nb, "ex1_interpret_edge", RETURNS_SECRETS)), MAX,
+               statuses={"ex1_interpret_edge": "passed"}),
     CorpusCase("iso_socket_swap", "the solution; its ZMQ sockets replaced by links to a socket "
                "of its choosing, then its connections to the grader dropped", _sol(_attack(
                    SOCKET_SWAP)), MAX),
@@ -1826,7 +1879,8 @@ L6_LESSON = "06_modern_normalization"
 L6_MAX = 15
 L6_POINTS = {"ex6_normalize": 2, "ex6_axes": 2, "ex6_bn2d": 2, "ex6_groupnorm": 2,
              "ex6_rms_forward": 1, "ex6_rms_backward": 3, "ex6_predict_depth": 0,
-             "ex6_predict_zero_gamma": 0, "ex6_coupling": 3, "ex6_predict_dropout": 0}
+             "ex6_predict_zero_gamma": 0, "ex6_coupling": 3, "ex6_interpret_coupling": 0,
+             "ex6_predict_dropout": 0}
 L6_SOLUTIONS = {
     "ex6_normalize": ("normalize", '''def normalize(X, axes, eps=1e-5):
     """Standardize X over the given axes."""
@@ -1889,6 +1943,12 @@ L6_SOLUTIONS = {
                           (0,))[0] for _ in range(n_draws)]
         spread.append(float(np.std(outs, axis=0).mean()))
     return {"batch_sizes": sizes, "n_draws": n_draws, "seed": seed, "spread": spread}
+    ### END SOLUTION'''),
+    "ex6_interpret_coupling": ("interpret_coupling", '''def interpret_coupling():
+    """Return your interpretation as one string."""
+    ### BEGIN SOLUTION
+    return ("At B = 2 the output is plus or minus one; for a typical example the spread then "
+            "falls like one over the square root of B, for an extreme one it does not.")
     ### END SOLUTION'''),
     "ex6_predict_dropout": ("predict_dropout", '''def predict_dropout():
     """Return one letter."""

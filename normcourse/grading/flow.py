@@ -1,0 +1,169 @@
+"""What each top-level statement of a cell binds, reads and changes: the facts the grader
+needs to decide which course cells cannot affect a grade (:mod:`.skipping`).
+
+Runs in the reader's child process (:mod:`.scan`, under its limits; standard library
+only): the grader never parses a submission. For each top-level statement of a cell
+that parses as plain Python, :func:`statements` gives a dict:
+
+- ``binds``: names it binds in the notebook's namespace (``global`` writes included);
+- ``loads``: global names its code reads, in nested functions and lambdas too (from the
+  compiled code, so a local variable or an attribute name is not one);
+- ``sets``: the root names of attributes it assigns or deletes (``np.x = 1``: ``np``);
+- ``lines``: its first and last line in the cell (decorators included);
+- ``imports`` (an import statement), ``effect`` (a call that changes global state:
+  seeds, rcParams, warnings filters, files...), ``dynamic`` (reaches names or objects
+  in ways no static analysis follows: ``globals()``, ``exec``, ``getattr`` with a
+  computed name, ``import *``, frames, ``sys.modules``...), ``pure`` (a ``def`` whose
+  function object keeps no state: constant defaults, no decorator, no ``nonlocal``).
+
+A cell that needs IPython's transformer (magics, ``!shell``) gets one statement with
+``dynamic``: the grader then skips nothing in that submission.
+"""
+
+from __future__ import annotations
+
+import ast
+import dis
+
+from normcourse.grading import scan
+
+_GLOBAL_OPS = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS", "LOAD_CLASSDEREF",
+               "STORE_GLOBAL", "DELETE_GLOBAL"}
+_WRITE_OPS = {"STORE_GLOBAL", "DELETE_GLOBAL"}
+_ATTR_OPS = {"LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"}
+DYNAMIC_NAMES = {"globals", "locals", "vars", "exec", "eval", "compile", "__import__",
+                 "get_ipython", "__builtins__", "breakpoint", "setattr", "delattr", "dir",
+                 "__main__", "__spec__", "__loader__"}
+DYNAMIC_ATTRS = {"__dict__", "__globals__", "__builtins__", "f_globals", "f_locals", "f_back",
+                 "modules", "_getframe", "currentframe", "stack", "gi_frame", "tb_frame",
+                 "__code__", "__closure__", "__defaults__", "__kwdefaults__", "get_objects",
+                 "get_referrers", "get_referents", "__subclasses__", "user_ns",
+                 "__getattribute__", "__setattr__", "__class__", "__self__", "get_ipython"}
+DYNAMIC_MODULES = {"gc", "inspect", "importlib", "builtins", "ctypes", "__main__", "ipykernel",
+                   "code", "pickle", "dill", "runpy", "types"}
+#: calls that change state beyond the namespace (the last part of the called name)
+EFFECT_CALLS = {"seed", "rc", "rcdefaults", "rc_file", "rc_context", "use", "seterr",
+                "seterrcall", "setbufsize", "set_printoptions", "setrecursionlimit",
+                "filterwarnings", "simplefilter", "resetwarnings", "chdir",
+                "putenv", "unsetenv", "use_course_style", "savefig", "save", "savez",
+                "savez_compressed", "savetxt", "tofile", "dump", "write_text", "write_bytes",
+                "mkdir", "makedirs", "remove", "unlink", "rmdir", "rmtree", "system", "Popen",
+                "set_state", "set_loglevel", "switch_backend", "open", "set_start_method",
+                "exit", "_exit", "kill", "abort"}
+EFFECT_MODULES = {"os", "shutil", "subprocess", "pathlib", "Path", "sys", "signal",
+                  "threading", "multiprocessing", "socket", "atexit", "faulthandler"}
+#: np.random.X / random.X that do not use the module's global generator
+SAFE_RANDOM = {"default_rng", "Generator", "SeedSequence", "PCG64", "PCG64DXSM", "Philox",
+               "SFC64", "MT19937", "BitGenerator", "RandomState", "Random"}
+
+
+def _dotted(node) -> list[str]:
+    """``np.random.seed`` -> ["np", "random", "seed"]; [] when the root is not a name."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else \
+        ["", *reversed(parts)]
+
+
+def _root(node):
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _effect(tree) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            path = _dotted(node.func)
+            if path[-1] in EFFECT_CALLS or path[0] in EFFECT_MODULES:
+                return True
+            if "random" in path[:-1] and path[-1] not in SAFE_RANDOM:
+                return True  # the legacy global generator: its state is shared
+        if isinstance(node, ast.Attribute) and node.attr == "rcParams":
+            return True
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return True
+    return False
+
+
+def _dynamic(tree, loads: set, attrs: set) -> bool:
+    if loads & DYNAMIC_NAMES or attrs & DYNAMIC_ATTRS:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if any(a.name == "*" for a in node.names) or \
+                    (node.module or "").split(".")[0] in DYNAMIC_MODULES:
+                return True
+        elif isinstance(node, ast.Import):
+            if any(a.name.split(".")[0] in DYNAMIC_MODULES for a in node.names):
+                return True
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in ("getattr", "hasattr"):
+            if len(node.args) < 2 or not isinstance(node.args[1], ast.Constant):
+                return True
+    return False
+
+
+def _pure(stmt) -> bool:
+    """A ``def`` whose function object holds no state a call could change."""
+    if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.decorator_list:
+        return False
+    args = stmt.args
+    if not all(d is None or _constant(d) for d in (*args.defaults, *args.kw_defaults)):
+        return False
+    return not any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(stmt))
+
+
+def _constant(node) -> bool:
+    if isinstance(node, ast.UnaryOp):
+        node = node.operand
+    if isinstance(node, ast.Tuple):
+        return all(_constant(e) for e in node.elts)
+    return isinstance(node, ast.Constant)
+
+
+def _names(code) -> tuple[set, set, set]:
+    """Global names read, global names written, attribute names: every nested code too."""
+    loads, writes, attrs, stack = set(), set(), set(), [code]
+    while stack:
+        current = stack.pop()
+        for ins in dis.get_instructions(current):
+            if ins.opname in _GLOBAL_OPS:
+                (writes if ins.opname in _WRITE_OPS else loads).add(ins.argval)
+            elif ins.opname in _ATTR_OPS:
+                attrs.add(ins.argval)
+        stack.extend(c for c in current.co_consts if isinstance(c, type(code)))
+    return loads, writes, attrs
+
+
+def statements(source: str) -> list[dict]:
+    """The facts of each top-level statement of one cell (see the module's docstring)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # magics: IPython rewrites the cell; follow nothing
+        return [{"binds": [], "loads": [], "sets": [], "lines": [1, 1], "dynamic": True}]
+    deep, out = "global" in source or ":=" in source, []
+    for stmt in tree.body:
+        code = scan._compile(ast.Module(body=[stmt], type_ignores=[]))
+        loads, writes, attrs = _names(code)
+        binds = list(dict.fromkeys([*scan._bound(stmt, deep), *sorted(writes)]))
+        sets = sorted({r for n in ast.walk(stmt)
+                       if isinstance(n, ast.Attribute) and isinstance(n.ctx, (ast.Store, ast.Del))
+                       for r in [_root(n)] if r})
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+        out.append({"binds": binds, "loads": sorted(loads),
+                    "sets": sets, "lines": [first, stmt.end_lineno],
+                    "imports": isinstance(stmt, (ast.Import, ast.ImportFrom)),
+                    "effect": _effect(stmt), "dynamic": _dynamic(stmt, loads, attrs),
+                    "pure": _pure(stmt)})
+    return out
+
+
+def safe_statements(source: str) -> list | None:
+    """:func:`statements`, or None when the cell is too complex to follow (skip nothing)."""
+    try:
+        return statements(source)
+    except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError):
+        return None

@@ -1,0 +1,157 @@
+"""Which course cells of a submission cannot affect any grade, so need not run.
+
+A lesson's handout (``lessons/NN_slug.ipynb``, built from its solution) holds the
+course's own cells: training runs, sweeps and figures that take most of a lesson's
+time. The grader only calls the exercises' functions, after the cells ran; a course
+cell matters to a grade only through what it leaves behind for them. So:
+
+- a submission's code cell is a **course cell** when its source is byte for byte a
+  code cell of its lesson's handout that is not an exercise or check cell (nbgrader
+  metadata). A cell the learner edited, added or pasted is not one, and runs;
+- exercise cells, check cells, every other non-course cell and every course statement
+  with a global effect (:mod:`.flow`: seeds, rcParams, files...) always run;
+- a course statement runs when it may bind or change a name that a running statement
+  reads (names are followed to a fixpoint; calling a function reaches what its body
+  reads; a name bound only by imports is a module or a course tool, which only an
+  attribute assignment changes: an effect). Import statements are followed one by one;
+- anything the analysis cannot follow, anywhere in the submission (a magic,
+  ``globals()``, ``exec``, ``getattr`` with a computed name, ``import *``...), or a
+  handout that is not there: nothing is skipped.
+
+``normcourse grade --run-all-cells`` turns this off (:func:`plan` returns ``{}``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+
+import normcourse
+
+LESSONS = Path(normcourse.__file__).resolve().parents[1] / "lessons"
+
+
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _graded(cell: dict) -> bool:
+    meta = (cell.get("metadata") or {}).get("nbgrader")
+    return isinstance(meta, dict) and bool(meta.get("solution") or meta.get("grade")
+                                           or meta.get("grade_id"))
+
+
+@functools.lru_cache(maxsize=32)
+def course_cells(lesson: str) -> frozenset:
+    """Digests of the handout's code cells that are not exercise or check cells."""
+    path = LESSONS / f"{Path(lesson).name}.ipynb"
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(_digest("".join(c["source"]) if isinstance(c["source"], list)
+                             else c["source"])
+                     for c in nb.get("cells", [])
+                     if c.get("cell_type") == "code" and not _graded(c))
+
+
+def _code_meta(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c.get("cell_type") == "code"]
+
+
+def plan(sub, course: frozenset | None = None) -> dict:
+    """Code cell index -> the source to run instead ("" : skip the cell); cells not in it
+    run as they are. ``{}`` when anything cannot be followed."""
+    course = course_cells(sub.lesson) if course is None else course
+    metas = _code_meta(sub.nb)
+    if not course or len(metas) != len(sub.code_cells):
+        return {}
+    stmts = []  # (cell index, facts, always runs)
+    for i, (cell, src) in enumerate(zip(sub.cells, sub.code_cells, strict=True)):
+        if cell.status != "ok":
+            continue  # never run anyway
+        if cell.flow is None:
+            return {}
+        is_course = _digest(src) in course and not _graded(metas[i])
+        for s in cell.flow:
+            if s.get("dynamic"):
+                return {}
+            stmts.append((i, s, not is_course or bool(s.get("effect"))))
+    keep = _fixpoint(stmts)
+    return _sources(sub, stmts, keep)
+
+
+def _fixpoint(stmts: list) -> list[bool]:
+    bound_by: dict = {}
+    for n, (_, s, _) in enumerate(stmts):
+        for name in s["binds"]:
+            bound_by.setdefault(name, []).append(n)
+    imported = {name for name, ns in bound_by.items()
+                if all(stmts[n][1].get("imports") for n in ns)}
+    pure = {name for name, ns in bound_by.items()
+            if all(stmts[n][1].get("pure") for n in ns)}  # functions without state
+
+    @functools.cache
+    def reach(n: int) -> tuple[frozenset, bool]:
+        """Names statement n may bind or change, and whether it may have an effect,
+        following the functions and values it reads to the statements that bound them."""
+        seen, todo, names, effect = {n}, [n], set(stmts[n][1]["binds"]), False
+        while todo:  # the statements after n are those a call may run the code of
+            s = stmts[todo.pop()][1]
+            effect = effect or bool(s.get("effect")) or bool(set(s["sets"]) & imported)
+            reads = {name for name in s["loads"] if name in bound_by} - imported  # builtins:
+            #     bound nowhere in the notebook, a read cannot change them
+            names.update(reads - pure)
+            for name in reads:
+                for m in bound_by.get(name, ()):
+                    if m not in seen and not stmts[m][1].get("imports"):
+                        seen.add(m)
+                        todo.append(m)
+        return frozenset(names), effect
+
+    keep = [always or reach(n)[1] for n, (_, _, always) in enumerate(stmts)]
+    needed: set = set()
+    for n, k in enumerate(keep):
+        if k:  # and what the learner's cells define: the grader calls it after the cells
+            needed.update(stmts[n][1]["loads"], stmts[n][1]["binds"])
+    changed = True
+    while changed:
+        changed = False
+        for n, (i, s, _) in enumerate(stmts):
+            if keep[n]:
+                continue
+            later = any(keep[m] for m in range(n + 1, len(stmts)) if stmts[m][0] == i)
+            if (set(s["binds"]) | reach(n)[0]) & needed or (later and not s.get("imports")):
+                # (a statement before a kept one in its cell may raise, and so stop the
+                # cell before it, as when every cell runs: it runs too; imports do not raise)
+                keep[n] = changed = True
+                needed.update(s["loads"])
+    return keep
+
+
+def _sources(sub, stmts: list, keep: list[bool]) -> dict:
+    by_cell: dict = {}
+    for (i, s, _), k in zip(stmts, keep, strict=True):
+        by_cell.setdefault(i, []).append((s["lines"], k))
+    out = {}
+    for i, parts in by_cell.items():
+        if all(k for _, k in parts):
+            continue
+        if not any(k for _, k in parts):
+            out[i] = ""
+            continue
+        kept = {ln for (a, b), k in parts if k for ln in range(a, b + 1)}
+        dropped = {ln for (a, b), k in parts if not k for ln in range(a, b + 1)}
+        if kept & dropped:  # two statements on one line: run the whole cell
+            continue
+        lines = sub.code_cells[i].split("\n")
+        out[i] = "\n".join(line for n, line in enumerate(lines, 1) if n not in dropped)
+    return out
+
+
+def summary(sub, planned: dict) -> tuple[int, int]:
+    """(cells skipped whole, cells run in part)."""
+    return (sum(1 for v in planned.values() if v == ""),
+            sum(1 for v in planned.values() if v))
