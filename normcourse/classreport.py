@@ -9,7 +9,9 @@ with their share and one anonymised example message; the predictions' share per 
 next to the option the lesson's measurement bears out; per written answer
 (:mod:`helpers.exercises.written`), the share of the class that wrote one, the median
 word count and up to ``EXAMPLES`` texts (chosen by a hash of the text, so two runs show
-the same ones), anonymised and cut to ``EXAMPLE_CAP`` characters; the submissions that could not be
+the same ones), anonymised and cut to ``EXAMPLE_CAP`` characters (each text is read, as
+the grader keeps it, to its first ``MAX_CHARS`` characters: an edited grades file may
+hold megabytes); the submissions that could not be
 graded and why; the time taken. The HTML is one self-contained file: the figures
 (:mod:`normcourse.classfigures`) are embedded, and its Content-Security-Policy lets it
 fetch nothing. Everything in a grades file may come from a submission: every string is
@@ -29,6 +31,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from helpers.exercises.written import MAX_CHARS
 from normcourse.grading.report import safe_md, safe_text
 
 CAP = 160  # characters of any text from a grades file shown in the report
@@ -107,8 +110,8 @@ def _written(ex_id: str, rows: list) -> dict | None:
     from helpers.exercises import all_exercises
 
     spec = all_exercises().get(ex_id)
-    texts = [(str(sub), ex.get("text")) for sub, ex in rows]
-    texts = [(sub, t) for sub, t in texts if isinstance(t, str) and t.strip()]
+    texts = [(str(sub), ex.get("text")) for sub, ex in rows]  # read as the grader keeps them:
+    texts = [(sub, t[:MAX_CHARS]) for sub, t in texts if isinstance(t, str) and t.strip()]
     if getattr(spec, "kind", "") != "written" and not texts:
         return None
     first = {}  # text -> the first submission (by path) that wrote it

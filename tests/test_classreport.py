@@ -173,7 +173,7 @@ WRITTEN = [  # (text, how many students wrote it)
     ("I am carol13 and my z-scores all shrink" + FILLER, 1),  # class/carol13/: its own folder
     ("<img src=x onerror=alert(1)> | table | ` code ` **bold**" + FILLER, 1),
 ]
-HUGE = "lorem ipsum " * 87382  # 1 MB (1,048,584 characters), 174,764 words
+HUGE = "lorem ipsum " * 87382  # 1 MB (1,048,584 characters)
 
 
 def write_written_class(folder: Path) -> list[str]:
@@ -202,7 +202,8 @@ def test_written_summary_has_the_exact_share_and_median(written_files):
     (x,) = les["exercises"]
     w = x["written"]
     assert x["n"] == 16 and (w["answered"], w["share"]) == (12, 0.75)
-    # words: 2, 2 (too short), 5 x 24, 16, 19, 20, 22 (the others), 174764 (1 MB)
+    # words: 2, 2 (too short), 5 x 24, 16, 19, 20, 22 (the others), 500 (1 MB, read to the
+    # 3000 characters the grader keeps: "lorem ipsum " * 250)
     assert w["median_words"] == (22 + 24) / 2
     assert len(w["examples"]) == classreport.EXAMPLES
     assert len(set(w["examples"])) == len(w["examples"])  # each text once
