@@ -171,7 +171,7 @@ def _time_line(t: dict) -> str:
 
 
 def _words(w) -> str:
-    return "no answer" if w is None else f"median {w:g} words"
+    return "no answer" if w is None else f"median {w:g} words per answer"
 
 
 def _md_prose(text) -> str:

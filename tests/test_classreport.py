@@ -224,7 +224,7 @@ def _all_examples_report(written_files, monkeypatch, fmt):
 def test_written_markdown_escapes_every_text(written_files, monkeypatch):
     md = _all_examples_report(written_files, monkeypatch, "md")
     assert "### Written answers to ex2\\_interpret\\_rich" in md
-    assert "12 of 16 answered (75.0 %); median 23 words." in md
+    assert "12 of 16 answered (75.0 %); median 23 words per answer." in md
     examples = md.split("Examples (anonymised")[1].split("\n")[2:]
     examples = [line[2:] for line in examples if line.startswith("- ")]
     assert len(examples) == 7  # every text written (12 answers, 7 different ones)
@@ -250,7 +250,7 @@ def test_written_html_escapes_every_text_and_fetches_nothing(written_files, monk
     assert parsed.tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3",
                            "p", "img", "table", "tr", "th", "td", "span", "ul", "li"}
     assert all(s.startswith("data:image/png;base64,") for s in parsed.srcs)
-    assert "12 of 16 answered (75.0 %); median 23 words." in page
+    assert "12 of 16 answered (75.0 %); median 23 words per answer." in page
     assert "<li>&lt;script&gt;fetch(&#x27;http://example.com/steal&#x27;)&lt;/script&gt;" in page
     assert "<li>&lt;img src=x onerror=alert(1)&gt;" in page and "carol" not in page
     assert f"<li>{HUGE[:classreport.EXAMPLE_CAP - 1]}…</li>" in page  # 1 MB cut to 300

