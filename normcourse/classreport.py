@@ -6,37 +6,27 @@ It reads any number of files of ``normcourse grade --format json`` (shards, less
 shows, per lesson and exercise: the pass rate, the points distribution, the named
 mistakes (:mod:`normcourse.grading.mistakes`) ranked by how many submissions made them,
 with their share and one anonymised example message; the predictions' share per option
-next to the option the lesson's measurement bears out; per written answer
-(:mod:`helpers.exercises.written`), the share of the class that wrote one, the median
-word count and up to ``EXAMPLES`` texts (chosen by a hash of the text, so two runs show
-the same ones), anonymised and cut to ``EXAMPLE_CAP`` characters (each text is read, as
-the grader keeps it, to its first ``MAX_CHARS`` characters: an edited grades file may
-hold megabytes); the submissions that could not be
-graded and why; the time taken. The HTML is one self-contained file: the figures
+next to the option the lesson's measurement bears out; per written answer, the share of
+the class that wrote one, the median word count and a few anonymised examples
+(:mod:`normcourse.classtext`); the submissions that could not be graded and why; the
+time taken. The HTML is one self-contained file: the figures
 (:mod:`normcourse.classfigures`) are embedded, and its Content-Security-Policy lets it
 fetch nothing. Everything in a grades file may come from a submission: every string is
-escaped for its format and cut to ``CAP`` characters (a written answer's example to
-``EXAMPLE_CAP``; in Markdown, its dots and at signs are escaped too, so that no web or mail
-address in a student's text becomes a link).
+escaped for its format and cut to ``CAP`` characters (:mod:`normcourse.classtext`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
-import re
 import statistics
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from helpers.exercises.written import MAX_CHARS
-from normcourse.grading.report import safe_md, safe_text
-
-CAP = 160  # characters of any text from a grades file shown in the report
-EXAMPLES = 5  # written answers shown per exercise
-EXAMPLE_CAP = 300  # characters of each
+from normcourse import classtext
+from normcourse.classtext import CAP, anonymised, cap  # noqa: F401 (the report's API)
+from normcourse.grading.report import safe_md
 
 
 class ReportError(ValueError):
@@ -56,23 +46,6 @@ def load(paths) -> list[dict]:
             raise ReportError(f"{path}: not a grades file of `normcourse grade --format json`")
         subs += [s for s in data["submissions"] if isinstance(s, dict)]
     return subs
-
-
-def cap(text, n: int = CAP) -> str:
-    raw = str(text)
-    text = safe_text(raw[:n])  # cut first: a grades file may hold megabytes
-    return text if len(raw) <= n and len(text) <= n else text[:n - 1] + "…"
-
-
-def anonymised(message: str, submission: str) -> str:
-    """``message`` without the submission's path, file name or folder names (often a
-    student's name)."""
-    parts = Path(str(submission)).parts
-    for word in sorted({str(submission), *parts, Path(str(submission)).stem}, key=len,
-                       reverse=True):
-        if len(word) > 2 and word not in ("/", "."):
-            message = message.replace(word, "<student>")
-    return message
 
 
 def _mistakes(rows: list) -> list[dict]:
@@ -105,26 +78,6 @@ def _prediction(ex_id: str, rows: list) -> dict | None:
     return {"options": options, "none": chosen[""], "observed": spec.observed_letter()}
 
 
-def _written(ex_id: str, rows: list) -> dict | None:
-    """A written answer's share of the class, median word count and a few examples."""
-    from helpers.exercises import all_exercises
-
-    spec = all_exercises().get(ex_id)
-    texts = [(str(sub), ex.get("text")) for sub, ex in rows]  # read as the grader keeps them:
-    texts = [(sub, t[:MAX_CHARS]) for sub, t in texts if isinstance(t, str) and t.strip()]
-    if getattr(spec, "kind", "") != "written" and not texts:
-        return None
-    first = {}  # text -> the first submission (by path) that wrote it
-    for sub, t in sorted(texts, key=lambda st: st[0]):
-        first.setdefault(t, sub)
-    chosen = sorted(first, key=lambda t: (hashlib.sha256(t.encode("utf-8", "replace"))
-                                          .hexdigest(), t))[:EXAMPLES]
-    return {"answered": len(texts), "share": len(texts) / len(rows),
-            "median_words": statistics.median(len(t.split()) for _, t in texts)
-            if texts else None,
-            "examples": [anonymised(t, first[t]) for t in chosen]}
-
-
 def summarize(subs: list[dict]) -> dict:
     """Everything the report shows, as plain data (tests read it)."""
     graded = [s for s in subs if s.get("graded")]
@@ -148,7 +101,7 @@ def summarize(subs: list[dict]) -> dict:
                               "max_points": ex_rows[0][1].get("max_points", 0),
                               "mistakes": _mistakes(ex_rows),
                               "prediction": _prediction(ex_id, ex_rows),
-                              "written": _written(ex_id, ex_rows)})
+                              "written": classtext.written(ex_id, ex_rows)})
         lessons.append({"lesson": lesson, "n": len(group),
                         "scores": sorted(float(s.get("score") or 0) for s in group),
                         "max_score": max(float(s.get("max_score") or 0) for s in group),
@@ -168,16 +121,6 @@ def _pct(x: float) -> str:
 def _time_line(t: dict) -> str:
     return (f"{t['total']:.1f} s of grading in all (one kernel at a time; less with --jobs); "
             f"median {t['median']:.1f} s per submission, slowest {t['max']:.1f} s")
-
-
-def _words(w) -> str:
-    return "no answer" if w is None else f"median {w:g} words per answer"
-
-
-def _md_prose(text) -> str:
-    """A student's text for Markdown: :func:`safe_md`, and no dot or at sign left bare
-    (GitHub-flavoured Markdown turns www.x.org and a@b.org into links)."""
-    return re.sub(r"([.@])", r"\\\1", safe_md(cap(text, EXAMPLE_CAP)))
 
 
 def markdown(summary: dict) -> str:
@@ -212,11 +155,11 @@ def markdown(summary: dict) -> str:
                 w = x["written"]
                 out += [f"### Written answers to {e(x['id'])}", "",
                         f"{w['answered']} of {x['n']} answered ({_pct(w['share'])}); "
-                        f"{_words(w['median_words'])}."]
+                        f"{classtext.words_line(w['median_words'])}."]
                 if w["examples"]:
-                    out += ["", f"Examples (anonymised, up to {EXAMPLES}, at most "
-                                f"{EXAMPLE_CAP} characters each):", ""]
-                    out += [f"- {_md_prose(t)}" for t in w["examples"]]
+                    out += ["", f"Examples (anonymised, up to {classtext.EXAMPLES}, at most "
+                                f"{classtext.EXAMPLE_CAP} characters each):", ""]
+                    out += [f"- {classtext.md_prose(t)}" for t in w["examples"]]
                 out.append("")
     if summary["ungradable"]:
         out += ["## Not graded", ""]
@@ -274,11 +217,11 @@ def page(summary: dict, figures: dict | None = None) -> str:
                 w = x["written"]
                 out.append(f"<h3>Written answers to {e(x['id'])}</h3><p>{w['answered']} of "
                            f"{x['n']} answered ({_pct(w['share'])}); "
-                           f"{_words(w['median_words'])}.</p>")
+                           f"{classtext.words_line(w['median_words'])}.</p>")
                 if w["examples"]:
-                    out.append(f"<p>Examples (anonymised, up to {EXAMPLES}, at most "
-                               f"{EXAMPLE_CAP} characters each):</p><ul>" + "".join(
-                                   f"<li>{html.escape(cap(t, EXAMPLE_CAP))}</li>"
+                    out.append(f"<p>Examples (anonymised, up to {classtext.EXAMPLES}, at most "
+                               f"{classtext.EXAMPLE_CAP} characters each):</p><ul>" + "".join(
+                                   f"<li>{html.escape(cap(t, classtext.EXAMPLE_CAP))}</li>"
                                    for t in w["examples"]) + "</ul>")
     if summary["ungradable"]:
         out.append("<h2>Not graded</h2><ul>" + "".join(

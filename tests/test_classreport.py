@@ -24,7 +24,7 @@ import pytest
 from helpers.checking.calling import run_case
 from helpers.checking.verdict import judge
 from helpers.exercises import get_exercise
-from normcourse import classreport
+from normcourse import classreport, classtext
 from normcourse.cli import main
 from normcourse.grading.report import to_json
 from normcourse.grading.results import SubmissionResult
@@ -205,7 +205,7 @@ def test_written_summary_has_the_exact_share_and_median(written_files):
     # words: 2, 2 (too short), 5 x 24, 16, 19, 20, 22 (the others), 500 (1 MB, read to the
     # 3000 characters the grader keeps: "lorem ipsum " * 250)
     assert w["median_words"] == (22 + 24) / 2
-    assert len(w["examples"]) == classreport.EXAMPLES
+    assert len(w["examples"]) == classtext.EXAMPLES
     assert len(set(w["examples"])) == len(w["examples"])  # each text once
     again = classreport.summarize(classreport.load(written_files[::-1] * 2))
     assert again["lessons"][0]["exercises"][0]["written"]["examples"] == w["examples"]
@@ -217,7 +217,7 @@ def test_other_exercises_have_no_written_section(grade_files):
 
 
 def _all_examples_report(written_files, monkeypatch, fmt):
-    monkeypatch.setattr(classreport, "EXAMPLES", 100)  # every text shown, hostile ones too
+    monkeypatch.setattr(classtext, "EXAMPLES", 100)  # every text shown, hostile ones too
     return classreport.render(written_files, fmt)
 
 
@@ -232,7 +232,7 @@ def test_written_markdown_escapes_every_text(written_files, monkeypatch):
         assert not set(re.sub(r"\\.", "", line)) & set("<>[]()!`*_|.@:#&"), line
     assert "\\<script\\>" in md and "\\!\\[x\\]\\(http\\:" in md
     assert "carol" not in md and "\\<student\\> and my z\\-scores" in md
-    assert len(md) < 20_000 and max(map(len, md.splitlines())) < 2 * classreport.EXAMPLE_CAP
+    assert len(md) < 20_000 and max(map(len, md.splitlines())) < 2 * classtext.EXAMPLE_CAP
 
 
 def test_written_markdown_renders_no_link_image_or_markup(written_files, monkeypatch):
@@ -253,6 +253,6 @@ def test_written_html_escapes_every_text_and_fetches_nothing(written_files, monk
     assert "12 of 16 answered (75.0 %); median 23 words per answer." in page
     assert "<li>&lt;script&gt;fetch(&#x27;http://example.com/steal&#x27;)&lt;/script&gt;" in page
     assert "<li>&lt;img src=x onerror=alert(1)&gt;" in page and "carol" not in page
-    assert f"<li>{HUGE[:classreport.EXAMPLE_CAP - 1]}…</li>" in page  # 1 MB cut to 300
-    assert max(len(li) for li in re.findall(r"<li>(.*?)</li>", page)) < 6 * classreport.EXAMPLE_CAP
+    assert f"<li>{HUGE[:classtext.EXAMPLE_CAP - 1]}…</li>" in page  # 1 MB cut to 300
+    assert max(len(li) for li in re.findall(r"<li>(.*?)</li>", page)) < 6 * classtext.EXAMPLE_CAP
     assert len(page) < 200_000 and "default-src 'none'" in page

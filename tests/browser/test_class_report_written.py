@@ -10,12 +10,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from test_classreport import write_written_class  # noqa: E402
 
-from normcourse import classreport  # noqa: E402
+from normcourse import classtext  # noqa: E402
 from normcourse.cli import main  # noqa: E402
 
 
 def test_written_answers_render_inert_and_offline(lab_browser, tmp_path, monkeypatch):
-    monkeypatch.setattr(classreport, "EXAMPLES", 100)  # every text shown, hostile ones too
+    monkeypatch.setattr(classtext, "EXAMPLES", 100)  # every text shown, hostile ones too
     files = write_written_class(tmp_path)
     out = tmp_path / "report.html"
     assert main(["report", *files, "--out", str(out)]) == 0
@@ -52,4 +52,4 @@ def test_written_answers_render_inert_and_offline(lab_browser, tmp_path, monkeyp
                for t, _ in items)
     assert any(t.startswith("![x](http://evil.example/x.png) [click](http://evil.example)")
                for t, _ in items)
-    assert max(len(t) for t, _ in items) <= classreport.EXAMPLE_CAP
+    assert max(len(t) for t, _ in items) <= classtext.EXAMPLE_CAP
