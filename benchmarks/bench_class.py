@@ -53,8 +53,12 @@ def _variant(lesson: str, kind: str) -> dict:
     nb = json.loads(src.read_text(encoding="utf-8"))
     if kind == "mistake":
         cells = [c for c in nb["cells"] if "### BEGIN SOLUTION" in "".join(c["source"])]
-        cell, old, new = next((c, old, new) for c in cells for old, new in MISTAKES
-                              if old in "".join(c["source"]))
+        found = next(((c, old, new) for c in cells for old, new in MISTAKES
+                      if old in "".join(c["source"])), None)
+        if found is None:  # a lesson none of them fits: its first exercise left undone
+            found = (cells[0], "### BEGIN SOLUTION",
+                     "raise NotImplementedError\n### BEGIN SOLUTION")
+        cell, old, new = found
         cell["source"] = "".join(cell["source"]).replace(old, new, 1)
     elif kind in ("crash", "endless"):
         at = len(nb["cells"]) // 2
