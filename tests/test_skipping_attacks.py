@@ -25,6 +25,7 @@ from normcourse.grading import flow, skipping
 from normcourse.grading.load import Cell, Submission, load
 
 sys.path.insert(0, str(Path(__file__).parent / "grading_corpus"))
+import skipping_attacks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPORTS = "import numpy as np\nimport matplotlib.pyplot as plt"
@@ -113,7 +114,11 @@ HIDDEN = {  # reads of X that no bytecode shows and no listed name or attribute 
     "str.format attribute access":
         "v = '{0.__globals__[X]}'.format(f)",
     "from sys import modules":
-        "from sys import modules\nv = modules['__main__'].X",
+        "from sys import modules\n"
+        "v = modules['IPython.core.interactiveshell'].InteractiveShell.instance().ev('X')",
+    "InteractiveShell.instance()":
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "v = InteractiveShell.instance().ev('X')",
     "IPython alias .ev()":
         "from IPython import get_ipython as gi\nv = gi().ev('X')",
     "IPython alias .run_cell()":
@@ -216,3 +221,86 @@ def test_the_planner_holds_a_few_times_the_facts_on_real_lessons(monkeypatch, le
 def test_the_planner_holds_a_few_times_the_facts_on_a_hostile_notebook(monkeypatch):
     held, facts = _work(monkeypatch, _bomb(100, 4000))
     assert held <= 20 * facts, (held, facts)
+
+
+def test_a_function_attribute_set_in_a_course_call_keeps_that_call():
+    """A 'pure' function (no decorator, constant defaults) still keeps state in its own
+    attributes; a course cell that calls it changes what another function reads."""
+    counts = ("def f(a):\n    f.calls = getattr(f, 'calls', 0) + 1\n    return a",
+              "exercise")
+    reads = ("def g(a):\n    return a * getattr(f, 'calls', 0)", "exercise")
+    plan = skipping.plan(*_sub([(IMPORTS, "course"), counts, reads,
+                                ("out = f(np.ones(2))", "course")]))
+    if 3 in plan:
+        pytest.xfail("hole: f sets its own attribute (f.calls), yet counts as pure (no "
+                     "state): the course cell calling it is skipped, and g, which reads "
+                     "f.calls, sees 0 instead of 1")
+    assert 3 not in plan
+
+
+# --------------------------------------------------------------------------- 3. a real batch
+
+HONEST = ("honest_solution", "honest_partial", "honest_edited_course_cell",
+          "hostile_leaves_traces", "honest_peeks_for_traces")
+DETECTS = ("dishonest_detect_format", "dishonest_detect_history",
+           "dishonest_detect_sys_modules")
+
+
+@pytest.fixture(scope="module")
+def both_ways(tmp_path_factory):
+    """The batch graded with skipping and with --run-all-cells (2 kernels at a time, the
+    default isolation, one seed): name -> (result with skipping, result running all)."""
+    from normcourse.grade import Limits, grade_many
+
+    paths = skipping_attacks.write(tmp_path_factory.mktemp("attacks"), (*HONEST, *DETECTS))
+    skipped = grade_many(paths, Limits(), jobs=2, seed=3)
+    full = grade_many(paths, Limits(run_all_cells=True), jobs=2, seed=3)
+    return {p.parent.name: (a, b) for p, a, b in zip(paths, skipped, full, strict=True)}
+
+
+def _points(r) -> dict:
+    assert r.graded, r.error
+    return {e.id: e.points for e in r.exercises}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", HONEST)
+def test_honest_submissions_get_the_same_points_both_ways(both_ways, name):
+    skipped, full = both_ways[name]
+    assert _points(skipped) == _points(full)
+
+
+@pytest.mark.slow
+def test_no_submission_sees_another_ones_traces(both_ways):
+    """honest_peeks_for_traces answers right only when it finds no file, variable or
+    process another submission left (hostile_leaves_traces writes /tmp, ~ and its folder,
+    and sets an environment variable), graded beside it."""
+    for r in both_ways["honest_peeks_for_traces"]:
+        assert r.score == r.max_score == 7, [e.summary for e in r.exercises]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="hole: the learner's function can tell whether the "
+                   "course cells ran (a format string reading __globals__, IPython's In, "
+                   "`from sys import modules`), so it can score more with skipping than with "
+                   "--run-all-cells (measured: 7/7 with skipping, less running all)")
+@pytest.mark.parametrize("name", DETECTS)
+def test_a_learner_cannot_score_differently_by_detecting_skipping(both_ways, name):
+    skipped, full = both_ways[name]
+    assert _points(skipped) == _points(full)
+
+
+@pytest.mark.slow
+def test_kernels_started_ahead_show_nothing_of_another_submission(tmp_path):
+    """--kernels-ahead 2 with 2 jobs: the honest peeker, graded after the hostile one,
+    may get a kernel started while the hostile one ran; it still finds no trace."""
+    from normcourse.grade import Limits, grade_many
+
+    names = ("hostile_leaves_traces", "honest_peeks_for_traces", "hostile_leaves_traces",
+             "honest_peeks_for_traces")
+    paths = []
+    for n, name in enumerate(names):
+        (path,) = skipping_attacks.write(tmp_path / str(n), (name,))
+        paths.append(path)
+    results = grade_many(paths, Limits(), jobs=2, seed=3, ahead=2)
+    assert [r.score for r in results] == [7, 7, 7, 7], [r.notes for r in results]

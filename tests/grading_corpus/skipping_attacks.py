@@ -94,7 +94,8 @@ def build() -> dict:
     detect_modules = _with(
         "ex1_max_lr", "    return float(2 / np.linalg.eigvalsh(H)[-1])",
         "    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
-        "    return lr if not hasattr(modules['__main__'], 'table') else 1.5 * lr")
+        "    shell = modules['IPython.core.interactiveshell'].InteractiveShell.instance()\n"
+        "    return lr if 'table' not in shell.ev('dir()') else 1.5 * lr")
     detect_modules = handout(detect_modules, ["from sys import modules"], after=0)
     peek = _with(
         "ex1_concept_scale", '    return "b"',
