@@ -343,7 +343,8 @@ def test_no_submission_sees_another_ones_traces(both_ways):
 @pytest.mark.xfail(strict=True, reason="hole: the learner's function can tell whether the "
                    "course cells ran (a format string reading __globals__, IPython's In, "
                    "`from sys import modules`), so it can score more with skipping than with "
-                   "--run-all-cells (measured: 7/7 with skipping, less running all)")
+                   "--run-all-cells (measured, seed 3: 7/7 with skipping; 5/7, 6/7 and 5/7 "
+                   "running all)")
 @pytest.mark.parametrize("name", DETECTS)
 def test_a_learner_cannot_score_differently_by_detecting_skipping(both_ways, name):
     skipped, full = both_ways[name]

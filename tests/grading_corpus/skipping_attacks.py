@@ -95,7 +95,7 @@ def build() -> dict:
         "ex1_max_lr", "    return float(2 / np.linalg.eigvalsh(H)[-1])",
         "    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
         "    shell = modules['IPython.core.interactiveshell'].InteractiveShell.instance()\n"
-        "    return lr if 'table' not in shell.ev('dir()') else 1.5 * lr")
+        "    return lr if 'sweeps' not in shell.ev('dir()') else 1.5 * lr")
     detect_modules = handout(detect_modules, ["from sys import modules"], after=0)
     peek = _with(
         "ex1_concept_scale", '    return "b"',
