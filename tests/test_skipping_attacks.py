@@ -201,6 +201,30 @@ def test_a_cut_cell_runs_nothing_an_earlier_dropped_statement_would_have_stopped
     assert 3 not in plan or plan[3] == ""
 
 
+def test_shadowing_a_course_name_keeps_what_binds_it():
+    """The learner binds a course data name (X) or shadows a course tool that a course cell
+    calls: the course's bindings of the name run, and so does a course call of a shadowing
+    function with a global effect."""
+    plan = _plan("X = np.zeros(3)")  # the learner's own X, before or after the course's
+    assert 1 not in plan
+    tool = ("from helpers.core.linreg import lr_sweep", "course")
+    calls = ("sweep = lr_sweep(1, 2)", "course")
+    shadow = ("def lr_sweep(*args):\n    global SWEPT\n    SWEPT = True\n    return []", "own")
+    reads = ("def f(a):\n    return a if 'SWEPT' in dir() else -a", "exercise")
+    plan = skipping.plan(*_sub([(IMPORTS, "course"), tool, shadow, calls, reads]))
+    assert 3 not in plan  # lr_sweep is no longer only an import: its call runs
+
+
+def test_a_course_cell_edited_by_whitespace_or_a_comment_runs_as_written():
+    original = "X = np.ones(3)"
+    for edited in (original + " ", original + "\n", "# mine\n" + original,
+                   original.replace(" = ", "=")):
+        sub, course = _sub([(IMPORTS, "course"), (edited, "own"),
+                            ("def f(a):\n    return a", "exercise")])
+        course |= {skipping._digest(original)}
+        assert 1 not in skipping.plan(sub, course), edited
+
+
 # --------------------------------------------------------------------------- 2. the planner
 
 
