@@ -255,7 +255,9 @@ def _bomb(copies: int, names: int) -> list:
     return cells
 
 
-@pytest.mark.parametrize("lesson", sorted(p.stem for p in (ROOT / "solutions").glob("0[1-9]_*.ipynb")))
+@pytest.mark.parametrize("lesson", [
+    pytest.param(p.stem, marks=() if p.stem.startswith(("01", "03")) else pytest.mark.full)
+    for p in sorted((ROOT / "solutions").glob("0[1-9]_*.ipynb"))])
 def test_the_planner_holds_a_few_times_the_facts_on_real_lessons(monkeypatch, lesson):
     sub = load(ROOT / "solutions" / f"{lesson}.ipynb")
     metas = [c for c in sub.nb["cells"] if c.get("cell_type") == "code"]
@@ -305,7 +307,12 @@ PATHOLOGICAL = {  # a learner cell added to lesson 1's answered handout
 }
 
 
-@pytest.mark.parametrize("own", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+DEFAULT_PATHOLOGICAL = ("deep unary", "null byte", "top-level return")  # the rest: -m full
+
+
+@pytest.mark.parametrize("own", [
+    pytest.param(src, id=name, marks=() if name in DEFAULT_PATHOLOGICAL else pytest.mark.full)
+    for name, src in PATHOLOGICAL.items()])
 def test_the_reader_and_the_planner_survive_pathological_cells(tmp_path, own):
     """The facts are computed in the reader's limited child (flow.safe_statements); a
     cell it cannot follow is not run, or turns skipping off: never a crash."""
@@ -347,14 +354,14 @@ def _points(r) -> dict:
     return {e.id: e.points for e in r.exercises}
 
 
-@pytest.mark.slow
+@pytest.mark.full  # a 2 x 8-submission batch: about 4 min on 2 busy cores
 @pytest.mark.parametrize("name", HONEST)
 def test_honest_submissions_get_the_same_points_both_ways(both_ways, name):
     skipped, full = both_ways[name]
     assert _points(skipped) == _points(full)
 
 
-@pytest.mark.slow
+@pytest.mark.full  # a 2 x 8-submission batch: about 4 min on 2 busy cores
 def test_no_submission_sees_another_ones_traces(both_ways):
     """honest_peeks_for_traces answers right only when it finds no file, variable or
     process another submission left (hostile_leaves_traces writes /tmp, ~ and its folder,
@@ -363,7 +370,7 @@ def test_no_submission_sees_another_ones_traces(both_ways):
         assert r.score == r.max_score == 7, [e.summary for e in r.exercises]
 
 
-@pytest.mark.slow
+@pytest.mark.full  # a 2 x 8-submission batch: about 4 min on 2 busy cores
 @pytest.mark.xfail(strict=True, reason="hole: the learner's function can tell whether the "
                    "course cells ran (a format string reading __globals__, IPython's In, "
                    "`from sys import modules`), so it can score more with skipping than with "
@@ -375,7 +382,7 @@ def test_a_learner_cannot_score_differently_by_detecting_skipping(both_ways, nam
     assert _points(skipped) == _points(full)
 
 
-@pytest.mark.slow
+@pytest.mark.full  # a 2 x 8-submission batch: about 4 min on 2 busy cores
 def test_kernels_started_ahead_show_nothing_of_another_submission(tmp_path):
     """--kernels-ahead 2 with 2 jobs: the honest peeker, graded after the hostile one,
     may get a kernel started while the hostile one ran; it still finds no trace."""
