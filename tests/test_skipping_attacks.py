@@ -134,9 +134,6 @@ HIDDEN = {  # reads of X that no bytecode shows and no listed name or attribute 
 }
 
 
-@pytest.mark.xfail(strict=True, reason="hole: the analysis does not see this read of the "
-                   "namespace, so the cell binding X is skipped and the learner's code sees "
-                   "a notebook without it (points differ with --run-all-cells)")
 @pytest.mark.parametrize("own", HIDDEN.values(), ids=HIDDEN.keys())
 def test_hidden_reads_of_the_namespace(own):
     assert 1 not in _plan(own) or _plan(own) == {}
@@ -148,9 +145,6 @@ HISTORY = {  # IPython's history: which cells ran, bound by no statement
 }
 
 
-@pytest.mark.xfail(strict=True, reason="hole: In, Out, _ih, _oh, _, _iN tell the learner's "
-                   "code how many and which cells ran, so a function can answer right only "
-                   "when course cells were skipped (see the batch: dishonest_detect_history)")
 @pytest.mark.parametrize("own", HISTORY.values(), ids=HISTORY.keys())
 def test_reading_the_history_turns_skipping_off(own):
     assert _plan(own) == {}
@@ -194,10 +188,7 @@ def test_a_cut_cell_runs_nothing_an_earlier_dropped_statement_would_have_stopped
              ("def f(a):\n    raise NotImplementedError()", "exercise"),
              ("v = f(np.ones(2))\nX = X * 2", "course"),
              ("def g(a):\n    return a * X[0]", "exercise")]
-    plan = skipping.plan(*_sub(cells))
-    if plan.get(3):
-        pytest.xfail(f"hole: cell 4 is cut to {plan[3]!r}: the call that raises when all "
-                     "cells run is dropped, and the statement after it runs")
+    plan = skipping.plan(*_sub(cells))  # closed by classfast 1c390cb: the call runs too
     assert 3 not in plan or plan[3] == ""
 
 
@@ -267,11 +258,6 @@ def test_the_planner_holds_a_few_times_the_facts_on_real_lessons(monkeypatch, le
     assert held <= 20 * facts, (held, facts)
 
 
-@pytest.mark.xfail(strict=True, reason="hole (saboteur): every copy of a course cell "
-                   "keeps its own set of all the names the learner's cells bind to what it "
-                   "reads: time and memory grow as copies x names, in the grader's process "
-                   "(no limit, no timeout). 800 copies x 32,000 names (0.6 MB of code): "
-                   "plan() took 224 s and 854 MB; the 2 MB a notebook may hold: far more")
 def test_the_planner_holds_a_few_times_the_facts_on_a_hostile_notebook(monkeypatch):
     held, facts = _work(monkeypatch, _bomb(100, 4000))
     assert held <= 20 * facts, (held, facts)
@@ -371,11 +357,6 @@ def test_no_submission_sees_another_ones_traces(both_ways):
 
 
 @pytest.mark.full  # a 2 x 8-submission batch: about 4 min on 2 busy cores
-@pytest.mark.xfail(strict=True, reason="hole: the learner's function can tell whether the "
-                   "course cells ran (a format string reading __globals__, IPython's In, "
-                   "`from sys import modules`), so it can score more with skipping than with "
-                   "--run-all-cells (measured, seed 3: 7/7 with skipping; 5/7, 6/7 and 5/7 "
-                   "running all)")
 @pytest.mark.parametrize("name", DETECTS)
 def test_a_learner_cannot_score_differently_by_detecting_skipping(both_ways, name):
     skipped, full = both_ways[name]

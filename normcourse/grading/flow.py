@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import dis
+import re
 
 from normcourse.grading import scan
 
@@ -33,14 +34,20 @@ _WRITE_OPS = {"STORE_GLOBAL", "DELETE_GLOBAL"}
 _ATTR_OPS = {"LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"}
 DYNAMIC_NAMES = {"globals", "locals", "vars", "exec", "eval", "compile", "__import__",
                  "get_ipython", "__builtins__", "breakpoint", "setattr", "delattr", "dir",
-                 "__main__", "__spec__", "__loader__"}
+                 "__main__", "__spec__", "__loader__",
+                 # IPython's history: which cells ran (differs when cells are skipped)
+                 "In", "Out", "_ih", "_oh", "_dh", "_", "__", "___", "_i", "_ii", "_iii"}
+_HISTORY = re.compile(r"_i?\d+")  # _i3 (the input of cell 3), _3 (its output)
 DYNAMIC_ATTRS = {"__dict__", "__globals__", "__builtins__", "f_globals", "f_locals", "f_back",
                  "modules", "_getframe", "currentframe", "stack", "gi_frame", "tb_frame",
                  "__code__", "__closure__", "__defaults__", "__kwdefaults__", "get_objects",
                  "get_referrers", "get_referents", "__subclasses__", "user_ns",
-                 "__getattribute__", "__setattr__", "__class__", "__self__", "get_ipython"}
+                 "__getattribute__", "__setattr__", "__class__", "__self__", "get_ipython",
+                 # the shell, however it was reached: it runs and evaluates in the namespace
+                 "ev", "ex", "run_cell", "run_line_magic", "run_cell_magic", "push",
+                 "user_global_ns", "instance", "_current_frames"}
 DYNAMIC_MODULES = {"gc", "inspect", "importlib", "builtins", "ctypes", "__main__", "ipykernel",
-                   "code", "pickle", "dill", "runpy", "types"}
+                   "code", "pickle", "dill", "runpy", "types", "operator"}
 #: calls that change state beyond the namespace (the last part of the called name)
 EFFECT_CALLS = {"seed", "rc", "rcdefaults", "rc_file", "rc_context", "use", "seterr",
                 "seterrcall", "setbufsize", "set_printoptions", "setrecursionlimit",
@@ -89,11 +96,13 @@ def _effect(tree) -> bool:
 
 
 def _dynamic(tree, loads: set, attrs: set) -> bool:
-    if loads & DYNAMIC_NAMES or attrs & DYNAMIC_ATTRS:
+    if loads & DYNAMIC_NAMES or attrs & DYNAMIC_ATTRS or \
+            any(_HISTORY.fullmatch(name) for name in loads):
         return True
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if any(a.name == "*" for a in node.names) or \
+            if any(a.name == "*" or a.name in DYNAMIC_NAMES | DYNAMIC_ATTRS
+                   for a in node.names) or \
                     (node.module or "").split(".")[0] in DYNAMIC_MODULES:
                 return True
         elif isinstance(node, ast.Import):
@@ -101,8 +110,14 @@ def _dynamic(tree, loads: set, attrs: set) -> bool:
                 return True
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
                 node.func.id in ("getattr", "hasattr"):
-            if len(node.args) < 2 or not isinstance(node.args[1], ast.Constant):
+            if len(node.args) < 2 or not isinstance(node.args[1], ast.Constant) or \
+                    node.args[1].value in DYNAMIC_ATTRS | DYNAMIC_NAMES:
                 return True
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("format", "format_map") and \
+                isinstance(node.func.value, ast.Constant) and \
+                re.search(r"\{[^{}:!]*[.\[]", str(node.func.value.value)):
+            return True  # '{0.__globals__[X]}'.format(f): attribute and item access
     return False
 
 

@@ -79,11 +79,26 @@ def plan(sub, course: frozenset | None = None) -> dict:
             if s.get("dynamic"):
                 return {}
             stmts.append((i, s, not is_course or bool(s.get("effect"))))
-    keep = _fixpoint(stmts)
+    try:
+        keep = _fixpoint(stmts)
+    except _TooLarge:
+        return {}
     return _sources(sub, stmts, keep)
 
 
+#: names the planner may hold in all (each statement's reach), per name in the facts: the
+#: lessons hold at most 4.2; past it nothing is skipped (a submission built to make the
+#: plan slow or large: copies of a course cell x the names they reach)
+MAX_HELD_PER_FACT = 20
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _fixpoint(stmts: list) -> list[bool]:
+    held = [0]
+    budget = MAX_HELD_PER_FACT * sum(len(s["binds"]) + len(s["loads"]) for _, s, _ in stmts)
     bound_by: dict = {}
     for n, (_, s, _) in enumerate(stmts):
         for name in s["binds"]:
@@ -109,6 +124,9 @@ def _fixpoint(stmts: list) -> list[bool]:
                     if m not in seen and not stmts[m][1].get("imports"):
                         seen.add(m)
                         todo.append(m)
+        held[0] += len(names)
+        if held[0] > budget:
+            raise _TooLarge
         return frozenset(names), effect
 
     keep = [always or reach(n)[1] for n, (_, _, always) in enumerate(stmts)]
