@@ -13,12 +13,17 @@ cell matters to a grade only through what it leaves behind for them. So:
 - a course statement runs when it may bind or change a name that a running statement
   reads (names are followed to a fixpoint; calling a function reaches what its body
   reads; a name bound only by imports is a module or a course tool, which only an
-  attribute assignment changes: an effect). Import statements are followed one by one;
+  attribute assignment changes: an effect). A function that changes in place an object it
+  does not bind (``f.calls = ...``, ``d[k] = ...``, ``environ.update(...)``) keeps state: a
+  course call of it changes that name, or, for an object bound by an import, is an effect.
+  Import statements are followed one by one;
 - anything the analysis cannot follow, anywhere in the submission (a magic,
   ``globals()``, ``exec``, ``getattr`` with a computed name, ``import *``...), or a
   handout that is not there: nothing is skipped.
 
-``normcourse grade --run-all-cells`` turns this off (:func:`plan` returns ``{}``).
+``normcourse grade --run-all-cells`` turns this off (:func:`plan` returns ``{}``), and so
+does a submission whose plan would pass the planner's budget (it runs in the grader's own
+process: :data:`MAX_HELD_PER_FACT`, :data:`MAX_WORK_PER_FACT`, :data:`MAX_HELD`, :data:`MAX_WORK`).
 """
 
 from __future__ import annotations
