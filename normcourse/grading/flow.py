@@ -9,6 +9,10 @@ that parses as plain Python, :func:`statements` gives a dict:
 - ``loads``: global names its code reads, in nested functions and lambdas too (from the
   compiled code, so a local variable or an attribute name is not one);
 - ``sets``: the root names of attributes it assigns or deletes (``np.x = 1``: ``np``);
+- ``mutates``, ``mutating_calls``: global names whose objects it (or a function it
+  defines, when called) changes in place: stored through (``d[k] = v``, ``f.calls = 1``)
+  or called a mutating method on (``environ.update(...)``); ``modules``: the names a plain
+  ``import`` binds (modules, not objects taken from one);
 - ``lines``: its first and last line in the cell (decorators included);
 - ``imports`` (an import statement), ``effect`` (a call that changes global state:
   seeds, rcParams, warnings filters, files...), ``dynamic`` (reaches names or objects
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import dis
+import re
 
 from normcourse.grading import scan
 
@@ -33,14 +38,20 @@ _WRITE_OPS = {"STORE_GLOBAL", "DELETE_GLOBAL"}
 _ATTR_OPS = {"LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"}
 DYNAMIC_NAMES = {"globals", "locals", "vars", "exec", "eval", "compile", "__import__",
                  "get_ipython", "__builtins__", "breakpoint", "setattr", "delattr", "dir",
-                 "__main__", "__spec__", "__loader__"}
+                 "__main__", "__spec__", "__loader__",
+                 # IPython's history: which cells ran (differs when cells are skipped)
+                 "In", "Out", "_ih", "_oh", "_dh", "_", "__", "___", "_i", "_ii", "_iii"}
+_HISTORY = re.compile(r"_i?\d+")  # _i3 (the input of cell 3), _3 (its output)
 DYNAMIC_ATTRS = {"__dict__", "__globals__", "__builtins__", "f_globals", "f_locals", "f_back",
                  "modules", "_getframe", "currentframe", "stack", "gi_frame", "tb_frame",
                  "__code__", "__closure__", "__defaults__", "__kwdefaults__", "get_objects",
                  "get_referrers", "get_referents", "__subclasses__", "user_ns",
-                 "__getattribute__", "__setattr__", "__class__", "__self__", "get_ipython"}
+                 "__getattribute__", "__setattr__", "__class__", "__self__", "get_ipython",
+                 # the shell, however it was reached: it runs and evaluates in the namespace
+                 "ev", "ex", "run_cell", "run_line_magic", "run_cell_magic", "push",
+                 "user_global_ns", "instance", "_current_frames"}
 DYNAMIC_MODULES = {"gc", "inspect", "importlib", "builtins", "ctypes", "__main__", "ipykernel",
-                   "code", "pickle", "dill", "runpy", "types"}
+                   "code", "pickle", "dill", "runpy", "types", "operator"}
 #: calls that change state beyond the namespace (the last part of the called name)
 EFFECT_CALLS = {"seed", "rc", "rcdefaults", "rc_file", "rc_context", "use", "seterr",
                 "seterrcall", "setbufsize", "set_printoptions", "setrecursionlimit",
@@ -89,11 +100,13 @@ def _effect(tree) -> bool:
 
 
 def _dynamic(tree, loads: set, attrs: set) -> bool:
-    if loads & DYNAMIC_NAMES or attrs & DYNAMIC_ATTRS:
+    if loads & DYNAMIC_NAMES or attrs & DYNAMIC_ATTRS or \
+            any(_HISTORY.fullmatch(name) for name in loads):
         return True
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if any(a.name == "*" for a in node.names) or \
+            if any(a.name == "*" or a.name in DYNAMIC_NAMES | DYNAMIC_ATTRS
+                   for a in node.names) or \
                     (node.module or "").split(".")[0] in DYNAMIC_MODULES:
                 return True
         elif isinstance(node, ast.Import):
@@ -101,14 +114,90 @@ def _dynamic(tree, loads: set, attrs: set) -> bool:
                 return True
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
                 node.func.id in ("getattr", "hasattr"):
-            if len(node.args) < 2 or not isinstance(node.args[1], ast.Constant):
+            if len(node.args) < 2 or not isinstance(node.args[1], ast.Constant) or \
+                    node.args[1].value in DYNAMIC_ATTRS | DYNAMIC_NAMES:
                 return True
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("format", "format_map") and \
+                isinstance(node.func.value, ast.Constant) and \
+                re.search(r"\{[^{}:!]*[.\[]", str(node.func.value.value)):
+            return True  # '{0.__globals__[X]}'.format(f): attribute and item access
     return False
 
 
+#: methods that change the object they are called on (a dict, list, set, deque, array...)
+MUTATING_METHODS = {"update", "append", "extend", "insert", "pop", "popitem", "clear",
+                    "setdefault", "add", "discard", "sort", "reverse", "__setitem__",
+                    "__delitem__", "appendleft", "extendleft", "popleft", "rotate", "fill",
+                    "put", "resize", "itemset", "setflags", "write", "writelines"}
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _local(scope) -> set:
+    """Names a function binds in its own scope (parameters included), minus ``global``s."""
+    args = scope.args
+    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs,
+                             *filter(None, (args.vararg, args.kwarg)))}
+    declared, stack = set(), list(scope.body) if isinstance(scope.body, list) else [scope.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*_SCOPES, ast.ClassDef)):
+            if not isinstance(node, ast.Lambda):
+                names.add(node.name)
+            continue  # its own scope
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.Global):
+            declared.update(node.names)
+        stack.extend(ast.iter_child_nodes(node))
+    return names - declared
+
+
+def _mutations(stmt) -> tuple[list, list]:
+    """Global names whose objects the statement (its functions' bodies included) may change
+    in place: roots stored through (``d[k] = v``, ``f.calls = 1``, ``del o.a``, ``x[i] += 1``),
+    and roots of a call of a mutating method (``environ.update(...)``). A name bound in an
+    enclosing function is not global; class scopes are looked through (conservative)."""
+    stores, calls = set(), set()
+
+    def visit(node, scopes):
+        if isinstance(node, _SCOPES):
+            for child in ast.iter_child_nodes(node.args):
+                visit(child, scopes)  # defaults: evaluated in the enclosing scope
+            for d in getattr(node, "decorator_list", []):
+                visit(d, scopes)
+            body = node.body if isinstance(node.body, list) else [node.body]
+            inner = [*scopes, _local(node)]
+            for child in body:
+                visit(child, inner)
+            return
+        root = None
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and \
+                isinstance(node.ctx, (ast.Store, ast.Del)):
+            root, into = _root(node), stores
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in MUTATING_METHODS:
+            root, into = _root(node.func.value), calls
+        if root and not any(root in scope for scope in scopes):
+            into.add(root)
+        for child in ast.iter_child_nodes(node):
+            visit(child, scopes)
+
+    visit(stmt, [])
+    return sorted(stores), sorted(calls)
+
+
 def _pure(stmt) -> bool:
-    """A ``def`` whose function object holds no state a call could change."""
+    """A ``def`` whose function object holds no state a call could change (nor changes, in
+    place, an object it does not bind itself: ``f.calls = ...``, ``environ[k] = ...``)."""
     if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.decorator_list:
+        return False
+    stores, calls = _mutations(stmt)
+    if stores or stmt.name in calls:  # (np.add(...) changes no state of the function)
         return False
     args = stmt.args
     if not all(d is None or _constant(d) for d in (*args.defaults, *args.kw_defaults)):
@@ -153,9 +242,13 @@ def statements(source: str) -> list[dict]:
                        if isinstance(n, ast.Attribute) and isinstance(n.ctx, (ast.Store, ast.Del))
                        for r in [_root(n)] if r})
         first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
+        stores, calls = _mutations(stmt)
         out.append({"binds": binds, "loads": sorted(loads),
                     "sets": sets, "lines": [first, stmt.end_lineno],
+                    "mutates": stores, "mutating_calls": calls,
                     "imports": isinstance(stmt, (ast.Import, ast.ImportFrom)),
+                    "modules": [(a.asname or a.name).split(".")[0] for a in stmt.names]
+                    if isinstance(stmt, ast.Import) else [],
                     "effect": _effect(stmt), "dynamic": _dynamic(stmt, loads, attrs),
                     "pure": _pure(stmt)})
     return out

@@ -13,12 +13,17 @@ cell matters to a grade only through what it leaves behind for them. So:
 - a course statement runs when it may bind or change a name that a running statement
   reads (names are followed to a fixpoint; calling a function reaches what its body
   reads; a name bound only by imports is a module or a course tool, which only an
-  attribute assignment changes: an effect). Import statements are followed one by one;
+  attribute assignment changes: an effect). A function that changes in place an object it
+  does not bind (``f.calls = ...``, ``d[k] = ...``, ``environ.update(...)``) keeps state: a
+  course call of it changes that name, or, for an object bound by an import, is an effect.
+  Import statements are followed one by one;
 - anything the analysis cannot follow, anywhere in the submission (a magic,
   ``globals()``, ``exec``, ``getattr`` with a computed name, ``import *``...), or a
   handout that is not there: nothing is skipped.
 
-``normcourse grade --run-all-cells`` turns this off (:func:`plan` returns ``{}``).
+``normcourse grade --run-all-cells`` turns this off (:func:`plan` returns ``{}``), and so
+does a submission whose plan would pass the planner's budget (it runs in the grader's own
+process: :data:`MAX_HELD_PER_FACT`, :data:`MAX_WORK_PER_FACT`, :data:`MAX_HELD`, :data:`MAX_WORK`).
 """
 
 from __future__ import annotations
@@ -79,19 +84,64 @@ def plan(sub, course: frozenset | None = None) -> dict:
             if s.get("dynamic"):
                 return {}
             stmts.append((i, s, not is_course or bool(s.get("effect"))))
-    keep = _fixpoint(stmts)
+    try:
+        keep = _fixpoint(stmts)
+    except _TooLarge:
+        return {}
     return _sources(sub, stmts, keep)
 
 
+#: names the planner may hold in all (each statement's reach), per name in the facts: the
+#: lessons hold at most 4.2; past it nothing is skipped (a submission built to make the
+#: plan slow or large: copies of a course cell x the names they reach)
+MAX_HELD_PER_FACT = 20
+#: facts read while following calls, per name in the facts (the lessons need 10 to 40;
+#: a chain of functions that each course copy follows in full costs copies x chain)
+MAX_WORK_PER_FACT = 200
+#: and at most these many in all, however large the notebook (the lessons: at most 3,515 names
+#: held and 25,020 facts read; these take about a second and some tens of MB)
+MAX_HELD, MAX_WORK = 1_000_000, 2_000_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _fixpoint(stmts: list) -> list[bool]:
+    held = [0, 0]  # names held in the reach sets; facts read while following calls
+    facts = sum(len(s["binds"]) + len(s["loads"]) for _, s, _ in stmts)
+    budget = min(MAX_HELD_PER_FACT * facts, MAX_HELD)
+    work_budget = min(MAX_WORK_PER_FACT * facts, MAX_WORK)
     bound_by: dict = {}
     for n, (_, s, _) in enumerate(stmts):
         for name in s["binds"]:
             bound_by.setdefault(name, []).append(n)
     imported = {name for name, ns in bound_by.items()
                 if all(stmts[n][1].get("imports") for n in ns)}
+    modules = {name for name, ns in bound_by.items()
+               if all(name in stmts[n][1].get("modules", ()) for n in ns)}
+    objects = imported - modules  # bound by `from M import n`: n may be any object
     pure = {name for name, ns in bound_by.items()
             if all(stmts[n][1].get("pure") for n in ns)}  # functions without state
+
+    # each statement's own part, once: whether it has an effect, the names it may change,
+    # what it reads (to follow to the statements that bound them) and what following costs
+    follow = {name: tuple(m for m in ns if not stmts[m][1].get("imports"))
+              for name, ns in bound_by.items()}
+    own = []
+    for _, s, _ in stmts:
+        stores = set(s.get("mutates", ())) | set(s["sets"])
+        calls = set(s.get("mutating_calls", ()))
+        reads = tuple({name for name in s["loads"] if name in bound_by} - imported)
+        #     (builtins: bound nowhere in the notebook, a read cannot change them)
+        own.append((
+            # an object bound by an import (a module's dict, os.environ...) changed in
+            # place is shared beyond the notebook: an effect (a plain import's module only
+            # by a store through it: np.add(...) is no change of np)
+            bool(s.get("effect")) or bool(stores & imported) or bool(calls & objects),
+            # what it reads, and what it changes in place (f.calls = ...: f has state)
+            tuple(set(reads) - pure | {n for n in stores | (calls - modules) if n in bound_by}),
+            reads, 1 + len(s["loads"]) + sum(len(follow[name]) for name in reads)))
 
     @functools.cache
     def reach(n: int) -> tuple[frozenset, bool]:
@@ -99,16 +149,20 @@ def _fixpoint(stmts: list) -> list[bool]:
         following the functions and values it reads to the statements that bound them."""
         seen, todo, names, effect = {n}, [n], set(stmts[n][1]["binds"]), False
         while todo:  # the statements after n are those a call may run the code of
-            s = stmts[todo.pop()][1]
-            effect = effect or bool(s.get("effect")) or bool(set(s["sets"]) & imported)
-            reads = {name for name in s["loads"] if name in bound_by} - imported  # builtins:
-            #     bound nowhere in the notebook, a read cannot change them
-            names.update(reads - pure)
+            eff, changes, reads, work = own[todo.pop()]
+            effect = effect or eff
+            names.update(changes)
+            held[1] += work
+            if held[1] > work_budget:
+                raise _TooLarge
             for name in reads:
-                for m in bound_by.get(name, ()):
-                    if m not in seen and not stmts[m][1].get("imports"):
+                for m in follow[name]:
+                    if m not in seen:
                         seen.add(m)
                         todo.append(m)
+        held[0] += len(names)
+        if held[0] > budget:
+            raise _TooLarge
         return frozenset(names), effect
 
     keep = [always or reach(n)[1] for n, (_, _, always) in enumerate(stmts)]
@@ -116,18 +170,48 @@ def _fixpoint(stmts: list) -> list[bool]:
     for n, k in enumerate(keep):
         if k:  # and what the learner's cells define: the grader calls it after the cells
             needed.update(stmts[n][1]["loads"], stmts[n][1]["binds"])
-    changed = True
-    while changed:
-        changed = False
-        for n, (i, s, _) in enumerate(stmts):
-            if keep[n]:
-                continue
-            later = any(keep[m] for m in range(n + 1, len(stmts)) if stmts[m][0] == i)
-            if (set(s["binds"]) | reach(n)[0]) & needed or (later and not s.get("imports")):
-                # (a statement before a kept one in its cell may raise, and so stop the
-                # cell before it, as when every cell runs: it runs too; imports do not raise)
-                keep[n] = changed = True
-                needed.update(s["loads"])
+    # which statements may change each name (an index, so the fixpoint is linear in what
+    # the reach sets hold), and each cell's statements in order
+    changers: dict = {}
+    cells: dict = {}
+    pos: list = []
+    for n, (i, s, _) in enumerate(stmts):
+        pos.append(len(cells.setdefault(i, [])))
+        cells[i].append(n)
+        if not keep[n]:
+            for name in set(s["binds"]) | reach(n)[0]:
+                changers.setdefault(name, []).append(n)
+    done = dict.fromkeys(cells, 0)  # how many of a cell's first statements are settled
+
+    def before(n: int, kept: list) -> None:
+        """A statement before a kept one in its cell may raise, and so stop the cell
+        before it, as when every cell runs: it runs too (imports do not raise)."""
+        i = stmts[n][0]
+        for m in cells[i][done[i]:pos[n]]:
+            if not keep[m] and not stmts[m][1].get("imports"):
+                keep[m] = True
+                kept.append(m)
+        done[i] = max(done[i], pos[n])
+
+    kept = [n for n, k in enumerate(keep) if k]
+    for n in list(kept):
+        before(n, kept)
+    todo = list(needed)
+    while kept or todo:
+        for name in todo:
+            for n in changers.pop(name, ()):
+                if not keep[n]:
+                    keep[n] = True
+                    kept.append(n)
+        todo = []
+        for n in kept:  # (grows while it is walked: before() appends)
+            before(n, kept)
+        for n in kept:
+            for name in stmts[n][1]["loads"]:
+                if name not in needed:
+                    needed.add(name)
+                    todo.append(name)
+        kept = []
     return keep
 
 
