@@ -158,3 +158,25 @@ def test_kernels_started_ahead_grade_the_same_and_leave_nothing(tmp_path):
     plain = grade_many(paths, Limits(), jobs=1, seed=3)
     assert [_verdicts(r) for r in ahead] == [_verdicts(r) for r in plain]
     assert not session._LIVE  # every kernel closed, the spare too
+
+
+@pytest.mark.full  # starts a sandboxed kernel: a few seconds
+def test_a_spare_kernel_is_alive_when_taken_in_the_sandbox():
+    """Found by attack: bwrap's --die-with-parent follows the *thread* that started the
+    kernel, so a spare whose starter thread returned was dead (exit -9) when taken, and
+    --kernels-ahead never handed one out. The starter now lives as long as its kernel."""
+    import time
+
+    from normcourse.grading import ahead
+
+    spares = ahead.Spares(Limits(), 1)  # the default isolation (bwrap where it exists)
+    try:
+        deadline = time.monotonic() + 60
+        while spares.ready.empty() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)  # the starter thread has long finished starting it
+        kernel = spares.ready.get_nowait()
+        assert kernel.alive(), f"spare dead when taken (exit code {kernel.proc.poll()})"
+        ahead._discard(kernel)
+    finally:
+        spares.close()

@@ -38,6 +38,7 @@ class Spares:
         self.ready: queue.Queue = queue.Queue()
         self.threads: list = []
         self.closed = False
+        self.stopping = threading.Event()
         for _ in range(n):
             self._start_one()
 
@@ -59,6 +60,10 @@ class Spares:
             _discard(kernel)
             return
         self.ready.put(kernel)
+        # bwrap's --die-with-parent (PR_SET_PDEATHSIG) follows the thread that started the
+        # kernel: this thread must live as long as the kernel does
+        while not self.closed and kernel.alive():  # (a spare left over dies with it)
+            self.stopping.wait(0.5)
 
     def take(self) -> GradingKernel | None:
         """A started kernel if one is ready (and another starts), else None."""
@@ -74,6 +79,7 @@ class Spares:
 
     def close(self) -> None:
         self.closed = True
+        self.stopping.set()
         for t in self.threads:
             t.join()
         while True:
