@@ -38,7 +38,7 @@ CI_CASES = {
     "issue18_mutation_hidden_by_patching", "os_exit_cell", "endless_function", "memory_function",
     "flood_cell", "leftover_processes", "writes_files", "sabotage_kill_siblings",
     "sabotage_rewrite_course", "solutions_via_pwd", "attack_disk_fill", "attack_startup_plant",
-    "sab_iopub_status_flood", "l4_solution", "l4_numerical_backward", "l5_solution",
+    "sab_iopub_status_flood", "l4_solution", "l5_solution",
     "l5_fold_transposed", "l5_issue18_gradcheck_backward",
     "l6_solution", "l6_other_predictions", "l6_issue18_numerical_rms_backward",
 }

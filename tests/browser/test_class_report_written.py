@@ -7,6 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from test_classreport import write_written_class  # noqa: E402
 
@@ -14,6 +16,8 @@ from normcourse import classtext  # noqa: E402
 from normcourse.cli import main  # noqa: E402
 
 
+@pytest.mark.full  # suite budget: the escaping is asserted without a browser in
+# tests/test_classreport.py, and the report's offline rendering by tests/browser/test_class_report.py
 def test_written_answers_render_inert_and_offline(lab_browser, tmp_path, monkeypatch):
     monkeypatch.setattr(classtext, "EXAMPLES", 100)  # every text shown, hostile ones too
     files = write_written_class(tmp_path)
