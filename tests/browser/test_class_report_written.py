@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
+from test_class_report import open_offline  # noqa: E402
 from test_classreport import write_written_class  # noqa: E402
 
 from normcourse import classtext  # noqa: E402
@@ -24,22 +25,8 @@ def test_written_answers_render_inert_and_offline(lab_browser, tmp_path, monkeyp
     out = tmp_path / "report.html"
     assert main(["report", *files, "--out", str(out)]) == 0
     context = lab_browser.browser.new_context()
-    outside, problems, dialogs = [], [], []
     try:
-        page = context.new_page()
-
-        def route(r):
-            url = r.request.url
-            if url.startswith(("file:", "data:")):
-                r.continue_()
-            else:
-                outside.append(url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(out.as_uri(), wait_until="load")
+        page, outside, problems, dialogs = open_offline(context, out)
         page.wait_for_timeout(300)
         items = page.evaluate("() => Array.from(document.querySelectorAll('li'))"
                               ".map(li => [li.innerText, li.children.length])")
