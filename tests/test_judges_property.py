@@ -23,7 +23,7 @@ from helpers.checking.expect import Mismatch
 from helpers.checking.verdict import FLOAT32_FINE, _judged
 from helpers.exercises import all_exercises, get_exercise
 
-CI_SEEDS = 12  # the suite stays under its time budget; -m exhaustive runs 10,000
+CI_SEEDS = 8  # the suite stays under its time budget; -m exhaustive runs 10,000
 EXHAUSTIVE_SEEDS = 10_000
 SLOW_EXERCISES = {"ex1_measure_lr": 8, "ex1_edge_steps": 6, "ex6_coupling": 8}
 #: exercises whose point is float64's round-off (``Exercise.precision``): no float32 run
