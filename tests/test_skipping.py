@@ -90,6 +90,33 @@ def test_dynamic_access_in_a_cell_that_runs_skips_nothing():
         assert _plan([*base, (own, "own")]) == {}, own
 
 
+def test_frames_reached_through_a_module_attribute_are_dynamic_and_np_stack_is_not():
+    base = [(IMPORTS, "course"), ("X = np.ones(3)", "course"),
+            ("def f(a):\n    return a", "exercise")]
+    assert _plan([*base, ("Y = np.stack([np.ones(2)] * 2)", "own")])[1] == ""  # arrays
+    for own in ("frames = np.inspect.stack()", "from numpy import inspect",
+                "import traceback\nf = next(traceback.walk_stack(None))[0]",
+                "t = x.traceback.walk_stack(None)", "g = (i for i in [1])\nc = g.cr_frame"):
+        assert _plan([*base, (own, "own")]) == {}, own
+
+
+def test_seed_is_an_effect_on_a_module_not_on_a_computed_value():
+    for call in ("np.random.seed(0)", "seed(0)", "random.seed(0)", "rs.seed(1)"):
+        assert flow.statements(call)[0]["effect"], call
+    assert not flow.statements("r = runs[0.1].seed(0)")[0]["effect"]  # one seed's run
+
+
+def test_every_lesson_skips_at_least_a_quarter_of_its_cells():
+    """A course cell the analysis cannot follow (``globals()``, a call it takes for a global
+    effect) makes the grader run every cell of every submission of its lesson: lessons 2
+    and 5 did so unnoticed (``np.stack`` read as ``inspect.stack``, ``run.seed(0)`` as
+    ``np.random.seed``) until this test."""
+    for lesson in LESSONS:
+        sub = load(ROOT / "lessons" / f"{lesson}.ipynb")
+        skipped, _ = skipping.summary(sub, skipping.plan(sub))
+        assert skipped >= len(sub.code_cells) // 4, (lesson, skipped, len(sub.code_cells))
+
+
 def test_a_learner_edited_course_cell_is_not_a_course_cell_and_runs():
     original = "X = np.ones(3)"
     plan = _plan([(IMPORTS, "course"), (original + "  # edited", "own"),
