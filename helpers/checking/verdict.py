@@ -156,8 +156,8 @@ def mutated_inputs(case, outcome) -> list:
 def _advice_for(error: str) -> str:
     """A short pointer for errors learners often meet."""
     if error.startswith("NameError"):
-        return (" (a name your code uses is not defined; for a letter answer, return it "
-                "as a string, in quotes)")
+        return (" (a name your code uses is not defined: run the cell that defines it, or "
+                "check its spelling; a prediction's letter is returned as a string, in quotes)")
     if error.startswith(("ValueError: operands could not be broadcast", "ValueError: shapes")):
         return " (check the shapes of your arrays, and the axis you reduce over)"
     return ""
@@ -189,8 +189,8 @@ def _raised(error: str) -> tuple:
                 f"{detail} alone", "watch-switched-off")
     if marker == calling.TOO_SLOW:
         return (f"your function took {detail} on the large case: that looks like a numerical "
-                "gradient (one forward pass per input entry): write the analytic one",
-                "numerical-gradient")
+                "gradient (one forward pass per input entry) or a Python loop over the entries: "
+                "write the analytic one, with operations on whole arrays", "numerical-gradient")
     return f"your function raised {error}" + _advice_for(error), ""
 
 
