@@ -181,6 +181,10 @@ def _raised(error: str) -> tuple:
                 "check again", "callee-not-written")
     if marker == calling.OUT_OF_TIME:
         return f"your function did not return within {detail} s (an endless loop?)", "timeout"
+    if marker == calling.SHORTCUT and detail.startswith("own:"):
+        return (f"your function calls your `{detail[4:]}` (another exercise's answer): this "
+                "exercise asks for a new way to compute it, written out without it",
+                "calls-own-answer")
     if marker == calling.SHORTCUT:
         return f"your function uses the course's `{detail}`; write your own", "shortcut"
     if marker == calling.UNWATCHED:
