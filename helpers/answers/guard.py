@@ -152,7 +152,10 @@ def own_functions(namespace: dict, names: tuple) -> dict:
         obj = dict.get(namespace, name)
         if type(obj) is types.FunctionType:
             code = _CODE_OF(obj)
-            table.setdefault(code.co_name, {})[fingerprint(code)] = OWN + name
+            try:
+                table.setdefault(code.co_name, {})[fingerprint(code)] = OWN + name
+            except (RecursionError, ValueError, MemoryError):  # a pathological constant
+                continue
     return table
 
 
