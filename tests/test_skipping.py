@@ -133,6 +133,20 @@ def test_global_effects_always_run():
     assert set(plan) == {5}
 
 
+def test_the_course_style_is_no_effect_a_grade_needs():
+    """``use_course_style()`` changes rcParams through a call, which only figures read: a
+    graded kernel that skips it (and its import) never imports matplotlib (0.3 CPU s of
+    about 1.2 per submission of lesson 0)."""
+    plan = _plan([("import numpy as np\nfrom helpers.plots.style import use_course_style\n"
+                   "use_course_style()", "course"), ("def f(a):\n    return np.sum(a)", "exercise")])
+    assert plan[0].strip() == "import numpy as np"
+    for lesson in [n for n in LESSONS if not n.startswith("01")]:  # (lesson 1: see below)
+        sub = load(ROOT / "lessons" / f"{lesson}.ipynb")
+        plan = skipping.plan(sub)
+        kept = "\n".join(plan.get(i, src) for i, src in enumerate(sub.code_cells))
+        assert "use_course_style()" not in kept and "matplotlib" not in kept, lesson
+
+
 def test_a_function_with_state_keeps_the_demos_that_call_it():
     demo = ("out = f(np.ones(2))", "course")
     pure = ("def f(a):\n    return a", "exercise")

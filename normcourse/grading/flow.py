@@ -63,7 +63,7 @@ DYNAMIC_MODULES = {"gc", "inspect", "traceback", "importlib", "builtins", "ctype
 EFFECT_CALLS = {"seed", "rc", "rcdefaults", "rc_file", "rc_context", "use", "seterr",
                 "seterrcall", "setbufsize", "set_printoptions", "setrecursionlimit",
                 "filterwarnings", "simplefilter", "resetwarnings", "chdir",
-                "putenv", "unsetenv", "use_course_style", "savefig", "save", "savez",
+                "putenv", "unsetenv", "savefig", "save", "savez",
                 "savez_compressed", "savetxt", "tofile", "dump", "write_text", "write_bytes",
                 "mkdir", "makedirs", "remove", "unlink", "rmdir", "rmtree", "system", "Popen",
                 "set_state", "set_loglevel", "switch_backend", "open", "set_start_method",
