@@ -163,7 +163,7 @@ def eval_judge(case, value):
 #: the judge's own random splits of the rows (its re-run of the learner's batch sizes)
 JUDGE_SPLITS = 64
 #: accepted |yours − judge's| per batch size: ABS + SDS × the spread of one split's gap
-ABS, SDS = 2e-3, 4.0
+ABS, SDS = 2e-3, 6.0  # 4.0 failed the reference on 3 of 1,000 seeds (one split is not Gaussian)
 
 
 def _normalized(Z, mean, var, eps=1e-5):
@@ -203,8 +203,7 @@ def gap_cases(rng):
              (np.maximum(layer(120, 3), 0) + 0.1 * rng.normal(size=(120, 3)),)),
         Case("144 examples × 4 units stored class by class (48 rows of each class in turn)",
              (sorted_layer,)),
-        Case("a layer of 128 examples × 2 units",
-             (layer(128, 2),)),
+        Case("a layer of 128 examples × 4 units", (layer(128, 4),)),
     ]
 
 
