@@ -619,8 +619,8 @@ def mse_gradient(X, y, w, b):
     CorpusCase("redefined_after_check", "a right gradient, checked, then redefined wrongly "
                "further down", _sol(lambda nb: _append(nb, WRONG_GRADIENT)), MAX - 2,
                statuses={"ex1_gradient": "failed"},
-               messages={"ex1_gradient": "is defined again in code cell 10, after its check "
-                                         "cell"}),
+               messages={"ex1_gradient": "is defined again in code cell"}),  # (its number
+    # follows the lesson's cells)
     CorpusCase("redefined_honest", "a right gradient redefined (rightly) after its check cell",
                _sol(lambda nb: _append(nb, GOOD_GRADIENT)), MAX,
                statuses=dict.fromkeys(IDS, "passed"),

@@ -88,9 +88,10 @@ def build() -> dict:
         "    except KeyError:\n"
         "        return lr\n"
         "    return 1.5 * lr")
+    right = "    return grad_w, float(grad_b)"  # (the prediction that stood here is 0 points)
     detect_history = _with(
-        "ex1_concept_scale", '    return "b"',
-        '    return "b" if len(In) < 20 else "a"  # IPython\'s input history: cells run')
+        "ex1_gradient", right, "    if len(In) < 20:  # IPython's input history: cells run\n"
+        "        return grad_w, float(grad_b)\n    return grad_w / 2, float(grad_b)")
     detect_modules = _with(
         "ex1_max_lr", "    return float(2 / np.linalg.eigvalsh(H)[-1])",
         "    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
@@ -98,12 +99,14 @@ def build() -> dict:
         "    return lr if 'sweeps' not in shell.ev('dir()') else 1.5 * lr")
     detect_modules = handout(detect_modules, ["from sys import modules"], after=0)
     peek = _with(
-        "ex1_concept_scale", '    return "b"',
+        "ex1_gradient", right,
         '    import os\n'
         '    seen = [p for p in ("/tmp/sab_leak", os.path.expanduser("~/sab_leak"), "sab_leak")\n'
         '            if os.path.exists(p)] + [k for k in os.environ if k == "SAB_LEAK"]\n'
         '    procs = [p for p in os.listdir("/proc") if p.isdigit()]\n'
-        '    return "b" if not seen and len(procs) < 40 else f"a {seen} {len(procs)}"')
+        '    if not seen and len(procs) < 40:\n'
+        '        return grad_w, float(grad_b)\n'
+        '    raise RuntimeError(f"traces of another submission: {seen} {len(procs)}")')
     leak = ("import os, pathlib\n"
             "for p in ('/tmp/sab_leak', os.path.expanduser('~/sab_leak'), 'sab_leak'):\n"
             "    try:\n"
