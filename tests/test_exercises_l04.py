@@ -404,3 +404,25 @@ def test_the_grader_keeps_a_written_answer_for_the_teacher():
     shown = report.feedback_markdown(SubmissionResult("s.ipynb", LESSON, True,
                                                       exercises=[result]))
     assert "> " in shown and "round\\-off" in shown
+
+
+def test_the_compact_form_may_not_call_the_learners_staged_form():
+    """Found by a learner's read-through: ``return batchnorm_backward(dout, cache)`` earned
+    Exercise 2's 3 points for no new work. The check watches the learner's own Exercise 1
+    function (``Exercise.not_calling``), however it is reached; the grader does the same
+    in the kernel (corpus case l4_alt_calls_staged)."""
+    import inspect
+    space = {"np": np}
+    exec(inspect.getsource(batchnorm_backward_by_steps).replace(
+        "def batchnorm_backward_by_steps", "def batchnorm_backward"), space)
+    exec("staged = batchnorm_backward\n"
+         "def batchnorm_backward_alt(dout, cache):\n    return staged(dout, cache)\n", space)
+    assert _report("ex4_bn_backward", space["batchnorm_backward"], own_work=True).passed
+    report = _report("ex4_bn_backward_alt", space["batchnorm_backward_alt"], own_work=True)
+    assert report.status == "failed", report.to_text()
+    assert "calls your `batchnorm_backward`" in _messages(report)
+    assert {r.mistake for r in report.results} == {"calls-own-answer"}
+    exec("def batchnorm_backward_alt(dout, cache):\n    X, x_hat, mean, var, gamma, eps = cache\n"
+         "    d = dout * gamma\n    dX = (d - d.mean(0) - x_hat * (d * x_hat).mean(0)) / "
+         "np.sqrt(var + eps)\n    return dX, (dout * x_hat).sum(0), dout.sum(0)\n", space)
+    assert _report("ex4_bn_backward_alt", space["batchnorm_backward_alt"], own_work=True).passed

@@ -201,6 +201,9 @@ def test_compare_scalings_table():
     assert rows["log"]["best_loss"] == pytest.approx(log_best)
     assert rows["log"]["best_loss"] > 1.5 * rows["none"]["best_loss"]
     assert rows["zscore"]["cond_no_bias"] == pytest.approx(rows["zscore"]["cond"])
+    run = rows["scale"]["run"]  # the run counted is the run returned (lesson 1 draws it)
+    assert run.steps_to(rows["scale"]["target"]) == rows["scale"]["steps"]
+    assert run.losses[-1] == rows["scale"]["final_loss"] and run.lr == rows["scale"]["lr"]
 
 
 # --------------------------------------------------------------------------- lesson-2 widget

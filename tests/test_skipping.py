@@ -90,6 +90,33 @@ def test_dynamic_access_in_a_cell_that_runs_skips_nothing():
         assert _plan([*base, (own, "own")]) == {}, own
 
 
+def test_frames_reached_through_a_module_attribute_are_dynamic_and_np_stack_is_not():
+    base = [(IMPORTS, "course"), ("X = np.ones(3)", "course"),
+            ("def f(a):\n    return a", "exercise")]
+    assert _plan([*base, ("Y = np.stack([np.ones(2)] * 2)", "own")])[1] == ""  # arrays
+    for own in ("frames = np.inspect.stack()", "from numpy import inspect",
+                "import traceback\nf = next(traceback.walk_stack(None))[0]",
+                "t = x.traceback.walk_stack(None)", "g = (i for i in [1])\nc = g.cr_frame"):
+        assert _plan([*base, (own, "own")]) == {}, own
+
+
+def test_seed_is_an_effect_on_a_module_not_on_a_computed_value():
+    for call in ("np.random.seed(0)", "seed(0)", "random.seed(0)", "rs.seed(1)"):
+        assert flow.statements(call)[0]["effect"], call
+    assert not flow.statements("r = runs[0.1].seed(0)")[0]["effect"]  # one seed's run
+
+
+def test_every_lesson_skips_at_least_a_quarter_of_its_cells():
+    """A course cell the analysis cannot follow (``globals()``, a call it takes for a global
+    effect) makes the grader run every cell of every submission of its lesson: lessons 2
+    and 5 did so unnoticed (``np.stack`` read as ``inspect.stack``, ``run.seed(0)`` as
+    ``np.random.seed``) until this test."""
+    for lesson in LESSONS:
+        sub = load(ROOT / "lessons" / f"{lesson}.ipynb")
+        skipped, _ = skipping.summary(sub, skipping.plan(sub))
+        assert skipped >= len(sub.code_cells) // 4, (lesson, skipped, len(sub.code_cells))
+
+
 def test_a_learner_edited_course_cell_is_not_a_course_cell_and_runs():
     original = "X = np.ones(3)"
     plan = _plan([(IMPORTS, "course"), (original + "  # edited", "own"),
@@ -104,6 +131,20 @@ def test_global_effects_always_run():
                   ("v = np.random.normal()", "course"), ("w = np.zeros(2)", "course"),
                   ("def f(a):\n    return a", "exercise")])
     assert set(plan) == {5}
+
+
+def test_the_course_style_is_no_effect_a_grade_needs():
+    """``use_course_style()`` changes rcParams through a call, which only figures read: a
+    graded kernel that skips it (and its import) never imports matplotlib (0.3 CPU s of
+    about 1.2 per submission of lesson 0)."""
+    plan = _plan([("import numpy as np\nfrom helpers.plots.style import use_course_style\n"
+                   "use_course_style()", "course"), ("def f(a):\n    return np.sum(a)", "exercise")])
+    assert plan[0].strip() == "import numpy as np"
+    for lesson in LESSONS:
+        sub = load(ROOT / "lessons" / f"{lesson}.ipynb")
+        plan = skipping.plan(sub)
+        kept = "\n".join(plan.get(i, src) for i, src in enumerate(sub.code_cells))
+        assert "use_course_style()" not in kept and "matplotlib" not in kept, lesson
 
 
 def test_a_function_with_state_keeps_the_demos_that_call_it():

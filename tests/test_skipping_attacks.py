@@ -284,6 +284,20 @@ IN_PLACE = {  # a learner's function, called by a course cell, changes in place 
     "an imported object's method, in a nested function":
         "from os import environ\ndef f(a):\n    def k():\n        environ.setdefault('N', '1')\n"
         "    k()\n    return a",
+    "an imported object's alias, at top level":
+        "from os import environ\nc = environ\ndef f(a):\n    c['N'] = '1'\n    return a",
+    "an imported object's alias of an alias, by method":
+        "from os import environ\nc = environ\nd = c\ndef f(a):\n    d.update(N='1')\n"
+        "    return a",
+    "a module attribute's alias, at top level":
+        "import os\nc = os.environ\ndef f(a):\n    c['N'] = '1'\n    return a",
+    "an imported object's alias, local to the function":
+        "from os import environ\ndef f(a):\n    c = environ\n    c['N'] = '1'\n    return a",
+    "a course dict's alias, local to the function":
+        "def f(a):\n    c = CACHE\n    c['k'] = a\n    return a",
+    "an alias bound after its use in a loop":
+        "from os import environ\ndef f(a):\n    for i in range(2):\n        if i:\n"
+        "            c['N'] = '1'\n        c = environ\n    return a",
 }
 
 

@@ -209,3 +209,21 @@ def test_draw_zoomed_path_numbers_the_steps_and_names_the_scale():
     assert ax.get_xlabel() == "w_age ($10^{-5}$ thousand USD per year)"
     lo, hi = ax.get_xlim()
     assert hi - lo < 1e-4  # the window holds the path, not the minimum 0.05 away
+
+
+def test_draw_steps_across_shows_the_weight_crossing_the_floor_at_every_step():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from helpers.plots.explorer import draw_steps_across
+
+    state = explore(scale_problem(0), 0.9, "GD", n_steps=30)
+    ax = Figure().add_subplot()
+    draw_steps_across(state, ax)
+    floor, path = ax.lines
+    np.testing.assert_allclose(path.get_ydata(), state["ws"][:, 1])
+    side = np.sign(path.get_ydata()[:10] - floor.get_ydata()[0])
+    assert (side[1:] == -side[:-1]).all()  # the zigzag: the other side at every step
+    assert ax.get_ylabel() == state["problem"].labels[1] and ax.get_xlabel() == "step"

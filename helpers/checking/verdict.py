@@ -156,8 +156,8 @@ def mutated_inputs(case, outcome) -> list:
 def _advice_for(error: str) -> str:
     """A short pointer for errors learners often meet."""
     if error.startswith("NameError"):
-        return (" (a name your code uses is not defined; for a letter answer, return it "
-                "as a string, in quotes)")
+        return (" (a name your code uses is not defined: run the cell that defines it, or "
+                "check its spelling; a prediction's letter is returned as a string, in quotes)")
     if error.startswith(("ValueError: operands could not be broadcast", "ValueError: shapes")):
         return " (check the shapes of your arrays, and the axis you reduce over)"
     return ""
@@ -181,6 +181,10 @@ def _raised(error: str) -> tuple:
                 "check again", "callee-not-written")
     if marker == calling.OUT_OF_TIME:
         return f"your function did not return within {detail} s (an endless loop?)", "timeout"
+    if marker == calling.SHORTCUT and detail.startswith("own:"):
+        return (f"your function calls your `{detail[4:]}` (another exercise's answer): this "
+                "exercise asks for a new way to compute it, written out without it",
+                "calls-own-answer")
     if marker == calling.SHORTCUT:
         return f"your function uses the course's `{detail}`; write your own", "shortcut"
     if marker == calling.UNWATCHED:
@@ -189,8 +193,8 @@ def _raised(error: str) -> tuple:
                 f"{detail} alone", "watch-switched-off")
     if marker == calling.TOO_SLOW:
         return (f"your function took {detail} on the large case: that looks like a numerical "
-                "gradient (one forward pass per input entry): write the analytic one",
-                "numerical-gradient")
+                "gradient (one forward pass per input entry) or a Python loop over the entries: "
+                "write the analytic one, with operations on whole arrays", "numerical-gradient")
     return f"your function raised {error}" + _advice_for(error), ""
 
 

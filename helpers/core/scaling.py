@@ -164,8 +164,8 @@ def compare_scalings(X, y, kinds=SCALINGS, *, target_factor=1.01, n_steps=2000):
     scaling (it does not change what the model can predict); "log" changes the model, so
     its target is its own best loss. Keys: kind, label, cond (with bias), cond_no_bias,
     lr_max (2/λ_max), lr, steps (None if not reached in n_steps), final_loss, best_loss,
-    target, estimated_steps (from the slowest direction, which shrinks by 1 - 1/κ per step).
-    Used in lessons 1 and 2.
+    target, estimated_steps (from the slowest direction, which shrinks by 1 - 1/κ per step),
+    run (the GD run itself, to draw its loss curve). Used in lessons 1 and 2.
     """
     X = _as_2d(X)
     y = np.asarray(y, dtype=float)
@@ -185,7 +185,7 @@ def compare_scalings(X, y, kinds=SCALINGS, *, target_factor=1.01, n_steps=2000):
                      "cond_no_bias": condition_number(S), "lr_max": float(2.0 / lam[-1]),
                      "lr": float(1.0 / lam[-1]), "steps": run.steps_to(target),
                      "final_loss": float(run.losses[-1]), "best_loss": float(own_best),
-                     "target": float(target), "estimated_steps": float(estimate)})
+                     "target": float(target), "estimated_steps": float(estimate), "run": run})
     return rows
 
 

@@ -86,6 +86,10 @@ def evaluate(exercise_id: str, fn, seed: int = 0, *, own_work: bool = False,
     if not own_work:
         return judge(exercise, cases, [run_case(fn, c, time_limit) for c in cases])
     outcomes, shortcuts = [], shortcut_table(tuple(exercise.shortcuts))
+    if exercise.not_calling:  # the learner's own functions, from the notebook's namespace
+        space = getattr(fn, "__globals__", None)
+        shortcuts = guard.with_own(shortcuts, space if type(space) is dict else {},
+                                   tuple(exercise.not_calling))
     for case in cases:  # the course's own version, or a shortcut, gets no points (as graded)
         with guard.watching(shortcuts=shortcuts) as used:
             outcomes.append(run_case(fn, case, time_limit))

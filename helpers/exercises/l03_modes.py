@@ -137,6 +137,9 @@ def eval_judge(case, value):
             (gamma * (X - running_mean) / np.sqrt(running_var + 1e-5) + beta if eps != 1e-5
              else None, f"you used ε = 1e-5 instead of the eps argument ({eps:g}): use the "
              "parameter eps in your formula", "hard-coded-eps"),
+            ((X - running_mean) / std if not (np.allclose(gamma, 1) or np.allclose(beta, 0))
+             else None, "out is missing γ and β: out = γ·(X − running_mean)/√(running_var + ε) "
+             "+ β", "no-gamma-beta"),
             (gamma * (X - running_mean) / std if not np.allclose(beta, 0) else None,
              "out is missing β: out = γ·(X − running_mean)/√(running_var + ε) + β", "no-beta"),
             ((X - running_mean) / std + beta if not np.allclose(gamma, 1) else None,
@@ -160,7 +163,7 @@ def eval_judge(case, value):
 #: the judge's own random splits of the rows (its re-run of the learner's batch sizes)
 JUDGE_SPLITS = 64
 #: accepted |yours − judge's| per batch size: ABS + SDS × the spread of one split's gap
-ABS, SDS = 2e-3, 4.0
+ABS, SDS = 2e-3, 6.0  # 4.0 failed the reference on 3 of 1,000 seeds (one split is not Gaussian)
 
 
 def _normalized(Z, mean, var, eps=1e-5):
@@ -200,6 +203,7 @@ def gap_cases(rng):
              (np.maximum(layer(120, 3), 0) + 0.1 * rng.normal(size=(120, 3)),)),
         Case("144 examples × 4 units stored class by class (48 rows of each class in turn)",
              (sorted_layer,)),
+        Case("a layer of 128 examples × 4 units", (layer(128, 4),)),
     ]
 
 
@@ -213,6 +217,8 @@ def _settings(value, n):
         raise Mismatch(f"the dict lacks {', '.join(map(repr, missing))}: return your settings "
                        "with your measurement, so that they can be re-run", "missing-keys")
     sizes = value["batch_sizes"]
+    if isinstance(sizes, np.ndarray) and sizes.ndim == 1 and sizes.dtype.kind in "iu":
+        sizes = sizes.tolist()  # np.array([2, 4, 8]): as good as a list
     if not isinstance(sizes, (list, tuple)) or not all(
             isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in sizes):
         raise Mismatch(f"batch_sizes should be a list of whole numbers, got {sizes!r}"[:160],
@@ -222,8 +228,9 @@ def _settings(value, n):
         raise Mismatch(f"choose at least 4 different batch sizes, among them 2 and all "
                        f"{n} rows of Z (one batch); got {sizes}", "too-few-sizes")
     if any(b < 2 or n % b for b in sizes):
-        raise Mismatch(f"every batch size must divide the {n} rows of Z, so that every row "
-                       f"is in one batch (got {sizes})", "bad-sizes")
+        raise Mismatch(f"every batch size must divide the {n} rows of this Z, so that every "
+                       f"row is in one batch (got {sizes}). Your function is called on layers "
+                       "of different sizes: choose the sizes from len(Z)", "bad-sizes")
     if not isinstance(value["seed"], (int, np.integer)) or isinstance(value["seed"], bool):
         raise Mismatch(f"seed should be a whole number, got {value['seed']!r}", "bad-seed")
     gap = value["gap"]

@@ -55,6 +55,7 @@ EXERCISES = [
         cases=backward.backward_cases,
         judge=backward.backward_judge,
         shortcuts=BACKWARD_SHORTCUTS,
+        not_calling=("batchnorm_backward",),  # the staged form of Exercise 1
         hint=("Write each path's contribution to dX with xc = σ·x̂ and dx̂ = dout·γ, and use "
               "Σ_i xc_i = 0: the path from σ² back through μ contributes nothing.",
               "Through x̂: dx̂/σ. Through σ²: −x̂·mean_i(dx̂·x̂)/σ. Through μ: −mean_i(dx̂)/σ "

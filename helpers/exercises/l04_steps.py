@@ -173,9 +173,10 @@ def _settings(value):
     if (hs <= 0).any() or (hs > 1).any():
         raise Mismatch("every step size should lie between 0 (excluded) and 1")
     if hs.max() / hs.min() < 10.0**MIN_DECADES * (1 - 1e-9):
-        raise Mismatch(f"your step sizes span {np.log10(hs.max() / hs.min()):.1f} decades; "
-                       f"spread them over at least {MIN_DECADES} (for example 1e-10 to 1e-2): "
-                       "the best step depends on the problem", "too-narrow")
+        raise Mismatch(f"your largest step size is {hs.max() / hs.min():.3g} times your "
+                       f"smallest ({np.log10(hs.max() / hs.min()):.1f} decades); make it at least "
+                       f"10^{MIN_DECADES} times (for example 1e-10 to 1e-2): the best step depends "
+                       "on the problem", "too-narrow")
     if (errors < 0).any():
         raise Mismatch("a relative error cannot be negative")
     best_h = expect_number(value["best_h"], "best_h")

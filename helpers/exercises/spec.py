@@ -33,6 +33,9 @@ class Exercise:
               float32 is judged at float32's precision, "computed in float32: fine here")
     shortcuts the course functions (``module:name`` below ``helpers``) that compute the
               answer or most of it: calling one is not the learner's own work
+    not_calling  the learner's own functions of other exercises this one must not call
+              (the compact backward form must not call the staged one): "your function
+              calls your `NAME`", 0 points, in the check and in the grader
     kind      "exercise", or "prediction" (0 points, every valid letter is recorded as it
               is: :mod:`helpers.exercises.predict`)
     """
@@ -47,6 +50,7 @@ class Exercise:
     precision: str = ""
     shortcuts: tuple = ()
     kind: str = "exercise"
+    not_calling: tuple = ()
 
     @property
     def hints(self) -> tuple:

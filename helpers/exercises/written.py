@@ -57,8 +57,9 @@ def _judge(min_words: int):
             raise Mismatch(f"expected your sentences as one string, got "
                            f"{type(value).__name__}", "not-text")
         if words(value) < min_words:
-            raise Mismatch(f"{words(value)} words: write at least {min_words} (two or three "
-                           "sentences)", "too-short")
+            n = words(value)
+            raise Mismatch(f"{n} word{'' if n == 1 else 's'}: write at least {min_words} (two "
+                           "or three sentences)", "too-short")
     return judge
 
 

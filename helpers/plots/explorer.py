@@ -105,6 +105,24 @@ def draw_zoomed_path(state: dict, ax, *, labelled_steps: int = 5) -> object:
     return ax
 
 
+def draw_steps_across(state: dict, ax, *, weight: int = 1) -> object:
+    """One weight of a state's trajectory against the step number, with its value at the
+    minimum as a dotted line: on a narrow valley, where the weights plane shows GD's path
+    as a line traced back and forth, this shows the zigzag itself (the weight jumps from
+    one side of the valley floor to the other at every step). Lesson 1."""
+    p, ws = state["problem"], np.asarray(state["ws"], dtype=float)
+    colour, ls, mk = METHOD_STYLE[state["method"]]
+    steps = np.arange(len(ws))
+    ax.axhline(p.w_star[weight], color=OKABE_ITO["black"], linestyle=":", linewidth=1.2,
+               label="valley floor (the minimum's value)")
+    ax.plot(steps, ws[:, weight], color=colour, linestyle=ls, marker=mk or "o", markersize=5,
+            linewidth=1.2)
+    ax.set_xlabel("step")
+    ax.set_ylabel(p.labels[weight])
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    return ax
+
+
 def figure_legend(fig, methods=("GD",)):
     """One legend for a figure of :func:`draw_state` panels, outside the axes (below them,
     so it covers no data; needs a constrained layout, e.g. helpers.plots.subplots):

@@ -197,14 +197,14 @@ def plot_spread(batch_sizes, spreads: dict, ax=None, *, rule_from=None):
     if rule_from is not None:
         anchor = float(np.asarray(spreads[rule_from])[-1])
         ax.plot(B, anchor * np.sqrt(B[-1] / B), color="#555555", linestyle=(0, (1, 2)),
-                label=f"1/√B rule of thumb through {rule_from}'s last point")
+                label=f"1/√B rule through {rule_from}'s last point")
     ax.set_xscale("log")
     ax.minorticks_off()
     ax.set_xticks(B, [f"{b:g}" for b in B])
     plain_log_axis(ax)
     ax.set_xlabel("batch size B (examples)")
     ax.set_ylabel("spread of its output (std over batches, no unit)")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="upper right")  # the lines fall to the lower right
     return ax
 
 
@@ -223,7 +223,7 @@ def plot_seed_dots(results: dict, ax=None, *, xlabel, chance=None):
         ax.plot([np.median(v)] * 2, [y - 0.3, y + 0.3], color="#000000", linewidth=2.5)
     if chance is not None:
         ax.axvline(chance, color="#555555", linestyle=":", linewidth=1.2, label="chance level")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper right")  # above the first row's dots
     ax.set_yticks(range(len(labels)), labels[::-1])
     ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.set_xlabel(xlabel)

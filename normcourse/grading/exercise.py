@@ -41,7 +41,8 @@ def grade_exercise(run: Run, ex, cases, limits: Limits) -> tuple[ExerciseResult,
              f"within {limits.cell_timeout:g} s")
     nonce = probe.new_nonce()
     code = probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd,
-                         shortcut_table(tuple(ex.shortcuts)))
+                         shortcut_table(tuple(ex.shortcuts)),
+                         tuple(getattr(ex, "not_calling", ())))
     r = run.kernel.run(code, min(limits.cell_timeout, remaining), capture=True)
     if r.status == "died" and r.ename in ("MemoryLimit", "DiskLimit"):
         return error_result(ex, f"{ex.function} was stopped because it {r.evalue}"), True

@@ -11,8 +11,10 @@ that parses as plain Python, :func:`statements` gives a dict:
 - ``sets``: the root names of attributes it assigns or deletes (``np.x = 1``: ``np``);
 - ``mutates``, ``mutating_calls``: global names whose objects it (or a function it
   defines, when called) changes in place: stored through (``d[k] = v``, ``f.calls = 1``)
-  or called a mutating method on (``environ.update(...)``); ``modules``: the names a plain
-  ``import`` binds (modules, not objects taken from one);
+  or called a mutating method on (``environ.update(...)``); ``alias_mutates``,
+  ``alias_calls``: more of them, reached through a function's local alias (``c = CONFIG``
+  then ``c[k] = v``); ``aliases``: [name, root] it binds at top level (``c = CONFIG``);
+  ``modules``: the names a plain ``import`` binds (modules, not objects taken from one);
 - ``lines``: its first and last line in the cell (decorators included);
 - ``imports`` (an import statement), ``effect`` (a call that changes global state:
   seeds, rcParams, warnings filters, files...), ``dynamic`` (reaches names or objects
@@ -43,20 +45,25 @@ DYNAMIC_NAMES = {"globals", "locals", "vars", "exec", "eval", "compile", "__impo
                  "In", "Out", "_ih", "_oh", "_dh", "_", "__", "___", "_i", "_ii", "_iii"}
 _HISTORY = re.compile(r"_i?\d+")  # _i3 (the input of cell 3), _3 (its output)
 DYNAMIC_ATTRS = {"__dict__", "__globals__", "__builtins__", "f_globals", "f_locals", "f_back",
-                 "modules", "_getframe", "currentframe", "stack", "gi_frame", "tb_frame",
+                 "modules", "_getframe", "currentframe", "gi_frame", "tb_frame", "cr_frame",
+                 "ag_frame", "walk_stack", "walk_tb",
+                 # the modules that hand out frames, reached as another module's attribute
+                 # (``x.inspect.stack()``): then ``stack`` itself can stay (``np.stack``)
+                 "inspect", "traceback",
                  "__code__", "__closure__", "__defaults__", "__kwdefaults__", "get_objects",
                  "get_referrers", "get_referents", "__subclasses__", "user_ns",
                  "__getattribute__", "__setattr__", "__class__", "__self__", "get_ipython",
                  # the shell, however it was reached: it runs and evaluates in the namespace
                  "ev", "ex", "run_cell", "run_line_magic", "run_cell_magic", "push",
                  "user_global_ns", "instance", "_current_frames"}
-DYNAMIC_MODULES = {"gc", "inspect", "importlib", "builtins", "ctypes", "__main__", "ipykernel",
+DYNAMIC_MODULES = {"gc", "inspect", "traceback", "importlib", "builtins", "ctypes", "__main__",
+                   "ipykernel",
                    "code", "pickle", "dill", "runpy", "types", "operator"}
 #: calls that change state beyond the namespace (the last part of the called name)
 EFFECT_CALLS = {"seed", "rc", "rcdefaults", "rc_file", "rc_context", "use", "seterr",
                 "seterrcall", "setbufsize", "set_printoptions", "setrecursionlimit",
                 "filterwarnings", "simplefilter", "resetwarnings", "chdir",
-                "putenv", "unsetenv", "use_course_style", "savefig", "save", "savez",
+                "putenv", "unsetenv", "savefig", "save", "savez",
                 "savez_compressed", "savetxt", "tofile", "dump", "write_text", "write_bytes",
                 "mkdir", "makedirs", "remove", "unlink", "rmdir", "rmtree", "system", "Popen",
                 "set_state", "set_loglevel", "switch_backend", "open", "set_start_method",
@@ -88,6 +95,8 @@ def _effect(tree) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             path = _dotted(node.func)
+            if path[-1] == "seed" and not path[0]:
+                continue  # a method of a computed value (``runs[k].seed(0)``: one seed's run)
             if path[-1] in EFFECT_CALLS or path[0] in EFFECT_MODULES:
                 return True
             if "random" in path[:-1] and path[-1] not in SAFE_RANDOM:
@@ -157,23 +166,43 @@ def _local(scope) -> set:
     return names - declared
 
 
-def _mutations(stmt) -> tuple[list, list]:
+def _aliases(node) -> list:
+    """``c = CONFIG``, ``c = m.CONFIG[k]`` (a name bound to an object another name already
+    holds, not to a new value): [(c, CONFIG)]; every target of the assignment."""
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None or \
+            not isinstance(node.value, (ast.Name, ast.Attribute, ast.Subscript)):
+        return []
+    root = _root(node.value)
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return [(t.id, root) for t in targets if isinstance(t, ast.Name) and root]
+
+
+def _mutations(stmt, aliases: bool = False) -> tuple[list, list]:
     """Global names whose objects the statement (its functions' bodies included) may change
     in place: roots stored through (``d[k] = v``, ``f.calls = 1``, ``del o.a``, ``x[i] += 1``),
     and roots of a call of a mutating method (``environ.update(...)``). A name bound in an
-    enclosing function is not global; class scopes are looked through (conservative)."""
+    enclosing function is not global; class scopes are looked through (conservative).
+
+    ``aliases``: a function's local name bound to a global's object (``c = CONFIG``) counts
+    as that global when changed through (``c[k] = v``: CONFIG). The grader asks this of the
+    learner's statements only: the course's functions alias their own arrays everywhere."""
     stores, calls = set(), set()
 
-    def visit(node, scopes):
+    def visit(node, scopes, alias):
         if isinstance(node, _SCOPES):
             for child in ast.iter_child_nodes(node.args):
-                visit(child, scopes)  # defaults: evaluated in the enclosing scope
+                visit(child, scopes, alias)  # defaults: evaluated in the enclosing scope
             for d in getattr(node, "decorator_list", []):
-                visit(d, scopes)
+                visit(d, scopes, alias)
             body = node.body if isinstance(node.body, list) else [node.body]
-            inner = [*scopes, _local(node)]
+            inner, local = [*scopes, _local(node)], dict(alias)
+            if aliases:  # (in any order: a loop may change through it before it is bound)
+                for sub in ast.walk(node):
+                    for name, root in _aliases(sub):
+                        if name in inner[-1]:
+                            local[name] = local.get(root, root)
             for child in body:
-                visit(child, inner)
+                visit(child, inner, local)
             return
         root = None
         if isinstance(node, (ast.Attribute, ast.Subscript)) and \
@@ -182,12 +211,14 @@ def _mutations(stmt) -> tuple[list, list]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                 node.func.attr in MUTATING_METHODS:
             root, into = _root(node.func.value), calls
+        if root in alias:
+            root = alias[root]
         if root and not any(root in scope for scope in scopes):
             into.add(root)
         for child in ast.iter_child_nodes(node):
-            visit(child, scopes)
+            visit(child, scopes, alias)
 
-    visit(stmt, [])
+    visit(stmt, [], {})
     return sorted(stores), sorted(calls)
 
 
@@ -243,9 +274,14 @@ def statements(source: str) -> list[dict]:
                        for r in [_root(n)] if r})
         first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
         stores, calls = _mutations(stmt)
+        alias_stores, alias_calls = _mutations(stmt, aliases=True)
         out.append({"binds": binds, "loads": sorted(loads),
                     "sets": sets, "lines": [first, stmt.end_lineno],
                     "mutates": stores, "mutating_calls": calls,
+                    # the same, through aliases (the learner's statements: see _mutations)
+                    "alias_mutates": sorted(set(alias_stores) - set(stores)),
+                    "alias_calls": sorted(set(alias_calls) - set(calls)),
+                    "aliases": [list(a) for a in _aliases(stmt)],
                     "imports": isinstance(stmt, (ast.Import, ast.ImportFrom)),
                     "modules": [(a.asname or a.name).split(".")[0] for a in stmt.names]
                     if isinstance(stmt, ast.Import) else [],

@@ -153,9 +153,10 @@ def _run(calling, guard, course, shortcuts, fn, case: dict, i: int):
 
 
 def main(user_ns: dict, function: str, payload: str, nonce: str, fd: int, calling, wire,
-         guard=None, course=None, shortcuts=None):
+         guard=None, course=None, shortcuts=None, not_calling=()):
     """Call ``user_ns[function]`` on every case of ``payload`` and reply once; ``shortcuts``
-    (:mod:`helpers.exercises.shortcuts`) are watched while the function runs."""
+    (:mod:`helpers.exercises.shortcuts`) and the learner's own functions ``not_calling``
+    (``guard.own_functions``) are watched while the function runs."""
     def reply(obj):
         _send(fd, frame(nonce, wire.encode(obj, calling.Opaque)))
 
@@ -165,6 +166,8 @@ def main(user_ns: dict, function: str, payload: str, nonce: str, fd: int, callin
     if not callable(fn):
         return reply({"status": "not_callable", "type": type(fn).__name__})
     cases = wire.decode(payload)
+    if guard and not_calling:
+        shortcuts = guard.with_own(shortcuts, user_ns, tuple(not_calling))
     used = course_reached(fn, user_ns, guard, course, function) if guard and course else ""
     if used:
         return reply({"status": "ok", "outcomes": [

@@ -36,7 +36,7 @@ def _module(name, source):
     return module
 _mods = [_module("_normcourse_" + n, s) for n, s in SOURCES]
 _mods[2].main(USER_NS, FUNCTION, PAYLOAD, NONCE, REPLY_FD, _mods[0], _mods[1], _mods[3],
-              COURSE, SHORTCUTS)
+              COURSE, SHORTCUTS, NOT_CALLING)
 '''
 
 
@@ -50,18 +50,20 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def snippet(function: str, cases, nonce: str, reply_fd: int, shortcuts: dict | None = None
-            ) -> str:
+def snippet(function: str, cases, nonce: str, reply_fd: int, shortcuts: dict | None = None,
+            not_calling: tuple = ()) -> str:
     """Code that calls ``function`` (looked up in the kernel's namespace) on each case
     and writes its one reply to file descriptor ``reply_fd``; ``shortcuts``: the exercise's
-    (:func:`helpers.exercises.shortcuts.shortcut_table`), watched while it runs.
+    (:func:`helpers.exercises.shortcuts.shortcut_table`), watched while it runs, and the
+    learner's own functions ``not_calling`` (looked up in the kernel's namespace).
 
     Only each case's ``args`` and ``kwargs`` are sent, never ``expected``.
     """
     payload = wire.encode([{"args": tuple(c.args), "kwargs": dict(c.kwargs)} for c in cases])
     header = (f"SOURCES = {_sources()!r}\nFUNCTION = {function!r}\nPAYLOAD = {payload!r}\n"
               f"NONCE = {nonce!r}\nREPLY_FD = {int(reply_fd)}\n"
-              f"COURSE = {guard.course_table()!r}\nSHORTCUTS = {shortcuts or {}!r}\n")
+              f"COURSE = {guard.course_table()!r}\nSHORTCUTS = {shortcuts or {}!r}\n"
+              f"NOT_CALLING = {tuple(str(n) for n in not_calling)!r}\n")
     # one statement; runs in a fresh namespace that sees the learner's only through USER_NS
     return (f"exec(compile({header + _BOOT!r}, '<normcourse grader>', 'exec'), "
             "{'USER_NS': globals()})")

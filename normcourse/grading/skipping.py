@@ -121,6 +121,15 @@ def _fixpoint(stmts: list) -> list[bool]:
     modules = {name for name, ns in bound_by.items()
                if all(name in stmts[n][1].get("modules", ()) for n in ns)}
     objects = imported - modules  # bound by `from M import n`: n may be any object
+    # the learner's names bound to an imported object (``c = CONFIG``, ``e = os.environ``):
+    # changing one in place changes the object beyond the notebook, as through its own name
+    aliased: set = set()
+    for _ in range(len(stmts) + 1):
+        found = {name for _, s, always in stmts if always for name, root in s.get("aliases", ())
+                 if root in imported or root in aliased} - aliased
+        if not found:
+            break
+        aliased |= found
     pure = {name for name, ns in bound_by.items()
             if all(stmts[n][1].get("pure") for n in ns)}  # functions without state
 
@@ -129,16 +138,20 @@ def _fixpoint(stmts: list) -> list[bool]:
     follow = {name: tuple(m for m in ns if not stmts[m][1].get("imports"))
               for name, ns in bound_by.items()}
     own = []
-    for _, s, _ in stmts:
+    for _, s, always in stmts:
         stores = set(s.get("mutates", ())) | set(s["sets"])
         calls = set(s.get("mutating_calls", ()))
+        if always:  # a learner's statement: through its aliases too (flow._mutations)
+            stores |= set(s.get("alias_mutates", ()))
+            calls |= set(s.get("alias_calls", ()))
         reads = tuple({name for name in s["loads"] if name in bound_by} - imported)
         #     (builtins: bound nowhere in the notebook, a read cannot change them)
         own.append((
             # an object bound by an import (a module's dict, os.environ...) changed in
             # place is shared beyond the notebook: an effect (a plain import's module only
             # by a store through it: np.add(...) is no change of np)
-            bool(s.get("effect")) or bool(stores & imported) or bool(calls & objects),
+            bool(s.get("effect")) or bool(stores & (imported | aliased)) or
+            bool(calls & (objects | aliased)),
             # what it reads, and what it changes in place (f.calls = ...: f has state)
             tuple(set(reads) - pure | {n for n in stores | (calls - modules) if n in bound_by}),
             reads, 1 + len(s["loads"]) + sum(len(follow[name]) for name in reads)))

@@ -1105,6 +1105,15 @@ L4_CASES = [
                    "\n    return dX, (dout * x_hat).sum(0), dout.sum(0)")), L4_MAX - 3,
                statuses={"ex4_bn_backward_alt": "failed", "ex4_bn_backward": "passed"},
                messages={"ex4_bn_backward_alt": "ε goes inside the square root"}),
+    # found by a learner's read-through: 3 points for calling Exercise 1 (2026-12-07)
+    CorpusCase("l4_alt_calls_staged", "lesson 4: the compact form returns the staged form of "
+               "Exercise 1 (the learner's own batchnorm_backward), through an alias",
+               _l4(True, lambda nb: _answer(
+                   nb, "ex4_bn_backward_alt", "staged = batchnorm_backward\n\n\n"
+                   "def batchnorm_backward_alt(dout, cache):\n    return staged(dout, cache)")),
+               L4_MAX - 3,
+               statuses={"ex4_bn_backward_alt": "failed", "ex4_bn_backward": "passed"},
+               messages={"ex4_bn_backward_alt": "calls your `batchnorm_backward`"}),
     CorpusCase("l4_numerical_backward", "lesson 4: batchnorm_backward by finite differences of "
                "the forward loss, no analytic backward pass (the experiment built on it fails "
                "too)", _l4(True, lambda nb: _answer(nb, "ex4_bn_backward",
