@@ -54,23 +54,31 @@ def plot_norm_sweep(values, medians: dict, spread: dict, ax=None, *, xlabel="bat
     return ax
 
 
-def layer_colors(n_layers: int) -> list:
-    """One colour per Linear layer, light (first) to dark (last), from viridis."""
-    import matplotlib as mpl
+#: Linear layer k (0 = the first) of a diagnostics figure: Okabe-Ito colours none of
+#: NORM_STYLE uses, and a marker and line style each, so colour is not the only cue
+LAYER_STYLES = [
+    dict(color=OKABE_ITO["orange"], linestyle="-", marker="o"),
+    dict(color=OKABE_ITO["sky"], linestyle="-.", marker="s"),
+    dict(color=OKABE_ITO["purple"], linestyle=":", marker="^"),
+]
+OUTPUT_LAYER_STYLE = dict(color=OKABE_ITO["black"], linestyle="--", marker="D")
 
-    return [mpl.colormaps["viridis"](0.9 - 0.8 * i / max(n_layers - 1, 1)) for i in range(n_layers)]
+
+def layer_style(j: int, n_layers: int) -> dict:
+    """plot() keywords for Linear layer j of n_layers (the last one is the output layer)."""
+    if j == n_layers - 1:
+        return OUTPUT_LAYER_STYLE
+    return LAYER_STYLES[j % len(LAYER_STYLES)]
 
 
 def plot_layer_curves(steps, values, ax=None, *, ylabel, title="", guide=None):
     """One line per Linear layer (columns of ``values``, shape (records, layers)) over the
-    training steps, log y axis; ``guide`` draws a dashed reference level."""
+    training steps, log y axis; ``guide`` draws a dotted reference level."""
     ax = get_ax(ax)
-    colors = layer_colors(values.shape[1])
-    for j in range(values.shape[1]):
-        last = j == values.shape[1] - 1
-        ax.plot(steps, values[:, j], color=colors[j], linewidth=1.5,
-                linestyle="--" if last else "-",
-                label=f"layer {j + 1}" + (" (output)" if last else ""))
+    n = values.shape[1]
+    for j in range(n):
+        ax.plot(steps, values[:, j], linewidth=1.5, markersize=4, **layer_style(j, n),
+                label=f"layer {j + 1}" + (" (output)" if j == n - 1 else ""))
     if guide is not None:
         ax.axhline(guide, color="#555555", linestyle=(0, (1, 3)), linewidth=1.5,
                    label=f"{guide:g} (rule of thumb)")
@@ -90,6 +98,8 @@ def plot_diagnostics(diags: dict, axes):
                           ylabel="std of dL/dW" if col == 0 else "")
         plot_layer_curves(diag.steps, diag.update_ratio, axes[1, col],
                           ylabel="‖lr·dL/dW‖ / ‖W‖" if col == 0 else "", guide=UPDATE_RATIO_GUIDE)
+    for ax in axes[0]:
+        ax.set_xlabel("")  # the bottom row's label serves both (shared x axis)
     for row in axes:
         lo = min(ax.get_ylim()[0] for ax in row)
         hi = max(ax.get_ylim()[1] for ax in row)
@@ -103,19 +113,25 @@ def plot_landscape(diags: dict, axes):
     """Santurkar et al. (2018)'s two views, one band per run {norm: Diagnostics}: the range
     of the batch loss over the step sizes along −g (left) and the range of the gradient
     change ‖g(θ − ηg) − g(θ)‖ (right), at each recorded step."""
+    handles, labels = [], []
     for norm, diag in diags.items():
         style = NORM_STYLE[norm]
-        for ax, data in zip(axes, (diag.landscape, diag.grad_change), strict=True):
-            ax.fill_between(diag.steps, data.min(axis=1), data.max(axis=1), color=style["color"],
-                            alpha=0.3, label=style["label"], hatch="//" if norm is None else None,
-                            edgecolor=style["color"], linewidth=0.5)
-            ax.plot(diag.steps, data.max(axis=1), color=style["color"],
-                    linestyle=style["linestyle"], linewidth=1.2)
+        for k, (ax, data) in enumerate(zip(axes, (diag.landscape, diag.grad_change), strict=True)):
+            band = ax.fill_between(diag.steps, data.min(axis=1), data.max(axis=1),
+                                   color=style["color"], alpha=0.3,
+                                   hatch="//" if norm is None else None,
+                                   edgecolor=style["color"], linewidth=0.5)
+            top = ax.plot(diag.steps, data.max(axis=1), color=style["color"],
+                          linestyle=style["linestyle"], marker=style["marker"], markersize=3,
+                          linewidth=1.2)[0]
+            if k == 0:  # the legend shows band and edge together: hatch, line style, marker
+                handles.append((band, top))
+                labels.append(style["label"])
     sizes = ", ".join(f"{s:g}" for s in next(iter(diags.values())).step_sizes)
     axes[0].set_ylabel(f"batch loss after a step η along −g\n(range over η = {sizes})")
     axes[1].set_ylabel("gradient change ‖g(θ − ηg) − g(θ)‖\n(range over the same η)")
     for ax in axes:
         ax.set_xlabel("training step")
         ax.set_yscale("log")
-    axes[0].legend(fontsize=8, loc="upper right")
+    axes[0].legend(handles, labels, fontsize=8, loc="upper right")
     return axes
