@@ -82,8 +82,12 @@ def plot_layer_histograms(history, records=(0, -1), axes=None, *, bins=40, lim=N
     if axes is None:
         import matplotlib.pyplot as plt
 
-        _, axes = plt.subplots(1, n_hidden, figsize=(1.7 * n_hidden + 1.8, 2.6), sharey=True,
-                               layout="constrained")
+        width = 1.7 * n_hidden + 1.8
+        fig, axes = plt.subplots(1, n_hidden, figsize=(width, 2.6), sharey=True)
+        # fixed margins (inches; the legend sits right of the last panel): constrained
+        # layout costs more than drawing the histograms
+        fig.subplots_adjust(left=0.7 / width, right=1 - 1.25 / width, bottom=0.19, top=0.9,
+                            wspace=0.12)
     axes = np.atleast_1d(axes)
     lim = activation_range(history) if lim is None else lim
     styles = [{"color": OKABE_ITO["sky"], "linestyle": "-", "fill": True, "alpha": 0.6},
