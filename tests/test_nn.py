@@ -334,6 +334,28 @@ def test_explorer_callbacks_redraw(recorded):
     assert e._repr_mimebundle_()["text/plain"] == repr(e)
 
 
+def test_lazy_explorer_trains_a_run_only_when_shown(recorded):
+    from helpers.widgets.activation_explorer import ActivationExplorer, LazyHistories
+
+    trained = []
+
+    def run(bn, lr):
+        trained.append((bn, lr))
+        return recorded[bn, lr]
+
+    lazy = LazyHistories(run, list(recorded), n_records=len(recorded[False, 0.1].steps))
+    e = ActivationExplorer(lazy, lr=0.1)
+    assert trained == [(False, 0.1)]  # executing the notebook trains the first view only
+    eager = ActivationExplorer(recorded, lr=0.1)
+    assert e.image.value == eager.image.value and e.status.value == eager.status.value
+    assert e.record.max == eager.record.max and repr(e) == repr(eager)
+    e.batchnorm.value = True
+    assert trained == [(False, 0.1), (True, 0.1)]
+    np.testing.assert_allclose(e.state["std"], recorded[True, 0.1].act_std[-1])
+    e.batchnorm.value = False  # a run already trained is not trained again
+    assert len(trained) == 2 and len(lazy) == 4 and set(lazy) == set(recorded)
+
+
 def test_progress_yields_everything_and_fills_the_bar(monkeypatch):
     import IPython.display
 

@@ -6,6 +6,8 @@ histories of :func:`helpers.core.training.train`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from helpers.plots.network import activation_frame, activation_range, layer_style
@@ -64,7 +66,9 @@ class HistogramRenderer:
             ax.tick_params(labelsize=8)
         self.axes[0].set_ylabel("density", fontsize=9)
         self.axes[0].legend(fontsize=7, loc="upper right")
-        self.fig.tight_layout()
+        # what tight_layout gives for 2 rows of 3 panels, fixed: it costs 0.3-1 s per call
+        self.fig.subplots_adjust(left=0.105, right=0.98, bottom=0.12, top=0.925, wspace=0.35,
+                                 hspace=0.5)
 
     def view(self, key, start: dict, ymax: float) -> None:
         """Show the static part of view ``key``: limits and the step-0 histograms."""
@@ -126,12 +130,39 @@ def describe(frame: dict, key, history, chance_loss=None) -> str:
             f"<tr><th>std</th>{stds}</tr></table>")
 
 
+class LazyHistories(Mapping):
+    """{key: History}, each trained by ``run(*key)`` the first time it is read, then kept.
+
+    An explorer shows one run at a time: with this mapping, executing the notebook trains
+    only the run it opens on (the saved widget state shows that view; the others need a
+    live kernel anyway). ``n_records``: how many records a run that does not diverge has.
+    """
+
+    def __init__(self, run, keys, n_records):
+        self.run, self.keys_, self.n_records = run, list(keys), n_records
+        self._done: dict = {}
+
+    def __getitem__(self, key):
+        if key not in self.keys_:
+            raise KeyError(key)
+        if key not in self._done:
+            self._done[key] = self.run(*key)
+        return self._done[key]
+
+    def __iter__(self):
+        return iter(self.keys_)
+
+    def __len__(self):
+        return len(self.keys_)
+
+
 class ActivationExplorer:
     """Toggle batch norm, pick a learning rate, scrub through training steps.
 
     histories: {(batchnorm: bool, lr: float): History recorded with
     ``record_activations=True``}, every history with the same hidden layers and the
-    same record steps (a diverged run has fewer: the slider then shows its last record).
+    same record steps (a diverged run has fewer: the slider then shows its last record);
+    or a :class:`LazyHistories`, whose runs are trained when first shown.
     ``record=None`` starts at the end of training. ``chance_loss`` (e.g. ln 3 for
     three classes) lets the status line say when a stuck run is stuck at chance.
     ``widget`` is the box to display; :meth:`update` redraws.
@@ -143,18 +174,20 @@ class ActivationExplorer:
 
         self.chance_loss = chance_loss
 
-        self.histories = dict(histories)
+        lazy = isinstance(histories, LazyHistories)
+        self.histories = histories if lazy else dict(histories)
         lrs = sorted({lr for _, lr in self.histories})
-        first = next(iter(self.histories.values()))
-        n_records = max(len(h.steps) for h in self.histories.values())
+        lr = lrs[0] if lr is None else lr
+        first = self.histories[batchnorm, lr]
+        n_records = (histories.n_records if lazy else
+                     max(len(h.steps) for h in self.histories.values()))
         self.bins = bins
-        self._lims = {k: activation_range(h) for k, h in self.histories.items()}
-        self._starts = {}
+        self._lims, self._starts = {}, {}
         style = {"description_width": "initial"}
         self.batchnorm = W.ToggleButtons(options=[("without batch norm", False),
                                                   ("with batch norm", True)],
                                          value=batchnorm, description="model", style=style)
-        self.lr = W.SelectionSlider(options=lrs, value=lrs[0] if lr is None else lr,
+        self.lr = W.SelectionSlider(options=lrs, value=lr,
                                     description="learning rate", style=style)
         self.record = W.IntSlider(value=n_records - 1 if record is None else record, min=0, max=n_records - 1, step=1,
                                   description="record (training progress)", style=style,
@@ -170,18 +203,24 @@ class ActivationExplorer:
     def key(self):
         return (self.batchnorm.value, self.lr.value)
 
+    def lim(self, key) -> float:
+        """The histogram range of one run (computed once)."""
+        if key not in self._lims:
+            self._lims[key] = activation_range(self.histories[key])
+        return self._lims[key]
+
     def frame(self) -> dict:
         """The frame the controls select (pure data; see activation_frame)."""
         key = self.key()
         h = self.histories[key]
         return activation_frame(h, min(self.record.value, len(h.steps) - 1), bins=self.bins,
-                                lim=self._lims[key])
+                                lim=self.lim(key))
 
     def update(self) -> None:
         key = self.key()
         h = self.histories[key]
         if key not in self._starts:
-            frames = [activation_frame(h, r, bins=self.bins, lim=self._lims[key])
+            frames = [activation_frame(h, r, bins=self.bins, lim=self.lim(key))
                       for r in range(len(h.steps))]
             self._starts[key] = (frames[0], max(float(f["density"].max()) for f in frames))
         self._renderer.view(key, *self._starts[key])
