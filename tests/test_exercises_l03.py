@@ -409,3 +409,24 @@ def test_the_textbook_formula_alone_fails_the_batch_size_experiment():
     assert report.n_passed == 0, failed_messages(report)
     assert any(r.mistake == "rule-of-thumb" for r in report.results)
     assert evaluate("ex3_train_eval_gap", course.train_eval_gap).passed
+
+
+def test_reveal_says_right_or_not_quite_and_names_the_answer(monkeypatch):
+    from helpers.exercises import reveal
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    reveal("ex3_predict_mode", lambda: "b", "every input gave β.", answer="b")
+    assert "Right: the measurement bears out B." in repr(shown[-1]).replace("\n  ", " ")
+    reveal("ex3_predict_mode", lambda: "c", "every input gave β.", answer="b")
+    text = repr(shown[-1]).replace("\n  ", " ")
+    assert "Not quite: the measurement bears out B (every input gets the same output" in text
+    reveal("ex3_predict_mode", lambda: "c", "every input gave β.")  # no answer: as before
+    assert "measurement" not in repr(shown[-1])
+
+    def predict_eval_mode():
+        raise NotImplementedError()
+
+    reveal("ex3_predict_mode", predict_eval_mode, "every input gave β.", answer="b")
+    text = repr(shown[-1]).replace("\n  ", " ")
+    assert "No prediction recorded" in text and "bears out B" in text

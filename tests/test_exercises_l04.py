@@ -74,7 +74,7 @@ def test_exercise_list_points_and_kinds():
         "batchnorm_backward", "batchnorm_backward_alt", "centered_difference", "predict_step",
         "step_size_experiment", "interpret_step_sizes"]
     assert sum(e.points for e in exercises) == 13 and len(exercises) <= 10
-    kinds = ["derive", "implement from your derivation", "implement from your derivation",
+    kinds = ["derive", "implement from your derivation", "implement",
              "predict", "experiment", "written"]
     for number, (ex, kind) in enumerate(zip(exercises, kinds, strict=True), 1):
         unit = "point" if ex.points == 1 else "points"

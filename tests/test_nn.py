@@ -451,6 +451,10 @@ def test_sweep_spread_and_unit_spread_plots():
     bars = ax.containers[0]  # the error bars: from each low to each high
     segments = bars.lines[2][0].get_segments()
     np.testing.assert_allclose([s[:, 1] for s in segments], [[0.4, 0.6], [0.6, 0.75], [0.9, 0.95]])
+    ax = plot_sweep([1, 2, 4], {True: [0.5, 0.7, 0.9]}, n_diverged={True: [0, 3, 0]})
+    rings = [ln for ln in ax.lines if ln.get_label() == "some runs diverged"]
+    assert [tuple(ln.get_xydata()[0]) for ln in rings] == [(2.0, 0.7)]
+    assert [t.get_text() for t in ax.texts] == ["3 diverged"]
     before = [np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0])]
     after = [np.array([0.5, 0.5]), np.array([6.0, 7.0, 8.0])]
     ax = plot_unit_spread(before, after, pooled=([1.5, 4.0], [0.5, 7.0]))

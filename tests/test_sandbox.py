@@ -98,6 +98,7 @@ def test_the_exercises_standin_keeps_check_and_reveal_doing_nothing(tmp_path):
     exec(compile(text, "standin", "exec"), namespace)
     assert namespace["check"]("ex6_normalize", print) is None
     assert namespace["reveal"]("ex6_predict_depth", print, "it went down.") is None
+    assert namespace["reveal"]("ex3_predict_mode", print, answer="b", happened="β.") is None
 
 
 def test_without_sandbox_the_warning_says_what_to_install():

@@ -154,10 +154,12 @@ def check(exercise_id: str, fn, *, seed: int = 0) -> None:
         raise CheckFailed(report)
 
 
-def reveal(exercise_id: str, fn, happened: str = "") -> None:
+def reveal(exercise_id: str, fn, happened: str = "", answer: str = "") -> None:
     """Show the learner's prediction (``fn()``, a letter) next to ``happened``, a sentence
-    rendered from the computed result; asks for a prediction when none was made, and never
-    raises (:mod:`helpers.exercises.predict`)."""
+    rendered from the computed result; with ``answer`` (the letter the measurement bore
+    out, computed by the lesson) it also says right or not quite and names that letter.
+    Asks for a prediction when none was made, and never raises
+    (:mod:`helpers.exercises.predict`)."""
     from IPython.display import display
 
-    display(predict.Reveal(get_exercise(exercise_id), fn, happened))
+    display(predict.Reveal(get_exercise(exercise_id), fn, happened, answer))

@@ -97,10 +97,14 @@ EXERCISES = [
         function="predict_batch_size",
         title="Exercise 6 (0 points, predict): batches of 2 examples",
         options={
-                 'a': "the statistics of 2 examples are very noisy, and a unit's output depends on its batch partner",
-                 'b': 'small batches make the learning rate too large for batch norm',
-                 'c': 'with batches of 2 the gradient of γ is zero, so γ cannot learn',
-                 'd': 'batch norm needs the whole data set in every batch'},
+                 'a': "the statistics of 2 examples are very noisy, and a unit's output depends on its "
+                      "batch partner; the running statistics at test time do not match training",
+                 'b': "dividing by the standard deviation of 2 examples makes the gradients below "
+                      "batch norm so large that lr = 0.1 is too large",
+                 'c': "x̂ is the same ±1 pattern in every unit, so γ's gradient nearly cancels "
+                      "and γ cannot learn each unit's scale",
+                 'd': "2 examples are too few to compute a variance from, so the layer's output "
+                      "carries no information in training and at test time"},
         observed="e2bdee9603a583dfc2fcb2f1dc0fd9ce0ba44b20974d40e7c3b3b304f4ab0950",
     ),
     Exercise(

@@ -124,9 +124,9 @@ class Reveal:
     """The learner's prediction next to what happened (``happened``: a sentence rendered
     from computed values). Shown by :func:`helpers.exercises.reveal`."""
 
-    def __init__(self, spec: Prediction, fn, happened: str = ""):
+    def __init__(self, spec: Prediction, fn, happened: str = "", answer: str = ""):
         letters = "".join(letter for letter, _ in spec.options)
-        self.spec, self.happened = spec, happened
+        self.spec, self.happened, self.answer = spec, happened, answer.lower()
         self.letter, self.problem = learner_letter(fn, letters)
 
     def said(self) -> str:
@@ -134,8 +134,15 @@ class Reveal:
         if self.letter is None:
             why = "" if self.problem == "not made yet" else f" ({self.problem})"
             return (f"No prediction recorded for {title} yet{why}: make it there before you "
-                    "read on, then run this cell again.")
-        return f"You predicted {self.letter.upper()}: {self.spec.option(self.letter)}"
+                    "read on, then run this cell again."
+                    + (f" The measurement bears out {self.answer.upper()}." if self.answer else ""))
+        said = f"You predicted {self.letter.upper()}: {self.spec.option(self.letter)}"
+        if not self.answer:  # the lesson names no answer: the prediction alone
+            return said
+        if self.letter == self.answer:
+            return f"{said}. Right: the measurement bears out {self.answer.upper()}."
+        return (f"{said}. Not quite: the measurement bears out {self.answer.upper()} "
+                f"({self.spec.option(self.answer)}).")
 
     def __repr__(self) -> str:  # plain-text form, what nbval compares
         return f"{_wrap(self.said())}\n{_wrap('What happened: ' + self.happened)}"

@@ -115,8 +115,11 @@ def plot_layer_histograms(history, records=(0, -1), axes=None, *, bins=40, lim=N
 
 def plot_sweep(values, results: dict, ax=None, *, xlabel="learning rate", ylabel="test accuracy",
                log=True, chance=None, diverged: dict | None = None, percent=True,
-               spread: dict | None = None):
+               spread: dict | None = None, n_diverged: dict | None = None):
     """results: {batchnorm (bool): list of y values}; diverged: {batchnorm: list of bools}.
+
+    ``n_diverged`` {batchnorm: runs that diverged at each value}: a value whose point is
+    drawn although some of its runs diverged gets a ring and the count.
 
     Diverged runs leave a gap in their line and are drawn as a large ✕ at chance level
     (or at 0). The x ticks are the swept values. With ``percent``, y values are
@@ -139,6 +142,14 @@ def plot_sweep(values, results: dict, ax=None, *, xlabel="learning rate", ylabel
                         yerr=[ys[keep] - lo[keep], hi[keep] - ys[keep]], color=style["color"],
                         linewidth=1.2, alpha=0.8)
         ax.plot(values, ys, **style)
+        partly = [(v, yv, k) for v, yv, k in zip(values, ys, (n_diverged or {}).get(bn, [0] * len(ys)),
+                                                   strict=True) if k and np.isfinite(yv)]
+        for v, yv, k in partly:  # one legend entry for the rings of every line
+            ringed = any(line.get_label() == "some runs diverged" for line in ax.lines)
+            ax.plot(v, yv, linestyle="none", marker="o", markersize=14, markerfacecolor="none",
+                    color=style["color"], label=None if ringed else "some runs diverged")
+            ax.annotate(f"{k} diverged", (v, yv), xytext=(0, -18), textcoords="offset points",
+                        fontsize=7, color=style["color"], ha="center")
         if diverged:
             bad = [v for v, d in zip(values, diverged[bn], strict=True) if d]
             if bad:

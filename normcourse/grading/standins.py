@@ -77,7 +77,7 @@ _CHECK = '''def check(exercise_id, fn, *, seed=0):
     return None
 
 
-def reveal(exercise_id, fn, happened=""):
+def reveal(exercise_id, fn, happened="", answer=""):
     """While a submission is graded, no prediction is shown: nothing here."""
     return None
 
