@@ -166,15 +166,44 @@ def _local(scope) -> set:
     return names - declared
 
 
+def _held(node) -> list:
+    """Roots of the objects an expression may evaluate to without a call making a new one:
+    ``CONFIG``, ``m.CONFIG[k]``, ``(a, CONFIG)``, ``[CONFIG][0]``, ``CONFIG if t else {}``,
+    ``CONFIG or {}``, ``(c := CONFIG)``; a call's result is a new object (``dict(CONFIG)``)."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.Attribute, ast.Starred)):
+        return _held(node.value)
+    if isinstance(node, ast.Subscript):
+        return _held(node.value)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return [r for e in node.elts for r in _held(e)]
+    if isinstance(node, ast.IfExp):
+        return _held(node.body) + _held(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [r for v in node.values for r in _held(v)]
+    if isinstance(node, ast.NamedExpr):
+        return _held(node.value)
+    return []
+
+
 def _aliases(node) -> list:
-    """``c = CONFIG``, ``c = m.CONFIG[k]`` (a name bound to an object another name already
-    holds, not to a new value): [(c, CONFIG)]; every target of the assignment."""
-    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None or \
-            not isinstance(node.value, (ast.Name, ast.Attribute, ast.Subscript)):
+    """``c = CONFIG``, ``c = m.CONFIG[k]``, ``c, d = CONFIG, 1``, ``for c in (CONFIG,)``,
+    ``(c := CONFIG)``, ``[... for c in (CONFIG,)]`` (a name bound to an object another name
+    already holds, not to a new value): [(c, CONFIG)]; every name the target binds, with
+    every root the value may hold (conservative)."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        targets, value = (node.targets if isinstance(node, ast.Assign) else [node.target]), \
+            node.value
+    elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        targets, value = [node.target], node.iter
+    elif isinstance(node, ast.NamedExpr):
+        targets, value = [node.target], node.value
+    else:
         return []
-    root = _root(node.value)
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-    return [(t.id, root) for t in targets if isinstance(t, ast.Name) and root]
+    roots = list(dict.fromkeys(_held(value)))
+    names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return [(name, root) for name in names for root in roots]
 
 
 def _mutations(stmt, aliases: bool = False) -> tuple[list, list]:
@@ -195,26 +224,26 @@ def _mutations(stmt, aliases: bool = False) -> tuple[list, list]:
             for d in getattr(node, "decorator_list", []):
                 visit(d, scopes, alias)
             body = node.body if isinstance(node.body, list) else [node.body]
-            inner, local = [*scopes, _local(node)], dict(alias)
+            inner, local = [*scopes, _local(node)], {k: set(v) for k, v in alias.items()}
             if aliases:  # (in any order: a loop may change through it before it is bound)
-                for sub in ast.walk(node):
-                    for name, root in _aliases(sub):
-                        if name in inner[-1]:
-                            local[name] = local.get(root, root)
+                for _ in range(2):  # an alias of an alias bound before it
+                    for sub in ast.walk(node):
+                        for name, root in _aliases(sub):
+                            if name in inner[-1]:
+                                local.setdefault(name, set()).update(local.get(root, {root}))
             for child in body:
                 visit(child, inner, local)
             return
-        root = None
+        roots = ()
         if isinstance(node, (ast.Attribute, ast.Subscript)) and \
                 isinstance(node.ctx, (ast.Store, ast.Del)):
-            root, into = _root(node), stores
+            roots, into = _held(node), stores  # ((c := CONFIG)[k] = v: CONFIG)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                 node.func.attr in MUTATING_METHODS:
-            root, into = _root(node.func.value), calls
-        if root in alias:
-            root = alias[root]
-        if root and not any(root in scope for scope in scopes):
-            into.add(root)
+            roots, into = _held(node.func.value), calls
+        for r in {r for root in roots for r in alias.get(root, {root})}:
+            if not any(r in scope for scope in scopes):
+                into.add(r)
         for child in ast.iter_child_nodes(node):
             visit(child, scopes, alias)
 
