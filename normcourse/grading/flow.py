@@ -55,10 +55,20 @@ DYNAMIC_ATTRS = {"__dict__", "__globals__", "__builtins__", "f_globals", "f_loca
                  "__getattribute__", "__setattr__", "__class__", "__self__", "get_ipython",
                  # the shell, however it was reached: it runs and evaluates in the namespace
                  "ev", "ex", "run_cell", "run_line_magic", "run_cell_magic", "push",
-                 "user_global_ns", "instance", "_current_frames"}
+                 "user_global_ns", "instance", "_current_frames",
+                 # the shell reached from elsewhere (sys.displayhook.shell, the singleton
+                 # InteractiveShell._instance), its namespace and its count of cells run;
+                 # the source of every cell run (linecache, as IPython's compiler's attribute)
+                 "displayhook", "shell", "_instance", "user_module", "ns_table", "all_ns_refs",
+                 "user_ns_hidden", "execution_count", "prompt_count", "history_manager",
+                 "linecache", "get_field"}
+#: matplotlib's settings: the course style is skipped (use_course_style is no effect), so
+#: reading them tells whether course cells ran (setting them is an effect: that runs)
+RC_NAMES = {"rcParams", "rcParamsDefault", "rcParamsOrig", "rc_params"}
 DYNAMIC_MODULES = {"gc", "inspect", "traceback", "importlib", "builtins", "ctypes", "__main__",
                    "ipykernel",
-                   "code", "pickle", "dill", "runpy", "types", "operator"}
+                   "code", "pickle", "dill", "runpy", "types", "operator", "linecache",
+                   "pydoc"}
 #: calls that change state beyond the namespace (the last part of the called name)
 EFFECT_CALLS = {"seed", "rc", "rcdefaults", "rc_file", "rc_context", "use", "seterr",
                 "seterrcall", "setbufsize", "set_printoptions", "setrecursionlimit",
@@ -91,12 +101,22 @@ def _root(node):
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _indexed_name(node) -> bool:
+    """``runs[k]``, ``runs[k][j]``: items of a name (not of a literal or a call's result)."""
+    if not isinstance(node, ast.Subscript):
+        return False
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
 def _effect(tree) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             path = _dotted(node.func)
-            if path[-1] == "seed" and not path[0]:
-                continue  # a method of a computed value (``runs[k].seed(0)``: one seed's run)
+            if path[-1] == "seed" and not path[0] and _indexed_name(node.func.value):
+                continue  # a method of a computed value (``runs[k].seed(0)``: one seed's run;
+                # not ``[np.random][0].seed(0)`` nor ``getattr(np, "random").seed(0)``)
             if path[-1] in EFFECT_CALLS or path[0] in EFFECT_MODULES:
                 return True
             if "random" in path[:-1] and path[-1] not in SAFE_RANDOM:
@@ -127,11 +147,25 @@ def _dynamic(tree, loads: set, attrs: set) -> bool:
                     node.args[1].value in DYNAMIC_ATTRS | DYNAMIC_NAMES:
                 return True
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                node.func.attr in ("format", "format_map") and \
-                isinstance(node.func.value, ast.Constant) and \
-                re.search(r"\{[^{}:!]*[.\[]", str(node.func.value.value)):
-            return True  # '{0.__globals__[X]}'.format(f): attribute and item access
-    return False
+                node.func.attr in ("format", "format_map"):
+            fmt = node.func.value
+            if _dotted(fmt) == ["str"]:  # str.format('{0.__globals__}', f)
+                fmt = node.args[0] if node.args else None
+            if not isinstance(fmt, ast.Constant) or \
+                    re.search(r"\{[^{}:!]*[.\[]", str(fmt.value)):
+                return True  # '{0.__globals__[X]}'.format(f): attribute and item access
+    calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    written = {id(n.value) for n in ast.walk(tree)  # rcParams[k] = v, rcParams.update(...)
+               if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)} | \
+        {id(n.func.value) for n in ast.walk(tree) if isinstance(n, ast.Call) and
+         isinstance(n.func, ast.Attribute) and n.func.attr == "update"}
+    if any((isinstance(n, ast.Attribute) and n.attr in RC_NAMES and id(n) not in written) or
+           (isinstance(n, ast.ImportFrom) and any(a.name in RC_NAMES for a in n.names))
+           for n in ast.walk(tree)):
+        return True  # reads matplotlib's settings
+    return any(isinstance(n, ast.Name) and n.id in ("getattr", "hasattr") and
+               isinstance(n.ctx, ast.Load) and id(n) not in calls for n in ast.walk(tree))
+    # (getattr passed as a value: functools.reduce(getattr, names, f), g = getattr)
 
 
 #: methods that change the object they are called on (a dict, list, set, deque, array...)
