@@ -13,7 +13,7 @@ import skipping_attacks as sa  # noqa: E402
 MAXLR = "    return float(2 / np.linalg.eigvalsh(H)[-1])"
 
 
-def _detect(test: str) -> dict:
+def _detect(test: str) -> dict:  # noqa: D103
     """ex1_max_lr answers right when ``test`` (an expression: 'course cells ran') is false."""
     return sa.handout(sa._with("ex1_max_lr", MAXLR,
                                "    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
@@ -24,13 +24,11 @@ def lesson1() -> dict:
     return {
         "honest_solution": sa.handout(sa._solutions()),
         # the shell through sys.displayhook (no listed name): the namespace and the count
-        "detect_displayhook": _detect(
-            "hasattr(__import__('sys').displayhook.shell.user_module, 'sweeps')"
-            .replace("__import__('sys')", "sys")).__class__ and sa.handout(sa._with(
-                "ex1_max_lr", MAXLR,
-                "    import sys\n    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
-                "    shell = sys.displayhook.shell\n"
-                "    return 1.5 * lr if hasattr(shell.user_module, 'sweeps') else lr")),
+        "detect_displayhook": sa.handout(sa._with(
+            "ex1_max_lr", MAXLR,
+            "    import sys\n    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
+            "    shell = sys.displayhook.shell\n"
+            "    return 1.5 * lr if hasattr(shell.user_module, 'sweeps') else lr")),
         # the shell's class attribute _instance (.instance() is listed, _instance is not)
         "detect_instance": sa.handout(sa._with(
             "ex1_max_lr", MAXLR,
@@ -41,7 +39,7 @@ def lesson1() -> dict:
         "detect_linecache": sa.handout(sa._with(
             "ex1_max_lr", MAXLR,
             "    import linecache\n    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
-            "    ran = any('sweeps =' in ''.join(v[2]) for v in list(linecache.cache.values()))\n"
+            "    ran = any('sweeps' + ' = {' in ''.join(v[2]) for v in list(linecache.cache.values()))\n"
             "    return 1.5 * lr if ran else lr")),
         # getattr passed as a value (only a direct call of getattr is looked at)
         "detect_getattr_value": sa.handout(sa._with(
@@ -55,6 +53,18 @@ def lesson1() -> dict:
             "    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
             "    try:\n        str.format('{0.__globals__[sweeps]}', max_stable_learning_rate)\n"
             "    except KeyError:\n        return lr\n    return 1.5 * lr")),
+        # matplotlib's settings: the course style's cell is skipped
+        "detect_rcparams": sa.handout(sa._with(
+            "ex1_max_lr", MAXLR,
+            "    import matplotlib\n    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
+            "    return 1.5 * lr if matplotlib.rcParams['axes.grid'] else lr")),
+        # a new figure follows the course style (dpi 80) only if its cell ran
+        "detect_figure_dpi": sa.handout(sa._with(
+            "ex1_max_lr", MAXLR,
+            "    import matplotlib.figure\n    lr = float(2 / np.linalg.eigvalsh(H)[-1])\n"
+            "    return 1.5 * lr if matplotlib.figure.Figure().dpi == 80 else lr")),
+        # the libraries the kernel loaded: figures drawn load matplotlib's renderer
+        "detect_proc_maps": _detect("'_backend_agg' in open('/proc/self/maps').read()"),
         # CPU time spent by the kernel so far: the skipped course cells cost seconds
         "detect_cpu_time": sa.handout(sa._with(
             "ex1_max_lr", MAXLR,
