@@ -134,6 +134,82 @@ HIDDEN = {  # reads of X that no bytecode shows and no listed name or attribute 
 }
 
 
+S2_HIDDEN = {  # S2 (today's flow.py): reads of the namespace, the history or the course
+    # style that no listed name showed; each scored 7/7 with skipping and 4/7 running all
+    # in attacks/s2_build.py's batch (detect_*), before this fix
+    "sys.displayhook.shell": "import sys\ndef h():\n    return sys.displayhook.shell.user_module",
+    "from sys import displayhook": "from sys import displayhook\nv = displayhook.prompt_count",
+    "InteractiveShell._instance":
+        "import IPython\nv = IPython.core.interactiveshell.InteractiveShell._instance",
+    "linecache (the source of every cell run)": "import linecache\nv = len(linecache.cache)",
+    "linecache as another module's attribute":
+        "import IPython\nv = IPython.core.compilerop.linecache",
+    "getattr passed as a value":
+        "import functools\nv = functools.reduce(getattr, ['__glob' + 'als__'], f)['X']",
+    "getattr under another name": "g = getattr\nv = g(f, '__glo' + 'bals__')['X']",
+    "str.format unbound": "v = str.format('{0.__globals__[X]}', f)",
+    "a format string in a variable": "s = '{0.__globals__[X]}'\nv = s.format(f)",
+    "string.Formatter().get_field":
+        "import string\nv = string.Formatter().get_field('0.__globals__', (f,), {})",
+    "pydoc.locate": "import pydoc\nv = pydoc.locate('__main__')",
+    "reading rcParams (the skipped course style)":
+        "import matplotlib\nv = matplotlib.rcParams['axes.grid']",
+    "from matplotlib import rcParams": "from matplotlib import rcParams\nv = rcParams['axes.grid']",
+}
+
+
+@pytest.mark.parametrize("own", S2_HIDDEN.values(), ids=S2_HIDDEN.keys())
+def test_more_reads_of_the_namespace_or_history_turn_skipping_off(own):
+    assert _plan(own) == {}
+
+
+def test_setting_rcparams_is_still_an_effect_not_dynamic():
+    for own in ('plt.rcParams["figure.dpi"] = 80', "plt.rcParams.update({'axes.grid': True})"):
+        (s,) = flow.statements(own)
+        assert s["effect"] and not s["dynamic"], own
+
+
+S2_OPEN = {  # S2: ways to tell skipped course cells that no name or attribute list can close
+    "a figure's dpi (the skipped course style)":
+        "import matplotlib.figure\ndef h():\n    return matplotlib.figure.Figure().dpi == 80",
+    "the kernel's CPU time so far": "import time\ndef h():\n    return time.process_time() > 3",
+    "the shared objects the kernel has loaded":
+        "def h():\n    return 'ft2font' in open('/proc/self/maps').read()",
+}
+
+
+@pytest.mark.xfail(strict=True, reason="S2 hole (open): side channels (a new figure's dpi "
+                   "follows the skipped course style, CPU time, loaded libraries) tell a "
+                   "learner's function that course cells were skipped")
+@pytest.mark.parametrize("own", S2_OPEN.values(), ids=S2_OPEN.keys())
+def test_side_channels_that_tell_skipping(own):
+    assert _plan(own) == {}
+
+
+SEEDS = {  # a learner's function, called by a course cell, seeds the global generator
+    "[np.random][0].seed": "def f(a):\n    [np.random][0].seed(0)\n    return a",
+    "getattr(np, 'random').seed": "def f(a):\n    getattr(np, 'random').seed(0)\n    return a",
+}
+
+
+@pytest.mark.parametrize("own", SEEDS.values(), ids=SEEDS.keys())
+def test_seeding_through_a_computed_module_keeps_the_course_call(own):
+    """S2: ``.seed`` on a computed value is no effect (``runs[k].seed(0)``); a literal or a
+    call's result that is np.random must stay one."""
+    plan = skipping.plan(*_sub([(IMPORTS, "course"), (own, "exercise"),
+                                ("out = f(np.ones(2))", "course")]))
+    assert 2 not in plan
+
+
+@pytest.mark.xfail(strict=True, reason="S2 hole (open): np.random.seed imported under another "
+                   "name (from numpy.random import seed as s) is called as s(0): no effect")
+def test_seeding_through_an_imported_alias_keeps_the_course_call():
+    own = "from numpy.random import seed as s\ndef f(a):\n    s(0)\n    return a"
+    plan = skipping.plan(*_sub([(IMPORTS, "course"), (own, "exercise"),
+                                ("out = f(np.ones(2))", "course")]))
+    assert 2 not in plan
+
+
 @pytest.mark.parametrize("own", HIDDEN.values(), ids=HIDDEN.keys())
 def test_hidden_reads_of_the_namespace(own):
     assert 1 not in _plan(own) or _plan(own) == {}
@@ -298,6 +374,38 @@ IN_PLACE = {  # a learner's function, called by a course cell, changes in place 
     "an alias bound after its use in a loop":
         "from os import environ\ndef f(a):\n    for i in range(2):\n        if i:\n"
         "            c['N'] = '1'\n        c = environ\n    return a",
+    # S2 (issue 21, today's aliases): forms of binding an alias that were missed
+    "an alias by tuple unpacking":
+        "from os import environ\ndef f(a):\n    c, d = environ, 1\n    c['N'] = '1'\n    return a",
+    "an alias as a for target":
+        "from os import environ\ndef f(a):\n    for c in (environ,):\n        c['N'] = '1'\n"
+        "    return a",
+    "an alias as a comprehension target":
+        "from os import environ\ndef f(a):\n    [c.update(N='1') for c in [environ]]\n    return a",
+    "an alias by walrus, stored through at once":
+        "from os import environ\ndef f(a):\n    (c := environ)['N'] = '1'\n    return a",
+    "an alias by walrus in a test":
+        "from os import environ\ndef f(a):\n    if (c := environ):\n        c['N'] = '1'\n"
+        "    return a",
+    "an alias by a conditional expression":
+        "from os import environ\ndef f(a):\n    c = environ if a is not None else {}\n"
+        "    c['N'] = '1'\n    return a",
+    "an alias by `or`":
+        "from os import environ\ndef f(a):\n    c = None or environ\n    c['N'] = '1'\n    return a",
+    "an alias through a list literal":
+        "from os import environ\ndef f(a):\n    c = [environ][0]\n    c['N'] = '1'\n    return a",
+    "an alias of an alias bound later in the text":
+        "from os import environ\ndef f(a):\n    for i in range(2):\n        if i:\n"
+        "            d['N'] = '1'\n        d = c\n        c = environ\n    return a",
+}
+
+IN_PLACE_MISSED = {  # S2: still skipped (open; an interprocedural or call-valued alias)
+    "an imported object passed to a function that changes its parameter":
+        "from os import environ\ndef g(c):\n    c['N'] = '1'\ndef f(a):\n    g(environ)\n"
+        "    return a",
+    "an alias made by `with ... as`":
+        "import contextlib\nfrom os import environ\ndef f(a):\n"
+        "    with contextlib.nullcontext(environ) as c:\n        c['N'] = '1'\n    return a",
 }
 
 
@@ -309,6 +417,16 @@ def test_a_course_call_of_a_function_that_changes_an_object_in_place_runs(own):
     assert 3 not in plan, plan
     if "CACHE" in own:
         assert 1 not in plan, plan
+
+
+@pytest.mark.xfail(strict=True, reason="S2 hole: an alias made by a call (a parameter of "
+                   "another function, a context manager's value) is not followed: the course "
+                   "call of f is skipped although f changes os.environ")
+@pytest.mark.parametrize("own", IN_PLACE_MISSED.values(), ids=IN_PLACE_MISSED.keys())
+def test_a_course_call_of_a_function_that_changes_an_object_through_a_call_runs(own):
+    cells = [(IMPORTS, "course"), ("CACHE = {}", "course"), (own, "exercise"),
+             ("out = f(np.ones(2))", "course")]
+    assert 3 not in skipping.plan(*_sub(cells))
 
 
 def test_changing_a_local_object_in_place_keeps_the_function_pure():

@@ -143,15 +143,58 @@ OWN = "own:"
 _CODE_OF = types.FunctionType.__dict__["__code__"].__get__  # whatever the object says
 
 
+_FUNC_DICT = types.FunctionType.__dict__["__dict__"].__get__
+_PARTIAL_FUNC = functools.partial.__dict__["func"].__get__
+_METHOD_FUNC = types.MethodType.__dict__["__func__"].__get__
+_STATIC_FUNC = staticmethod.__dict__["__func__"].__get__
+_CLASS_FUNC = classmethod.__dict__["__func__"].__get__
+_CLASS_DICT = type.__dict__["__dict__"].__get__
+_MRO = type.__dict__["__mro__"].__get__
+
+
+def _functions_behind(obj, depth: int = 8) -> list:
+    """The Python functions a callable runs as itself: a function (and what it wraps,
+    ``__wrapped__``: functools.wraps), a functools.partial's, a bound method's,
+    a staticmethod's or classmethod's function, an instance's class ``__call__``. Read with
+    the interpreter's own accessors (no attribute lookup the notebook could define)."""
+    found = []
+    while depth > 0 and obj is not None:
+        depth -= 1
+        kind, nxt = type(obj), None
+        if kind is types.FunctionType:
+            found.append(obj)
+            nxt = dict.get(_FUNC_DICT(obj), "__wrapped__")
+        elif issubclass(kind, functools.partial):
+            nxt = _PARTIAL_FUNC(obj)
+        elif kind is types.MethodType:
+            nxt = _METHOD_FUNC(obj)
+        elif kind is staticmethod:
+            nxt = _STATIC_FUNC(obj)
+        elif kind is classmethod:
+            nxt = _CLASS_FUNC(obj)
+        elif not issubclass(kind, type):  # an instance: its class's own __call__
+            nxt = next((vars_of["__call__"] for vars_of in
+                        (_CLASS_DICT(k) for k in _MRO(kind)) if "__call__" in vars_of), None)
+            if nxt is not None and type(nxt) is not types.FunctionType:
+                nxt = None  # (a builtin's slot wrapper)
+        obj = nxt
+    return found
+
+
 def own_functions(namespace: dict, names: tuple) -> dict:
     """The learner's own functions ``names`` (another exercise's answer: the compact form
-    must not call the staged one) as a shortcut table: {code name: {fingerprint: "own:NAME"}}.
-    Read with the interpreter's own accessors: nothing the notebook defined runs here."""
+    must not call the staged one) as a shortcut table: {code name: {fingerprint: "own:NAME"}};
+    a wrapper's function too (functools.partial, a decorator with ``__wrapped__``, a bound
+    method, a callable instance). Read with the interpreter's own accessors: nothing the
+    notebook defined runs here."""
     table: dict = {}
     for name in names:
-        obj = dict.get(namespace, name)
-        if type(obj) is types.FunctionType:
-            code = _CODE_OF(obj)
+        try:
+            behind = _functions_behind(dict.get(namespace, name))
+        except Exception:  # an odd object: only what could be read before
+            behind = []
+        for fn in behind:
+            code = _CODE_OF(fn)
             try:
                 table.setdefault(code.co_name, {})[fingerprint(code)] = OWN + name
             except (RecursionError, ValueError, MemoryError):  # a pathological constant

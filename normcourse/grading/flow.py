@@ -30,35 +30,14 @@ from __future__ import annotations
 
 import ast
 import dis
-import re
 
 from normcourse.grading import scan
+from normcourse.grading.dynamic import _dotted, _dynamic
 
 _GLOBAL_OPS = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS", "LOAD_CLASSDEREF",
                "STORE_GLOBAL", "DELETE_GLOBAL"}
 _WRITE_OPS = {"STORE_GLOBAL", "DELETE_GLOBAL"}
 _ATTR_OPS = {"LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"}
-DYNAMIC_NAMES = {"globals", "locals", "vars", "exec", "eval", "compile", "__import__",
-                 "get_ipython", "__builtins__", "breakpoint", "setattr", "delattr", "dir",
-                 "__main__", "__spec__", "__loader__",
-                 # IPython's history: which cells ran (differs when cells are skipped)
-                 "In", "Out", "_ih", "_oh", "_dh", "_", "__", "___", "_i", "_ii", "_iii"}
-_HISTORY = re.compile(r"_i?\d+")  # _i3 (the input of cell 3), _3 (its output)
-DYNAMIC_ATTRS = {"__dict__", "__globals__", "__builtins__", "f_globals", "f_locals", "f_back",
-                 "modules", "_getframe", "currentframe", "gi_frame", "tb_frame", "cr_frame",
-                 "ag_frame", "walk_stack", "walk_tb",
-                 # the modules that hand out frames, reached as another module's attribute
-                 # (``x.inspect.stack()``): then ``stack`` itself can stay (``np.stack``)
-                 "inspect", "traceback",
-                 "__code__", "__closure__", "__defaults__", "__kwdefaults__", "get_objects",
-                 "get_referrers", "get_referents", "__subclasses__", "user_ns",
-                 "__getattribute__", "__setattr__", "__class__", "__self__", "get_ipython",
-                 # the shell, however it was reached: it runs and evaluates in the namespace
-                 "ev", "ex", "run_cell", "run_line_magic", "run_cell_magic", "push",
-                 "user_global_ns", "instance", "_current_frames"}
-DYNAMIC_MODULES = {"gc", "inspect", "traceback", "importlib", "builtins", "ctypes", "__main__",
-                   "ipykernel",
-                   "code", "pickle", "dill", "runpy", "types", "operator"}
 #: calls that change state beyond the namespace (the last part of the called name)
 EFFECT_CALLS = {"seed", "rc", "rcdefaults", "rc_file", "rc_context", "use", "seterr",
                 "seterrcall", "setbufsize", "set_printoptions", "setrecursionlimit",
@@ -75,28 +54,28 @@ SAFE_RANDOM = {"default_rng", "Generator", "SeedSequence", "PCG64", "PCG64DXSM",
                "SFC64", "MT19937", "BitGenerator", "RandomState", "Random"}
 
 
-def _dotted(node) -> list[str]:
-    """``np.random.seed`` -> ["np", "random", "seed"]; [] when the root is not a name."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else \
-        ["", *reversed(parts)]
-
-
 def _root(node):
     while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _indexed_name(node) -> bool:
+    """``runs[k]``, ``runs[k][j]``: items of a name (not of a literal or a call's result)."""
+    if not isinstance(node, ast.Subscript):
+        return False
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
 def _effect(tree) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             path = _dotted(node.func)
-            if path[-1] == "seed" and not path[0]:
-                continue  # a method of a computed value (``runs[k].seed(0)``: one seed's run)
+            if path[-1] == "seed" and not path[0] and _indexed_name(node.func.value):
+                continue  # a method of a computed value (``runs[k].seed(0)``: one seed's run;
+                # not ``[np.random][0].seed(0)`` nor ``getattr(np, "random").seed(0)``)
             if path[-1] in EFFECT_CALLS or path[0] in EFFECT_MODULES:
                 return True
             if "random" in path[:-1] and path[-1] not in SAFE_RANDOM:
@@ -105,32 +84,6 @@ def _effect(tree) -> bool:
             return True
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             return True
-    return False
-
-
-def _dynamic(tree, loads: set, attrs: set) -> bool:
-    if loads & DYNAMIC_NAMES or attrs & DYNAMIC_ATTRS or \
-            any(_HISTORY.fullmatch(name) for name in loads):
-        return True
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            if any(a.name == "*" or a.name in DYNAMIC_NAMES | DYNAMIC_ATTRS
-                   for a in node.names) or \
-                    (node.module or "").split(".")[0] in DYNAMIC_MODULES:
-                return True
-        elif isinstance(node, ast.Import):
-            if any(a.name.split(".")[0] in DYNAMIC_MODULES for a in node.names):
-                return True
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
-                node.func.id in ("getattr", "hasattr"):
-            if len(node.args) < 2 or not isinstance(node.args[1], ast.Constant) or \
-                    node.args[1].value in DYNAMIC_ATTRS | DYNAMIC_NAMES:
-                return True
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                node.func.attr in ("format", "format_map") and \
-                isinstance(node.func.value, ast.Constant) and \
-                re.search(r"\{[^{}:!]*[.\[]", str(node.func.value.value)):
-            return True  # '{0.__globals__[X]}'.format(f): attribute and item access
     return False
 
 
@@ -166,15 +119,44 @@ def _local(scope) -> set:
     return names - declared
 
 
+def _held(node) -> list:
+    """Roots of the objects an expression may evaluate to without a call making a new one:
+    ``CONFIG``, ``m.CONFIG[k]``, ``(a, CONFIG)``, ``[CONFIG][0]``, ``CONFIG if t else {}``,
+    ``CONFIG or {}``, ``(c := CONFIG)``; a call's result is a new object (``dict(CONFIG)``)."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, (ast.Attribute, ast.Starred)):
+        return _held(node.value)
+    if isinstance(node, ast.Subscript):
+        return _held(node.value)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return [r for e in node.elts for r in _held(e)]
+    if isinstance(node, ast.IfExp):
+        return _held(node.body) + _held(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [r for v in node.values for r in _held(v)]
+    if isinstance(node, ast.NamedExpr):
+        return _held(node.value)
+    return []
+
+
 def _aliases(node) -> list:
-    """``c = CONFIG``, ``c = m.CONFIG[k]`` (a name bound to an object another name already
-    holds, not to a new value): [(c, CONFIG)]; every target of the assignment."""
-    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None or \
-            not isinstance(node.value, (ast.Name, ast.Attribute, ast.Subscript)):
+    """``c = CONFIG``, ``c = m.CONFIG[k]``, ``c, d = CONFIG, 1``, ``for c in (CONFIG,)``,
+    ``(c := CONFIG)``, ``[... for c in (CONFIG,)]`` (a name bound to an object another name
+    already holds, not to a new value): [(c, CONFIG)]; every name the target binds, with
+    every root the value may hold (conservative)."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        targets, value = (node.targets if isinstance(node, ast.Assign) else [node.target]), \
+            node.value
+    elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        targets, value = [node.target], node.iter
+    elif isinstance(node, ast.NamedExpr):
+        targets, value = [node.target], node.value
+    else:
         return []
-    root = _root(node.value)
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-    return [(t.id, root) for t in targets if isinstance(t, ast.Name) and root]
+    roots = list(dict.fromkeys(_held(value)))
+    names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return [(name, root) for name in names for root in roots]
 
 
 def _mutations(stmt, aliases: bool = False) -> tuple[list, list]:
@@ -195,26 +177,26 @@ def _mutations(stmt, aliases: bool = False) -> tuple[list, list]:
             for d in getattr(node, "decorator_list", []):
                 visit(d, scopes, alias)
             body = node.body if isinstance(node.body, list) else [node.body]
-            inner, local = [*scopes, _local(node)], dict(alias)
+            inner, local = [*scopes, _local(node)], {k: set(v) for k, v in alias.items()}
             if aliases:  # (in any order: a loop may change through it before it is bound)
-                for sub in ast.walk(node):
-                    for name, root in _aliases(sub):
-                        if name in inner[-1]:
-                            local[name] = local.get(root, root)
+                for _ in range(2):  # an alias of an alias bound before it
+                    for sub in ast.walk(node):
+                        for name, root in _aliases(sub):
+                            if name in inner[-1]:
+                                local.setdefault(name, set()).update(local.get(root, {root}))
             for child in body:
                 visit(child, inner, local)
             return
-        root = None
+        roots = ()
         if isinstance(node, (ast.Attribute, ast.Subscript)) and \
                 isinstance(node.ctx, (ast.Store, ast.Del)):
-            root, into = _root(node), stores
+            roots, into = _held(node), stores  # ((c := CONFIG)[k] = v: CONFIG)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
                 node.func.attr in MUTATING_METHODS:
-            root, into = _root(node.func.value), calls
-        if root in alias:
-            root = alias[root]
-        if root and not any(root in scope for scope in scopes):
-            into.add(root)
+            roots, into = _held(node.func.value), calls
+        for r in {r for root in roots for r in alias.get(root, {root})}:
+            if not any(r in scope for scope in scopes):
+                into.add(r)
         for child in ast.iter_child_nodes(node):
             visit(child, scopes, alias)
 
