@@ -8,6 +8,7 @@ lesson in ``-m full``).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,16 @@ from normcourse.grading.load import Cell, Submission, load
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.stem for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 IMPORTS = "import numpy as np\nimport matplotlib.pyplot as plt"
+
+
+@functools.cache
+def handout_plans() -> dict:
+    """lesson -> (its handout, loaded; the plan for it): read once for the tests below."""
+    out = {}
+    for lesson in LESSONS:
+        sub = load(ROOT / "lessons" / f"{lesson}.ipynb")
+        out[lesson] = (sub, skipping.plan(sub))
+    return out
 
 
 def _sub(cells, course_extra=()):
@@ -111,9 +122,8 @@ def test_every_lesson_skips_at_least_a_quarter_of_its_cells():
     effect) makes the grader run every cell of every submission of its lesson: lessons 2
     and 5 did so unnoticed (``np.stack`` read as ``inspect.stack``, ``run.seed(0)`` as
     ``np.random.seed``) until this test."""
-    for lesson in LESSONS:
-        sub = load(ROOT / "lessons" / f"{lesson}.ipynb")
-        skipped, _ = skipping.summary(sub, skipping.plan(sub))
+    for lesson, (sub, plan) in handout_plans().items():
+        skipped, _ = skipping.summary(sub, plan)
         assert skipped >= len(sub.code_cells) // 4, (lesson, skipped, len(sub.code_cells))
 
 
@@ -140,9 +150,7 @@ def test_the_course_style_is_no_effect_a_grade_needs():
     plan = _plan([("import numpy as np\nfrom helpers.plots.style import use_course_style\n"
                    "use_course_style()", "course"), ("def f(a):\n    return np.sum(a)", "exercise")])
     assert plan[0].strip() == "import numpy as np"
-    for lesson in LESSONS:
-        sub = load(ROOT / "lessons" / f"{lesson}.ipynb")
-        plan = skipping.plan(sub)
+    for lesson, (sub, plan) in handout_plans().items():
         kept = "\n".join(plan.get(i, src) for i, src in enumerate(sub.code_cells))
         assert "use_course_style()" not in kept and "matplotlib" not in kept, lesson
 
