@@ -718,3 +718,23 @@ def test_a_restart_gets_only_what_is_left_of_the_submissions_time(monkeypatch):
         assert asked == []
     finally:
         run.close()
+
+
+@pytest.mark.slow
+def test_a_notebook_that_closes_its_kernels_shell_socket_does_not_hang_the_grader(tmp_path):
+    """Found in a -m full run (a grader still waiting an hour after Ctrl-C): a request sent
+    to a kernel whose shell socket has no peer blocked its thread for ever (zmq's send on a
+    DEALER with no connection). A notebook can close that socket itself; the next request
+    used to hang the whole batch. Now a send fails after channels.SEND_TIMEOUT_MS and the
+    kernel counts as stopped: the submission is graded, its exercise gets the reason."""
+    import nbformat
+    nb = nbformat.read(Path(__file__).parents[1] / "solutions" / "00_start_here.ipynb", 4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "k = get_ipython().kernel\nk.shell_stream.socket.close()"))
+    nbformat.write(nb, tmp_path / "00_start_here.ipynb")
+    p = subprocess.run([NORMCOURSE, "grade", "00_start_here.ipynb", "--format", "json",
+                        "--out", "g.json"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=120)
+    (r,) = json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))["submissions"]
+    assert p.returncode in (0, 1) and r["graded"], (p.stderr, r)
+    assert "took no request" in r["exercises"][0]["summary"], r

@@ -21,6 +21,12 @@ import zmq
 from jupyter_client import BlockingKernelClient
 
 PORTS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+#: a request the kernel does not take within this many ms fails (zmq.Again) instead of
+#: blocking its thread forever: a shell socket with no peer (the kernel killed while it
+#: started, by Ctrl-C or its limits, or a notebook that closed its own socket) never takes one
+SEND_TIMEOUT_MS = 5000
+#: what a send raises then (and when the client was closed meanwhile)
+SEND_FAILED = zmq.ZMQError
 
 
 def bound(info: dict) -> bool:
@@ -38,6 +44,7 @@ def connect(info: dict) -> BlockingKernelClient:
     """A client on the shell and iopub channels of ``info``, which never reconnects."""
     context = zmq.Context()
     context.setsockopt(zmq.RECONNECT_IVL, -1)
+    context.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
     client = BlockingKernelClient(context=context)
     client.load_connection_info(info)  # never read back from a folder the kernel wrote
     client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)

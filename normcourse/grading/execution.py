@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import psutil
 
 from normcourse.grading import safefs
+from normcourse.grading.channels import SEND_FAILED
 
 GRACE = 5.0  # seconds given to an interrupted cell to stop before the kernel is killed
 MEMORY_POLL = 0.25  # seconds between two looks at the kernel's resident memory
@@ -176,8 +177,13 @@ class Executing:
             return RunResult("died")
         self._read_reply(bytearray())  # what arrived between executions belongs to none
         reply, reply_ok, streaming = bytearray(), True, False
-        msg_id = self.client.execute(code, store_history=True, allow_stdin=False,
-                                     stop_on_error=False)
+        try:
+            msg_id = self.client.execute(code, store_history=True, allow_stdin=False,
+                                         stop_on_error=False)
+        except SEND_FAILED:  # no peer: the kernel died, or closed its own shell socket
+            self._kill()
+            return RunResult("died", "", "took no request (its shell socket was gone)",
+                             seconds=time.monotonic() - start)
         deadline = start + max(timeout, 0.1)
         stopping = None  # "timeout" or "flood" once the cell was interrupted
         out_bytes, ename, evalue, chunks, kept = self._late_output, "", "", [], 0

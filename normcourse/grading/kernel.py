@@ -150,7 +150,7 @@ class GradingKernel(Executing):
             time.sleep(0.02)
         self.client = client = channels.connect(info)
         # 2. the shell channel answers
-        msg_id = client.kernel_info()
+        msg_id = self._send(client.kernel_info)
         while True:
             try:
                 reply = client.get_shell_msg(timeout=0.2)
@@ -163,7 +163,7 @@ class GradingKernel(Executing):
         # 3. iopub is subscribed (a message published before that would be lost)
         ids = set()
         while True:
-            ids.add(client.execute("", silent=True, store_history=False))
+            ids.add(self._send(client.execute, "", silent=True, store_history=False))
             end = time.monotonic() + 0.5
             seen = False
             while time.monotonic() < end and not seen:
@@ -189,6 +189,14 @@ class GradingKernel(Executing):
             pass
         self.reply_fd, self._reply_r = write_end, read_end  # _kill closes the reading end
         return write_end
+
+    def _send(self, request, *args, **kwargs) -> str:
+        """A request on the shell channel while starting; a kernel that takes none (killed
+        meanwhile: it has no peer socket) is a failed start, not a thread blocked for ever."""
+        try:
+            return request(*args, **kwargs)
+        except channels.SEND_FAILED as exc:
+            raise KernelStartError(f"the kernel took no request ({exc})") from None
 
     def _check_start(self, deadline: float) -> None:
         if self.proc.poll() is not None:
