@@ -12,10 +12,9 @@ do not travel with the output: each kernel gets a private pipe, opened here and
 passed to the kernel process as file descriptor :attr:`GradingKernel.reply_fd`;
 :meth:`GradingKernel.run` returns what arrived on it during that execution
 (``RunResult.reply``). Printing, replacing or closing ``sys.stdout`` and IPython's
-hooks never write there. :meth:`GradingKernel.close` kills the
-kernel's whole process group, every process it started (found through an
-environment token they inherit, and, for a separate user, by its user id) and
-removes the folder.
+hooks never write there. :meth:`GradingKernel.close` kills the kernel's whole process
+group, every process it started (found through an environment token they inherit, and,
+for a separate user, by its user id) and removes the folder.
 
 How the kernel is kept apart (a bwrap sandbox, a separate user, or not at all) is
 its :class:`normcourse.grading.isolation.Box`; its folders are
@@ -191,8 +190,7 @@ class GradingKernel(Executing):
         return write_end
 
     def _send(self, request, *args, **kwargs) -> str:
-        """A request on the shell channel while starting; a kernel that takes none (killed
-        meanwhile: it has no peer socket) is a failed start, not a thread blocked for ever."""
+        """A shell request while starting: a kernel killed meanwhile (no peer) fails the start."""
         try:
             return request(*args, **kwargs)
         except channels.SEND_FAILED as exc:
