@@ -118,14 +118,8 @@ def lesson4() -> dict:
 
 
 def write(out: Path) -> list[Path]:
-    paths = []
-    for name, nb in {**lesson1(), **lesson4()}.items():
-        stem = "04_batch_norm_backward" if name.startswith("l4_") else sa.LESSON
-        path = out / name / f"{stem}.ipynb"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(nb), encoding="utf-8")
-        paths.append(path)
-    return paths
+    return sa.save(out, {**lesson1(), **lesson4()}, lambda name: "04_batch_norm_backward"
+                   if name.startswith("l4_") else sa.LESSON)
 
 
 if __name__ == "__main__":

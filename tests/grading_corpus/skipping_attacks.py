@@ -127,16 +127,19 @@ def build() -> dict:
     }
 
 
-def write(out: Path, names=None) -> list[Path]:
+def save(out: Path, notebooks: dict, stem=lambda name: LESSON) -> list[Path]:
+    """Each notebook (name -> dict) as OUT/NAME/STEM.ipynb (the stem names its lesson)."""
     paths = []
-    for name, nb in build().items():
-        if names and name not in names:
-            continue
-        p = Path(out) / name / f"{LESSON}.ipynb"
+    for name, nb in notebooks.items():
+        p = Path(out) / name / f"{stem(name)}.ipynb"
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps(nb), encoding="utf-8")
         paths.append(p)
     return paths
+
+
+def write(out: Path, names=None) -> list[Path]:
+    return save(out, {name: nb for name, nb in build().items() if not names or name in names})
 
 
 if __name__ == "__main__":
