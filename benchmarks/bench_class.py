@@ -2,7 +2,8 @@
 sandboxed with ``--jobs 2`` as a teacher would (the grader's default limits).
 
     python benchmarks/bench_class.py [--k 100] [--repeats 1] [--jobs 2] [--keep DIR]
-                                     [--run-all-cells] [--kernels-ahead N] [--cpu]
+                                     [--run-all-cells] [--kernels-ahead N]
+                                     [--cell-timeout SECONDS] [--cpu]
 
 The class cycles over the lessons (every solution that has a handout, read from the
 folders): for each, the solution notebook, the untouched handout, and the solution with
@@ -139,6 +140,9 @@ def main() -> int:
                     help="grade with normcourse grade --run-all-cells (no cell skipped)")
     ap.add_argument("--kernels-ahead", type=int, default=0, metavar="N",
                     help="grade with normcourse grade --kernels-ahead N")
+    ap.add_argument("--cell-timeout", type=float, metavar="SECONDS",
+                    help="grade with normcourse grade --cell-timeout SECONDS (default: the "
+                         "grader's own, 120 s)")
     ap.add_argument("--cpu", action="store_true",
                     help="also print the CPU seconds of the grader and its kernels")
     args = ap.parse_args()
@@ -146,7 +150,8 @@ def main() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     paths = build_class(folder / "class", args.k)
     extra = (["--run-all-cells"] if args.run_all_cells else []) + \
-        (["--kernels-ahead", str(args.kernels_ahead)] if args.kernels_ahead else [])
+        (["--kernels-ahead", str(args.kernels_ahead)] if args.kernels_ahead else []) + \
+        (["--cell-timeout", f"{args.cell_timeout:g}"] if args.cell_timeout else [])
     load_before = os.getloadavg()[0]
     runs = [grade(paths, folder / "grades.json", args.jobs, extra) for _ in range(args.repeats)]
     wall = statistics.median(r[0] for r in runs)
@@ -160,7 +165,8 @@ def main() -> int:
     print(f"load (1 min): {load_before:.1f} before, {load_after:.1f} after; "
           f"{os.cpu_count()} cores; cells: "
           f"{'all run' if args.run_all_cells else 'course cells skipped'}; "
-          f"kernels ahead: {args.kernels_ahead}")
+          f"kernels ahead: {args.kernels_ahead}; cell timeout: "
+          f"{f'{args.cell_timeout:g} s' if args.cell_timeout else 'default'}")
     cpu_head, cpu_rule, cpu_cell = ((" CPU (s) | CPU s/submission |", "---|---|",
                                      f" {cpu:.0f} | {cpu / args.k:.2f} |") if args.cpu
                                     else ("", "", ""))

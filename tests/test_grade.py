@@ -132,7 +132,7 @@ def test_missing_file_and_folder(tmp_path):
 def test_snippet_sends_inputs_but_never_the_expected_values():
     secret = "the-stored-answer-4242"
     cases = [Case("c", (1.0,), {"k": 2}, expected=secret)]
-    code = probe.snippet("f", cases, probe.new_nonce(), 7)
+    code = probe.snippet("f", cases, probe.new_nonce(), 7, "/nowhere/code.bin")
     assert secret not in code
     assert "from helpers" not in code and "import helpers" not in code  # self-contained
 

@@ -40,7 +40,9 @@ def grade_exercise(run: Run, ex, cases, limits: Limits) -> tuple[ExerciseResult,
     limit = (f"before the submission's {limits.timeout:g} s time limit" if cut else
              f"within {limits.cell_timeout:g} s")
     nonce = probe.new_nonce()
-    code = probe.snippet(ex.function, cases, nonce, run.kernel.reply_fd,
+    k = run.kernel
+    code = probe.snippet(ex.function, cases, nonce, k.reply_fd,
+                         k.box.standins_seen(k.folders) / probe.CODE_FILE,
                          shortcut_table(tuple(ex.shortcuts)),
                          tuple(getattr(ex, "not_calling", ())))
     r = run.kernel.run(code, min(limits.cell_timeout, remaining), capture=True)

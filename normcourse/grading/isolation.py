@@ -125,6 +125,10 @@ class Box:
     def command(self, argv: list, f: Folders) -> list:
         return argv
 
+    def standins_seen(self, f: Folders) -> Path:
+        """Where the kernel sees the stand-ins folder ``f.standins``."""
+        return f.standins
+
     def environment(self, f: Folders) -> dict:
         return {"TMPDIR": str(f.tmp), STANDINS_VAR: f"{f.standins}{os.pathsep}{f.exercises}"}
 

@@ -1,19 +1,24 @@
 """The code the grader sends into a learner's kernel to call one function, and its reply.
 
-:func:`snippet` returns one statement that builds three fresh modules from their
-whole source files -- :mod:`helpers.checking.calling` (the learner's check calls
-functions with the same code), :mod:`normcourse.grading.wire` and
-:mod:`normcourse.grading.inkernel` -- and runs ``inkernel.main``. Test inputs go in
-wire-encoded (never the stored expected values). The reply comes back on the
-kernel's private reply pipe, framed with the request's nonce
-(:func:`inkernel.frame`); :func:`parse_reply` accepts exactly one reply to this
-very request (none, two, or one for another request is an error) and decodes it
-with :func:`wire.decode`, which refuses everything but plain data.
+:func:`snippet` returns one short statement that builds fresh modules --
+:mod:`helpers.checking.calling` (the learner's check calls functions with the same code),
+:mod:`normcourse.grading.wire`, :mod:`normcourse.grading.inkernel` and
+:mod:`helpers.answers.guard`, whole files -- and runs ``inkernel.main``. The files are
+compiled once, here; :func:`write_code` puts their marshalled code objects in the kernel's
+stand-ins folder, which the grader writes and the kernel can only read, and each call
+loads them afresh from there (the kernel runs this very Python, ``sys.executable``). Until
+2026-12-07 each call carried the 40 kB of source in its cell, compiled in the kernel: 28 ms
+more per call. Test inputs go in wire-encoded (never the stored expected values). The reply
+comes back on the kernel's private reply pipe, framed with the request's nonce
+(:func:`inkernel.frame`); :func:`parse_reply` accepts exactly one reply to this very
+request (none, two, or one for another request is an error) and decodes it with
+:func:`wire.decode`, which refuses everything but plain data.
 """
 
 from __future__ import annotations
 
 import functools
+import marshal
 import secrets
 from pathlib import Path
 
@@ -24,17 +29,20 @@ from normcourse.grading import inkernel, wire
 
 KERNEL_MODULES = (calling, wire, inkernel, guard)
 
+CODE_FILE = "_normcourse_grader.bin"  # in the stand-ins folder: see write_code
+
 _BOOT = '''
-import sys as _sys, types as _types
-def _module(name, source):
+import sys as _sys, types as _types, marshal as _marshal
+def _module(name, code):
     module = _types.ModuleType(name)
     _sys.modules[name] = module  # dataclasses look their module up while the class is made
     try:
-        exec(compile(source, "<normcourse grader: " + name + ">", "exec"), module.__dict__)
+        exec(code, module.__dict__)
     finally:
         del _sys.modules[name]
     return module
-_mods = [_module("_normcourse_" + n, s) for n, s in SOURCES]
+with open(CODE_PATH, "rb") as _file:
+    _mods = [_module("_normcourse_" + n, c) for n, c in zip(NAMES, _marshal.loads(_file.read()))]
 _mods[2].main(USER_NS, FUNCTION, PAYLOAD, NONCE, REPLY_FD, _mods[0], _mods[1], _mods[3],
               COURSE, SHORTCUTS, NOT_CALLING)
 '''
@@ -46,21 +54,39 @@ def _sources() -> tuple:
                  for m in KERNEL_MODULES)
 
 
+@functools.lru_cache(maxsize=1)
+def _compiled() -> bytes:
+    """The modules' code objects, marshalled: compiled once per grading run, each with the
+    file name ``<normcourse grader: _normcourse_NAME>``."""
+    return marshal.dumps([compile(src, f"<normcourse grader: _normcourse_{n}>", "exec")
+                          for n, src in _sources()])
+
+
+def write_code(folder: Path) -> Path:
+    """Write the in-kernel modules' code into ``folder`` (a kernel's stand-ins folder)."""
+    path = folder / CODE_FILE
+    path.write_bytes(_compiled())
+    return path
+
+
 def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def snippet(function: str, cases, nonce: str, reply_fd: int, shortcuts: dict | None = None,
-            not_calling: tuple = ()) -> str:
+def snippet(function: str, cases, nonce: str, reply_fd: int, code_path: str,
+            shortcuts: dict | None = None, not_calling: tuple = ()) -> str:
     """Code that calls ``function`` (looked up in the kernel's namespace) on each case
-    and writes its one reply to file descriptor ``reply_fd``; ``shortcuts``: the exercise's
+    and writes its one reply to file descriptor ``reply_fd``; ``code_path``: where the kernel
+    sees the file :func:`write_code` wrote; ``shortcuts``: the exercise's
     (:func:`helpers.exercises.shortcuts.shortcut_table`), watched while it runs, and the
     learner's own functions ``not_calling`` (looked up in the kernel's namespace).
 
     Only each case's ``args`` and ``kwargs`` are sent, never ``expected``.
     """
     payload = wire.encode([{"args": tuple(c.args), "kwargs": dict(c.kwargs)} for c in cases])
-    header = (f"SOURCES = {_sources()!r}\nFUNCTION = {function!r}\nPAYLOAD = {payload!r}\n"
+    names = tuple(n for n, _ in _sources())
+    header = (f"NAMES = {names!r}\nCODE_PATH = {str(code_path)!r}\n"
+              f"FUNCTION = {function!r}\nPAYLOAD = {payload!r}\n"
               f"NONCE = {nonce!r}\nREPLY_FD = {int(reply_fd)}\n"
               f"COURSE = {guard.course_table()!r}\nSHORTCUTS = {shortcuts or {}!r}\n"
               f"NOT_CALLING = {tuple(str(n) for n in not_calling)!r}\n")

@@ -23,6 +23,7 @@ import shutil
 from pathlib import Path
 
 import helpers.answers
+from normcourse.grading import probe
 
 EXCEPTION = "CourseAnswerUsed"
 #: without a sandbox, the kernel's launcher points ``helpers.answers`` at the stand-ins
@@ -114,6 +115,7 @@ def write(folder: Path, mark: str) -> Path:
             (folder / path.name).write_text(_stub_module(path, mark), encoding="utf-8")
         else:
             shutil.copyfile(path, folder / path.name)
+    probe.write_code(folder)  # the grader's in-kernel code, read-only to the kernel too
     return folder
 
 

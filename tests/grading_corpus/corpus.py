@@ -1987,8 +1987,8 @@ finally:
     for shmid in made:
         libc.shmctl(shmid, 0, None)  # IPC_RMID"""
 COMPILE_HOOK = """import builtins
-# the grader's in-kernel code (helpers.checking.calling, sent as source) is compiled with this
-# kernel's builtins.compile: raise the backward pass's cost budget before it is compiled
+# the grader's in-kernel code (helpers.checking.calling) was sent as source and compiled with
+# this kernel's builtins.compile: raise the backward pass's cost budget before it is compiled
 _real_compile = builtins.compile
 def _compile(source, *args, **kwargs):
     if isinstance(source, str):
@@ -1996,6 +1996,20 @@ def _compile(source, *args, **kwargs):
                                 'MAX_FORWARDS = "__cost__", 10**9')
     return _real_compile(source, *args, **kwargs)
 builtins.compile = _compile"""
+MARSHAL_HOOK = """import marshal, types
+# the grader's in-kernel code now arrives as marshalled code objects, loaded with this
+# kernel's marshal.loads: raise the cost budget in the loaded code's constants
+_real_loads = marshal.loads
+def _raised(code):
+    consts = tuple(("__cost__", 10**9) if k == ("__cost__", 200) else
+                   _raised(k) if isinstance(k, types.CodeType) else k for k in code.co_consts)
+    return code.replace(co_consts=consts)
+def _loads(data, *args, **kwargs):
+    out = _real_loads(data, *args, **kwargs)
+    if isinstance(out, list):
+        out = [_raised(c) if isinstance(c, types.CodeType) else c for c in out]
+    return out
+marshal.loads = _loads"""
 COMPLEX_STEP_BACKWARD = """def layernorm_backward(dout, cache):
     # no backward pass: complex-step differences of the forward pass, one feature column of
     # every example at a time (D forward passes), exact to rounding
@@ -2032,17 +2046,25 @@ CASES += [
                note="raised AssertionError: 1", sabotage=True),  # errno 1: EPERM
 ]
 L5_CASES += [
-    # observed: 12/12 (bwrap and uid); without the hook the same notebook scores 9/12 with
-    # "looks like a numerical gradient"
+    # observed: 12/12 (bwrap and uid) while the in-kernel code was sent as source; since it
+    # travels as marshalled code (normcourse.grading.probe) the hook never sees it: 8/12
     CorpusCase("l5_sab_compile_hook_numerical_backward", "lesson 5: layernorm_backward by "
                "complex-step differences, plus builtins.compile patched to raise the grader's "
                "MAX_FORWARDS before its in-kernel code is compiled", _l5(
                    True, lambda nb: _answer(nb, "ex5_ln_backward", COMPLEX_STEP_BACKWARD),
                    lambda nb: _insert_after(nb, "ex5_ln_backward", COMPILE_HOOK)),
                L5_MAX - 4, statuses={"ex5_ln_backward": "failed"},
+               messages={"ex5_ln_backward": "looks like a numerical gradient"}),
+    # the same attack one step later: the kernel's marshal.loads is as patchable as its compile
+    CorpusCase("l5_sab_marshal_hook_numerical_backward", "lesson 5: layernorm_backward by "
+               "complex-step differences, plus marshal.loads patched to raise the grader's "
+               "MAX_FORWARDS in its in-kernel code's constants", _l5(
+                   True, lambda nb: _answer(nb, "ex5_ln_backward", COMPLEX_STEP_BACKWARD),
+                   lambda nb: _insert_after(nb, "ex5_ln_backward", MARSHAL_HOOK)),
+               L5_MAX - 4, statuses={"ex5_ln_backward": "failed"},
                messages={"ex5_ln_backward": "looks like a numerical gradient"},
-               xfail="the backward cost limit is decided by grader code compiled inside the "
-                     "kernel with the kernel's (patchable) builtins.compile"),
+               xfail="the backward cost limit is decided by grader code that the kernel loads "
+                     "with its own (patchable) marshal.loads"),
 ]
 
 
