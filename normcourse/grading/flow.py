@@ -16,7 +16,9 @@ that parses as plain Python, :func:`statements` gives a dict:
   then ``c[k] = v``); ``aliases``: [name, root] it binds at top level (``c = CONFIG``);
   ``modules``: the names a plain ``import`` binds (modules, not objects taken from one);
 - ``lines``: its first and last line in the cell (decorators included);
-- ``imports`` (an import statement), ``effect`` (a call that changes global state:
+- ``imports`` (an import statement), ``effect_binds`` (names it binds to a function or
+  module that changes state: ``from numpy.random import seed as s``), ``effect`` (a call
+  that changes global state:
   seeds, rcParams, warnings filters, files...), ``dynamic`` (reaches names or objects
   in ways no static analysis follows: ``globals()``, ``exec``, ``getattr`` with a
   computed name, ``import *``, frames, ``sys.modules``...), ``pure`` (a ``def`` whose
@@ -67,6 +69,21 @@ def _indexed_name(node) -> bool:
     while isinstance(node, ast.Subscript):
         node = node.value
     return isinstance(node, ast.Name)
+
+
+def _effect_binds(stmt) -> list:
+    """Names an import binds to something that changes state when called or used
+    (``from numpy.random import seed as s``, ``import random as r``): a call through such
+    a name has no telling last part."""
+    if isinstance(stmt, ast.Import):
+        return [(a.asname or a.name).split(".")[0] for a in stmt.names
+                if a.name.split(".")[0] in EFFECT_MODULES or "random" in a.name.split(".")]
+    if not isinstance(stmt, ast.ImportFrom):
+        return []
+    parts = (stmt.module or "").split(".")
+    return [a.asname or a.name for a in stmt.names
+            if a.name in EFFECT_CALLS or a.name in EFFECT_MODULES or parts[0] in EFFECT_MODULES
+            or ("random" in parts or a.name == "random") and a.name not in SAFE_RANDOM]
 
 
 def _effect(tree) -> bool:
@@ -265,6 +282,7 @@ def statements(source: str) -> list[dict]:
                     "alias_calls": sorted(set(alias_calls) - set(calls)),
                     "aliases": [list(a) for a in _aliases(stmt)],
                     "imports": isinstance(stmt, (ast.Import, ast.ImportFrom)),
+                    "effect_binds": _effect_binds(stmt),
                     "modules": [(a.asname or a.name).split(".")[0] for a in stmt.names]
                     if isinstance(stmt, ast.Import) else [],
                     "effect": _effect(stmt), "dynamic": _dynamic(stmt, loads, attrs),

@@ -132,6 +132,9 @@ def _fixpoint(stmts: list) -> list[bool]:
         aliased |= found
     pure = {name for name, ns in bound_by.items()
             if all(stmts[n][1].get("pure") for n in ns)}  # functions without state
+    # names an import bound to a state-changing function or module (``seed as s``): reading
+    # one (to call it) is an effect, whatever the call's name says
+    effect_names = {name for _, s, _ in stmts for name in s.get("effect_binds", ())}
 
     # each statement's own part, once: whether it has an effect, the names it may change,
     # what it reads (to follow to the statements that bound them) and what following costs
@@ -151,7 +154,7 @@ def _fixpoint(stmts: list) -> list[bool]:
             # place is shared beyond the notebook: an effect (a plain import's module only
             # by a store through it: np.add(...) is no change of np)
             bool(s.get("effect")) or bool(stores & (imported | aliased)) or
-            bool(calls & (objects | aliased)),
+            bool(calls & (objects | aliased)) or bool(effect_names.intersection(s["loads"])),
             # what it reads, and what it changes in place (f.calls = ...: f has state)
             tuple(set(reads) - pure | {n for n in stores | (calls - modules) if n in bound_by}),
             reads, 1 + len(s["loads"]) + sum(len(follow[name]) for name in reads)))
