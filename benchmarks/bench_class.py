@@ -138,8 +138,9 @@ def main() -> int:
     ap.add_argument("--keep", metavar="DIR", help="build the class here and keep it")
     ap.add_argument("--run-all-cells", action="store_true",
                     help="grade with normcourse grade --run-all-cells (no cell skipped)")
-    ap.add_argument("--kernels-ahead", type=int, default=0, metavar="N",
-                    help="grade with normcourse grade --kernels-ahead N")
+    ap.add_argument("--kernels-ahead", type=int, default=None, metavar="N",
+                    help="grade with normcourse grade --kernels-ahead N (default: the "
+                         "grader's own, as many as --jobs)")
     ap.add_argument("--cell-timeout", type=float, metavar="SECONDS",
                     help="grade with normcourse grade --cell-timeout SECONDS (default: the "
                          "grader's own, 120 s)")
@@ -150,7 +151,8 @@ def main() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     paths = build_class(folder / "class", args.k)
     extra = (["--run-all-cells"] if args.run_all_cells else []) + \
-        (["--kernels-ahead", str(args.kernels_ahead)] if args.kernels_ahead else []) + \
+        (["--kernels-ahead", str(args.kernels_ahead)] if args.kernels_ahead is not None
+         else []) + \
         (["--cell-timeout", f"{args.cell_timeout:g}"] if args.cell_timeout else [])
     load_before = os.getloadavg()[0]
     runs = [grade(paths, folder / "grades.json", args.jobs, extra) for _ in range(args.repeats)]
@@ -165,7 +167,8 @@ def main() -> int:
     print(f"load (1 min): {load_before:.1f} before, {load_after:.1f} after; "
           f"{os.cpu_count()} cores; cells: "
           f"{'all run' if args.run_all_cells else 'course cells skipped'}; "
-          f"kernels ahead: {args.kernels_ahead}; cell timeout: "
+          f"kernels ahead: {'default' if args.kernels_ahead is None else args.kernels_ahead}"
+          "; cell timeout: "
           f"{f'{args.cell_timeout:g} s' if args.cell_timeout else 'default'}")
     cpu_head, cpu_rule, cpu_cell = ((" CPU (s) | CPU s/submission |", "---|---|",
                                      f" {cpu:.0f} | {cpu / args.k:.2f} |") if args.cpu

@@ -100,9 +100,9 @@ def _add_grade(sub) -> None:
                         "starts (resident memory; default 2048)")
     g.add_argument("--max-output", type=float, default=5, metavar="MB",
                    help="output allowed per cell before it is stopped (default 5)")
-    g.add_argument("--kernels-ahead", type=int, default=0, metavar="N",
+    g.add_argument("--kernels-ahead", type=int, default=None, metavar="N",
                    help="start N kernels ahead, while submissions run (each still a new "
-                        "kernel in a new sandbox; default 0)")
+                        "kernel in a new sandbox; default: as many as --jobs; 0: none)")
     g.add_argument("--run-all-cells", action="store_true",
                    help="run every cell, also the course's own cells that no grade can "
                         "depend on (skipped by default: docs/teachers.md)")

@@ -135,7 +135,7 @@ def grade_submission(path, limits: Limits | None = None, *, seed: int | None = N
 
 def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int | None = None,
                lesson: str | None = None, only: list | None = None, progress=None,
-               done: dict | None = None, ahead: int = 0) -> list:
+               done: dict | None = None, ahead: int | None = 0) -> list:
     """Grade every path (``jobs`` kernels at a time); results in the order given.
 
     ``done`` (path -> result) receives each result as soon as it is known, so a run
@@ -158,7 +158,8 @@ def grade_many(paths, limits: Limits | None = None, *, jobs: int = 1, seed: int 
         return r
 
     modes.choose((limits or Limits()).isolation).protect(paths)  # before any kernel runs
-    spares = Spares(limits or Limits(), ahead) if ahead > 0 else None  # --kernels-ahead
+    ahead = jobs if ahead is None else ahead  # --kernels-ahead: as many as --jobs unless said
+    spares = Spares(limits or Limits(), ahead, len(paths) - jobs) if ahead > 0 else None
     if jobs <= 1 and not spares:
         return [one(p) for p in paths]
     pool = ThreadPoolExecutor(max_workers=jobs)
@@ -244,7 +245,7 @@ def main(args) -> int:
     try:
         results = grade_many(args.submissions, limits, jobs=args.jobs, seed=args.seed,
                              lesson=args.lesson, only=args.exercise, progress=_progress,
-                             done=done, ahead=getattr(args, "kernels_ahead", 0))
+                             done=done, ahead=getattr(args, "kernels_ahead", None))
     except (KeyboardInterrupt, SystemExit) as exc:
         close_all()
         results = [done.get(str(p)) or SubmissionResult(str(p), error=STOPPED)

@@ -229,3 +229,26 @@ def test_a_spare_kernel_is_alive_when_taken_in_the_sandbox():
         ahead._discard(kernel)
     finally:
         spares.close()
+
+
+def test_no_more_spares_start_than_submissions_will_take(monkeypatch):
+    """--kernels-ahead N starts at most as many spares as there are submissions beyond
+    --jobs (those start their own kernels while the spares start): grading one notebook
+    starts none, and a spare taken is replaced only while submissions are left."""
+    from normcourse.grading import ahead
+
+    started = []
+    monkeypatch.setattr(ahead.Spares, "_starter", lambda self: started.append(1))
+    for n, wanted, expected in ((2, None, 2), (2, 5, 2), (2, 1, 1), (2, 0, 0), (2, -1, 0)):
+        started.clear()
+        spares = ahead.Spares(Limits(), n, wanted)
+        for t in spares.threads:
+            t.join()
+        assert len(started) == expected, (n, wanted)
+        spares.ready.put(type("Ready", (), {"alive": lambda self: True})())
+        assert spares.take() is not None  # a replacement starts only while spares are wanted
+        for t in spares.threads:
+            t.join()
+        left = expected + 1 if wanted is None or wanted > n else expected
+        assert len(started) == left, (n, wanted)
+        spares.close()

@@ -31,20 +31,26 @@ def new_kernel(limits: Limits) -> GradingKernel:
 
 
 class Spares:
-    """Up to ``n`` kernels started ahead, each by a thread of its own."""
+    """Up to ``n`` kernels started ahead, each by a thread of its own, and no more than
+    ``wanted`` in all: the submissions after the first ones, which start their own kernels
+    while the spares start (``normcourse grade``: the submissions beyond ``--jobs``)."""
 
-    def __init__(self, limits: Limits, n: int):
+    def __init__(self, limits: Limits, n: int, wanted: int | None = None):
         self.limits, self.n = limits, n
+        self.left = float("inf") if wanted is None else max(0, wanted)  # still to start
         self.ready: queue.Queue = queue.Queue()
         self.threads: list = []
         self.closed = False
         self.stopping = threading.Event()
+        self._lock = threading.Lock()  # take() runs in every job's thread
         for _ in range(n):
             self._start_one()
 
     def _start_one(self) -> None:
-        if self.closed or session.STOP.is_set():
-            return
+        with self._lock:
+            if self.closed or session.STOP.is_set() or self.left <= 0:
+                return
+            self.left -= 1
         t = threading.Thread(target=self._starter, daemon=True)
         self.threads.append(t)
         t.start()
