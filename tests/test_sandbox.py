@@ -411,6 +411,14 @@ def _endless(folder: Path, name: str) -> Path:
     return path
 
 
+def _cmdline(p) -> list:
+    """A process's command line; [] once it has ended (a reader's child lives 0.1 s)."""
+    try:
+        return p.cmdline()
+    except psutil.Error:
+        return []
+
+
 def _wait_for(predicate, seconds: float) -> bool:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -432,8 +440,8 @@ def test_a_killed_grader_takes_its_kernels_and_folders_with_it(mode, grader, cou
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert _wait_for(lambda: len([p for p in _batch_processes(course)  # two kernels
-                                      if p.cmdline()[:1] == [python]
-                                      and "normcourse.grading.launch" in p.cmdline()]) == 2, 90)
+                                      if _cmdline(p)[:1] == [python]
+                                      and "normcourse.grading.launch" in _cmdline(p)]) == 2, 90)
         time.sleep(2)
         kernels = [p for p in _batch_processes(course) if p.pid != grader.pid]
         assert len(list(outside.glob("ncgrade-*"))) == 2

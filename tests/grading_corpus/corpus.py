@@ -181,6 +181,9 @@ class CorpusCase:
     sandbox_only: bool = False  # the grade holds only when the grader has its sandbox (bwrap)
     sabotage: bool = False  # aims at the grader, the course or other submissions (issue 10)
     xfail: str = ""  # a known hole (found by attack, currently FAILS): why; the test is xfail
+    #: a race the sabotage may win: an exercise whose call it hit is then an error whose
+    #: message holds this text, and the score is lower by that exercise's points
+    raced: str = ""
 
     @property
     def file(self) -> str:
@@ -2037,7 +2040,10 @@ CASES += [
                # either outcome is right, and which one happens is a race: the grader reads a
                # garbled message, or the kernel crashes (two threads on one zmq socket)
                note=("a background thread writing on the kernel's own socket",
-                     "the Python kernel stopped")),
+                     "the Python kernel stopped"),
+               # seen twice on 2026-12-07 under load (-m full, -n 3): the kernel crashed while
+               # the grader called ex1_measure_lr, which lost its 2 points (5/7)
+               raced="the Python kernel stopped"),
     # on 9af585a: 7/7 and no note in bwrap and uid (--memory 500: 900 MB unseen; as uid 61000
     # the segments were still there after the run, `ipcs -m`); now shmget fails (seccomp)
     CorpusCase("sab_sysv_shared_memory", "the solution, plus a cell holding 1.35 GB of "
