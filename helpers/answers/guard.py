@@ -20,7 +20,7 @@ variables and constants, docstring included, nested functions alike? Two callers
 
 The same hook watches an exercise's **shortcuts** (its spec's ``shortcuts``: the course
 tools of ``helpers.core`` that compute its answer, e.g. ``hessian_eigenvalues``), by the
-fingerprints :func:`shortcut_of` compares, in the learner's check and, sent as source, in
+fingerprints :func:`shortcut_of` compares, in the learner's check and, loaded whole, in
 the grader's kernel (:mod:`normcourse.grading.inkernel`): only while the exercise's
 function runs, so demonstration cells use them freely.
 

@@ -1,6 +1,6 @@
 """Call a learner's function on one test case and record what happened, as plain data.
 
-Runs in the learner's kernel (``check``) and, sent whole as source, in the grader's kernel
+Runs in the learner's kernel (``check``) and, loaded whole, in the grader's kernel
 (stdlib and numpy only). :func:`run_case` never judges; what only it sees is a marked error
 ("Marker: detail"): a write into an input, a time limit, a cost limit (:data:`COST_KEY`).
 """

@@ -1,7 +1,7 @@
 """What runs inside a grading kernel to call one learner function on its test cases.
 
-Sent whole, as source text, with :mod:`helpers.checking.calling` and
-:mod:`normcourse.grading.wire` (see :mod:`normcourse.grading.probe`); each becomes a
+Compiled whole by the grader and loaded in the kernel with :mod:`helpers.checking.calling`
+and :mod:`normcourse.grading.wire` (see :mod:`normcourse.grading.probe`); each becomes a
 fresh module object that the submission's own code never imported, so patching
 ``helpers`` in the kernel changes nothing here. :func:`main` looks the function up
 in the learner's namespace, calls it on each case with ``calling.run_case`` (the

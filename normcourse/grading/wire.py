@@ -6,8 +6,8 @@ JSON made of numbers, strings, lists, dicts and arrays encoded as
 accepts only that vocabulary and refuses anything else or anything too large with
 a :class:`WireError`, so a hostile kernel can send wrong values but never code.
 
-This module is sent whole, as source text, into each grading kernel
-(:mod:`normcourse.grading.probe`), so it imports only the standard library and
+This module runs whole in each grading kernel (compiled by the grader and loaded there:
+:mod:`normcourse.grading.probe`), so it imports only the standard library and
 numpy. The class standing for a non-plain value (``helpers.checking.calling.Opaque``)
 is passed in as ``opaque``.
 """
