@@ -218,6 +218,27 @@ def test_seeding_through_an_imported_alias_keeps_the_course_call(own):
     assert 2 not in plan
 
 
+LOCAL_EFFECTS = {  # S3: a state-changing function taken as a value inside the function
+    "local alias": "def f(a):\n    s = np.random.seed\n    s(0)\n    return a",
+    "walrus": "def f(a):\n    (s := np.random.seed)(0)\n    return a",
+    "errstate entered": "def f(a):\n    np.errstate(all='raise').__enter__()\n    return a",
+}
+
+
+@pytest.mark.parametrize("own", LOCAL_EFFECTS.values(), ids=LOCAL_EFFECTS.keys())
+def test_a_state_changing_function_taken_as_a_value_keeps_the_course_call(own):
+    plan = skipping.plan(*_sub([(IMPORTS, "course"), (own, "exercise"),
+                                ("out = f(np.ones(2))", "course")]))
+    assert 2 not in plan
+
+
+def test_a_safe_generator_taken_as_a_value_keeps_the_call_skippable():
+    own = "def f(a):\n    g = np.random.default_rng\n    return g(0).random() + a"
+    plan = skipping.plan(*_sub([(IMPORTS, "course"), (own, "exercise"),
+                                ("out = f(np.ones(2))", "course")]))
+    assert plan.get(2) == ""
+
+
 def test_a_safe_generator_imported_by_name_keeps_the_call_skippable():
     own = "from numpy.random import default_rng as g\ndef f(a):\n    return g(0).random() + a"
     plan = skipping.plan(*_sub([(IMPORTS, "course"), (own, "exercise"),

@@ -87,13 +87,23 @@ def _effect_binds(stmt) -> list:
 
 
 def _effect(tree) -> bool:
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and \
+                id(node) not in called:
+            # a state-changing function taken as a value, to be called under another name
+            # (``s = np.random.seed`` in a function, ``(s := np.random.seed)(0)``)
+            path = _dotted(node)
+            if path[0] and (path[-1] in EFFECT_CALLS or
+                            "random" in path[:-1] and path[-1] not in SAFE_RANDOM):
+                return True
         if isinstance(node, ast.Call):
             path = _dotted(node.func)
             if path[-1] == "seed" and not path[0] and _indexed_name(node.func.value):
                 continue  # a method of a computed value (``runs[k].seed(0)``: one seed's run;
                 # not ``[np.random][0].seed(0)`` nor ``getattr(np, "random").seed(0)``)
-            if path[-1] in EFFECT_CALLS or path[0] in EFFECT_MODULES:
+            if path[-1] in EFFECT_CALLS or path[0] in EFFECT_MODULES or \
+                    path[-1] == "__enter__":  # np.errstate(...).__enter__(): never left
                 return True
             if "random" in path[:-1] and path[-1] not in SAFE_RANDOM:
                 return True  # the legacy global generator: its state is shared
