@@ -222,6 +222,11 @@ LOCAL_EFFECTS = {  # S3: a state-changing function taken as a value inside the f
     "local alias": "def f(a):\n    s = np.random.seed\n    s(0)\n    return a",
     "walrus": "def f(a):\n    (s := np.random.seed)(0)\n    return a",
     "errstate entered": "def f(a):\n    np.errstate(all='raise').__enter__()\n    return a",
+    "import in the function": "def f(a):\n    from numpy.random import seed as s\n    s(0)\n"
+                              "    return a",
+    "module imported in the function": "def f(a):\n    from numpy import random as R\n"
+                                       "    R.rand()\n    return a",
+    "getattr, constant name": "def f(a):\n    getattr(np.random, 'seed')(0)\n    return a",
 }
 
 

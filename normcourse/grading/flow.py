@@ -97,6 +97,15 @@ def _effect(tree) -> bool:
             if path[0] and (path[-1] in EFFECT_CALLS or
                             "random" in path[:-1] and path[-1] not in SAFE_RANDOM):
                 return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and node is not tree and \
+                _effect_binds(node):
+            return True  # ``from numpy.random import seed as s`` inside a function
+        if isinstance(node, ast.Call) and _dotted(node.func)[-1] == "getattr" and \
+                len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+            name, owner = node.args[1].value, _dotted(node.args[0])
+            if name in EFFECT_CALLS or owner[0] in EFFECT_MODULES or \
+                    "random" in owner and name not in SAFE_RANDOM:
+                return True  # getattr(np.random, "seed"): a constant name
         if isinstance(node, ast.Call):
             path = _dotted(node.func)
             if path[-1] == "seed" and not path[0] and _indexed_name(node.func.value):
