@@ -386,3 +386,69 @@ def test_a_separate_users_shared_memory_is_removed_when_its_id_is_reclaimed():
     assert len(owned()) == 1
     remove_shared_memory(uid)
     assert owned() == []
+
+
+# S3 (issue 21): the grader's in-kernel code file and debugpy kept out at the start
+
+TAMPER_CODE_FILE = r'''
+import ctypes, glob, os, helpers
+folder = os.path.join(os.path.dirname(helpers.__file__), "answers")
+code = os.path.join(folder, "_normcourse_grader.bin")
+libc, done = ctypes.CDLL(None, use_errno=True), []
+for name, act in [("write", lambda: open(code, "wb").write(b"x")),
+                  ("unlink", lambda: os.unlink(code)),
+                  ("rename", lambda: os.rename(folder, folder + ".x")),
+                  ("chmod", lambda: os.chmod(code, 0o666)),
+                  ("umount", lambda: libc.umount2(folder.encode(), 2) == 0 or 1 / 0),
+                  ("mount", lambda: libc.mount(b"none", folder.encode(), b"tmpfs", 0, None) == 0
+                   or 1 / 0)] + [
+        ("other " + p, lambda p=p: open(p, "wb").write(b"x"))
+        for p in glob.glob("/tmp/ncgrade-*/standins/_normcourse_grader.bin")]:
+    try:
+        act()
+        done.append(name)
+    except Exception:
+        pass
+print("DONE", done)
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["bwrap", pytest.param("uid", marks=pytest.mark.skipif(
+    os.geteuid() != 0, reason="a separate user needs root"))])
+def test_a_kernel_cannot_change_the_grader_code_file_of_itself_or_another(mode):
+    from normcourse.grading.kernel import GradingKernel
+
+    try:
+        modes.choose(mode)
+    except isolation.UnavailableError as exc:
+        pytest.skip(str(exc))
+    kernels = [GradingKernel(mode=mode), GradingKernel(mode=mode)]
+    try:
+        for k in kernels:
+            k.start()
+        before = [(k.folders.standins / "_normcourse_grader.bin").read_bytes() for k in kernels]
+        r = kernels[0].run(TAMPER_CODE_FILE, 60, capture=True)
+        assert "DONE []" in r.stdout, r.stdout
+        after = [(k.folders.standins / "_normcourse_grader.bin").read_bytes() for k in kernels]
+        assert after == before
+    finally:
+        for k in kernels:
+            k.close()
+
+
+@pytest.mark.slow
+def test_a_learner_can_import_debugpy_though_the_kernel_starts_without_it():
+    from normcourse.grading.kernel import GradingKernel
+
+    k = GradingKernel(mode="auto")
+    try:
+        k.start()
+        r = k.run("import sys\nprint('AT START', 'debugpy' in sys.modules)\n"
+                  "import ipykernel.debugger\nprint('OFFERED', ipykernel.debugger."
+                  "_is_debugpy_available)\nimport debugpy\nprint('IMPORTED')", 60, capture=True)
+        assert r.status == "ok", (r.ename, r.evalue)
+        assert "AT START False" in r.stdout and "OFFERED False" in r.stdout
+        assert "IMPORTED" in r.stdout
+    finally:
+        k.close()

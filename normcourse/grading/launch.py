@@ -56,14 +56,18 @@ def main(argv: list[str]) -> None:
     no_sysv_shared_memory()
     _hide_answers(os.environ.pop(STANDINS_VAR, ""))
     # no debugger in a grading kernel: ipykernel imports debugpy only to offer one
-    # (0.15 CPU s of each start); an import of it now raises ImportError
+    # (0.15 CPU s of each start): it finds none while it starts, then a learner's own
+    # ``import debugpy`` works as in Jupyter (S3: it raised ModuleNotFoundError)
     sys.modules["debugpy"] = None
+    import ipykernel.debugger  # noqa: F401  (its _is_debugpy_available: False, once)
     from ipykernel.kernelapp import IPKernelApp
 
     counter = _guard_output(int(os.environ.get(CAP_VAR, "0") or 0))
     sys.argv = [sys.argv[0], *rest]
     app = IPKernelApp.instance()
     app.initialize(rest)
+    if sys.modules.get("debugpy", 0) is None:
+        del sys.modules["debugpy"]
     from ipykernel.iostream import OutStream
 
     OutStream._nc_stdout = sys.stdout  # where the grader replies, even if a cell swaps sys.stdout
