@@ -88,3 +88,80 @@ def _dynamic(tree, loads: set, attrs: set) -> bool:
     return any(isinstance(n, ast.Name) and n.id in ("getattr", "hasattr") and
                isinstance(n.ctx, ast.Load) and id(n) not in calls for n in ast.walk(tree))
     # (getattr passed as a value: functools.reduce(getattr, names, f), g = getattr)
+
+
+#: calls that change state beyond the namespace (the last part of the called name)
+EFFECT_CALLS = {"seed", "rc", "rcdefaults", "rc_file", "rc_context", "use", "seterr",
+                "seterrcall", "setbufsize", "set_printoptions", "setrecursionlimit",
+                "filterwarnings", "simplefilter", "resetwarnings", "chdir",
+                "putenv", "unsetenv", "savefig", "save", "savez",
+                "savez_compressed", "savetxt", "tofile", "dump", "write_text", "write_bytes",
+                "mkdir", "makedirs", "remove", "unlink", "rmdir", "rmtree", "system", "Popen",
+                "set_state", "set_loglevel", "switch_backend", "open", "set_start_method",
+                "exit", "_exit", "kill", "abort"}
+EFFECT_MODULES = {"os", "shutil", "subprocess", "pathlib", "Path", "sys", "signal",
+                  "threading", "multiprocessing", "socket", "atexit", "faulthandler"}
+#: np.random.X / random.X that do not use the module's global generator
+SAFE_RANDOM = {"default_rng", "Generator", "SeedSequence", "PCG64", "PCG64DXSM", "Philox",
+               "SFC64", "MT19937", "BitGenerator", "RandomState", "Random"}
+
+
+def _indexed_name(node) -> bool:
+    """``runs[k]``, ``runs[k][j]``: items of a name (not of a literal or a call's result)."""
+    if not isinstance(node, ast.Subscript):
+        return False
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _effect_binds(stmt) -> list:
+    """Names an import binds to something that changes state when called or used
+    (``from numpy.random import seed as s``, ``import random as r``): a call through such
+    a name has no telling last part."""
+    if isinstance(stmt, ast.Import):
+        return [(a.asname or a.name).split(".")[0] for a in stmt.names
+                if a.name.split(".")[0] in EFFECT_MODULES or "random" in a.name.split(".")]
+    if not isinstance(stmt, ast.ImportFrom):
+        return []
+    parts = (stmt.module or "").split(".")
+    return [a.asname or a.name for a in stmt.names
+            if a.name in EFFECT_CALLS or a.name in EFFECT_MODULES or parts[0] in EFFECT_MODULES
+            or ("random" in parts or a.name == "random") and a.name not in SAFE_RANDOM]
+
+
+def _effect(tree) -> bool:
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and \
+                id(node) not in called:
+            # a state-changing function taken as a value, to be called under another name
+            # (``s = np.random.seed`` in a function, ``(s := np.random.seed)(0)``)
+            path = _dotted(node)
+            if path[0] and (path[-1] in EFFECT_CALLS or
+                            "random" in path[:-1] and path[-1] not in SAFE_RANDOM):
+                return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and node is not tree and \
+                _effect_binds(node):
+            return True  # ``from numpy.random import seed as s`` inside a function
+        if isinstance(node, ast.Call) and _dotted(node.func)[-1] == "getattr" and \
+                len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+            name, owner = node.args[1].value, _dotted(node.args[0])
+            if name in EFFECT_CALLS or owner[0] in EFFECT_MODULES or \
+                    "random" in owner and name not in SAFE_RANDOM:
+                return True  # getattr(np.random, "seed"): a constant name
+        if isinstance(node, ast.Call):
+            path = _dotted(node.func)
+            if path[-1] == "seed" and not path[0] and _indexed_name(node.func.value):
+                continue  # a method of a computed value (``runs[k].seed(0)``: one seed's run;
+                # not ``[np.random][0].seed(0)`` nor ``getattr(np, "random").seed(0)``)
+            if path[-1] in EFFECT_CALLS or path[0] in EFFECT_MODULES or \
+                    path[-1] == "__enter__":  # np.errstate(...).__enter__(): never left
+                return True
+            if "random" in path[:-1] and path[-1] not in SAFE_RANDOM:
+                return True  # the legacy global generator: its state is shared
+        if isinstance(node, ast.Attribute) and node.attr == "rcParams":
+            return True
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            return True
+    return False
