@@ -41,7 +41,8 @@ DYNAMIC_MODULES = {"gc", "inspect", "traceback", "importlib", "builtins", "ctype
                    "pydoc"}
 
 def _dotted(node) -> list[str]:
-    """``np.random.seed`` -> ["np", "random", "seed"]; [] when the root is not a name."""
+    """``np.random.seed`` -> ["np", "random", "seed"]; the first part is "" when the root
+    is not a name (``f().seed`` -> ["", "seed"])."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -130,6 +131,12 @@ def _effect_binds(stmt) -> list:
             or ("random" in parts or a.name == "random") and a.name not in SAFE_RANDOM]
 
 
+def _changes_state(path: list) -> bool:
+    """``np.random.seed``, ``plt.rc``, ``random.random``: a dotted name whose call changes
+    global state (its last part, or the legacy global generator)."""
+    return path[-1] in EFFECT_CALLS or "random" in path[:-1] and path[-1] not in SAFE_RANDOM
+
+
 def _effect(tree) -> bool:
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
@@ -138,28 +145,24 @@ def _effect(tree) -> bool:
             # a state-changing function taken as a value, to be called under another name
             # (``s = np.random.seed`` in a function, ``(s := np.random.seed)(0)``)
             path = _dotted(node)
-            if path[0] and (path[-1] in EFFECT_CALLS or
-                            "random" in path[:-1] and path[-1] not in SAFE_RANDOM):
+            if path[0] and _changes_state(path):
                 return True
         if isinstance(node, (ast.Import, ast.ImportFrom)) and node is not tree and \
                 _effect_binds(node):
             return True  # ``from numpy.random import seed as s`` inside a function
         if isinstance(node, ast.Call) and _dotted(node.func)[-1] == "getattr" and \
                 len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
-            name, owner = node.args[1].value, _dotted(node.args[0])
-            if name in EFFECT_CALLS or owner[0] in EFFECT_MODULES or \
-                    "random" in owner and name not in SAFE_RANDOM:
+            owner = _dotted(node.args[0])
+            if owner[0] in EFFECT_MODULES or _changes_state([*owner, node.args[1].value]):
                 return True  # getattr(np.random, "seed"): a constant name
         if isinstance(node, ast.Call):
             path = _dotted(node.func)
             if path[-1] == "seed" and not path[0] and _indexed_name(node.func.value):
                 continue  # a method of a computed value (``runs[k].seed(0)``: one seed's run;
                 # not ``[np.random][0].seed(0)`` nor ``getattr(np, "random").seed(0)``)
-            if path[-1] in EFFECT_CALLS or path[0] in EFFECT_MODULES or \
+            if _changes_state(path) or path[0] in EFFECT_MODULES or \
                     path[-1] == "__enter__":  # np.errstate(...).__enter__(): never left
-                return True
-            if "random" in path[:-1] and path[-1] not in SAFE_RANDOM:
-                return True  # the legacy global generator: its state is shared
+                return True  # (np.random.rand: the legacy global generator, shared)
         if isinstance(node, ast.Attribute) and node.attr == "rcParams":
             return True
         if isinstance(node, (ast.Global, ast.Nonlocal)):

@@ -185,6 +185,19 @@ class CorpusCase:
     #: message holds this text, and the score is lower by that exercise's points
     raced: str = ""
 
+    def lost_to_its_race(self, score: float, exercises: list) -> bool:
+        """True when ``score`` (with ``exercises``, as the JSON report has them) is below the
+        case's only by the race it documents (``raced``): every exercise not passed is an
+        error saying so, and the score is lower by exactly their points."""
+        if not self.raced or score >= self.score:
+            return False
+        lost = [e for e in exercises if e["status"] != "passed"]
+        assert lost and score == self.score - sum(e["max_points"] for e in lost), lost
+        for e in lost:
+            said = " | ".join([e["summary"], *(c["message"] for c in e["cases"])])
+            assert e["status"] == "error" and self.raced in said, (e["id"], said)
+        return True
+
     @property
     def file(self) -> str:
         """Where the case is written, below the corpus folder."""
@@ -2051,26 +2064,27 @@ CASES += [
                    lambda nb: _insert_after(nb, "ex1_gradient_test", SYSV_SHM)), MAX,
                note="raised AssertionError: 1", sabotage=True),  # errno 1: EPERM
 ]
+def _l5_cost_hook(name: str, hook_what: str, hook: str, **kw) -> CorpusCase:
+    """layernorm_backward by complex-step differences (a numerical gradient), plus ``hook``,
+    which tries to raise the grader's MAX_FORWARDS; caught: 8/12, the exercise failed."""
+    return CorpusCase(name, "lesson 5: layernorm_backward by complex-step differences, plus "
+                      + hook_what, _l5(
+                          True, lambda nb: _answer(nb, "ex5_ln_backward", COMPLEX_STEP_BACKWARD),
+                          lambda nb: _insert_after(nb, "ex5_ln_backward", hook)),
+                      L5_MAX - 4, statuses={"ex5_ln_backward": "failed"},
+                      messages={"ex5_ln_backward": "looks like a numerical gradient"}, **kw)
+
+
 L5_CASES += [
     # observed: 12/12 (bwrap and uid) while the in-kernel code was sent as source; since it
     # travels as marshalled code (normcourse.grading.probe) the hook never sees it: 8/12
-    CorpusCase("l5_sab_compile_hook_numerical_backward", "lesson 5: layernorm_backward by "
-               "complex-step differences, plus builtins.compile patched to raise the grader's "
-               "MAX_FORWARDS before its in-kernel code is compiled", _l5(
-                   True, lambda nb: _answer(nb, "ex5_ln_backward", COMPLEX_STEP_BACKWARD),
-                   lambda nb: _insert_after(nb, "ex5_ln_backward", COMPILE_HOOK)),
-               L5_MAX - 4, statuses={"ex5_ln_backward": "failed"},
-               messages={"ex5_ln_backward": "looks like a numerical gradient"}),
+    _l5_cost_hook("l5_sab_compile_hook_numerical_backward", "builtins.compile patched to raise "
+                  "the grader's MAX_FORWARDS before its in-kernel code is compiled", COMPILE_HOOK),
     # the same attack one step later: the kernel's marshal.loads is as patchable as its compile
-    CorpusCase("l5_sab_marshal_hook_numerical_backward", "lesson 5: layernorm_backward by "
-               "complex-step differences, plus marshal.loads patched to raise the grader's "
-               "MAX_FORWARDS in its in-kernel code's constants", _l5(
-                   True, lambda nb: _answer(nb, "ex5_ln_backward", COMPLEX_STEP_BACKWARD),
-                   lambda nb: _insert_after(nb, "ex5_ln_backward", MARSHAL_HOOK)),
-               L5_MAX - 4, statuses={"ex5_ln_backward": "failed"},
-               messages={"ex5_ln_backward": "looks like a numerical gradient"},
-               xfail="the backward cost limit is decided by grader code that the kernel loads "
-                     "with its own (patchable) marshal.loads"),
+    _l5_cost_hook("l5_sab_marshal_hook_numerical_backward", "marshal.loads patched to raise "
+                  "the grader's MAX_FORWARDS in its in-kernel code's constants", MARSHAL_HOOK,
+                  xfail="the backward cost limit is decided by grader code that the kernel "
+                        "loads with its own (patchable) marshal.loads"),
 ]
 
 
