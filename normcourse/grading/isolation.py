@@ -135,6 +135,16 @@ class Box:
     def popen_args(self) -> dict:
         return {}
 
+    def spawn(self, argv: list, f: Folders, *, env: dict, log: int, reply: int):
+        """Start the kernel ``argv`` (output to ``log``, the reply pipe's writing end
+        ``reply`` kept under its number): the process the grader watches (a Popen)."""
+        import subprocess
+
+        return subprocess.Popen(
+            self.command(argv, f), cwd=f.work, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(reply,),
+            **self.popen_args())
+
     def started(self, proc, f: Folders) -> int:
         """The kernel answered (none of the submission's code ran yet): its pid."""
         return proc.pid

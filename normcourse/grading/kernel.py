@@ -132,10 +132,8 @@ class GradingKernel(Executing):
                 str(self.file_mb), "-f", conn]
         log = safefs.open_log(f.log / "kernel.log")  # emptied: this start's output only
         try:
-            self.proc = subprocess.Popen(
-                self.box.command(argv, f), cwd=f.work, env=self._environment(),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, pass_fds=(write_end,), **self.box.popen_args())
+            self.proc = self.box.spawn(argv, f, env=self._environment(), log=log,
+                                       reply=write_end)
         finally:
             os.close(log)
             os.close(write_end)  # the kernel holds the only writing end

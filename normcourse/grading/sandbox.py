@@ -30,16 +30,20 @@ from __future__ import annotations
 
 import functools
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
 from pathlib import Path
 
+import psutil
+
 import helpers
 import normcourse
-from normcourse.grading import isolation, safefs
+from normcourse.grading import isolation, safefs, zygote
 
 INSTALL = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`, Fedora: "
            "`sudo dnf install bubblewrap`, Arch: `sudo pacman -S bubblewrap`); on macOS or "
@@ -51,6 +55,9 @@ NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"
               "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL")
 SHM_BYTES = 16 * 2**20  # /dev/shm is memory: keep it small
 TMP_BYTES = 256 * 2**20  # the kernel's own /tmp, in memory and gone with the sandbox
+#: the zygote's environment besides the teacher's allowlist (read while NumPy imports)
+ZYGOTE_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "MPLBACKEND": "Agg"}
 OFF_VAR = "NORMCOURSE_NO_SANDBOX"  # set: grade without the sandbox (to compare; with a warning)
 
 
@@ -174,7 +181,40 @@ def command(argv: list[str], f: isolation.Folders) -> list[str]:
 
 
 class BwrapBox(isolation.Box):
-    """One kernel in its own sandbox: the stand-ins and font lists are bind mounts."""
+    """One kernel in its own sandbox: the stand-ins and font lists are bind mounts.
+
+    The kernel is forked from the grading run's zygote into a sandbox made for it
+    (:mod:`normcourse.grading.zygote`), or, where there is none, started afresh in it.
+    """
+
+    kernel_pid = 0  # of a forked kernel, as the grader sees it
+
+    def spawn(self, argv, f, *, env, log, reply):
+        self.kernel_pid = 0
+        z = zygote.shared(isolation.passed_environment() | ZYGOTE_ENV)
+        if z is None:
+            return super().spawn(argv, f, env=env, log=log, reply=reply)
+        holder = subprocess.Popen(
+            command([sys.executable, "-I", "-S", "-c", zygote.HOLDER], f), cwd=f.work,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+        try:
+            if not select.select([holder.stdout], [], [], 60)[0] or holder.stdout.read(1) != b"r":
+                raise zygote.ZygoteError(f"the sandbox did not start (exit {holder.poll()})")
+            self.kernel_pid, ns_pid = z.fork(
+                holder=innermost(holder.pid), argv=argv[argv.index("normcourse.grading.launch")
+                                                         + 1:],
+                env=env, cwd=str(f.work), log=log, reply=reply, reply_fd=reply)
+            self._kernel = psutil.Process(self.kernel_pid)
+            holder.stdin.write(f"{ns_pid}\n".encode())
+            holder.stdin.close()
+        except (OSError, ValueError, zygote.ZygoteError, psutil.Error) as exc:
+            _end(holder)
+            zygote.give_up(str(exc))
+            return super().spawn(argv, f, env=env, log=log, reply=reply)
+        finally:
+            holder.stdout.close()
+        return holder
 
     def prepare(self, f: isolation.Folders) -> None:
         for name in isolation.font_lists():
@@ -190,18 +230,34 @@ class BwrapBox(isolation.Box):
         return {"TMPDIR": "/tmp"}  # the sandbox's own
 
     def started(self, proc, f):
-        return innermost(proc.pid)
+        return self.kernel_pid or innermost(proc.pid)
+
+    def kill(self):
+        if self.kernel_pid:  # its sandbox's end kills it too; this does not wait for that
+            try:  # psutil checks that the pid is still the kernel's (not reused)
+                self._kernel.kill()
+            except (psutil.Error, AttributeError):
+                pass
+            self.kernel_pid = 0
 
 
 class Bwrap(isolation.Mode):
     name, isolated, box = "bwrap", True, BwrapBox
 
 
+def _end(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    proc.wait()
+    if proc.stdin:
+        proc.stdin.close()
+
+
 def innermost(pid: int) -> int:
     """The last process of the chain ``pid`` -> its only child -> ... (bwrap -> its reaper
     -> the kernel); called before the kernel ran any learner code."""
-    import psutil
-
     try:
         p = psutil.Process(pid)
         while len(kids := p.children()) == 1:
