@@ -144,13 +144,13 @@ def _kernel(req: dict, log: int, reply: int, sock: socket.socket, ack: int) -> N
         _place({0: null, 1: log, 2: log, int(req["reply_fd"]): reply})  # closes ack
         signal.signal(signal.SIGINT, signal.default_int_handler)  # the zygote ignores it
         os.environ.clear()
-        os.environ.update(req["env"])
+        os.environ.update(req["env"], PWD=req["cwd"])  # (bwrap sets PWD for a new program)
         os.chdir(req["cwd"])
         import importlib
 
         importlib.invalidate_caches()  # the sandbox's files, not the zygote's view
-        if "numpy" in sys.modules:  # a fresh kernel draws a new global seed too
-            sys.modules["numpy"].random.seed()
+        if "numpy.random" in sys.modules:  # a fresh kernel draws a new global seed too
+            sys.modules["numpy.random"].seed()  # (NumPy imports it when first used)
         from normcourse.grading import launch
 
         sys.argv = [launch.__file__]
