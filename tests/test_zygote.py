@@ -38,7 +38,7 @@ def test_place_keeps_exactly_the_descriptors_named():
     # 0, 1 and 2 side by side: an empty range between them must close nothing (CPython 3.11's
     # os.closerange(0, 0) closes every descriptor)
     code = """import os, json
-from normcourse.grading.zygote import _place
+from normcourse.grading.forked import place as _place
 null = os.open("/dev/null", os.O_RDONLY)
 r, w = os.pipe()
 extra = [os.open("/dev/null", os.O_RDONLY) for _ in range(5)]

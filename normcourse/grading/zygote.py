@@ -10,8 +10,8 @@ its memory: it never imports the course's answers or judges) and, for each kerne
 2. asks the zygote to fork. The child joins the holder's namespaces (user, mount,
    PID, network, IPC, UTS, cgroup: ``setns``), forks again (the kernel is then a process
    of the sandbox's PID namespace, seen as pid 3 inside), drops every capability and
-   locks them off, and starts the kernel (:func:`normcourse.grading.launch.main`:
-   the same limits and filters as a fresh kernel);
+   locks them off, and starts the kernel (:mod:`normcourse.grading.forked`; then
+   :func:`normcourse.grading.launch.main`: the same limits and filters as a fresh kernel);
 3. tells the holder the kernel's pid: the holder waits for it to end, and then the
    sandbox ends, as it does when a fresh kernel ends.
 
@@ -23,7 +23,6 @@ sees exactly what a fresh kernel sees. Switched off by ``NORMCOURSE_FRESH_KERNEL
 from __future__ import annotations
 
 import atexit
-import ctypes
 import json
 import os
 import select
@@ -32,8 +31,9 @@ import socket
 import sys
 import threading
 
+from normcourse.grading import forked
+
 OFF_VAR = "NORMCOURSE_FRESH_KERNELS"
-NAMESPACES = ("user", "mnt", "pid", "net", "ipc", "uts", "cgroup")  # user first: it grants the rest
 #: modules the zygote imports; what is imported before a fork is not imported again
 PREIMPORTS = ("numpy", "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython")
 #: modules that must never be in the zygote's memory (a forked kernel could read them)
@@ -44,127 +44,11 @@ HOLDER = ("import os,select,sys\nos.write(1,b'r');os.close(1)\n"
           "fd=os.pidfd_open(int(sys.stdin.readline()))\nselect.select([fd],[],[])\n")
 MAX_MSG = 1 << 20
 
-_PR_SET_CHILD_SUBREAPER, _PR_CAPBSET_DROP = 36, 24
-_PR_SET_SECUREBITS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 28, 47, 4
-#: NOROOT, NO_SETUID_FIXUP and NO_CAP_AMBIENT_RAISE, each with its lock (KEEP_CAPS off,
-#: locked): a uid 0 in the sandbox never regains a capability, not even through exec
-_SECUREBITS = 0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40 | 0x80
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 class ZygoteError(RuntimeError):
     """The zygote could not start a kernel (the message says why)."""
-
-
-# ------------------------------------------------------------------ in the kernel's process
-
-def _libc():
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                           ctypes.c_ulong]
-    return libc
-
-
-def _check(ok: bool, what: str) -> None:
-    if not ok:
-        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
-
-
-def join(holder: int) -> None:
-    """Enter every namespace of process ``holder`` that differs from this process's own."""
-    libc = _libc()
-    fds = []
-    try:
-        for name in NAMESPACES:
-            theirs = f"/proc/{holder}/ns/{name}"
-            if os.readlink(theirs) != os.readlink(f"/proc/self/ns/{name}"):
-                fds.append((name, os.open(theirs, os.O_RDONLY | os.O_CLOEXEC)))
-        if not any(name == "mnt" for name, _ in fds) or not any(n == "pid" for n, _ in fds):
-            raise OSError(f"process {holder} is not in a sandbox of its own")
-        for name, fd in fds:
-            _check(libc.setns(fd, 0) == 0, f"setns({name})")
-    finally:
-        for _, fd in fds:
-            os.close(fd)
-
-
-def drop_capabilities() -> None:
-    """Drop every capability (bounding, ambient, effective, permitted, inheritable) and
-    lock the securebits so none comes back; raise unless /proc says all are gone."""
-    libc = _libc()
-    _check(libc.prctl(_PR_SET_SECUREBITS, _SECUREBITS, 0, 0, 0) == 0, "securebits")
-    cap = 0
-    while libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) == 0:
-        cap += 1
-    libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32)]
-
-    data = (Data * 2)()
-    _check(libc.capset(ctypes.byref(Header(0x20080522, 0)), data) == 0, "capset")
-    with open("/proc/self/status") as status:
-        caps = {k: v.strip() for k, _, v in (line.partition(":") for line in status)
-                if k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")}
-    if len(caps) != 5 or any(int(v, 16) for v in caps.values()):
-        raise OSError(f"capabilities left after dropping them: {caps}")
-
-
-def _place(targets: dict) -> None:
-    """Make each descriptor number of ``targets`` (number -> descriptor) refer to its
-    descriptor, and close every other one."""
-    low = max(targets) + 1
-    import fcntl
-
-    moved = {n: fcntl.fcntl(fd, fcntl.F_DUPFD, low) for n, fd in targets.items()}
-    for n, fd in moved.items():
-        os.dup2(fd, n)  # without O_CLOEXEC: the kernel keeps it
-    keep = sorted(targets)
-    start = 0
-    for n in keep:
-        if n > start:  # never an empty range: CPython 3.11 closes every descriptor then
-            os.closerange(start, n)
-        start = n + 1
-    os.closerange(start, 1 << 20)
-
-
-def _kernel(req: dict, log: int, reply: int, sock: socket.socket, ack: int) -> None:
-    """In the forked kernel (pid 3 of the sandbox): never returns. Writes ``ok`` on ``ack``
-    once it has no capability left (or why not), then starts the kernel."""
-    code = 1
-    try:
-        sock.close()
-        os.setsid()
-        drop_capabilities()
-        os.write(ack, b"ok")
-        null = os.open("/dev/null", os.O_RDONLY)
-        _place({0: null, 1: log, 2: log, int(req["reply_fd"]): reply})  # closes ack
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # the zygote ignores it
-        os.environ.clear()
-        os.environ.update(req["env"], PWD=req["cwd"])  # (bwrap sets PWD for a new program)
-        os.chdir(req["cwd"])
-        import importlib
-
-        importlib.invalidate_caches()  # the sandbox's files, not the zygote's view
-        if "numpy.random" in sys.modules:  # a fresh kernel draws a new global seed too
-            sys.modules["numpy.random"].seed()  # (NumPy imports it when first used)
-        from normcourse.grading import launch
-
-        sys.argv = [launch.__file__]
-        launch.main(req["argv"])
-        code = 0
-    except BaseException as exc:  # noqa: BLE001 -- said on ack, or in the kernel's log
-        try:
-            os.write(ack, f"error {type(exc).__name__}: {exc}"[:2000].encode())
-        except OSError:
-            import traceback
-
-            os.write(2, traceback.format_exc().encode())
-    finally:
-        os._exit(code)
 
 
 def _fork_kernel(req: dict, fds: list, sock: socket.socket) -> tuple[int, int]:
@@ -175,13 +59,13 @@ def _fork_kernel(req: dict, fds: list, sock: socket.socket) -> tuple[int, int]:
     if child == 0:
         os.close(r)
         try:
-            join(int(req["holder"]))
+            forked.join(int(req["holder"]))
             ack_r, ack_w = os.pipe()
             kernel = os.fork()  # now a process of the sandbox's PID namespace
             if kernel == 0:
                 os.close(w)
                 os.close(ack_r)
-                _kernel(req, fds[0], fds[1], sock, ack_w)
+                forked.kernel(req, fds[0], fds[1], sock, ack_w)
             os.close(ack_w)
             said = os.read(ack_r, 2000)
             os.write(w, f"{kernel}".encode() if said == b"ok" else
@@ -238,7 +122,7 @@ def serve(fd: int) -> None:
     """The zygote: import, then fork a kernel for each request on socket ``fd``."""
     # it ends when the grader's end of the socket closes (no parent-death signal: that
     # would follow the grader's thread that started it, not the grader)
-    _libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # kernels whose forker ended: reaped here
+    forked.libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # kernels whose forker ended: reaped here
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader's Ctrl-C is the grader's
     sock = socket.socket(fileno=fd)
     sys.modules["debugpy"] = None  # as launch.main: no debugger while ipykernel loads
