@@ -6,7 +6,16 @@ statement), in the reader's child: standard library only."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
+
+
+@functools.lru_cache(maxsize=1024)
+def nodes(tree) -> tuple:
+    """Every node of ``tree`` (``ast.walk``'s order), listed once: the analyses of one
+    statement walk it a dozen times (a node hashes by identity)."""
+    return tuple(ast.walk(tree))
+
 
 DYNAMIC_NAMES = {"globals", "locals", "vars", "exec", "eval", "compile", "__import__",
                  "get_ipython", "__builtins__", "breakpoint", "setattr", "delattr", "dir",
@@ -55,7 +64,7 @@ def _dynamic(tree, loads: set, attrs: set) -> bool:
     if loads & DYNAMIC_NAMES or attrs & DYNAMIC_ATTRS or \
             any(_HISTORY.fullmatch(name) for name in loads):
         return True
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if isinstance(node, ast.ImportFrom):
             if any(a.name == "*" or a.name in DYNAMIC_NAMES | DYNAMIC_ATTRS
                    for a in node.names) or \
@@ -77,17 +86,17 @@ def _dynamic(tree, loads: set, attrs: set) -> bool:
             if not isinstance(fmt, ast.Constant) or \
                     re.search(r"\{[^{}:!]*[.\[]", str(fmt.value)):
                 return True  # '{0.__globals__[X]}'.format(f): attribute and item access
-    calls = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    written = {id(n.value) for n in ast.walk(tree)  # rcParams[k] = v, rcParams.update(...)
+    calls = {id(n.func) for n in nodes(tree) if isinstance(n, ast.Call)}
+    written = {id(n.value) for n in nodes(tree)  # rcParams[k] = v, rcParams.update(...)
                if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)} | \
-        {id(n.func.value) for n in ast.walk(tree) if isinstance(n, ast.Call) and
+        {id(n.func.value) for n in nodes(tree) if isinstance(n, ast.Call) and
          isinstance(n.func, ast.Attribute) and n.func.attr == "update"}
     if any((isinstance(n, ast.Attribute) and n.attr in RC_NAMES and id(n) not in written) or
            (isinstance(n, ast.ImportFrom) and any(a.name in RC_NAMES for a in n.names))
-           for n in ast.walk(tree)):
+           for n in nodes(tree)):
         return True  # reads matplotlib's settings
     return any(isinstance(n, ast.Name) and n.id in ("getattr", "hasattr") and
-               isinstance(n.ctx, ast.Load) and id(n) not in calls for n in ast.walk(tree))
+               isinstance(n.ctx, ast.Load) and id(n) not in calls for n in nodes(tree))
     # (getattr passed as a value: functools.reduce(getattr, names, f), g = getattr)
 
 
@@ -138,8 +147,8 @@ def _changes_state(path: list) -> bool:
 
 
 def _effect(tree) -> bool:
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    for node in ast.walk(tree):
+    called = {id(n.func) for n in nodes(tree) if isinstance(n, ast.Call)}
+    for node in nodes(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and \
                 id(node) not in called:
             # a state-changing function taken as a value, to be called under another name

@@ -42,6 +42,7 @@ from normcourse.grading.dynamic import (  # noqa: F401  (EFFECT_*: the lists, he
     _dynamic,
     _effect,
     _effect_binds,
+    nodes,
 )
 
 _GLOBAL_OPS = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS", "LOAD_CLASSDEREF",
@@ -122,7 +123,7 @@ def _aliases(node) -> list:
     else:
         return []
     roots = list(dict.fromkeys(_held(value)))
-    names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    names = [n.id for t in targets for n in nodes(t) if isinstance(n, ast.Name)]
     return [(name, root) for name in names for root in roots]
 
 
@@ -147,7 +148,7 @@ def _mutations(stmt, aliases: bool = False) -> tuple[list, list]:
             inner, local = [*scopes, _local(node)], {k: set(v) for k, v in alias.items()}
             if aliases:  # (in any order: a loop may change through it before it is bound)
                 for _ in range(2):  # an alias of an alias bound before it
-                    for sub in ast.walk(node):
+                    for sub in nodes(node):
                         for name, root in _aliases(sub):
                             if name in inner[-1]:
                                 local.setdefault(name, set()).update(local.get(root, {root}))
@@ -182,7 +183,7 @@ def _pure(stmt) -> bool:
     args = stmt.args
     if not all(d is None or _constant(d) for d in (*args.defaults, *args.kw_defaults)):
         return False
-    return not any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in ast.walk(stmt))
+    return not any(isinstance(n, (ast.Nonlocal, ast.Global)) for n in nodes(stmt))
 
 
 def _constant(node) -> bool:
@@ -218,7 +219,7 @@ def statements(source: str) -> list[dict]:
         code = scan._compile(ast.Module(body=[stmt], type_ignores=[]))
         loads, writes, attrs = _names(code)
         binds = list(dict.fromkeys([*scan._bound(stmt, deep), *sorted(writes)]))
-        sets = sorted({r for n in ast.walk(stmt)
+        sets = sorted({r for n in nodes(stmt)
                        if isinstance(n, ast.Attribute) and isinstance(n.ctx, (ast.Store, ast.Del))
                        for r in [_root(n)] if r})
         first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
