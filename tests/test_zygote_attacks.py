@@ -5,6 +5,9 @@
   the kernel, kills its holder);
 - a forked kernel's memory holds no other kernel's grading token, folder or stand-ins
   mark (the zygote received the others' requests before);
+- a variable Python reads when it starts (``--pass-env PYTHONHASHSEED=0``) is honoured by a
+  forked kernel as by a fresh one (fixed: the zygote gets the kernel's; a kernel whose
+  differ starts afresh);
 - open: the grading token marks a fresh kernel's processes (``kill_marked``, the reaper),
   not a forked kernel nor what it forks without a new program: /proc/PID/environ shows the
   zygote's first environment (the sandbox's end still kills them all).
@@ -109,5 +112,25 @@ def test_the_grading_token_marks_a_forked_kernel_and_what_it_forks():
         r = k.run("import os, time\nif os.fork() == 0:\n    time.sleep(600)\n", 30)
         assert r.status == "ok", (r.ename, r.evalue)
         assert kill_marked(k.token) == 2  # the kernel and its child
+    finally:
+        k.close()
+
+
+def test_a_variable_read_when_python_starts_is_honoured_in_a_forked_kernel():
+    """--pass-env PYTHONHASHSEED=0: a fresh kernel hashes with seed 0; a forked one kept
+    the zygote's random seed while its os.environ said 0 (fixed: the zygote gets the
+    kernel's start-up variables; a kernel whose differ from its zygote's starts afresh)."""
+    import subprocess
+    import sys
+
+    want = subprocess.run([sys.executable, "-c", "print(hash('normcourse'))"],
+                          env={"PYTHONHASHSEED": "0"}, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    k = GradingKernel(mode="bwrap", pass_env=["PYTHONHASHSEED=0"])
+    try:
+        k.start()
+        r = k.run("print(hash('normcourse'))", 30, capture=True)
+        assert r.status == "ok", (r.ename, r.evalue)
+        assert r.stdout.strip() == want
     finally:
         k.close()

@@ -191,6 +191,7 @@ class Zygote:
         from normcourse.grading import isolation
 
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.env = dict(env)  # what its forked kernels keep of what Python read at start
         self.lock = threading.Lock()
         self.err = tempfile.TemporaryFile()  # what it says, unread unless it fails
         try:
