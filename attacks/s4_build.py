@@ -99,6 +99,20 @@ for i in range(4000):
 '''
 
 
+# stop its holder (forked: pid 2) and end: the grader must see the kernel die at once
+STOP_HOLDER_EXIT = """import os, signal
+if os.getpid() == 3:
+    os.kill(2, signal.SIGSTOP)
+os._exit(1)
+"""
+
+# signal every process it may: kill(-1) reaches its own PID namespace only
+KILL_ALL = """import os, signal
+os.kill(-1, signal.SIGSTOP)
+os.kill(-1, signal.SIGKILL)
+"""
+
+
 def build() -> dict:
     sol = sa._solutions()
     return {
@@ -109,6 +123,8 @@ def build() -> dict:
         "close_fds": sa.handout(sol, [CLOSE_FDS], after=0),
         "leave_procs": sa.handout(sol, [LEAVE], after=0),
         "flood": sa.handout(sol, [FLOOD], after=0),
+        "stop_holder_exit": sa.handout(sol, [STOP_HOLDER_EXIT], after=0),
+        "kill_all": sa.handout(sol, [KILL_ALL], after=0),
         "honest_b": sa.handout(sol),
     }
 
