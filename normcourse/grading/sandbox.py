@@ -62,6 +62,9 @@ ZYGOTE_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THRE
 #: keeps the zygote's values (e.g. --pass-env PYTHONHASHSEED=0 was ignored), so the zygote
 #: gets the kernel's, and a kernel whose values differ from its zygote's starts afresh
 AT_START = ("PYTHON", "LD_", "LC_", "LANG", "TZ", "OPENBLAS", "OMP_", "MKL_", "NPY_", "NUMPY_")
+#: normcourse.grading.kernel.TOKEN_VAR: a forked kernel's /proc/PID/environ is its zygote's
+#: (no token), so bwrap and the holder carry it: killing the sandbox's pid 1 ends the kernel
+TOKEN_VAR = "NORMCOURSE_GRADE_TOKEN"
 OFF_VAR = "NORMCOURSE_NO_SANDBOX"  # set: grade without the sandbox (to compare; with a warning)
 
 
@@ -201,7 +204,9 @@ class BwrapBox(isolation.Box):
             return super().spawn(argv, f, env=env, log=log, reply=reply)
         holder = subprocess.Popen(
             command([sys.executable, "-I", "-S", "-c", zygote.HOLDER], f), cwd=f.work,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, stdin=subprocess.PIPE,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),  # the token: the sandbox's
+                 TOKEN_VAR: env.get(TOKEN_VAR, "")},  # processes, killed by it, end it all
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=log, start_new_session=True)
         try:
             if not select.select([holder.stdout], [], [], 60)[0] or holder.stdout.read(1) != b"r":
