@@ -10,7 +10,11 @@
   differ starts afresh);
 - the grading token (``kill_marked``, the reaper after a crash) ends a forked kernel and
   what it forks: their /proc/PID/environ is the zygote's (no token), and bwrap and the
-  holder had none either (fixed: bwrap and the holder carry it).
+  holder had none either (fixed: bwrap and the holder carry it);
+- a kernel that ptraces its sandbox's pid 1 (bwrap's reaper) into ``sleep`` with no
+  parent-death signal: after a ``kill -9`` of the grader a forked kernel lived on, a fresh
+  one did not (fixed: the zygote kills its kernels when the grader's socket closes); that
+  pid 1 and what else is in the sandbox live on in both modes (open, strict xfail).
 """
 
 from __future__ import annotations
@@ -139,3 +143,84 @@ def test_a_variable_read_when_python_starts_is_honoured_in_a_forked_kernel():
         assert r.stdout.strip() == want
     finally:
         k.close()
+
+
+#: a grader (with its reaper) that starts one kernel, lets it turn its sandbox's pid 1 (bwrap's reaper) into
+#: ``sleep`` with no parent-death signal (attacks/s4_pid1.py: ptrace, allowed to the
+#: kernel: same uid, pid 1 has no capability) and waits to be killed
+_GRADER = """import os, sys, time
+sys.path.insert(0, {attacks!r})
+import psutil
+from s4_pid1 import INJECT
+from normcourse.grading.kernel import GradingKernel
+from normcourse.grading import reaper
+k = GradingKernel(mode="bwrap")
+reaper.watch(k.root, k.token)  # as the grader's session does
+k.start()
+r = k.run(INJECT, 60, capture=True)
+pid1 = psutil.Process(k.proc.pid).children()[0].pid
+print(r.status, r.stdout.strip().replace(chr(10), " "), k.kernel_pid, pid1, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture(scope="module", params=["fork", "fresh"])
+def killed_grader(request):
+    """(mode, the kernel's process, the sandbox's pid 1), 20 s after a kill -9 of a grader
+    whose kernel subverted pid 1."""
+    import os
+    import platform
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if platform.machine() != "x86_64":
+        pytest.skip("the ptrace injection is written for x86_64")
+    env = dict(os.environ)
+    env.pop(zygote.OFF_VAR, None)
+    if request.param == "fresh":
+        env[zygote.OFF_VAR] = "1"
+    attacks = str(Path(__file__).resolve().parents[1] / "attacks")
+    grader = subprocess.Popen([sys.executable, "-c", _GRADER.format(attacks=attacks)],
+                              stdout=subprocess.PIPE, text=True, env=env)
+    procs = []
+    try:
+        line = grader.stdout.readline().split()
+        procs = [psutil.Process(int(line[-2])), psutil.Process(int(line[-1]))]
+        assert line[0] == "ok" and "100002" in line[1], line  # pid 1 is `sleep 100002`
+        grader.kill()
+        grader.wait()
+        psutil.wait_procs(procs, timeout=20)
+        yield request.param, procs[0], procs[1]
+    finally:
+        grader.kill()
+        for p in procs[::-1]:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+
+
+def _ended(p: psutil.Process) -> bool:
+    """Gone, or a zombie (a fresh kernel's parent is that pid 1, which no longer reaps)."""
+    try:
+        return p.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_kernel_ends_with_a_killed_grader_though_it_subverted_its_pid_1(killed_grader):
+    """Fresh: the reaper kills the kernel by its token. Forked: it was left running (its
+    /proc/PID/environ has no token, no parent-death signal; the zygote, its parent, ended
+    with the grader's socket). Fixed: the zygote kills its kernels when that socket closes."""
+    mode, kernel, _ = killed_grader
+    assert _ended(kernel), mode
+
+
+@pytest.mark.xfail(strict=True, reason="S4, open, both modes: a kernel may ptrace its "
+                   "sandbox's pid 1 (same uid, no capability) and make it `sleep` with no "
+                   "parent-death signal and no environment (no token); after a kill -9 of "
+                   "the grader, that pid 1 and every process left in the sandbox live on")
+def test_nothing_of_the_sandbox_outlives_a_killed_grader(killed_grader):
+    mode, _, pid1 = killed_grader
+    assert _ended(pid1), mode

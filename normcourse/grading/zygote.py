@@ -120,11 +120,15 @@ def _reap(holders: dict) -> None:
             return
         holder = holders.pop(pid, None)
         if holder is not None:
-            try:
-                signal.pidfd_send_signal(holder, signal.SIGKILL)
-            except OSError:
-                pass  # it ended already
-            os.close(holder)
+            _kill_holder(holder)
+
+
+def _kill_holder(holder: int) -> None:
+    try:
+        signal.pidfd_send_signal(holder, signal.SIGKILL)
+    except OSError:
+        pass  # it ended already
+    os.close(holder)
 
 
 def refusal(modules, threads: int) -> str:
@@ -164,8 +168,14 @@ def serve(fd: int) -> None:
         if not select.select([sock], [], [], 1.0)[0]:
             continue
         msg, fds, _, _ = socket.recv_fds(sock, MAX_MSG, 4)
-        if not msg:
-            return  # the grader closed its end
+        if not msg:  # the grader closed its end (it may have been killed): its kernels end
+            for pid, holder in holders.items():  # too, as a fresh kernel does with its bwrap
+                try:  # (not reaped yet: the pid is still that kernel's)
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                _kill_holder(holder)
+            return
         try:
             if len(fds) != 2:
                 raise ZygoteError(f"expected 2 descriptors, got {len(fds)}")
