@@ -155,7 +155,7 @@ def test_two_forked_kernels_draw_different_global_seeds(pair):
 
 
 @needs_bwrap
-def test_a_fork_that_fails_gives_way_to_fresh_kernels(monkeypatch):
+def test_a_fork_that_fails_gives_way_to_fresh_kernels(monkeypatch, capsys):
     monkeypatch.setattr(zygote, "_FAILED", "")
 
     def broken(self, **kwargs):
@@ -166,6 +166,7 @@ def test_a_fork_that_fails_gives_way_to_fresh_kernels(monkeypatch):
     try:
         k.start()
         assert "broken on purpose" in zygote.failure()
+        assert "started afresh" in capsys.readouterr().err  # said once, to the teacher
         assert "normcourse.grading.launch" in psutil.Process(k.kernel_pid).cmdline()
         assert _out(k, "print(6 * 7)") == "42"
     finally:
