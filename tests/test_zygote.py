@@ -243,3 +243,13 @@ def test_an_unprivileged_grader_forks_into_bwrap_nested_user_namespace():
     assert failure == "" and grader_uid == 65534 and uid == "65534"
     assert caps == "0000000000000000"
     assert kernel_userns == seen_userns != grader_userns
+
+
+@needs_bwrap
+def test_the_memory_a_forked_kernel_uses_is_counted(pair):
+    # the forked kernel is the zygote's child, not bwrap's: --memory must still see it
+    k = pair[1]
+    before = k.memory_mb_used()
+    _out(k, "import numpy as np\nhog = np.ones(40_000_000)  # 320 MB, touched")
+    assert k.memory_mb_used() > before + 300
+    _out(k, "del hog")
