@@ -58,6 +58,13 @@ TMP_BYTES = 256 * 2**20  # the kernel's own /tmp, in memory and gone with the sa
 #: the zygote's environment besides the teacher's allowlist (read while NumPy imports)
 ZYGOTE_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "MPLBACKEND": "Agg"}
+#: variables Python, NumPy or the C library read when the program starts: a forked kernel
+#: keeps the zygote's values (e.g. --pass-env PYTHONHASHSEED=0 was ignored), so the zygote
+#: gets the kernel's, and a kernel whose values differ from its zygote's starts afresh
+AT_START = ("PYTHON", "LD_", "LC_", "LANG", "TZ", "OPENBLAS", "OMP_", "MKL_", "NPY_", "NUMPY_")
+#: normcourse.grading.kernel.TOKEN_VAR: a forked kernel's /proc/PID/environ is its zygote's
+#: (no token), so bwrap and the holder carry it: killing the sandbox's pid 1 ends the kernel
+TOKEN_VAR = "NORMCOURSE_GRADE_TOKEN"
 OFF_VAR = "NORMCOURSE_NO_SANDBOX"  # set: grade without the sandbox (to compare; with a warning)
 
 
@@ -191,12 +198,15 @@ class BwrapBox(isolation.Box):
 
     def spawn(self, argv, f, *, env, log, reply):
         self.kernel_pid = 0
-        z = zygote.shared(isolation.passed_environment() | ZYGOTE_ENV)
-        if z is None:
+        at_start = {k: v for k, v in env.items() if k.startswith(AT_START)}
+        z = zygote.shared(isolation.passed_environment() | ZYGOTE_ENV | at_start)
+        if z is None or {k: v for k, v in z.env.items() if k.startswith(AT_START)} != at_start:
             return super().spawn(argv, f, env=env, log=log, reply=reply)
         holder = subprocess.Popen(
             command([sys.executable, "-I", "-S", "-c", zygote.HOLDER], f), cwd=f.work,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, stdin=subprocess.PIPE,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),  # the token: the sandbox's
+                 TOKEN_VAR: env.get(TOKEN_VAR, "")},  # processes, killed by it, end it all
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=log, start_new_session=True)
         try:
             if not select.select([holder.stdout], [], [], 60)[0] or holder.stdout.read(1) != b"r":

@@ -51,9 +51,20 @@ class ZygoteError(RuntimeError):
     """The zygote could not start a kernel (the message says why)."""
 
 
-def _fork_kernel(req: dict, fds: list, sock: socket.socket) -> tuple[int, int]:
+def _fork_kernel(req: dict, fds: list, sock: socket.socket) -> tuple[int, int, int]:
     """Fork a child that joins the holder's sandbox and forks the kernel there; return
-    the kernel's pid here and in the sandbox once it has dropped its capabilities."""
+    the kernel's pid here and in the sandbox once it has dropped its capabilities, and
+    a pidfd of the holder (:func:`_reap` kills the holder when the kernel ends)."""
+    holder = os.pidfd_open(int(req["holder"]))
+    try:
+        pid = _fork_into(req, fds, sock)
+        return pid, _ns_pid(pid), holder
+    except BaseException:
+        os.close(holder)
+        raise
+
+
+def _fork_into(req: dict, fds: list, sock: socket.socket) -> int:
     r, w = os.pipe()
     child = os.fork()
     if child == 0:
@@ -85,8 +96,7 @@ def _fork_kernel(req: dict, fds: list, sock: socket.socket) -> tuple[int, int]:
     text = answer.decode(errors="replace")
     if not text.isdigit():
         raise ZygoteError(text or "the forked process ended without a word")
-    pid = int(text)
-    return pid, _ns_pid(pid)
+    return int(text)
 
 
 def _ns_pid(pid: int) -> int:
@@ -97,7 +107,10 @@ def _ns_pid(pid: int) -> int:
     raise ZygoteError(f"no NSpid for process {pid}")
 
 
-def _reap() -> None:
+def _reap(holders: dict) -> None:
+    """Reap the kernels that ended and kill their holders (kernel pid -> holder's pidfd):
+    a holder the kernel stopped (SIGSTOP, ptrace) would otherwise keep the sandbox, and
+    the grader would take the dead kernel for a busy one until the cell's time ran out."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -105,6 +118,13 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+        holder = holders.pop(pid, None)
+        if holder is not None:
+            try:
+                signal.pidfd_send_signal(holder, signal.SIGKILL)
+            except OSError:
+                pass  # it ended already
+            os.close(holder)
 
 
 def refusal(modules, threads: int) -> str:
@@ -138,8 +158,9 @@ def serve(fd: int) -> None:
         sock.send(json.dumps({"error": refused}).encode())
         return
     sock.send(b'{"ready": true}')
+    holders: dict = {}
     while True:
-        _reap()
+        _reap(holders)
         if not select.select([sock], [], [], 1.0)[0]:
             continue
         msg, fds, _, _ = socket.recv_fds(sock, MAX_MSG, 4)
@@ -148,7 +169,7 @@ def serve(fd: int) -> None:
         try:
             if len(fds) != 2:
                 raise ZygoteError(f"expected 2 descriptors, got {len(fds)}")
-            pid, ns_pid = _fork_kernel(json.loads(msg), fds, sock)
+            pid, ns_pid, holders[pid] = _fork_kernel(json.loads(msg), fds, sock)
             answer = {"pid": pid, "ns_pid": ns_pid}
         except Exception as exc:  # noqa: BLE001 -- said to the grader
             answer = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
@@ -170,6 +191,7 @@ class Zygote:
         from normcourse.grading import isolation
 
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.env = dict(env)  # what its forked kernels keep of what Python read at start
         self.lock = threading.Lock()
         self.err = tempfile.TemporaryFile()  # what it says, unread unless it fails
         try:
