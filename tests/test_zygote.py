@@ -231,8 +231,13 @@ def test_an_unprivileged_grader_forks_into_bwrap_nested_user_namespace():
     folder = Path(tempfile.mkdtemp())  # (pytest's own is not open to another user)
     try:
         folder.chmod(0o777)
+        for package in sandbox.course_packages():  # a copy that user can read (uid-mode
+            shutil.copytree(package, folder / "src" / package.name,  # tests close the
+                            ignore=shutil.ignore_patterns("__pycache__"))  # checkout's)
+        subprocess.run(["chmod", "-R", "a+rX", str(folder / "src")], check=True)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TMPDIR": str(folder),
-               "HOME": str(folder), "PYTHONPATH": str(sandbox.course_packages()[0].parent)}
+               "HOME": str(folder), "PYTHONPATH": str(folder / "src"),
+               "PYTHONDONTWRITEBYTECODE": "1"}
         p = subprocess.run([*nobody, sys.executable, "-c", UNPRIVILEGED], capture_output=True,
                            text=True, env=env, cwd=folder, timeout=120)
     finally:
