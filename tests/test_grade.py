@@ -610,10 +610,12 @@ def test_ctrl_c_stops_every_kernel(small_batch, tmp_path):
         except psutil.Error:  # gone meanwhile (the reader of a submission exits quickly)
             return "reaper"
 
-    def kernels():  # the grader's children but its reaper and its readers, what they started
-        top = [c for c in grader.children()
-               if not any(w in command(c) for w in ("reaper", "scan.main()"))]
-        return top, top + [d for c in top for d in descendants(c)]
+    def kernels():  # the grader's children but its reaper, its readers and the zygote (which
+        # forks the kernels: they are its children), and what they all started
+        children = grader.children()
+        top = [c for c in children
+               if not any(w in command(c) for w in ("reaper", "scan.main()", "grading.zygote"))]
+        return top, children + [d for c in children for d in descendants(c)]
 
     def descendants(process) -> list:
         try:

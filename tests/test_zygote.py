@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -155,7 +158,7 @@ def test_two_forked_kernels_draw_different_global_seeds(pair):
 
 
 @needs_bwrap
-def test_a_fork_that_fails_gives_way_to_fresh_kernels(monkeypatch):
+def test_a_fork_that_fails_gives_way_to_fresh_kernels(monkeypatch, capsys):
     monkeypatch.setattr(zygote, "_FAILED", "")
 
     def broken(self, **kwargs):
@@ -166,6 +169,7 @@ def test_a_fork_that_fails_gives_way_to_fresh_kernels(monkeypatch):
     try:
         k.start()
         assert "broken on purpose" in zygote.failure()
+        assert "started afresh" in capsys.readouterr().err  # said once, to the teacher
         assert "normcourse.grading.launch" in psutil.Process(k.kernel_pid).cmdline()
         assert _out(k, "print(6 * 7)") == "42"
     finally:
@@ -195,3 +199,62 @@ def test_the_zygote_ends_when_the_grader_closes_its_socket():
         assert not z.alive()
     finally:
         z.close()
+
+
+UNPRIVILEGED = """import json, os, sys
+from normcourse.grading import zygote
+from normcourse.grading.kernel import GradingKernel
+k = GradingKernel(mode="bwrap")
+try:
+    k.start()
+    r = k.run("import os; print(os.getuid(), [l.split()[1] for l in open('/proc/self/status')"
+              " if l.startswith('CapEff')][0], os.readlink('/proc/self/ns/user'))", 30,
+              capture=True)
+    print(json.dumps([zygote.failure(), r.stdout.split(), os.getuid(),
+                      os.readlink(f"/proc/{k.kernel_pid}/ns/user"),
+                      os.readlink("/proc/self/ns/user")]))
+finally:
+    k.close()
+"""
+
+
+@needs_bwrap
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs the grader as another user: needs root")
+def test_an_unprivileged_grader_forks_into_bwrap_nested_user_namespace():
+    # unprivileged, bwrap makes a user namespace and nests a second one in it (the mounts,
+    # owned by the first, are locked there): the fork enters both, in that order
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run([*nobody, "bwrap", "--ro-bind", "/", "/", *sandbox.NAMESPACES, "true"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode:
+        pytest.skip(f"user 65534 cannot run bwrap here: {probe.stderr[-300:]}")
+    folder = Path(tempfile.mkdtemp())  # (pytest's own is not open to another user)
+    try:
+        folder.chmod(0o777)
+        for package in sandbox.course_packages():  # a copy that user can read (uid-mode
+            shutil.copytree(package, folder / "src" / package.name,  # tests close the
+                            ignore=shutil.ignore_patterns("__pycache__"))  # checkout's)
+        subprocess.run(["chmod", "-R", "a+rX", str(folder / "src")], check=True)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TMPDIR": str(folder),
+               "HOME": str(folder), "PYTHONPATH": str(folder / "src"),
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        p = subprocess.run([*nobody, sys.executable, "-c", UNPRIVILEGED], capture_output=True,
+                           text=True, env=env, cwd=folder, timeout=120)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    failure, (uid, caps, kernel_userns), grader_uid, seen_userns, grader_userns = \
+        json.loads(p.stdout.splitlines()[-1])
+    assert failure == "" and grader_uid == 65534 and uid == "65534"
+    assert caps == "0000000000000000"
+    assert kernel_userns == seen_userns != grader_userns
+
+
+@needs_bwrap
+def test_the_memory_a_forked_kernel_uses_is_counted(pair):
+    # the forked kernel is the zygote's child, not bwrap's: --memory must still see it
+    k = pair[1]
+    before = k.memory_mb_used()
+    _out(k, "import numpy as np\nhog = np.ones(40_000_000)  # 320 MB, touched")
+    assert k.memory_mb_used() > before + 300
+    _out(k, "del hog")

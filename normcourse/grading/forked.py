@@ -8,12 +8,14 @@ drop every capability for good (:func:`drop_capabilities`), keep only its own de
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import signal
 import socket
 import sys
 
-NAMESPACES = ("user", "mnt", "pid", "net", "ipc", "uts", "cgroup")  # user first: it grants the rest
+NAMESPACES = ("mnt", "pid", "net", "ipc", "uts", "cgroup")  # besides the user namespaces
+_NS_GET_PARENT = 0xB702  # ioctl: the parent of a user namespace
 _PR_CAPBSET_DROP, _PR_SET_SECUREBITS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 24, 28, 47, 4
 #: NOROOT, NO_SETUID_FIXUP and NO_CAP_AMBIENT_RAISE, each with its lock (KEEP_CAPS off,
 #: locked): a uid 0 in the sandbox never regains a capability, not even through exec
@@ -32,21 +34,46 @@ def _check(ok: bool, what: str) -> None:
         raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
 
 
+def _user_namespaces(holder: int) -> list[tuple[str, int]]:
+    """Descriptors of the user namespaces from this process's own (excluded) down to the
+    holder's, outermost first. Run unprivileged, bwrap makes one and nests a second in it
+    (the mounts, owned by the first, are then locked); run as root, none."""
+    mine = os.stat("/proc/self/ns/user").st_ino
+    chain, fd = [], os.open(f"/proc/{holder}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        while os.fstat(fd).st_ino != mine:
+            chain.append(("user", fd))
+            if len(chain) > 32:  # the kernel's own limit of nesting
+                raise OSError(f"process {holder}'s user namespace is not below this one")
+            fd = fcntl.ioctl(fd, _NS_GET_PARENT)  # a new descriptor of the parent
+        os.close(fd)  # this process's own
+    except OSError:
+        for _, f in chain:
+            os.close(f)
+        raise
+    return chain[::-1]
+
+
 def join(holder: int) -> None:
-    """Enter every namespace of process ``holder`` that differs from this process's own."""
+    """Enter every namespace of process ``holder`` that differs from this process's own.
+
+    The outermost new user namespace first (its owner, this process's user, gets every
+    capability there: enough to enter the mount and other namespaces that bwrap made in
+    it), then those, then the user namespaces nested below, down to the holder's."""
     lib = libc()
-    fds = []
+    users = _user_namespaces(holder)
+    others = []
     try:
         for name in NAMESPACES:
             theirs = f"/proc/{holder}/ns/{name}"
             if os.readlink(theirs) != os.readlink(f"/proc/self/ns/{name}"):
-                fds.append((name, os.open(theirs, os.O_RDONLY | os.O_CLOEXEC)))
-        if not any(name == "mnt" for name, _ in fds) or not any(n == "pid" for n, _ in fds):
+                others.append((name, os.open(theirs, os.O_RDONLY | os.O_CLOEXEC)))
+        if {"mnt", "pid"} - {name for name, _ in others}:
             raise OSError(f"process {holder} is not in a sandbox of its own")
-        for name, fd in fds:
+        for name, fd in users[:1] + others + users[1:]:
             _check(lib.setns(fd, 0) == 0, f"setns({name})")
     finally:
-        for _, fd in fds:
+        for _, fd in users + others:
             os.close(fd)
 
 

@@ -242,6 +242,16 @@ class BwrapBox(isolation.Box):
     def started(self, proc, f):
         return self.kernel_pid or innermost(proc.pid)
 
+    def processes(self, kernel):
+        """Also a forked kernel and what it started: the zygote's children, not bwrap's."""
+        found = kernel.children(recursive=True)
+        if self.kernel_pid:
+            try:
+                found += [self._kernel, *self._kernel.children(recursive=True)]
+            except psutil.Error:
+                pass
+        return found
+
     def kill(self):
         if self.kernel_pid:  # its sandbox's end kills it too; this does not wait for that
             try:  # psutil checks that the pid is still the kernel's (not reused)

@@ -275,7 +275,7 @@ def shared(env: dict) -> Zygote | None:
                 _ZYGOTE = Zygote(env)
                 atexit.register(_ZYGOTE.close)
             except (OSError, ZygoteError) as exc:
-                _FAILED = str(exc)
+                give_up(f"the zygote did not start: {exc}")
                 return None
         return _ZYGOTE
 
@@ -285,9 +285,12 @@ def failure() -> str:
 
 
 def give_up(reason: str) -> None:
-    """No more forked kernels in this process (each starts afresh): one could not start."""
+    """No more forked kernels in this process (each starts afresh), said once on stderr."""
     global _FAILED
-    _FAILED = reason or "a forked kernel did not start"
+    if not _FAILED:
+        _FAILED = reason or "a forked kernel did not start"
+        print(f"note: each kernel is now started afresh, which is slower ({_FAILED[:300]})",
+              file=sys.stderr)
 
 
 if __name__ == "__main__":
