@@ -111,6 +111,10 @@ def test_verbose_names_the_mode_and_the_kernel_environment(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "isolation: bubblewrap sandbox" in err and "MY_DATA" in err and "PATH" in err
     assert "GH_PAT" not in err
+    assert "kernels: forked from a process that imported ipykernel" in err
+    monkeypatch.setenv("NORMCOURSE_FRESH_KERNELS", "1")
+    modes.announce("auto", verbose=True)
+    assert "kernels: each started afresh" in capsys.readouterr().err
     assert modes.announce("auto", pass_env=["no good"]) is None
     assert "--pass-env 'no good'" in capsys.readouterr().err
 

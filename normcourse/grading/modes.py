@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-from normcourse.grading import sandbox, uidbox
+from normcourse.grading import sandbox, uidbox, zygote
 from normcourse.grading.isolation import MODES, Mode, UnavailableError, passed_environment
 
 
@@ -62,6 +62,11 @@ def announce(name: str, *, pass_env=(), required: bool = False, verbose: bool = 
                  "IPYTHONDIR", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                  "PYDEVD_DISABLE_FILE_VALIDATION", *(("USER", "LOGNAME") if mode.name == "uid"
                                                      else ())}
+        if mode.name == "bwrap":
+            print("kernels: " + ("each started afresh (NORMCOURSE_FRESH_KERNELS is set)"
+                                 if os.environ.get(zygote.OFF_VAR) else
+                                 "forked from a process that imported ipykernel and NumPy, "
+                                 "each into a new sandbox"), file=sys.stderr)
         print(f"isolation: {mode.describe()}\nkernel environment (besides the grader's own "
               f"NORMCOURSE_* variables): {', '.join(sorted(names))}", file=sys.stderr)
     return mode
