@@ -211,10 +211,10 @@ class BwrapBox(isolation.Box):
         try:
             if not select.select([holder.stdout], [], [], 60)[0] or holder.stdout.read(1) != b"r":
                 raise zygote.ZygoteError(f"the sandbox did not start (exit {holder.poll()})")
+            launch_args = argv[argv.index("normcourse.grading.launch") + 1:]
             self.kernel_pid, ns_pid = z.fork(
-                holder=innermost(holder.pid), argv=argv[argv.index("normcourse.grading.launch")
-                                                         + 1:],
-                env=env, cwd=str(f.work), log=log, reply=reply, reply_fd=reply)
+                holder=innermost(holder.pid), argv=launch_args, env=env, cwd=str(f.work),
+                log=log, reply=reply, reply_fd=reply)
             self._kernel = psutil.Process(self.kernel_pid)
             holder.stdin.write(f"{ns_pid}\n".encode())
             holder.stdin.close()
