@@ -14,7 +14,8 @@
 - a kernel that ptraces its sandbox's pid 1 (bwrap's reaper) into ``sleep`` with no
   parent-death signal: after a ``kill -9`` of the grader a forked kernel lived on, a fresh
   one did not (fixed: the zygote kills its kernels when the grader's socket closes); that
-  pid 1 and what else is in the sandbox live on in both modes (open, strict xfail).
+  pid 1 and what else is in the sandbox lived on in both modes (fixed: the reaper kills
+  the processes whose mounts include a watched kernel's box).
 """
 
 from __future__ import annotations
@@ -217,10 +218,9 @@ def test_a_kernel_ends_with_a_killed_grader_though_it_subverted_its_pid_1(killed
     assert _ended(kernel), mode
 
 
-@pytest.mark.xfail(strict=True, reason="S4, open, both modes: a kernel may ptrace its "
-                   "sandbox's pid 1 (same uid, no capability) and make it `sleep` with no "
-                   "parent-death signal and no environment (no token); after a kill -9 of "
-                   "the grader, that pid 1 and every process left in the sandbox live on")
 def test_nothing_of_the_sandbox_outlives_a_killed_grader(killed_grader):
+    """S4, both modes: the kernel ptraced its sandbox's pid 1 into `sleep` (no parent-death
+    signal, no environment, no token); after a kill -9 of the grader it lived on. Fixed:
+    the reaper kills every process whose mounts include a watched kernel's box."""
     mode, _, pid1 = killed_grader
     assert _ended(pid1), mode

@@ -10,12 +10,15 @@ grader exited, however it exited -- the reaper kills every process still
 carrying one of the tokens, reclaims each user id that no other run took
 meanwhile (every process of that user killed: :func:`normcourse.grading.uids.reap`),
 removes the folders that are left (never following a link) and exits.
-Sandboxed kernels die with the grader anyway (bwrap's ``--die-with-parent``);
-the reaper removes their folders.
+Sandboxed kernels die with the grader anyway (bwrap's ``--die-with-parent``); the
+reaper also kills what is left in their sandboxes (:func:`in_sandboxes`) and removes
+their folders.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -60,6 +63,11 @@ def _clean(live: dict) -> None:
     for _ in range(3):  # processes first (a dying one may still write), then folders
         for token, _ in set(live.values()):
             kill_marked(token)
+        for pid in in_sandboxes(live):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         time.sleep(0.2)
     for uid in {uid for _, uid in live.values() if uid.isdigit()}:
         try:
@@ -68,6 +76,31 @@ def _clean(live: dict) -> None:
             pass
     for folder in live:
         safefs.remove_tree(folder)
+
+
+def in_sandboxes(folders) -> list[int]:
+    """The processes of the sandboxes of these kernel folders: those whose mounts (in a
+    mount namespace not this one) include a folder's box. A kernel can strip a process of
+    the token and of its parent-death signal (S4: it ptraced its sandbox's pid 1 into
+    ``sleep``), not of the sandbox's mounts."""
+    marks = [f" {os.fspath(folder)}/box " for folder in folders]
+    try:
+        mine = os.readlink("/proc/self/ns/mnt")
+        pids = [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    except OSError:
+        return []
+    found = []
+    for pid in pids:
+        try:
+            if os.readlink(f"/proc/{pid}/ns/mnt") == mine:
+                continue
+            with open(f"/proc/{pid}/mountinfo") as f:
+                mounts = f.read(1 << 20)  # (bwrap's sandbox: a few dozen lines)
+        except OSError:
+            continue
+        if any(mark in mounts for mark in marks):
+            found.append(pid)
+    return found
 
 
 def main() -> None:
