@@ -476,10 +476,16 @@ def test_the_compact_form_may_not_call_the_staged_form_behind_a_wrapper(extra):
     assert {r.mistake for r in report.results} == {"calls-own-answer"}, report.to_text()
 
 
-@pytest.mark.xfail(strict=True, reason="S2 hole (open): the staged function reached through a "
-                   "lambda's global helper, or run in a thread started before the watch, is "
-                   "not seen: Exercise 2 gets its 3 points for no new work")
-@pytest.mark.parametrize("extra", WRAPPED_OPEN.values(), ids=WRAPPED_OPEN.keys())
+_OPEN = ("S2 hole (open): the staged function reached through a lambda's global helper, or "
+         "run in a thread started before the watch, is not seen: Exercise 2 gets its 3 points "
+         "for no new work")
+
+
+@pytest.mark.parametrize("extra", [
+    pytest.param(code, id=name, marks=pytest.mark.xfail(
+        # the thread case was seen once (2026-12-07, clean-clone CI, 4 workers) as
+        # caught: not strict, as a judge that sometimes sees it is no worse; cause not found
+        strict="thread" not in name, reason=_OPEN)) for name, code in WRAPPED_OPEN.items()])
 def test_the_compact_form_may_not_reach_the_staged_form_unseen(extra):
     space = _staged_space(extra)
     report = _report("ex4_bn_backward_alt", space["batchnorm_backward_alt"], own_work=True)
