@@ -3,7 +3,6 @@ answered from solutions/, plus the attack cell after the first code cell.
 python attacks/s4_build.py OUT_DIR"""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -130,9 +129,5 @@ def build() -> dict:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1])
-    for name, nb in build().items():
-        d = out / name
-        d.mkdir(parents=True, exist_ok=True)
-        (d / f"{sa.LESSON}.ipynb").write_text(json.dumps(nb, indent=1), encoding="utf-8")
-    print("wrote", len(build()), "to", out)
+    paths = sa.save(Path(sys.argv[1]), build())  # OUT/NAME/01_feature_scale.ipynb
+    print("wrote", len(paths), "to", sys.argv[1])

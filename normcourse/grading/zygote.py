@@ -264,7 +264,7 @@ _FAILED = ""
 def shared(env: dict) -> Zygote | None:
     """The grading process's zygote (started at the first call; again if it died), or None
     when switched off or it cannot start (then :func:`failure` says why)."""
-    global _ZYGOTE, _FAILED
+    global _ZYGOTE
     if os.environ.get(OFF_VAR) or _FAILED:
         return None
     with _ZYGOTE_LOCK:
